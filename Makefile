@@ -1,0 +1,120 @@
+# shardquake - one non-recursive Makefile; objects under $(B).
+#
+#   make            build build/shardquake
+#   make run        install missing packages, build, run the quick demo
+#   make check      install missing packages, build, run every test
+#   make bench      speed against redis-cli / redis-benchmark, as ratios
+#   make install    copy the binary to $(DESTDIR)$(PREFIX)/bin
+#
+# Missing packages are installed by ci/deps.sh, which `run`, `check` and
+# `bench` call first and then re-enter make, so that pkg-config is asked
+# only once the libraries are there.
+
+PKGS      := hiredis libnl-3.0 libnl-route-3.0 libseccomp jansson inih
+TEST_PKGS := check
+PREFIX    ?= /usr/local
+B         ?= build
+WERROR    ?= 1
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wpointer-arith -Wwrite-strings -Wformat=2 -Wvla \
+             -Wno-format-truncation
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(if $(filter 1,$(WERROR)),-Werror) \
+             -I. -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS = -pthread $(LDFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+MODULES   := common cluster verifier repair injectors harness
+LIB_SRC   := $(filter-out harness/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+SUPPORT_SRC := $(wildcard tests/support/*.c)
+UNIT_SRC  := $(wildcard tests/unit/*.c) $(SUPPORT_SRC)
+IT_SRC    := $(wildcard tests/integration/*.c) $(SUPPORT_SRC)
+UNIT_SUITES := $(patsubst tests/unit/check_%.c,%,$(wildcard tests/unit/check_*.c))
+IT_SUITES   := $(patsubst tests/integration/it_%.c,%,$(wildcard tests/integration/it_*.c))
+
+.PHONY: all run check bench deps install clean unit integration asan-unit \
+        format format-check layers
+all: $(B)/shardquake
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libsq.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/shardquake: $(B)/harness/main.o $(B)/libsq.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Each tests/unit/check_X.c exports X_suite(); the list is generated so
+# that a new suite is one new file.
+$(B)/gen/unit_suites.h: $(wildcard tests/unit/check_*.c) Makefile
+	@mkdir -p $(@D)
+	$(Q)printf 'SUITE(%s)\n' $(UNIT_SUITES) > $@
+$(B)/gen/it_suites.h: $(wildcard tests/integration/it_*.c) Makefile
+	@mkdir -p $(@D)
+	$(Q)printf 'SUITE(%s)\n' $(IT_SUITES) > $@
+# Suites are found by name, not declared in a header.
+$(B)/tests/%.o: ALL_CFLAGS += -Wno-missing-prototypes
+$(B)/tests/unit/main.o: $(B)/gen/unit_suites.h
+$(B)/tests/integration/main.o: $(B)/gen/it_suites.h
+
+$(B)/tests/unit/run: $(UNIT_SRC:%.c=$(B)/%.o) $(B)/libsq.a
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+$(B)/tests/integration/run: $(IT_SRC:%.c=$(B)/%.o) $(B)/libsq.a
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+deps:
+	$(Q)sh ci/deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh ci/quick.sh $(B)/shardquake
+
+# The whole test suite: unit tests, the same under ASan+UBSan, then the
+# integration tests on real redis-server processes; one summary line.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(B)/tests/unit/run $(B)/tests/integration/run
+	$(Q)$(MAKE) --no-print-directory B=build-asan \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" build-asan/tests/unit/run
+	$(Q)sh ci/check.sh $(B) build-asan
+
+unit: $(B)/tests/unit/run
+	$<
+integration: $(B)/shardquake $(B)/tests/integration/run
+	$(B)/tests/integration/run
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh bench/run.sh $(B)/shardquake
+
+install: $(B)/shardquake
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(B)/shardquake $(DESTDIR)$(PREFIX)/bin/shardquake
+
+layers:
+	$(Q)sh ci/check-layers.sh
+
+format:
+	clang-format -i $(LIB_SRC) harness/main.c $(wildcard */*.h tests/*/*.[ch])
+format-check:
+	clang-format --dry-run -Werror $(LIB_SRC) harness/main.c $(wildcard */*.h tests/*/*.[ch])
+
+clean:
+	rm -rf build build-asan
+
+.SECONDARY:
+.DELETE_ON_ERROR:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,27 @@
+#!/bin/sh
+# ci/check-layers.sh - keep the dependency arrows pointing one way:
+#   harness -> {injectors, repair, verifier} -> cluster -> common
+# verifier and repair never include each other or harness; injectors
+# know nothing of cluster; common includes only common.
+set -u
+bad=0
+check() { # DIR FORBIDDEN-DIR...
+	dir=$1
+	shift
+	[ -d "$dir" ] || return 0
+	for f in "$@"; do
+		hits=$(grep -n "#include \"$f/" "$dir"/*.[ch] 2>/dev/null)
+		if [ -n "$hits" ]; then
+			echo "layers: $dir/ must not include $f/:" >&2
+			echo "$hits" >&2
+			bad=1
+		fi
+	done
+}
+check common cluster verifier repair injectors harness
+check cluster verifier repair injectors harness
+check verifier repair injectors harness
+check repair verifier injectors harness
+check injectors cluster verifier repair harness
+if [ $bad -eq 0 ]; then echo "layers: ok"; fi
+exit $bad

@@ -1,0 +1,15 @@
+/* clock.h - monotonic time for deadlines, timelines and rates. */
+#ifndef SQ_COMMON_CLOCK_H
+#define SQ_COMMON_CLOCK_H
+
+#include <stdint.h>
+
+/* Microseconds / milliseconds on CLOCK_MONOTONIC. */
+uint64_t clock_now_us(void);
+uint64_t clock_now_ms(void);
+/* Microseconds since the first call to any clock function. */
+uint64_t clock_since_start_us(void);
+/* Sleeps `ms` milliseconds (restarting after signals). */
+void clock_sleep_ms(unsigned ms);
+
+#endif

@@ -1,0 +1,129 @@
+/* fs.c - file-system helpers; see fs.h. */
+#include "common/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/xmalloc.h"
+
+int
+fs_mkdir_p(const char *path, struct err *e)
+{
+	char *p = xstrdup(path), *s;
+	int rc = 0;
+
+	for (s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = err_set(e, errno, "mkdir '%s': %s", p, strerror(errno));
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 ? errno : 0;
+	return unlink(path) < 0 ? errno : 0;
+}
+
+int
+fs_rm_rf(const char *path, struct err *e)
+{
+	int rc;
+
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	rc = nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (rc != 0)
+		return err_set(e, rc > 0 ? rc : errno, "remove '%s': %s", path,
+			       strerror(rc > 0 ? rc : errno));
+	return 0;
+}
+
+char *
+fs_read_file(const char *path, size_t *len, struct err *e)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t n = 0, cap = 0, r;
+
+	if (f == NULL) {
+		err_set(e, errno, "open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		xgrow(&data, &cap, n + 4096, 1);
+		r = fread(data + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r > 0);
+	if (ferror(f)) {
+		err_set(e, errno, "read '%s': %s", path, strerror(errno));
+		free(data);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	data[n] = '\0';
+	if (len)
+		*len = n;
+	return data;
+}
+
+int
+fs_write_file(const char *path, const char *data, size_t len, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t w;
+	size_t off = 0;
+
+	if (fd < 0)
+		return err_set(e, errno, "create '%s': %s", path, strerror(errno));
+	while (off < len) {
+		w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			err_set(e, errno, "write '%s': %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0)
+		return err_set(e, errno, "close '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+void
+fs_last_line(const char *path, char *out, size_t n)
+{
+	char *data = fs_read_file(path, NULL, NULL), *end, *start;
+
+	out[0] = '\0';
+	if (data == NULL)
+		return;
+	end = data + strlen(data);
+	while (end > data && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	*end = '\0';
+	start = strrchr(data, '\n');
+	snprintf(out, n, "%s", start ? start + 1 : data);
+	free(data);
+}

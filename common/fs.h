@@ -1,0 +1,20 @@
+/* fs.h - small file-system helpers: directories, whole files. */
+#ifndef SQ_COMMON_FS_H
+#define SQ_COMMON_FS_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+/* Creates `path` and its missing parents (mode 0755). */
+int fs_mkdir_p(const char *path, struct err *e);
+/* Removes `path` and everything below it; a missing path is no error. */
+int fs_rm_rf(const char *path, struct err *e);
+/* Reads a whole file into a new NUL-terminated string (free() it). */
+char *fs_read_file(const char *path, size_t *len, struct err *e);
+/* Writes `len` bytes to `path` (created or truncated, mode 0644). */
+int fs_write_file(const char *path, const char *data, size_t len, struct err *e);
+/* The last non-empty line of a text file into out (size n), "" if none. */
+void fs_last_line(const char *path, char *out, size_t n);
+
+#endif

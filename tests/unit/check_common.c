@@ -1,0 +1,189 @@
+/* Unit tests of common/: errors, buffers, the seeded generator, files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fs.h"
+#include "common/proc.h"
+#include "common/rng.h"
+#include "tests/support/runner.h"
+
+START_TEST(test_err_set_formats_and_returns_minus_one)
+{
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(err_set(&e, 5, "connect to '%s': %s", "h:1", "refused"), -1);
+	ck_assert_str_eq(e.msg, "connect to 'h:1': refused");
+	ck_assert_int_eq(e.code, 5);
+}
+END_TEST
+
+START_TEST(test_err_prefix_adds_context_in_front)
+{
+	struct err e = ERR_INIT;
+
+	err_set(&e, 0, "bad slot");
+	ck_assert_int_eq(err_prefix(&e, "line %d: ", 3), -1);
+	ck_assert_str_eq(e.msg, "line 3: bad slot");
+}
+END_TEST
+
+START_TEST(test_err_set_tolerates_null_record)
+{
+	ck_assert_int_eq(err_set(NULL, 1, "x"), -1);
+	ck_assert_int_eq(err_prefix(NULL, "y"), -1);
+}
+END_TEST
+
+START_TEST(test_buf_grows_and_detaches)
+{
+	struct buf b = BUF_INIT;
+	char *s;
+	int i;
+
+	ck_assert_str_eq(buf_str(&b), "");
+	for (i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	ck_assert_uint_eq(b.len, strlen(b.s));
+	ck_assert(strncmp(b.s, "0,1,2,", 6) == 0);
+	ck_assert(strstr(b.s, ",999,") != NULL);
+	s = buf_detach(&b);
+	ck_assert_ptr_null(b.s);
+	ck_assert_uint_eq(b.len, 0);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_buf_addf_longer_than_first_reserve)
+{
+	struct buf b = BUF_INIT;
+	char big[300];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	buf_addf(&b, "<%s>", big);
+	ck_assert_uint_eq(b.len, sizeof(big) + 1);
+	ck_assert_int_eq(b.s[b.len - 1], '>');
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_rng_same_seed_same_sequence)
+{
+	struct rng a, b, c;
+	int i, differ = 0;
+
+	rng_init(&a, 42);
+	rng_init(&b, 42);
+	rng_init(&c, 43);
+	for (i = 0; i < 100; i++) {
+		uint64_t x = rng_next(&a);
+		ck_assert_uint_eq(x, rng_next(&b));
+		differ += x != rng_next(&c);
+	}
+	ck_assert_int_gt(differ, 95);
+}
+END_TEST
+
+START_TEST(test_rng_below_stays_in_range_and_covers_it)
+{
+	struct rng r;
+	int seen[7] = {0}, i;
+
+	rng_init(&r, 7);
+	for (i = 0; i < 7000; i++) {
+		uint64_t x = rng_below(&r, 7);
+		ck_assert_uint_lt(x, 7);
+		seen[x]++;
+	}
+	for (i = 0; i < 7; i++)
+		ck_assert_int_gt(seen[i], 800);
+}
+END_TEST
+
+START_TEST(test_fs_write_read_last_line_and_rm_rf)
+{
+	char dir[] = "/tmp/sq-fs-XXXXXX", path[64], sub[64], last[32];
+	struct err e = ERR_INIT;
+	size_t len;
+	char *data;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/a/b/c", dir);
+	ck_assert_int_eq(fs_mkdir_p(sub, &e), 0);
+	snprintf(path, sizeof(path), "%s/a/b/c/f.txt", dir);
+	ck_assert_int_eq(fs_write_file(path, "one\ntwo\n\n", 9, &e), 0);
+	data = fs_read_file(path, &len, &e);
+	ck_assert_uint_eq(len, 9);
+	ck_assert_str_eq(data, "one\ntwo\n\n");
+	free(data);
+	fs_last_line(path, last, sizeof(last));
+	ck_assert_str_eq(last, "two");
+	ck_assert_int_eq(fs_rm_rf(dir, &e), 0);
+	ck_assert_int_ne(access(dir, F_OK), 0);
+	ck_assert_int_eq(fs_rm_rf(dir, &e), 0); /* missing: no error */
+}
+END_TEST
+
+START_TEST(test_fs_read_missing_file_names_it)
+{
+	struct err e = ERR_INIT;
+
+	ck_assert_ptr_null(fs_read_file("/nonexistent/sq", NULL, &e));
+	ck_assert_str_eq(e.msg, "open '/nonexistent/sq': No such file or directory");
+}
+END_TEST
+
+START_TEST(test_proc_start_reports_missing_binary)
+{
+	const char *argv[] = {"/nonexistent/redis-server", NULL};
+	struct proc p = PROC_INIT;
+	struct err e = ERR_INIT;
+
+	p.argv = argv;
+	ck_assert_int_eq(proc_start(&p, &e), -1);
+	ck_assert_str_eq(e.msg, "start '/nonexistent/redis-server': No such file or directory");
+}
+END_TEST
+
+START_TEST(test_proc_kill_reaps_and_describes)
+{
+	const char *argv[] = {"sleep", "30", NULL};
+	struct proc p = PROC_INIT;
+	struct err e = ERR_INIT;
+
+	p.argv = argv;
+	ck_assert_int_eq(proc_start(&p, &e), 0);
+	ck_assert(proc_is_running(&p));
+	ck_assert_int_eq(proc_wait(&p, 50, &e), -1); /* still running */
+	proc_kill(&p);
+	ck_assert(!proc_is_running(&p));
+	ck_assert_str_eq(proc_describe_status(p.status), "killed by signal 9 (Killed)");
+	ck_assert_int_eq(proc_signal(&p, 15, &e), -1);
+	proc_kill(&p); /* twice: no-op */
+}
+END_TEST
+
+Suite *
+common_suite(void)
+{
+	Suite *s = suite_create("common");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_err_set_formats_and_returns_minus_one);
+	tcase_add_test(tc, test_err_prefix_adds_context_in_front);
+	tcase_add_test(tc, test_err_set_tolerates_null_record);
+	tcase_add_test(tc, test_buf_grows_and_detaches);
+	tcase_add_test(tc, test_buf_addf_longer_than_first_reserve);
+	tcase_add_test(tc, test_rng_same_seed_same_sequence);
+	tcase_add_test(tc, test_rng_below_stays_in_range_and_covers_it);
+	tcase_add_test(tc, test_fs_write_read_last_line_and_rm_rf);
+	tcase_add_test(tc, test_fs_read_missing_file_names_it);
+	tcase_add_test(tc, test_proc_start_reports_missing_binary);
+	tcase_add_test(tc, test_proc_kill_reaps_and_describes);
+	suite_add_tcase(s, tc);
+	return s;
+}
