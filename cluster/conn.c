@@ -1,0 +1,384 @@
+/* conn.c - hiredis connections with timeouts and copied replies; see conn.h. */
+#include "cluster/conn.h"
+
+#include <errno.h>
+#include <hiredis.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "common/xmalloc.h"
+
+#define MAX_VA_ARGS 64
+
+struct conn {
+	redisContext *ctx;
+	char host[256];
+	int port;
+	int timeout_ms;
+	char addr[300];
+	bool broken;
+};
+
+void
+reply_free(struct reply *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nelem; i++)
+		reply_free(r->elem[i]);
+	free(r->elem);
+	free(r->str);
+	free(r);
+}
+
+bool
+reply_is_error(const struct reply *r, const char *prefix)
+{
+	return r && r->type == REPLY_ERROR &&
+	       strncmp(r->str, prefix, strlen(prefix)) == 0;
+}
+
+static struct reply *
+copy_reply(const redisReply *rr)
+{
+	struct reply *r = xcalloc(1, sizeof(*r));
+	size_t i;
+
+	switch (rr->type) {
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_STATUS:
+	case REDIS_REPLY_ERROR:
+		r->type = rr->type == REDIS_REPLY_STRING   ? REPLY_STRING
+			  : rr->type == REDIS_REPLY_STATUS ? REPLY_STATUS
+							   : REPLY_ERROR;
+		r->str = xmalloc(rr->len + 1);
+		memcpy(r->str, rr->str, rr->len);
+		r->str[rr->len] = '\0';
+		r->len = rr->len;
+		break;
+	case REDIS_REPLY_INTEGER:
+		r->type = REPLY_INTEGER;
+		r->integer = rr->integer;
+		break;
+	case REDIS_REPLY_ARRAY:
+		r->type = REPLY_ARRAY;
+		r->nelem = rr->elements;
+		r->elem = xcalloc(rr->elements ? rr->elements : 1, sizeof(*r->elem));
+		for (i = 0; i < rr->elements; i++)
+			r->elem[i] = copy_reply(rr->element[i]);
+		break;
+	default:
+		r->type = REPLY_NIL;
+		break;
+	}
+	return r;
+}
+
+static struct timeval
+tv_of(int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	return tv;
+}
+
+static int
+connect_ctx(struct conn *c, struct err *e)
+{
+	c->ctx = redisConnectWithTimeout(c->host, c->port, tv_of(c->timeout_ms));
+	if (c->ctx == NULL)
+		return err_set(e, ENOMEM, "connect to '%s': out of memory", c->addr);
+	if (c->ctx->err) {
+		err_set(e, c->ctx->err == REDIS_ERR_IO ? errno : 0,
+			"connect to '%s': %s", c->addr, c->ctx->errstr);
+		redisFree(c->ctx);
+		c->ctx = NULL;
+		return -1;
+	}
+	if (redisSetTimeout(c->ctx, tv_of(c->timeout_ms)) != REDIS_OK) {
+		err_set(e, 0, "set timeout on '%s': %s", c->addr, c->ctx->errstr);
+		redisFree(c->ctx);
+		c->ctx = NULL;
+		return -1;
+	}
+	c->broken = false;
+	return 0;
+}
+
+struct conn *
+conn_open(const char *host, int port, int timeout_ms, struct err *e)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	c->port = port;
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
+	snprintf(c->addr, sizeof(c->addr), "%s:%d", host, port);
+	if (connect_ctx(c, e) < 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ctx)
+		redisFree(c->ctx);
+	free(c);
+}
+
+const char *
+conn_addr(const struct conn *c)
+{
+	return c->addr;
+}
+
+const char *
+conn_host(const struct conn *c)
+{
+	return c->host;
+}
+
+int
+conn_port(const struct conn *c)
+{
+	return c->port;
+}
+
+bool
+conn_is_broken(const struct conn *c)
+{
+	return c->broken || c->ctx == NULL;
+}
+
+int
+conn_reconnect(struct conn *c, struct err *e)
+{
+	if (c->ctx)
+		redisFree(c->ctx);
+	c->ctx = NULL;
+	return connect_ctx(c, e);
+}
+
+int
+conn_set_timeout(struct conn *c, int timeout_ms, struct err *e)
+{
+	c->timeout_ms = timeout_ms;
+	if (c->ctx && redisSetTimeout(c->ctx, tv_of(timeout_ms)) != REDIS_OK)
+		return err_set(e, 0, "set timeout on '%s': %s", c->addr, c->ctx->errstr);
+	return 0;
+}
+
+/* Turns a context error into `e` and marks the connection broken. */
+static void
+io_failure(struct conn *c, struct err *e)
+{
+	const char *why = c->ctx ? c->ctx->errstr : "not connected";
+	int code = c->ctx && c->ctx->err == REDIS_ERR_IO ? errno : 0;
+
+	if (c->ctx && c->ctx->err == REDIS_ERR_IO &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK))
+		why = "timed out";
+	err_set(e, code, "'%s': %s", c->addr, why);
+	c->broken = true;
+}
+
+struct reply *
+conn_cmd_argv(struct conn *c, int argc, const char *const *argv,
+	      const size_t *lens, struct err *e)
+{
+	conn_append_argv(c, argc, argv, lens);
+	return conn_read_reply(c, e);
+}
+
+void
+conn_append_argv(struct conn *c, int argc, const char *const *argv,
+		 const size_t *lens)
+{
+	size_t l[MAX_VA_ARGS];
+	int i;
+
+	if (c->ctx == NULL)
+		return;
+	if (lens == NULL && argc <= MAX_VA_ARGS) {
+		for (i = 0; i < argc; i++)
+			l[i] = strlen(argv[i]);
+		lens = l;
+	}
+	if (redisAppendCommandArgv(c->ctx, argc, (const char **)argv, lens) != REDIS_OK)
+		c->broken = true;
+}
+
+int
+conn_flush(struct conn *c, struct err *e)
+{
+	int done = 0;
+
+	if (c->ctx == NULL || c->broken) {
+		io_failure(c, e);
+		return -1;
+	}
+	while (!done) {
+		if (redisBufferWrite(c->ctx, &done) != REDIS_OK) {
+			io_failure(c, e);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct reply *
+conn_read_reply(struct conn *c, struct err *e)
+{
+	redisReply *rr = NULL;
+	struct reply *r;
+
+	if (c->ctx == NULL || c->broken ||
+	    redisGetReply(c->ctx, (void **)&rr) != REDIS_OK || rr == NULL) {
+		io_failure(c, e);
+		return NULL;
+	}
+	r = copy_reply(rr);
+	freeReplyObject(rr);
+	return r;
+}
+
+static int
+collect(va_list ap, const char **argv)
+{
+	const char *s;
+	int n = 0;
+
+	while ((s = va_arg(ap, const char *)) != NULL && n < MAX_VA_ARGS)
+		argv[n++] = s;
+	return n;
+}
+
+/* "CLUSTER MEET" for messages: the first one or two words. */
+static void
+cmd_name(char *out, size_t n, int argc, const char *const *argv)
+{
+	snprintf(out, n, "%s%s%s", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	if (strlen(out) > 32)
+		out[32] = '\0';
+}
+
+static struct reply *
+vcmd(struct conn *c, struct err *e, va_list ap, char *name, size_t n)
+{
+	const char *argv[MAX_VA_ARGS];
+	int argc = collect(ap, argv);
+
+	cmd_name(name, n, argc, argv);
+	return conn_cmd_argv(c, argc, argv, NULL, e);
+}
+
+struct reply *
+conn_cmd(struct conn *c, struct err *e, ...)
+{
+	char name[64];
+	struct reply *r;
+	va_list ap;
+
+	va_start(ap, e);
+	r = vcmd(c, e, ap, name, sizeof(name));
+	va_end(ap);
+	if (r == NULL)
+		err_prefix(e, "'%s' on ", name);
+	return r;
+}
+
+/* Checks the reply type, turning error replies into `e`. */
+static int
+expect(struct reply *r, enum reply_type t, struct conn *c, const char *name,
+       struct err *e)
+{
+	if (r == NULL)
+		return err_prefix(e, "'%s' on ", name);
+	if (r->type == REPLY_ERROR)
+		return err_set(e, 0, "'%s' on '%s': %s", name, c->addr, r->str);
+	if (r->type != t)
+		return err_set(e, 0, "'%s' on '%s': unexpected reply type %d", name,
+			       c->addr, (int)r->type);
+	return 0;
+}
+
+int
+conn_cmd_ok(struct conn *c, struct err *e, ...)
+{
+	char name[64];
+	struct reply *r;
+	va_list ap;
+	int rc;
+
+	va_start(ap, e);
+	r = vcmd(c, e, ap, name, sizeof(name));
+	va_end(ap);
+	rc = expect(r, REPLY_STATUS, c, name, e);
+	reply_free(r);
+	return rc;
+}
+
+char *
+conn_cmd_str(struct conn *c, struct err *e, ...)
+{
+	char name[64], *s = NULL;
+	struct reply *r;
+	va_list ap;
+
+	va_start(ap, e);
+	r = vcmd(c, e, ap, name, sizeof(name));
+	va_end(ap);
+	if (expect(r, REPLY_STRING, c, name, e) == 0) {
+		s = r->str;
+		r->str = NULL;
+	}
+	reply_free(r);
+	return s;
+}
+
+int
+conn_cmd_int(struct conn *c, long long *out, struct err *e, ...)
+{
+	char name[64];
+	struct reply *r;
+	va_list ap;
+	int rc;
+
+	va_start(ap, e);
+	r = vcmd(c, e, ap, name, sizeof(name));
+	va_end(ap);
+	rc = expect(r, REPLY_INTEGER, c, name, e);
+	if (rc == 0)
+		*out = r->integer;
+	reply_free(r);
+	return rc;
+}
+
+int
+info_field(const char *text, const char *field, char *out, size_t n)
+{
+	size_t flen = strlen(field);
+	const char *p = text, *end;
+
+	while (p && *p) {
+		if (strncmp(p, field, flen) == 0 && p[flen] == ':') {
+			p += flen + 1;
+			end = p + strcspn(p, "\r\n");
+			snprintf(out, n, "%.*s", (int)(end - p), p);
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}

@@ -1,0 +1,89 @@
+/*
+ * conn.h - one connection to one redis-server, the only hiredis user.
+ *
+ * Every connection has a connect timeout and a read/write timeout, so a
+ * paused or blackholed node shows up as an error, never as a hang.
+ * Replies are copied out of hiredis into `struct reply` (hiredis types
+ * never leave cluster/); free them with reply_free().
+ *
+ * A reply of type REPLY_ERROR ("-MOVED 3999 127.0.0.1:7002") is not a
+ * failure of the call: the call fails (NULL, `e` set) only when the
+ * connection does (refused, timed out, closed).  After such a failure the
+ * connection is unusable: conn_is_broken() tells, conn_reconnect() mends.
+ */
+#ifndef SQ_CLUSTER_CONN_H
+#define SQ_CLUSTER_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+enum reply_type {
+	REPLY_STRING,
+	REPLY_ARRAY,
+	REPLY_INTEGER,
+	REPLY_NIL,
+	REPLY_STATUS,
+	REPLY_ERROR,
+};
+
+struct reply {
+	enum reply_type type;
+	long long integer;    /* REPLY_INTEGER */
+	char *str;            /* STRING, STATUS, ERROR: NUL-terminated */
+	size_t len;           /* length of str */
+	struct reply **elem;  /* REPLY_ARRAY */
+	size_t nelem;
+};
+
+void reply_free(struct reply *r);
+/* True for an error reply whose text starts with `prefix` ("MOVED"). */
+bool reply_is_error(const struct reply *r, const char *prefix);
+
+struct conn;
+
+/* Connects to host:port (timeout_ms for connect and for every reply).
+ * Returns a new connection; free it with conn_free().  NULL and `e` set
+ * on failure: "connect to '127.0.0.1:7000': Connection refused". */
+struct conn *conn_open(const char *host, int port, int timeout_ms, struct err *e);
+void conn_free(struct conn *c);
+
+/* "host:port" of the connection (borrowed). */
+const char *conn_addr(const struct conn *c);
+const char *conn_host(const struct conn *c);
+int conn_port(const struct conn *c);
+bool conn_is_broken(const struct conn *c);
+/* Closes and opens the connection again with the same address/timeout. */
+int conn_reconnect(struct conn *c, struct err *e);
+/* Changes the read/write timeout of an open connection. */
+int conn_set_timeout(struct conn *c, int timeout_ms, struct err *e);
+
+/* Sends one command and reads its reply.  Arguments are NUL-terminated
+ * strings, the list ends with NULL. */
+struct reply *conn_cmd(struct conn *c, struct err *e, ...);
+/* The same with an argument vector; `lens` may be NULL for strings. */
+struct reply *conn_cmd_argv(struct conn *c, int argc, const char *const *argv,
+			    const size_t *lens, struct err *e);
+
+/* Sends a command that must answer +OK (or any status); an error reply
+ * becomes a failure: "'CLUSTER MEET' on '127.0.0.1:7000': ERR ...". */
+int conn_cmd_ok(struct conn *c, struct err *e, ...);
+/* Sends a command that must answer a bulk string (CLUSTER NODES, INFO);
+ * returns it as a new string, free() it. */
+char *conn_cmd_str(struct conn *c, struct err *e, ...);
+/* Sends a command that must answer an integer into `*out`. */
+int conn_cmd_int(struct conn *c, long long *out, struct err *e, ...);
+
+/* Pipelining: queue commands, then read their replies in order. */
+void conn_append_argv(struct conn *c, int argc, const char *const *argv,
+		      const size_t *lens);
+/* Writes everything queued without waiting for replies. */
+int conn_flush(struct conn *c, struct err *e);
+struct reply *conn_read_reply(struct conn *c, struct err *e);
+
+/* The value of `field` in INFO-style text ("cluster_state:ok\r\n...")
+ * copied into out (size n).  Returns 0, or -1 when absent. */
+int info_field(const char *text, const char *field, char *out, size_t n);
+
+#endif

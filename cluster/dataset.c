@@ -1,0 +1,71 @@
+/* dataset.c - derived keys and values; see dataset.h. */
+#include "cluster/dataset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/rng.h"
+#include "common/xmalloc.h"
+
+size_t
+dataset_key(long long i, char out[DATASET_KEY_MAX])
+{
+	return (size_t)snprintf(out, DATASET_KEY_MAX, DATASET_PREFIX "%lld", i);
+}
+
+/* Printable bytes: the value reads well in redis-cli and in reports. */
+static const char alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void
+dataset_value(const struct dataset *d, long long i, char *out)
+{
+	uint64_t x = rng_mix(d->seed ^ rng_mix((uint64_t)i));
+	size_t k;
+
+	for (k = 0; k < d->value_size; k++) {
+		if (k % 10 == 0 && k)
+			x = rng_mix(x);
+		out[k] = alphabet[x & 63];
+		x >>= 6;
+	}
+}
+
+bool
+dataset_parse_key(const char *key, size_t len, long long *index)
+{
+	const size_t plen = sizeof(DATASET_PREFIX) - 1;
+	long long v = 0;
+	size_t k;
+
+	if (len <= plen || len > plen + 18 || memcmp(key, DATASET_PREFIX, plen) != 0)
+		return false;
+	if (key[plen] == '0' && len > plen + 1)
+		return false;
+	for (k = plen; k < len; k++) {
+		if (key[k] < '0' || key[k] > '9')
+			return false;
+		v = v * 10 + (key[k] - '0');
+	}
+	*index = v;
+	return true;
+}
+
+bool
+dataset_value_matches(const struct dataset *d, long long i, const char *val,
+		      size_t len)
+{
+	char small[256], *buf = small;
+	bool same;
+
+	if (len != d->value_size)
+		return false;
+	if (len > sizeof(small))
+		buf = xmalloc(len);
+	dataset_value(d, i, buf);
+	same = memcmp(buf, val, len) == 0;
+	if (buf != small)
+		free(buf);
+	return same;
+}
