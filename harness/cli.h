@@ -1,0 +1,47 @@
+/*
+ * cli.h - the command table of the shardquake binary (as tmux's
+ * cmd_table): one file per command, each exporting one descriptor.
+ */
+#ifndef SQ_HARNESS_CLI_H
+#define SQ_HARNESS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes, as DESIGN.md gives them. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FINDINGS = 1, /* a scenario or a check failed */
+	EXIT_USAGE = 2,    /* bad command line or input */
+	EXIT_NOCAP = 3,    /* the machine lacks a needed capability */
+};
+
+struct command {
+	const char *name;
+	const char *summary; /* one line for `shardquake --help` */
+	const char *usage;   /* the full text for `shardquake NAME --help` */
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+extern const struct command cmd_cluster;
+extern const struct command cmd_load;
+extern const struct command cmd_verify;
+
+/* Prints "shardquake: <msg>" and "try 'shardquake NAME --help'"; returns EXIT_USAGE. */
+int cli_usage_error(const struct command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parses a whole decimal number in [min, max] for option `opt`; on error
+ * prints why and returns -1. */
+int cli_parse_ll(const char *opt, const char *s, long long min, long long max,
+		 long long *out);
+int cli_parse_int(const char *opt, const char *s, int min, int max, int *out);
+
+/* Splits "host:port" (the last colon; "[::1]:7000" too). */
+int cli_parse_addr(const char *s, char *host, size_t hostlen, int *port);
+
+/* True for -h and --help. */
+bool cli_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * localcluster.h - a Redis Cluster of local redis-server processes.
+ *
+ * local_cluster_start() starts masters + masters*replicas redis-server
+ * processes on loopback, each in DIR/node-PORT with its own config file,
+ * nodes.conf, data and log; forms the cluster directly (ADDSLOTSRANGE,
+ * MEET, REPLICATE) and returns once every node reports cluster_state:ok
+ * and all agree on the slot map and on every node's role.
+ *
+ * Nodes are children of the caller with PR_SET_PDEATHSIG, so none
+ * outlives it, unless `detach` is set (for `shardquake cluster up`,
+ * which leaves the cluster running: `cluster down` reads DIR/cluster.pids).
+ */
+#ifndef SQ_HARNESS_LOCALCLUSTER_H
+#define SQ_HARNESS_LOCALCLUSTER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cluster/topology.h"
+#include "common/err.h"
+#include "common/proc.h"
+
+enum persistence { PERSIST_NONE, PERSIST_RDB, PERSIST_AOF };
+
+struct local_cluster_opts {
+	int masters;            /* >= 1 (redis wants 3 for failover, we allow 1) */
+	int replicas;           /* per master */
+	int base_port;          /* 0: free ports; else base_port, base_port+1, ... */
+	const char *dir;        /* where node dirs go; NULL: a new temp dir */
+	const char *redis_server; /* NULL: "redis-server" on PATH */
+	enum persistence persistence;
+	int node_timeout_ms;    /* cluster-node-timeout; 0: 2000 */
+	bool detach;            /* nodes survive the caller (cluster up) */
+	int ready_timeout_ms;   /* how long to wait for agreement; 0: 30000 */
+};
+
+#define LOCAL_CLUSTER_OPTS_INIT                                               \
+	{3, 0, 0, NULL, NULL, PERSIST_AOF, 0, false, 0}
+
+struct local_node {
+	struct proc proc;
+	int port;
+	char id[NODE_ID_LEN + 1];
+	char dir[PATH_MAX];     /* the node's own directory */
+	bool is_master;
+	int master;             /* index of its master in nodes[], -1 for masters */
+};
+
+struct local_cluster {
+	struct local_node *nodes; /* masters first, then replicas in order */
+	size_t n;
+	char dir[PATH_MAX];
+	bool own_dir;            /* created by us: removed by local_cluster_stop */
+	struct local_cluster_opts opts;
+};
+
+#define LOCAL_CLUSTER_INIT {0}
+
+/* Starts and forms the cluster.  On failure every process started is
+ * killed and `e` says which step failed. */
+int local_cluster_start(struct local_cluster *lc,
+			const struct local_cluster_opts *o, struct err *e);
+
+/* Kills every node still running and frees `lc`.  When `keep_files` is
+ * false and the directory was created by start, it is removed. */
+void local_cluster_stop(struct local_cluster *lc, bool keep_files);
+
+/* Waits until every node that is running reports cluster_state:ok and
+ * they agree on slots and roles, up to timeout_ms. */
+int local_cluster_wait_ready(struct local_cluster *lc, int timeout_ms,
+			     struct err *e);
+
+/* Index of the node on `port`, or -1. */
+int local_cluster_find_port(const struct local_cluster *lc, int port);
+
+/* True when port and port+10000 (the bus) are both free on 127.0.0.1. */
+bool port_pair_is_free(int port);
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * Integration tests of harness/localcluster.c, harness/load.c and the
+ * `cluster up|down` command, on real redis-server processes.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cluster/topology.h"
+#include "harness/load.h"
+#include "harness/localcluster.h"
+#include "tests/support/itutil.h"
+#include "tests/support/runner.h"
+
+static struct topology
+nodes_of(int port)
+{
+	struct topology t = TOPOLOGY_INIT;
+	struct err e = ERR_INIT;
+	struct conn *c = it_conn(port);
+	char *text = conn_cmd_str(c, &e, "CLUSTER", "NODES", NULL);
+
+	ck_assert_msg(text != NULL, "%s", e.msg);
+	ck_assert_msg(topology_parse(&t, text, &e) == 0, "%s", e.msg);
+	free(text);
+	conn_free(c);
+	return t;
+}
+
+START_TEST(test_cluster_up_forms_masters_and_replicas)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster lc;
+	struct err e = ERR_INIT;
+	pid_t pids[6];
+	size_t i, j;
+
+	it_require_redis("cluster");
+	o.masters = 3;
+	o.replicas = 1;
+	o.persistence = PERSIST_NONE;
+	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(lc.n, 6);
+	for (i = 0; i < lc.n; i++) {
+		struct topology t = nodes_of(lc.nodes[i].port);
+		int owner[CLUSTER_SLOTS];
+
+		pids[i] = lc.nodes[i].proc.pid;
+		ck_assert_uint_eq(t.n, 6);
+		ck_assert_int_eq(topology_slot_owners(&t, owner), CLUSTER_SLOTS);
+		for (j = 0; j < lc.n; j++) {
+			const struct cluster_node *n = topology_find(&t, lc.nodes[j].id);
+
+			ck_assert_ptr_nonnull(n);
+			ck_assert_int_eq(n->port, lc.nodes[j].port);
+			if (lc.nodes[j].is_master) {
+				ck_assert(n->flags & NODE_MASTER);
+				ck_assert_int_eq(cluster_node_slot_count(n),
+						 (int)(j == 0 ? 5461 : j == 1 ? 5461 : 5462));
+			} else {
+				ck_assert(n->flags & NODE_REPLICA);
+				ck_assert_str_eq(n->master_id,
+						 lc.nodes[lc.nodes[j].master].id);
+			}
+		}
+		topology_release(&t);
+	}
+	local_cluster_stop(&lc, false);
+	for (i = 0; i < 6; i++)
+		ck_assert_msg(!it_pid_alive(pids[i]), "node pid %d survived stop", (int)pids[i]);
+}
+END_TEST
+
+START_TEST(test_load_puts_every_key_on_its_owner)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct dataset d = {100000, 11, 24};
+	struct local_cluster lc;
+	struct err e = ERR_INIT;
+	long long total = 0, n;
+	char key[DATASET_KEY_MAX], val[24];
+	struct reply *r;
+	size_t i;
+
+	it_require_redis("cluster");
+	o.persistence = PERSIST_NONE;
+	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
+	ck_assert_msg(dataset_load(&d, "127.0.0.1", lc.nodes[1].port, 0, &e) == 0,
+		      "%s", e.msg);
+	for (i = 0; i < lc.n; i++) {
+		struct conn *c = it_conn(lc.nodes[i].port);
+
+		ck_assert_int_eq(conn_cmd_int(c, &n, &e, "DBSIZE", NULL), 0);
+		ck_assert_int_gt(n, 30000); /* about a third each */
+		total += n;
+		conn_free(c);
+	}
+	ck_assert_int_eq(total, 100000);
+	/* a value read back, through whichever node owns it */
+	{
+		struct conn *c = it_conn(lc.nodes[0].port);
+		size_t kl = dataset_key(99999, key);
+
+		r = conn_cmd(c, &e, "GET", key, NULL);
+		ck_assert_ptr_nonnull(r);
+		if (r->type == REPLY_ERROR) { /* MOVED: ask the owner */
+			char host[64];
+			int port, slot;
+
+			ck_assert_int_eq(sscanf(r->str, "MOVED %d %63[^:]:%d", &slot, host, &port), 3);
+			ck_assert_int_eq(slot, (int)key_slot(key, kl));
+			reply_free(r);
+			conn_free(c);
+			c = it_conn(port);
+			r = conn_cmd(c, &e, "GET", key, NULL);
+		}
+		dataset_value(&d, 99999, val);
+		ck_assert_int_eq(r->type, REPLY_STRING);
+		ck_assert_uint_eq(r->len, 24);
+		ck_assert(memcmp(r->str, val, 24) == 0);
+		reply_free(r);
+		conn_free(c);
+	}
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+START_TEST(test_start_fails_cleanly_on_bad_binary)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster lc;
+	struct err e = ERR_INIT;
+
+	o.redis_server = "/nonexistent/redis-server";
+	ck_assert_int_eq(local_cluster_start(&lc, &o, &e), -1);
+	ck_assert_msg(strstr(e.msg, "start '/nonexistent/redis-server': No such file") != NULL,
+		      "%s", e.msg);
+	ck_assert_uint_eq(lc.n, 0);
+}
+END_TEST
+
+START_TEST(test_start_refuses_base_port_in_use)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster a, b;
+	struct err e = ERR_INIT;
+	char want[64];
+
+	it_require_redis("cluster");
+	o.masters = 1;
+	o.persistence = PERSIST_NONE;
+	ck_assert_msg(local_cluster_start(&a, &o, &e) == 0, "%s", e.msg);
+	o.base_port = a.nodes[0].port;
+	ck_assert_int_eq(local_cluster_start(&b, &o, &e), -1);
+	snprintf(want, sizeof(want), "port %d or its bus port %d is in use",
+		 o.base_port, o.base_port + 10000);
+	ck_assert_str_eq(e.msg, want);
+	local_cluster_stop(&a, false);
+}
+END_TEST
+
+/* A redis-server that dies at start: the error quotes its log. */
+START_TEST(test_start_reports_node_log_when_it_dies)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster lc;
+	struct err e = ERR_INIT;
+	char script[] = "/tmp/sq-fake-redis-XXXXXX";
+	int fd;
+
+	it_require_redis("cluster");
+	fd = mkstemp(script);
+	ck_assert_int_ge(fd, 0);
+	dprintf(fd, "#!/bin/sh\necho 'fatal: pretend the disk is full'\nexit 1\n");
+	close(fd);
+	chmod(script, 0755);
+	o.redis_server = script;
+	o.masters = 1;
+	ck_assert_int_eq(local_cluster_start(&lc, &o, &e), -1);
+	unlink(script);
+	ck_assert_msg(strstr(e.msg, "exited with status 1: fatal: pretend the disk is full"),
+		      "%s", e.msg);
+}
+END_TEST
+
+START_TEST(test_cli_cluster_up_base_port_then_down)
+{
+	const char *bin = getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
+	char dir[] = "/tmp/sq-it-cli-XXXXXX", pids_path[128];
+	int base = 0, port, pid, n = 0;
+	pid_t seen[3];
+	FILE *f;
+
+	it_require_redis("cluster");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* three consecutive free pairs */
+	for (port = 24000 + (getpid() % 4000); port < 40000 && !base; port += 3)
+		if (port_pair_is_free(port) && port_pair_is_free(port + 1) &&
+		    port_pair_is_free(port + 2))
+			base = port;
+	ck_assert_int_gt(base, 0);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 3 --base-port %d --keys 1000 "
+			       "--persistence none --dir %s > %s/up.out 2>&1",
+			       bin, base, dir, dir), 0);
+	snprintf(pids_path, sizeof(pids_path), "%s/cluster.pids", dir);
+	f = fopen(pids_path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (n < 3 && fscanf(f, "%d %d", &port, &pid) == 2) {
+		ck_assert_int_eq(port, base + n); /* masters in order */
+		seen[n++] = pid;
+	}
+	fclose(f);
+	ck_assert_int_eq(n, 3);
+	ck_assert(it_pid_alive(seen[0])); /* survived the command's exit */
+	ck_assert_int_eq(it_sh("%s cluster down --dir %s > /dev/null", bin, dir), 0);
+	for (n = 0; n < 3; n++)
+		ck_assert(!it_pid_alive(seen[n]));
+	ck_assert_int_eq(it_sh("%s cluster down --dir %s 2>/dev/null", bin, dir), 1);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
+Suite *
+cluster_suite(void)
+{
+	Suite *s = suite_create("cluster");
+	TCase *tc = tcase_create("local");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_cluster_up_forms_masters_and_replicas);
+	tcase_add_test(tc, test_load_puts_every_key_on_its_owner);
+	tcase_add_test(tc, test_start_fails_cleanly_on_bad_binary);
+	tcase_add_test(tc, test_start_refuses_base_port_in_use);
+	tcase_add_test(tc, test_start_reports_node_log_when_it_dies);
+	tcase_add_test(tc, test_cli_cluster_up_base_port_then_down);
+	suite_add_tcase(s, tc);
+	return s;
+}

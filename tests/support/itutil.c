@@ -1,0 +1,62 @@
+/* itutil.c - integration test helpers; see itutil.h. */
+#include "tests/support/itutil.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "common/xmalloc.h"
+#include "tests/support/runner.h"
+
+void
+it_require_redis(const char *suite)
+{
+	if (system("command -v redis-server >/dev/null 2>&1") != 0)
+		test_skip("%s: no redis-server on PATH", suite);
+}
+
+bool
+it_pid_alive(pid_t pid)
+{
+	char path[64], state = '?';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = '?';
+	fclose(f);
+	return state != 'Z' && state != 'X';
+}
+
+struct conn *
+it_conn(int port)
+{
+	struct err e = ERR_INIT;
+	struct conn *c = conn_open("127.0.0.1", port, 5000, &e);
+
+	ck_assert_msg(c != NULL, "%s", e.msg);
+	return c;
+}
+
+int
+it_sh(const char *fmt, ...)
+{
+	va_list ap;
+	char *cmd;
+	int st;
+
+	va_start(ap, fmt);
+	if (vasprintf(&cmd, fmt, ap) < 0)
+		cmd = NULL;
+	va_end(ap);
+	ck_assert_ptr_nonnull(cmd);
+	st = system(cmd);
+	free(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

@@ -1,0 +1,24 @@
+/*
+ * itutil.h - helpers for integration tests on real redis-server processes.
+ */
+#ifndef SQ_TESTS_ITUTIL_H
+#define SQ_TESTS_ITUTIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cluster/conn.h"
+
+/* Skips the running test unless redis-server is on PATH. */
+void it_require_redis(const char *suite);
+
+/* True while `pid` exists (and is not a zombie of ours). */
+bool it_pid_alive(pid_t pid);
+
+/* A connection to 127.0.0.1:port that the test cannot do without. */
+struct conn *it_conn(int port);
+
+/* Runs a shell command, returns its exit status (-1 if it did not exit). */
+int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
