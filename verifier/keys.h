@@ -1,0 +1,19 @@
+/*
+ * keys.h - the key checks: every reachable master's keys are scanned
+ * (one thread per master), each dataset key's holders counted, and the
+ * owner's copy compared with the value the dataset derives.
+ */
+#ifndef SQ_VERIFIER_KEYS_H
+#define SQ_VERIFIER_KEYS_H
+
+#include "cluster/dataset.h"
+#include "verifier/snapshot.h"
+#include "verifier/verify.h"
+
+/* Fills the key classes of `v` (lost, unreachable, corrupt, misplaced,
+ * duplicated, extra).  A node that fails mid-scan is reported in
+ * unreachable_nodes; the keys it held then count as not found. */
+void keys_check(const struct snapshot *s, const struct dataset *d,
+		int timeout_ms, struct verdict *v, int max);
+
+#endif

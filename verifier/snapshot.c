@@ -1,0 +1,153 @@
+/* snapshot.c - discovering nodes and recording their views; see snapshot.h. */
+#include "verifier/snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/conn.h"
+#include "common/xmalloc.h"
+
+int
+snapshot_find_id(const struct snapshot *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->nodes[i].id[0] && strcmp(s->nodes[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+snapshot_find_addr(const struct snapshot *s, const char *host, int port)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->nodes[i].port == port && strcmp(s->nodes[i].host, host) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+snapshot_add(struct snapshot *s, const char *id, const char *host, int port)
+{
+	struct snap_node *n;
+
+	s->nodes = xreallocarray(s->nodes, s->n + 1, sizeof(*s->nodes));
+	n = &s->nodes[s->n];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->id, sizeof(n->id), "%s", id ? id : "");
+	snprintf(n->host, sizeof(n->host), "%s", host);
+	n->port = port;
+	return (int)s->n++;
+}
+
+/* Asks one node for its view; fills reachable/error/state/view/id. */
+static void
+probe(struct snap_node *n, int timeout_ms)
+{
+	struct err e = ERR_INIT;
+	struct conn *c = conn_open(n->host, n->port, timeout_ms, &e);
+	char *info = NULL, *nodes = NULL;
+	const struct cluster_node *me;
+
+	if (c == NULL)
+		goto fail;
+	info = conn_cmd_str(c, &e, "CLUSTER", "INFO", NULL);
+	if (info == NULL)
+		goto fail;
+	nodes = conn_cmd_str(c, &e, "CLUSTER", "NODES", NULL);
+	if (nodes == NULL || topology_parse(&n->view, nodes, &e) < 0)
+		goto fail;
+	info_field(info, "cluster_state", n->state, sizeof(n->state));
+	me = topology_myself(&n->view);
+	if (me && n->id[0] == '\0')
+		snprintf(n->id, sizeof(n->id), "%s", me->id);
+	n->reachable = true;
+	goto out;
+fail:
+	snprintf(n->error, sizeof(n->error), "%s", e.msg);
+out:
+	free(info);
+	free(nodes);
+	conn_free(c);
+}
+
+/* Adds every node a view knows of (by id, else by address). */
+static void
+learn(struct snapshot *s, size_t from, const char *fallback_host)
+{
+	const struct topology *t = &s->nodes[from].view;
+	const struct cluster_node *n;
+	const char *host;
+	size_t i;
+	int k;
+
+	for (i = 0; i < t->n; i++) {
+		n = &t->nodes[i];
+		if (n->flags & NODE_HANDSHAKE)
+			continue;
+		if (snapshot_find_id(s, n->id) >= 0)
+			continue;
+		host = n->ip[0] ? n->ip : fallback_host;
+		k = snapshot_find_addr(s, host, n->port);
+		if (k >= 0 && s->nodes[k].id[0] == '\0')
+			snprintf(s->nodes[k].id, sizeof(s->nodes[k].id), "%s", n->id);
+		else if (k < 0)
+			snapshot_add(s, n->id, host, n->port);
+	}
+}
+
+int
+snapshot_take(struct snapshot *s, const char *host, int port, int timeout_ms,
+	      struct err *e)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	snapshot_add(s, NULL, host, port);
+	for (i = 0; i < s->n; i++) { /* s->n grows as views name new nodes */
+		probe(&s->nodes[i], timeout_ms);
+		if (s->nodes[i].reachable)
+			learn(s, i, host);
+	}
+	snapshot_index(s);
+	if (s->ref < 0)
+		return err_set(e, 0, "no node answered: %s", s->nodes[0].error);
+	return 0;
+}
+
+void
+snapshot_index(struct snapshot *s)
+{
+	int owner[CLUSTER_SLOTS], slot;
+	size_t i;
+
+	s->ref = -1;
+	for (i = 0; i < s->n && s->ref < 0; i++)
+		if (s->nodes[i].reachable)
+			s->ref = (int)i;
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+		s->owner[slot] = -1;
+	if (s->ref < 0)
+		return;
+	topology_slot_owners(&s->nodes[s->ref].view, owner);
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+		if (owner[slot] >= 0)
+			s->owner[slot] = snapshot_find_id(
+				s, s->nodes[s->ref].view.nodes[owner[slot]].id);
+}
+
+void
+snapshot_release(struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		topology_release(&s->nodes[i].view);
+	free(s->nodes);
+	s->nodes = NULL;
+	s->n = 0;
+}
