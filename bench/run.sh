@@ -1,0 +1,124 @@
+#!/bin/sh
+# bench/run.sh SHARDQUAKE - speed of shardquake against redis-cli and
+# redis-benchmark, measured in the same run on the same machine, printed
+# as ratios.  Each figure is the best of $BENCH_RUNS runs (default 3).
+set -eu
+bin=${1:-build/shardquake}
+runs=${BENCH_RUNS:-3}
+keys=${BENCH_KEYS:-1000000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/shardquake-bench-XXXXXX")
+pids=""
+cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+	"$bin" cluster down --dir "$work/sq" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+now_ms() { date +%s%3N; }
+
+free_base() { # N: the first of N consecutive free port pairs
+	p=$((21000 + $$ % 3000))
+	while :; do
+		ok=1
+		i=0
+		while [ $i -lt "$1" ]; do
+			for q in $((p + i)) $((p + i + 10000)); do
+				if ss -Htln "sport = :$q" | grep -q .; then ok=0; fi
+			done
+			i=$((i + 1))
+		done
+		[ $ok -eq 1 ] && { echo $p; return; }
+		p=$((p + $1))
+	done
+}
+
+all_ok() { # PORT...
+	for p in "$@"; do
+		redis-cli -p "$p" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || return 1
+	done
+}
+
+# redis-cli --cluster create of 3 masters + 3 replicas, from process start
+# until every node says cluster_state:ok.
+rediscli_up() {
+	base=$(free_base 6)
+	ports=""
+	pids=""
+	for i in 0 1 2 3 4 5; do
+		p=$((base + i))
+		mkdir -p "$work/rc/$p"
+		redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes \
+			--cluster-config-file nodes.conf --dir "$work/rc/$p" --save '' \
+			--appendonly no --cluster-node-timeout 2000 \
+			--logfile "$work/rc/$p/redis.log" &
+		pids="$pids $!"
+		ports="$ports $p"
+	done
+	for p in $ports; do
+		until redis-cli -p "$p" ping >/dev/null 2>&1; do sleep 0.01; done
+	done
+	hosts=$(for p in $ports; do printf '127.0.0.1:%s ' "$p"; done)
+	redis-cli --cluster create $hosts --cluster-replicas 1 --cluster-yes >/dev/null
+	until all_ok $ports; do sleep 0.01; done
+}
+
+best() { sort -n | head -n 1; }
+
+echo "== cluster up: 3 masters + 3 replicas, until cluster_state:ok everywhere"
+: > "$work/rc.t"
+: > "$work/sq.t"
+r=0
+while [ $r -lt "$runs" ]; do
+	t0=$(now_ms); rediscli_up; t1=$(now_ms)
+	echo $((t1 - t0)) >> "$work/rc.t"
+	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	pids=""
+	rm -rf "$work/rc"
+	t0=$(now_ms)
+	"$bin" cluster up --masters 3 --replicas 1 --persistence none --dir "$work/sq" >/dev/null
+	t1=$(now_ms)
+	echo $((t1 - t0)) >> "$work/sq.t"
+	"$bin" cluster down --dir "$work/sq" >/dev/null
+	r=$((r + 1))
+done
+rc_ms=$(best < "$work/rc.t")
+sq_ms=$(best < "$work/sq.t")
+echo "redis-cli --cluster create: ${rc_ms} ms; shardquake cluster up: ${sq_ms} ms"
+awk -v a="$rc_ms" -v b="$sq_ms" 'BEGIN { printf "ratio: shardquake is %.2fx faster (target 5x; floor: redis keeps a new master failed for 2000 ms)\n", a / b }'
+
+echo "== load and verify: $keys keys on 3 masters"
+"$bin" cluster up --masters 3 --persistence none --dir "$work/sq" > "$work/up.out"
+port=$(awk '{print $1}' "$work/sq/cluster.pids" | head -n 1)
+: > "$work/load.t"
+: > "$work/verify.t"
+r=0
+while [ $r -lt "$runs" ]; do
+	redis-cli -c -p "$port" flushall >/dev/null  # bench only: a fresh cluster
+	for p in $(awk '{print $1}' "$work/sq/cluster.pids"); do redis-cli -p "$p" flushall >/dev/null; done
+	t0=$(now_ms)
+	"$bin" load "127.0.0.1:$port" --keys "$keys" --seed 3 >/dev/null
+	t1=$(now_ms)
+	echo $((t1 - t0)) >> "$work/load.t"
+	t0=$(now_ms)
+	"$bin" verify "127.0.0.1:$port" --keys "$keys" --seed 3 >/dev/null
+	t1=$(now_ms)
+	echo $((t1 - t0)) >> "$work/verify.t"
+	r=$((r + 1))
+done
+load_ms=$(best < "$work/load.t")
+verify_ms=$(best < "$work/verify.t")
+rb=$(redis-benchmark --cluster -p "$port" -t get -P 100 -n "$keys" -r "$keys" -q 2>/dev/null |
+	awk '/GET/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { print $i; exit } }')
+rbs=$(redis-benchmark --cluster -p "$port" -t set -P 100 -n "$keys" -r "$keys" -q 2>/dev/null |
+	awk '/SET/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { print $i; exit } }')
+awk -v k="$keys" -v l="$load_ms" -v v="$verify_ms" -v g="${rb:-0}" -v s="${rbs:-0}" 'BEGIN {
+	lr = k / (l / 1000); vr = k / (v / 1000)
+	printf "load: %d keys in %d ms = %.0f keys/s (target 500000: %.2fx of target)", k, l, lr, lr / 500000
+	if (s > 0) printf "; redis-benchmark SET -P 100: %.0f/s, ratio %.2f", s, lr / s
+	printf "\n"
+	printf "verify: %d keys in %d ms = %.0f keys/s (target 1000000: %.2fx of target)", k, v, vr, vr / 1000000
+	if (g > 0) printf "; redis-benchmark GET -P 100: %.0f/s, ratio %.2f (target 0.5)", g, vr / g
+	printf "\n"
+}'
