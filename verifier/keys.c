@@ -63,6 +63,13 @@ hold(unsigned char *b)
 					      __ATOMIC_RELAXED));
 }
 
+static const char *
+errsuffix(const char *err, char *buf, size_t n)
+{
+	snprintf(buf, n, ": GET answered '%.120s'", err);
+	return buf;
+}
+
 /* Checks the values of the owned dataset keys of one SCAN page. */
 static int
 check_values(struct scanner *sc, struct conn *c, const struct reply *keys,
@@ -74,6 +81,7 @@ check_values(struct scanner *sc, struct conn *c, const struct reply *keys,
 	size_t lens[2] = {3, 0}, i, k;
 	struct err e = ERR_INIT;
 	struct reply *r;
+	char why[160];
 
 	for (i = 0; i < n; i++) {
 		k = (size_t)idx[2 * i + 1];
@@ -91,6 +99,9 @@ check_values(struct scanner *sc, struct conn *c, const struct reply *keys,
 		if (r->type == REPLY_STRING &&
 		    dataset_value_matches(sh->d, idx[2 * i], r->str, r->len))
 			__atomic_fetch_or(&sh->state[idx[2 * i]], VALUE_OK, __ATOMIC_RELAXED);
+		else if (r->type == REPLY_ERROR)
+			record(sh, F_UNCHECKED, keys->elem[k]->str, keys->elem[k]->len, me,
+			       errsuffix(r->str, why, sizeof(why)));
 		else if (r->type != REPLY_NIL) /* NIL: expired or deleted meanwhile */
 			record(sh, F_CORRUPT, keys->elem[k]->str, keys->elem[k]->len, me,
 			       ": wrong value");

@@ -24,6 +24,7 @@ static const struct {
 	[F_LOST] = {"lost_keys", "no lost keys"},
 	[F_UNREACHABLE_KEYS] = {"unreachable_keys", "no unreachable keys"},
 	[F_CORRUPT] = {"corrupt_keys", "no corrupt keys"},
+	[F_UNCHECKED] = {"unchecked_keys", "every value readable"},
 	[F_MISPLACED] = {"misplaced_keys", "no misplaced keys"},
 	[F_DUPLICATED] = {"duplicated_keys", "no duplicated keys"},
 	[F_EXTRA] = {"extra_keys", "no extra keys"},

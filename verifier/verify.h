@@ -36,6 +36,8 @@ enum finding_kind {
 	F_LOST,          /* [lost_keys] nowhere, slot owner reachable */
 	F_UNREACHABLE_KEYS, /* [unreachable_keys] nowhere reachable, owner down */
 	F_CORRUPT,       /* [corrupt_keys] wrong value on the owner */
+	F_UNCHECKED,     /* [unchecked_keys] on the owner, but the value could
+			    not be read (CLUSTERDOWN while slots are down) */
 	F_MISPLACED,     /* [misplaced_keys] held by a node not owning the slot */
 	F_DUPLICATED,    /* [duplicated_keys] held by two nodes or more */
 	F_EXTRA,         /* [extra_keys] not part of the dataset */

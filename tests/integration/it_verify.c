@@ -1,0 +1,304 @@
+/*
+ * Integration tests of the verifier: a healthy cluster has no findings;
+ * then the cluster is broken on purpose, one way per test, and the
+ * verifier must report exactly that class with exactly that count.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/slot.h"
+#include "common/clock.h"
+#include "harness/load.h"
+#include "harness/localcluster.h"
+#include "tests/support/itutil.h"
+#include "tests/support/runner.h"
+#include "verifier/verify.h"
+
+#define KEYS 100000
+
+static struct local_cluster lc;
+static struct dataset ds = {KEYS, 5, 32};
+
+static void
+up(void)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct err e = ERR_INIT;
+
+	it_require_redis("verify");
+	o.persistence = PERSIST_NONE;
+	o.node_timeout_ms = 1000;
+	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
+	ck_assert_msg(dataset_load(&ds, "127.0.0.1", lc.nodes[0].port, 0, &e) == 0, "%s", e.msg);
+}
+
+static struct verdict
+verify(int timeout_ms)
+{
+	struct verify_opts o = {.dataset = &ds, .timeout_ms = timeout_ms};
+	struct err e = ERR_INIT;
+	struct verdict v;
+
+	ck_assert_msg(verify_cluster("127.0.0.1", lc.nodes[0].port, &o, &v, &e) == 0,
+		      "%s", e.msg);
+	return v;
+}
+
+/* Asserts every class is 0 except those listed as (kind, count) pairs,
+ * ended by -1. */
+static void
+expect_only(const struct verdict *v, ...)
+{
+	long long want[F_COUNT_] = {0};
+	va_list ap;
+	int k;
+
+	va_start(ap, v);
+	while ((k = va_arg(ap, int)) >= 0)
+		want[k] = va_arg(ap, long long);
+	va_end(ap);
+	for (k = 0; k < F_COUNT_; k++)
+		ck_assert_msg(v->f[k].count == want[k], "%s: %lld, expected %lld (first: %s)",
+			      finding_json_name(k), v->f[k].count, want[k],
+			      v->f[k].nexamples ? v->f[k].examples[0] : "-");
+}
+
+/* The master owning `slot` in the layout local_cluster_start made. */
+static int
+owner_of(unsigned slot)
+{
+	int i, m = lc.opts.masters, o = 0;
+
+	for (i = 0; i < m; i++)
+		if ((long)slot >= (long)i * CLUSTER_SLOTS / m)
+			o = i;
+	return o;
+}
+
+/* Key index of the n-th dataset key (from 0) whose slot `owner_of` gives `m`. */
+static long long
+key_on(int m, int nth)
+{
+	char k[DATASET_KEY_MAX];
+	long long i;
+
+	for (i = 0; i < KEYS; i++) {
+		size_t len = dataset_key(i, k);
+		if (owner_of(key_slot(k, len)) == m && nth-- == 0)
+			return i;
+	}
+	ck_abort_msg("no key on master %d", m);
+	return -1;
+}
+
+static void
+run_cmd(int node, const char *a0, const char *a1, const char *a2, const char *a3,
+	const char *a4)
+{
+	struct err e = ERR_INIT;
+	struct conn *c = it_conn(lc.nodes[node].port);
+	struct reply *r = conn_cmd(c, &e, a0, a1, a2, a3, a4, NULL);
+
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	ck_assert_msg(r->type != REPLY_ERROR, "%s %s: %s", a0, a1 ? a1 : "", r->str);
+	reply_free(r);
+	conn_free(c);
+}
+
+START_TEST(test_verify_healthy_cluster_has_no_findings)
+{
+	struct verdict v;
+
+	up();
+	v = verify(2000);
+	expect_only(&v, -1);
+	ck_assert(verdict_is_healthy(&v));
+	ck_assert_int_eq(v.keys_scanned, KEYS);
+	ck_assert_int_eq(v.nodes, 3);
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+START_TEST(test_verify_counts_deleted_keys_as_lost)
+{
+	char k[DATASET_KEY_MAX];
+	struct verdict v;
+	int i;
+
+	up();
+	for (i = 0; i < 7; i++) {
+		long long idx = key_on(i % 3, i);
+
+		dataset_key(idx, k);
+		run_cmd(i % 3, "DEL", k, NULL, NULL, NULL);
+	}
+	v = verify(2000);
+	expect_only(&v, F_LOST, 7LL, -1);
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+START_TEST(test_verify_counts_overwritten_values_as_corrupt)
+{
+	char k[DATASET_KEY_MAX];
+	struct verdict v;
+	int i;
+
+	up();
+	for (i = 0; i < 5; i++) {
+		dataset_key(key_on(1, i), k);
+		run_cmd(1, "SET", k, "not the dataset's value", NULL, NULL);
+	}
+	v = verify(2000);
+	expect_only(&v, F_CORRUPT, 5LL, -1);
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+START_TEST(test_verify_reports_slot_left_migrating)
+{
+	struct verdict v;
+
+	up();
+	run_cmd(0, "CLUSTER", "SETSLOT", "100", "MIGRATING", lc.nodes[1].id);
+	v = verify(2000);
+	expect_only(&v, F_OPEN_SLOTS, 1LL, -1);
+	ck_assert_ptr_nonnull(strstr(v.f[F_OPEN_SLOTS].examples[0], "slot 100 migrating to"));
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+/* Writes key idx onto `node`, which does not own its slot, the way a
+ * half-done migration leaves keys: IMPORTING, ASKING + SET, STABLE. */
+static void
+plant(int node, long long idx)
+{
+	char k[DATASET_KEY_MAX], slot[16], val[32];
+	size_t len = dataset_key(idx, k);
+	int owner = owner_of(key_slot(k, len));
+	struct err e = ERR_INIT;
+	struct conn *c = it_conn(lc.nodes[node].port);
+	struct reply *r;
+	const char *argv[3] = {"SET", k, val};
+	size_t lens[3] = {3, len, 32};
+
+	snprintf(slot, sizeof(slot), "%u", key_slot(k, len));
+	dataset_value(&ds, idx, val);
+	ck_assert_int_eq(conn_cmd_ok(c, &e, "CLUSTER", "SETSLOT", slot, "IMPORTING",
+				     lc.nodes[owner].id, NULL), 0);
+	ck_assert_int_eq(conn_cmd_ok(c, &e, "ASKING", NULL), 0);
+	r = conn_cmd_argv(c, 3, argv, lens, &e);
+	ck_assert_msg(r && r->type == REPLY_STATUS, "SET after ASKING: %s", r ? r->str : e.msg);
+	reply_free(r);
+	ck_assert_int_eq(conn_cmd_ok(c, &e, "CLUSTER", "SETSLOT", slot, "STABLE", NULL), 0);
+	conn_free(c);
+}
+
+START_TEST(test_verify_reports_misplaced_and_duplicated_keys)
+{
+	char k[DATASET_KEY_MAX];
+	long long copied, moved;
+	struct verdict v;
+
+	up();
+	copied = key_on(0, 0);
+	moved = key_on(0, 1);
+	plant(2, copied); /* the owner keeps it too: misplaced and duplicated */
+	plant(2, moved);
+	dataset_key(moved, k);
+	run_cmd(0, "DEL", k, NULL, NULL, NULL); /* only the stray copy is left */
+	v = verify(2000);
+	expect_only(&v, F_MISPLACED, 2LL, F_DUPLICATED, 1LL, -1);
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+/* True once node `who` flags node `dead` as failed. */
+static bool
+flags_fail(int who, int dead)
+{
+	struct conn *c = it_conn(lc.nodes[who].port);
+	char *text = conn_cmd_str(c, NULL, "CLUSTER", "NODES", NULL), *line;
+	bool failed = false;
+
+	line = text ? strstr(text, lc.nodes[dead].id) : NULL;
+	if (line)
+		failed = strncmp(strchr(line, ' ') + 1 + strcspn(strchr(line, ' ') + 1, " ") + 1,
+				 "master,fail ", 12) == 0;
+	free(text);
+	conn_free(c);
+	return failed;
+}
+
+START_TEST(test_verify_reports_killed_master)
+{
+	char k[DATASET_KEY_MAX];
+	uint64_t deadline;
+	long long i, on_dead = 0;
+	struct verdict v;
+
+	up();
+	proc_kill(&lc.nodes[2].proc);
+	deadline = clock_now_ms() + 20000;
+	while (!(flags_fail(0, 2) && flags_fail(1, 2)) && clock_now_ms() < deadline)
+		clock_sleep_ms(50);
+	ck_assert_msg(flags_fail(0, 2), "the killed master was never flagged fail");
+	for (i = 0; i < KEYS; i++) {
+		size_t len = dataset_key(i, k);
+		on_dead += owner_of(key_slot(k, len)) == 2;
+	}
+	v = verify(500);
+	expect_only(&v, F_UNSERVED, (long long)(CLUSTER_SLOTS - 2 * CLUSTER_SLOTS / 3),
+		    F_STATE, 2LL, F_FAILED_NODES, 1LL, F_UNREACHABLE_NODES, 1LL,
+		    F_UNREACHABLE_KEYS, on_dead, F_UNCHECKED, (long long)KEYS - on_dead, -1);
+	ck_assert_ptr_nonnull(strstr(v.f[F_UNCHECKED].examples[0], "CLUSTERDOWN"));
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+START_TEST(test_verify_does_not_hang_on_paused_node)
+{
+	struct err e = ERR_INIT;
+	struct verdict v;
+	uint64_t t0;
+
+	up();
+	ck_assert_int_eq(proc_signal(&lc.nodes[1].proc, SIGSTOP, &e), 0);
+	t0 = clock_now_ms();
+	v = verify(300);
+	ck_assert_uint_lt(clock_now_ms() - t0, 5000);
+	ck_assert_int_ge(v.f[F_UNREACHABLE_NODES].count, 1);
+	ck_assert_int_eq(v.reachable, 2);
+	ck_assert(!verdict_is_healthy(&v));
+	verdict_release(&v);
+	proc_signal(&lc.nodes[1].proc, SIGCONT, &e);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+Suite *
+verify_suite(void)
+{
+	Suite *s = suite_create("verify");
+	TCase *tc = tcase_create("broken");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_verify_healthy_cluster_has_no_findings);
+	tcase_add_test(tc, test_verify_counts_deleted_keys_as_lost);
+	tcase_add_test(tc, test_verify_counts_overwritten_values_as_corrupt);
+	tcase_add_test(tc, test_verify_reports_slot_left_migrating);
+	tcase_add_test(tc, test_verify_reports_misplaced_and_duplicated_keys);
+	tcase_add_test(tc, test_verify_reports_killed_master);
+	tcase_add_test(tc, test_verify_does_not_hang_on_paused_node);
+	suite_add_tcase(s, tc);
+	return s;
+}
