@@ -26,6 +26,7 @@ struct command {
 
 extern const struct command cmd_cluster;
 extern const struct command cmd_load;
+extern const struct command cmd_reshard;
 extern const struct command cmd_verify;
 
 /* Prints "shardquake: <msg>" and "try 'shardquake NAME --help'"; returns EXIT_USAGE. */

@@ -12,6 +12,7 @@
 static const struct command *const commands[] = {
 	&cmd_cluster,
 	&cmd_load,
+	&cmd_reshard,
 	&cmd_verify,
 	NULL,
 };

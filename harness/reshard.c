@@ -1,0 +1,333 @@
+/*
+ * reshard.c - the migration driver; see reshard.h.
+ *
+ * The protocol is redis-cli's (clusterManagerMoveSlot): IMPORTING on the
+ * target first, so that the target accepts the keys as soon as the source
+ * starts answering ASK; MIGRATING on the source; keys in batches with
+ * MIGRATE ... KEYS; then the new owner is announced to the target first
+ * (it must own the slot before the source lets go, or the slot would
+ * briefly have no owner anywhere), the source, and the other masters.
+ */
+#include "harness/reshard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/conn.h"
+#include "common/xmalloc.h"
+
+static const char *const step_names[STEP_COUNT_] = {
+	"importing", "migrating", "keys", "node-target", "node-source", "slot-done",
+};
+
+const char *
+reshard_step_name(enum reshard_step s)
+{
+	return s < STEP_COUNT_ ? step_names[s] : "?";
+}
+
+int
+reshard_step_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < STEP_COUNT_; i++)
+		if (strcmp(step_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* The cluster as the driver needs it: connections to every master. */
+struct mover {
+	const struct reshard_plan *plan;
+	const struct reshard_opts *o;
+	const struct reshard_hooks *h;
+	struct reshard_progress *pr;
+	struct topology t;
+	struct conn *src, *dst;
+	struct conn **others;
+	size_t nothers;
+	char dst_host[64];
+	int dst_port;
+	struct reshard_event ev;
+};
+
+static int
+fetch_topology(const char *host, int port, int timeout_ms, struct topology *t,
+	       struct err *e)
+{
+	struct conn *c = conn_open(host, port, timeout_ms, e);
+	char *text;
+	int rc;
+
+	if (c == NULL)
+		return -1;
+	text = conn_cmd_str(c, e, "CLUSTER", "NODES", NULL);
+	conn_free(c);
+	if (text == NULL)
+		return -1;
+	rc = topology_parse(t, text, e);
+	free(text);
+	return rc;
+}
+
+static const char *
+host_of(const struct cluster_node *n, const char *fallback)
+{
+	return n->ip[0] ? n->ip : fallback;
+}
+
+static int
+connect_all(struct mover *m, const char *host, struct err *e)
+{
+	const struct cluster_node *s, *d, *n;
+	size_t i;
+
+	s = topology_find(&m->t, m->plan->source);
+	d = topology_find(&m->t, m->plan->target);
+	if (s == NULL || d == NULL)
+		return err_set(e, 0, "%s node %s is not in the cluster",
+			       s ? "target" : "source",
+			       s ? m->plan->target : m->plan->source);
+	m->src = conn_open(host_of(s, host), s->port, m->o->timeout_ms, e);
+	if (m->src == NULL)
+		return err_prefix(e, "source: ");
+	m->dst = conn_open(host_of(d, host), d->port, m->o->timeout_ms, e);
+	if (m->dst == NULL)
+		return err_prefix(e, "target: ");
+	snprintf(m->dst_host, sizeof(m->dst_host), "%s", host_of(d, host));
+	m->dst_port = d->port;
+	m->others = xcalloc(m->t.n + 1, sizeof(*m->others));
+	for (i = 0; i < m->t.n; i++) {
+		n = &m->t.nodes[i];
+		if (n == s || n == d || !(n->flags & NODE_MASTER) ||
+		    (n->flags & (NODE_FAIL | NODE_NOADDR)))
+			continue;
+		/* best effort, as redis-cli: a master we cannot reach learns
+		 * the new owner from gossip */
+		m->others[m->nothers] = conn_open(host_of(n, host), n->port,
+						  m->o->timeout_ms, NULL);
+		if (m->others[m->nothers])
+			m->nothers++;
+	}
+	return 0;
+}
+
+static int
+emit(struct mover *m, enum reshard_step step, struct err *e)
+{
+	m->ev.step = step;
+	m->pr->at = m->ev;
+	if (m->h && m->h->on_step && m->h->on_step(m->h->arg, &m->ev, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+setslot(struct conn *c, int slot, const char *how, const char *id, struct err *e)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%d", slot);
+	return conn_cmd_ok(c, e, "CLUSTER", "SETSLOT", s, how, id, NULL);
+}
+
+/* Moves up to `want` keys of the slot; returns how many, or -1. */
+static long long
+move_batch(struct mover *m, int slot, int want, struct err *e)
+{
+	char s[16], n[16], port[16], tmo[16];
+	const char **argv = NULL;
+	size_t *lens = NULL;
+	struct reply *keys, *r = NULL;
+	long long moved = -1;
+	size_t i, argc = 0;
+
+	snprintf(s, sizeof(s), "%d", slot);
+	snprintf(n, sizeof(n), "%d", want);
+	keys = conn_cmd(m->src, e, "CLUSTER", "GETKEYSINSLOT", s, n, NULL);
+	if (keys == NULL)
+		return -1;
+	if (keys->type != REPLY_ARRAY) {
+		err_set(e, 0, "'CLUSTER GETKEYSINSLOT %d' on '%s': %s", slot,
+			conn_addr(m->src), keys->type == REPLY_ERROR ? keys->str : "bad reply");
+		goto out;
+	}
+	if (keys->nelem == 0) {
+		moved = 0;
+		goto out;
+	}
+	snprintf(port, sizeof(port), "%d", m->dst_port);
+	snprintf(tmo, sizeof(tmo), "%d", m->o->timeout_ms);
+	argv = xcalloc(keys->nelem + 8, sizeof(*argv));
+	lens = xcalloc(keys->nelem + 8, sizeof(*lens));
+	argv[argc++] = "MIGRATE";
+	argv[argc++] = m->dst_host;
+	argv[argc++] = port;
+	argv[argc++] = "";
+	argv[argc++] = "0";
+	argv[argc++] = tmo;
+	if (m->o->replace)
+		argv[argc++] = "REPLACE";
+	argv[argc++] = "KEYS";
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	for (i = 0; i < keys->nelem; i++, argc++) {
+		argv[argc] = keys->elem[i]->str;
+		lens[argc] = keys->elem[i]->len;
+	}
+	r = conn_cmd_argv(m->src, (int)argc, argv, lens, e);
+	if (r == NULL)
+		goto out;
+	if (r->type == REPLY_ERROR) {
+		err_set(e, 0, "'MIGRATE' of slot %d from '%s' to '%s:%d': %s", slot,
+			conn_addr(m->src), m->dst_host, m->dst_port, r->str);
+		goto out;
+	}
+	moved = (long long)keys->nelem;
+out:
+	reply_free(r);
+	reply_free(keys);
+	free(argv);
+	free(lens);
+	return moved;
+}
+
+static int
+move_keys(struct mover *m, int slot, struct err *e)
+{
+	long long budget, got;
+	int want;
+
+	for (;;) {
+		want = m->o->pipeline;
+		budget = m->h && m->h->keys_until
+				 ? m->h->keys_until(m->h->arg, m->ev.slot_index,
+						    m->ev.slot_moved, m->ev.slot_keys)
+				 : 0;
+		if (budget > 0 && budget < want)
+			want = (int)budget;
+		got = move_batch(m, slot, want, e);
+		if (got < 0)
+			return -1;
+		if (got == 0 && m->ev.slot_moved > 0)
+			return 0;
+		m->ev.slot_moved += got;
+		m->ev.total_moved += got;
+		m->pr->keys_moved += got;
+		if (emit(m, STEP_KEYS, e) < 0)
+			return -1;
+		if (got == 0) /* an empty slot still passes the keys step once */
+			return 0;
+	}
+}
+
+static int
+move_slot(struct mover *m, int idx, struct err *e)
+{
+	const char *src = m->plan->source, *dst = m->plan->target;
+	int slot = m->plan->slots[idx];
+	char s[16];
+	long long count = 0;
+	size_t i;
+
+	m->ev.slot = slot;
+	m->ev.slot_index = idx + 1;
+	m->ev.slot_moved = 0;
+	snprintf(s, sizeof(s), "%d", slot);
+	if (conn_cmd_int(m->src, &count, e, "CLUSTER", "COUNTKEYSINSLOT", s, NULL) < 0)
+		return -1;
+	m->ev.slot_keys = count;
+	if (setslot(m->dst, slot, "IMPORTING", src, e) < 0 ||
+	    emit(m, STEP_IMPORTING, e) < 0)
+		return -1;
+	if (setslot(m->src, slot, "MIGRATING", dst, e) < 0 ||
+	    emit(m, STEP_MIGRATING, e) < 0)
+		return -1;
+	if (move_keys(m, slot, e) < 0)
+		return -1;
+	if (setslot(m->dst, slot, "NODE", dst, e) < 0 ||
+	    emit(m, STEP_NODE_TARGET, e) < 0)
+		return -1;
+	if (setslot(m->src, slot, "NODE", dst, e) < 0 ||
+	    emit(m, STEP_NODE_SOURCE, e) < 0)
+		return -1;
+	for (i = 0; i < m->nothers; i++)
+		setslot(m->others[i], slot, "NODE", dst, NULL);
+	m->pr->slots_done++;
+	return emit(m, STEP_SLOT_DONE, e);
+}
+
+int
+reshard_run(const struct reshard_plan *plan, const char *host, int port,
+	    const struct reshard_opts *o, const struct reshard_hooks *h,
+	    struct reshard_progress *progress, struct err *e)
+{
+	struct reshard_opts opts = *o;
+	struct mover m = {.plan = plan, .o = &opts, .h = h, .pr = progress};
+	size_t i;
+	int rc = -1;
+
+	if (opts.pipeline <= 0)
+		opts.pipeline = 10;
+	if (opts.timeout_ms <= 0)
+		opts.timeout_ms = 5000;
+	memset(progress, 0, sizeof(*progress));
+	if (fetch_topology(host, port, opts.timeout_ms, &m.t, e) < 0 ||
+	    connect_all(&m, host, e) < 0)
+		goto out;
+	for (i = 0; i < plan->nslots; i++) {
+		if (move_slot(&m, (int)i, e) < 0) {
+			progress->stopped = true;
+			err_prefix(e, "reshard stopped at slot %d (%zu of %zu), step %s: ",
+				   m.ev.slot, i + 1, plan->nslots,
+				   reshard_step_name(progress->at.step));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	conn_free(m.src);
+	conn_free(m.dst);
+	for (i = 0; i < m.nothers; i++)
+		conn_free(m.others[i]);
+	free(m.others);
+	topology_release(&m.t);
+	return rc;
+}
+
+int
+reshard_plan_count(struct reshard_plan *plan, const char *host, int port,
+		   int count, struct err *e)
+{
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *src;
+	int slot, n = 0;
+
+	if (fetch_topology(host, port, 5000, &t, e) < 0)
+		return -1;
+	src = topology_find(&t, plan->source);
+	if (src == NULL) {
+		topology_release(&t);
+		return err_set(e, 0, "source node %s is not in the cluster", plan->source);
+	}
+	plan->slots = xcalloc((size_t)count + 1, sizeof(int));
+	for (slot = 0; slot < CLUSTER_SLOTS && n < count; slot++)
+		if (cluster_node_has_slot(src, slot))
+			plan->slots[n++] = slot;
+	plan->nslots = (size_t)n;
+	topology_release(&t);
+	if (n < count)
+		return err_set(e, 0, "source %s owns only %d slots, not %d", plan->source,
+			       n, count);
+	return 0;
+}
+
+void
+reshard_plan_release(struct reshard_plan *plan)
+{
+	free(plan->slots);
+	plan->slots = NULL;
+	plan->nslots = 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * reshard.h - the migration driver: moves slots from one master to
+ * another with the real protocol, reporting every step as it happens so
+ * that a fault can be fired at an exact point of it.
+ *
+ * For each slot of the plan, in order:
+ *   importing    target: CLUSTER SETSLOT s IMPORTING source
+ *   migrating    source: CLUSTER SETSLOT s MIGRATING target
+ *   keys         after each batch of CLUSTER GETKEYSINSLOT + MIGRATE ... KEYS
+ *                (the event carries the keys moved so far in the slot)
+ *   node-target  target: CLUSTER SETSLOT s NODE target
+ *   node-source  source: CLUSTER SETSLOT s NODE target
+ *   slot-done    every other master told too (SETSLOT NODE, best effort)
+ *
+ * The caller's `on_step` may ask for the next batch to stop at an exact
+ * key count (`keys_until`), so that "after 50% of the keys of the 3rd
+ * slot" is exact every time.  On an error the driver stops the way a
+ * production tool does, leaving the slot where it was, and says where.
+ */
+#ifndef SQ_HARNESS_RESHARD_H
+#define SQ_HARNESS_RESHARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cluster/topology.h"
+#include "common/err.h"
+
+enum reshard_step {
+	STEP_IMPORTING,
+	STEP_MIGRATING,
+	STEP_KEYS,
+	STEP_NODE_TARGET,
+	STEP_NODE_SOURCE,
+	STEP_SLOT_DONE,
+	STEP_COUNT_,
+};
+
+/* "importing", "node-target", ...: as written in scenario files. */
+const char *reshard_step_name(enum reshard_step s);
+/* The step named `name`, or -1. */
+int reshard_step_parse(const char *name);
+
+struct reshard_event {
+	enum reshard_step step;
+	int slot;
+	int slot_index;        /* 1-based position of the slot in the plan */
+	long long slot_keys;   /* keys the slot held on the source at its start */
+	long long slot_moved;  /* keys of this slot moved so far */
+	long long total_moved; /* keys moved by the whole reshard so far */
+};
+
+struct reshard_progress {
+	int slots_done;
+	long long keys_moved;
+	/* where the driver stopped on an error */
+	bool stopped;
+	struct reshard_event at;
+};
+
+struct reshard_hooks {
+	/* After each step.  Returns 0 to go on, -1 to stop the reshard
+	 * (it then fails with the hook's message in `e`). */
+	int (*on_step)(void *arg, const struct reshard_event *ev, struct err *e);
+	/* Before each batch: how many more keys of this slot may move before
+	 * the next event must be reported (0 or less: no limit). */
+	long long (*keys_until)(void *arg, int slot_index, long long slot_moved,
+				long long slot_keys);
+	void *arg;
+};
+
+struct reshard_opts {
+	int pipeline;        /* keys per MIGRATE (default 10, as redis-cli) */
+	int timeout_ms;      /* per command, and MIGRATE's own (default 5000) */
+	bool replace;        /* MIGRATE ... REPLACE (redis-cli --cluster-replace) */
+};
+
+struct reshard_plan {
+	char source[NODE_ID_LEN + 1];
+	char target[NODE_ID_LEN + 1];
+	int *slots;
+	size_t nslots;
+};
+
+/* Fills plan->slots with the first `count` slots the source owns, as the
+ * node at host:port sees it.  Free with reshard_plan_release(). */
+int reshard_plan_count(struct reshard_plan *plan, const char *host, int port,
+		       int count, struct err *e);
+void reshard_plan_release(struct reshard_plan *plan);
+
+/* Runs the plan against the cluster reachable at host:port.  Returns 0
+ * when every slot moved; -1 with `e` saying where it stopped (also in
+ * `progress->at`). */
+int reshard_run(const struct reshard_plan *plan, const char *host, int port,
+		const struct reshard_opts *o, const struct reshard_hooks *h,
+		struct reshard_progress *progress, struct err *e);
+
+#endif
