@@ -1,0 +1,100 @@
+/*
+ * scenario.h - one failure story, read from a scenario file (INI).
+ *
+ *   [scenario]  name, description, seed, quick
+ *   [cluster]   masters, replicas, persistence, node_timeout
+ *   [data]      keys, value_size
+ *   [reshard]   from, to, slots, pipeline
+ *   [fault]     kind, target, at, slot, point, after, + the kind's own keys
+ *               (several: [fault], [fault 2], [fault evict], ...)
+ *   [repair]    engine
+ *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
+ *               lost_keys, unreachable_keys, misplaced_keys, healthy
+ *
+ * Every unknown section or key, bad value or impossible combination is
+ * an error "FILE:LINE: what is wrong; what is allowed".
+ */
+#ifndef SQ_HARNESS_SCENARIO_H
+#define SQ_HARNESS_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "harness/localcluster.h"
+#include "harness/reshard.h"
+#include "injectors/injector.h"
+
+enum role {
+	ROLE_SOURCE,
+	ROLE_TARGET,
+	ROLE_BYSTANDER,
+	ROLE_SOURCE_REPLICA,
+	ROLE_TARGET_REPLICA,
+	ROLE_NODE, /* node:N, N an index into the cluster's nodes */
+};
+
+#define STEP_TIME STEP_COUNT_ /* "time": T ms after the reshard started */
+
+struct fault_spec {
+	char name[64];   /* the section name, "fault 2" */
+	int line;        /* the section's line */
+	const struct injector_ops *ops;
+	enum role role;
+	int node;        /* ROLE_NODE */
+	int step;        /* enum reshard_step or STEP_TIME */
+	int slot_index;  /* 1-based slot of the plan (default 1) */
+	long long point; /* keys: a count, or a percentage when point_pct */
+	bool point_pct;
+	long long after_ms; /* time: ms after the reshard started */
+	struct param *params; /* the kind's own keys (owned strings) */
+	size_t nparams;
+};
+
+/* An expectation: unset, an exact number, or "> N". */
+struct expect_num {
+	bool set;
+	bool greater; /* true: value > n */
+	long long n;
+	int line;
+};
+
+struct scenario {
+	char *path;
+	char *name;
+	char *description;
+	uint64_t seed;
+	bool quick;
+	/* [cluster] */
+	int masters, replicas, node_timeout_ms;
+	enum persistence persistence;
+	/* [data] */
+	long long keys;
+	int value_size;
+	/* [reshard] */
+	bool has_reshard;
+	int from, to, slots, pipeline;
+	/* [fault] */
+	struct fault_spec *faults;
+	size_t nfaults;
+	/* [repair] */
+	char engine[16];
+	/* [expect] */
+	int expect_reshard; /* -1 unset, 0 stops, 1 completes */
+	int expect_state;   /* -1 unset, 0 fail, 1 ok */
+	int expect_healthy; /* -1 unset, 0 no, 1 yes */
+	struct expect_num open_slots, failed_nodes, lost_keys, unreachable_keys,
+		misplaced_keys;
+};
+
+/* Reads and checks a scenario file.  Returns a new scenario (free with
+ * scenario_free()), or NULL with `e` as "FILE:LINE: ...". */
+struct scenario *scenario_load(const char *path, struct err *e);
+void scenario_free(struct scenario *s);
+
+/* "source", "node:3", ...: as written in scenario files. */
+const char *scenario_role_name(enum role r, int node, char *buf, size_t n);
+/* True when `value` satisfies `x` (always true when unset). */
+bool expect_num_holds(const struct expect_num *x, long long value);
+
+#endif

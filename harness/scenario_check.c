@@ -1,0 +1,112 @@
+/*
+ * scenario_check.c - the checks that span several keys of a scenario,
+ * run once the whole file is read; see scenario_keys.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/scenario_keys.h"
+
+static int
+bad(int *line, int at, char *msg, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, n, fmt, ap);
+	va_end(ap);
+	*line = at;
+	return -1;
+}
+
+static int
+check_role(const struct scenario *s, const struct fault_spec *f, char *msg,
+	   size_t n, int *line)
+{
+	int nodes = s->masters * (1 + s->replicas);
+
+	if ((f->role == ROLE_SOURCE_REPLICA || f->role == ROLE_TARGET_REPLICA) &&
+	    s->replicas == 0)
+		return bad(line, f->line, msg, n, "[%s] targets a replica, but [cluster] has replicas = 0",
+			   f->name);
+	if (f->role == ROLE_BYSTANDER && s->masters < 3)
+		return bad(line, f->line, msg, n, "[%s] targets a bystander, but only %d masters: "
+			   "a bystander is a master that is neither source nor target", f->name, s->masters);
+	if (f->role == ROLE_NODE && f->node >= nodes)
+		return bad(line, f->line, msg, n, "[%s] targets node:%d, but the cluster has nodes 0 to %d",
+			   f->name, f->node, nodes - 1);
+	return 0;
+}
+
+/* Runs the kind's own parser on its parameters; its messages about one
+ * parameter start with "line N: ". */
+static int
+check_params(const struct fault_spec *f, char *msg, size_t n, int *line)
+{
+	struct params p = {f->params, f->nparams};
+	struct err e = ERR_INIT;
+	struct fault *x = fault_new(f->ops, &p, &e);
+	int at = f->line, used = 0;
+
+	if (x) {
+		fault_free(x);
+		return 0;
+	}
+	if (sscanf(e.msg, "line %d: %n", &at, &used) == 1 && used > 0)
+		return bad(line, at, msg, n, "%s", e.msg + used);
+	return bad(line, f->line, msg, n, "[%s] %s", f->name, e.msg);
+}
+
+static int
+check_fault(const struct scenario *s, const struct fault_spec *f, char *msg,
+	    size_t n, int *line)
+{
+	if (f->ops == NULL)
+		return bad(line, f->line, msg, n, "[%s] has no kind", f->name);
+	if (f->step < 0)
+		return bad(line, f->line, msg, n, "[%s] has no 'at': when should it fire?", f->name);
+	if (!s->has_reshard)
+		return bad(line, f->line, msg, n, "[%s] fires during a reshard, but there is no [reshard]",
+			   f->name);
+	if (f->point >= 0 && f->step != STEP_KEYS)
+		return bad(line, f->line, msg, n, "[%s] has 'point', which goes with at = keys only",
+			   f->name);
+	if (f->after_ms >= 0 && f->step != STEP_TIME)
+		return bad(line, f->line, msg, n, "[%s] has 'after', which goes with at = time only",
+			   f->name);
+	if (f->step == STEP_TIME && f->after_ms < 0)
+		return bad(line, f->line, msg, n, "[%s] has at = time but no 'after'", f->name);
+	if (f->step != STEP_TIME && f->slot_index > s->slots)
+		return bad(line, f->line, msg, n, "[%s] fires at slot %d, but the reshard moves %d slot%s",
+			   f->name, f->slot_index, s->slots, s->slots == 1 ? "" : "s");
+	if (check_role(s, f, msg, n, line) < 0)
+		return -1;
+	return check_params(f, msg, n, line);
+}
+
+int
+scenario_check(struct scenario *s, char *msg, size_t n, int *line)
+{
+	size_t i;
+
+	if (s->name == NULL)
+		return bad(line, 1, msg, n, "[scenario] needs a name");
+	if (s->has_reshard) {
+		if (s->from == s->to)
+			return bad(line, 1, msg, n, "[reshard] from and to are both master %d", s->from);
+		if (s->from >= s->masters || s->to >= s->masters)
+			return bad(line, 1, msg, n, "[reshard] names master %d, but there are masters 0 to %d",
+				   s->from >= s->masters ? s->from : s->to, s->masters - 1);
+		if (s->slots == 0)
+			return bad(line, 1, msg, n, "[reshard] needs slots = N");
+		if (s->slots > 16384 / s->masters)
+			return bad(line, 1, msg, n, "[reshard] slots = %d, but master %d owns only %d",
+				   s->slots, s->from, 16384 / s->masters);
+	}
+	for (i = 0; i < s->nfaults; i++)
+		if (check_fault(s, &s->faults[i], msg, n, line) < 0)
+			return -1;
+	return 0;
+}

@@ -1,0 +1,130 @@
+/* injector.c - the table of fault kinds and shared helpers; see injector.h. */
+#include "injectors/injector.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+
+extern const struct injector_ops kill_injector;
+extern const struct injector_ops pause_injector;
+extern const struct injector_ops restart_injector;
+extern const struct injector_ops lose_disk_injector;
+
+const struct injector_ops *const injector_table[] = {
+	&kill_injector,
+	&pause_injector,
+	&restart_injector,
+	&lose_disk_injector,
+	NULL,
+};
+
+const struct injector_ops *
+injector_find(const char *name)
+{
+	const struct injector_ops *const *o;
+
+	for (o = injector_table; *o; o++)
+		if (strcmp((*o)->name, name) == 0)
+			return *o;
+	return NULL;
+}
+
+struct fault *
+fault_new(const struct injector_ops *ops, const struct params *p, struct err *e)
+{
+	struct fault *f = xcalloc(1, sizeof(*f));
+
+	f->ops = ops;
+	f->priv = xcalloc(1, ops->priv_size ? ops->priv_size : 1);
+	if (ops->parse && ops->parse(f, p, e) < 0) {
+		free(f->priv);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void
+fault_free(struct fault *f)
+{
+	if (f == NULL)
+		return;
+	if (f->ops->revert)
+		f->ops->revert(f, NULL);
+	free(f->priv);
+	free(f);
+}
+
+static const struct param *
+find(const struct params *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; p && i < p->n; i++)
+		if (strcmp(p->v[i].key, key) == 0)
+			return &p->v[i];
+	return NULL;
+}
+
+int
+params_line(const struct params *p, const char *key)
+{
+	const struct param *x = find(p, key);
+
+	return x ? x->line : 0;
+}
+
+const char *
+params_get(const struct params *p, const char *key)
+{
+	const struct param *x = find(p, key);
+
+	return x ? x->value : NULL;
+}
+
+int
+params_duration_ms(const struct params *p, const char *key, long long def,
+		   long long *out, struct err *e)
+{
+	const struct param *x = find(p, key);
+	char *end;
+	long long v;
+
+	if (x == NULL) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(x->value, &end, 10);
+	if (errno || end == x->value || v < 0)
+		goto bad;
+	if (strcmp(end, "s") == 0)
+		v *= 1000;
+	else if (*end && strcmp(end, "ms") != 0)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	return err_set(e, EINVAL, "line %d: %s = '%s': expected a duration such as 500, 500ms or 2s",
+		       x->line, key, x->value);
+}
+
+int
+params_check_keys(const struct params *p, const char *kind,
+		  const char *const *allowed, struct err *e)
+{
+	const char *const *a;
+	size_t i;
+
+	for (i = 0; p && i < p->n; i++) {
+		for (a = allowed; *a; a++)
+			if (strcmp(*a, p->v[i].key) == 0)
+				break;
+		if (*a == NULL)
+			return err_set(e, EINVAL, "line %d: '%s' is not a parameter of fault kind '%s'",
+				       p->v[i].line, p->v[i].key, kind);
+	}
+	return 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * kill.c - the node dies: SIGKILL, or SIGTERM with a grace period and
+ * then SIGKILL, as a Kubernetes pod eviction does.
+ *
+ *   signal   = KILL | TERM   (default KILL)
+ *   grace_ms = 10000         (TERM only: how long before SIGKILL)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "common/clock.h"
+#include "injectors/injector.h"
+
+struct kill_priv {
+	int sig;
+	long long grace_ms;
+	long long took_ms;
+	bool escalated;
+	int status;
+};
+
+static int
+kill_parse(struct fault *f, const struct params *p, struct err *e)
+{
+	static const char *const keys[] = {"signal", "grace_ms", NULL};
+	struct kill_priv *k = f->priv;
+	const char *sig = params_get(p, "signal");
+
+	if (params_check_keys(p, "kill", keys, e) < 0)
+		return -1;
+	k->sig = SIGKILL;
+	if (sig && strcmp(sig, "TERM") == 0)
+		k->sig = SIGTERM;
+	else if (sig && strcmp(sig, "KILL") != 0)
+		return err_set(e, EINVAL, "line %d: signal = '%s': expected KILL or TERM",
+			       params_line(p, "signal"), sig);
+	if (params_duration_ms(p, "grace_ms", 10000, &k->grace_ms, e) < 0)
+		return -1;
+	if (k->sig == SIGKILL && params_get(p, "grace_ms"))
+		return err_set(e, EINVAL, "line %d: grace_ms goes with signal = TERM only",
+			       params_line(p, "grace_ms"));
+	return 0;
+}
+
+static int
+kill_inject(struct fault *f, struct target *t, struct err *e)
+{
+	struct kill_priv *k = f->priv;
+	uint64_t t0 = clock_now_ms();
+
+	if (proc_signal(t->proc, k->sig, e) < 0)
+		return err_prefix(e, "kill node %d: ", t->port);
+	f->target = t;
+	f->injected = true;
+	if (k->sig == SIGTERM &&
+	    proc_wait(t->proc, (int)k->grace_ms, NULL) < 0) {
+		k->escalated = true;
+		proc_kill(t->proc);
+	}
+	proc_wait(t->proc, -1, NULL);
+	k->status = t->proc->status;
+	k->took_ms = (long long)(clock_now_ms() - t0);
+	return 0;
+}
+
+static void
+kill_describe(const struct fault *f, char *out, size_t n)
+{
+	const struct kill_priv *k = f->priv;
+
+	if (k->sig == SIGKILL)
+		snprintf(out, n, "node %d %s", f->target ? f->target->port : 0,
+			 proc_describe_status(k->status));
+	else
+		snprintf(out, n, "node %d got SIGTERM; %s after %lld ms%s",
+			 f->target ? f->target->port : 0,
+			 proc_describe_status(k->status), k->took_ms,
+			 k->escalated ? " (grace ran out: SIGKILL)" : "");
+}
+
+const struct injector_ops kill_injector = {
+	.name = "kill",
+	.priv_size = sizeof(struct kill_priv),
+	.parse = kill_parse,
+	.inject = kill_inject,
+	.describe = kill_describe,
+};

@@ -1,0 +1,130 @@
+/*
+ * pause.c - the node freezes: SIGSTOP now, SIGCONT after duration_ms
+ * (a long GC-like stall, a VM migration, a throttled container).  The
+ * reshard goes on meanwhile and meets the frozen node's timeouts.
+ *
+ *   duration_ms = 5000   (0: until the fault is reverted at teardown)
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "injectors/injector.h"
+
+struct pause_priv {
+	long long duration_ms;
+	pid_t pid;
+	bool thread_started;
+	bool resumed;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static int
+pause_parse(struct fault *f, const struct params *p, struct err *e)
+{
+	static const char *const keys[] = {"duration_ms", NULL};
+	struct pause_priv *k = f->priv;
+
+	if (params_check_keys(p, "pause", keys, e) < 0)
+		return -1;
+	return params_duration_ms(p, "duration_ms", 5000, &k->duration_ms, e);
+}
+
+/* Sends SIGCONT once, whoever comes first: the timer or revert(). */
+static void
+resume(struct pause_priv *k)
+{
+	pthread_mutex_lock(&k->lock);
+	if (!k->resumed) {
+		kill(k->pid, SIGCONT);
+		k->resumed = true;
+		pthread_cond_broadcast(&k->cond);
+	}
+	pthread_mutex_unlock(&k->lock);
+}
+
+static void *
+timer(void *arg)
+{
+	struct pause_priv *k = arg;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += k->duration_ms / 1000;
+	until.tv_nsec += (k->duration_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&k->lock);
+	while (!k->resumed &&
+	       pthread_cond_timedwait(&k->cond, &k->lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&k->lock);
+	resume(k);
+	return NULL;
+}
+
+static int
+pause_inject(struct fault *f, struct target *t, struct err *e)
+{
+	struct pause_priv *k = f->priv;
+
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_cond_init(&k->cond, NULL);
+	if (proc_signal(t->proc, SIGSTOP, e) < 0)
+		return err_prefix(e, "pause node %d: ", t->port);
+	k->pid = t->proc->pid;
+	f->target = t;
+	f->injected = true;
+	if (k->duration_ms > 0) {
+		if (pthread_create(&k->thread, NULL, timer, k) != 0) {
+			resume(k);
+			f->injected = false;
+			return err_set(e, EAGAIN, "pause node %d: cannot start the timer",
+				       t->port);
+		}
+		k->thread_started = true;
+	}
+	return 0;
+}
+
+static int
+pause_revert(struct fault *f, struct err *e)
+{
+	struct pause_priv *k = f->priv;
+
+	(void)e;
+	if (!f->injected)
+		return 0;
+	resume(k);
+	if (k->thread_started) {
+		pthread_join(k->thread, NULL);
+		k->thread_started = false;
+	}
+	f->injected = false;
+	return 0;
+}
+
+static void
+pause_describe(const struct fault *f, char *out, size_t n)
+{
+	const struct pause_priv *k = f->priv;
+
+	snprintf(out, n, "node %d stopped (SIGSTOP) for %lld ms",
+		 f->target ? f->target->port : 0, k->duration_ms);
+}
+
+const struct injector_ops pause_injector = {
+	.name = "pause",
+	.priv_size = sizeof(struct pause_priv),
+	.parse = pause_parse,
+	.inject = pause_inject,
+	.revert = pause_revert,
+	.describe = pause_describe,
+};

@@ -1,0 +1,66 @@
+/*
+ * restart.c - the node crashes and comes back: SIGKILL, then after
+ * delay_ms it is started again from its own files (nodes.conf, AOF or
+ * RDB), as a supervisor would restart it.
+ *
+ *   delay_ms = 1000
+ */
+#include <signal.h>
+#include <stdio.h>
+
+#include "common/clock.h"
+#include "injectors/injector.h"
+
+struct restart_priv {
+	long long delay_ms;
+	int status;
+};
+
+static int
+restart_parse(struct fault *f, const struct params *p, struct err *e)
+{
+	static const char *const keys[] = {"delay_ms", NULL};
+	struct restart_priv *k = f->priv;
+
+	if (params_check_keys(p, "restart", keys, e) < 0)
+		return -1;
+	return params_duration_ms(p, "delay_ms", 1000, &k->delay_ms, e);
+}
+
+static int
+restart_inject(struct fault *f, struct target *t, struct err *e)
+{
+	struct restart_priv *k = f->priv;
+
+	if (t->restart == NULL)
+		return err_set(e, 0, "restart node %d: the harness cannot restart it",
+			       t->port);
+	if (proc_signal(t->proc, SIGKILL, e) < 0)
+		return err_prefix(e, "restart node %d: ", t->port);
+	proc_wait(t->proc, -1, NULL);
+	k->status = t->proc->status;
+	f->target = t;
+	f->injected = true;
+	clock_sleep_ms((unsigned)k->delay_ms);
+	if (t->restart(t->restart_arg, e) < 0)
+		return err_prefix(e, "restart node %d: ", t->port);
+	return 0;
+}
+
+static void
+restart_describe(const struct fault *f, char *out, size_t n)
+{
+	const struct restart_priv *k = f->priv;
+
+	snprintf(out, n, "node %d %s, started again after %lld ms",
+		 f->target ? f->target->port : 0, proc_describe_status(k->status),
+		 k->delay_ms);
+}
+
+const struct injector_ops restart_injector = {
+	.name = "restart",
+	.priv_size = sizeof(struct restart_priv),
+	.parse = restart_parse,
+	.inject = restart_inject,
+	.describe = restart_describe,
+};

@@ -1,0 +1,194 @@
+/*
+ * Unit tests of the scenario loader: a good file, and every error path
+ * with its exact "FILE:LINE: message".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/scenario.h"
+#include "tests/support/runner.h"
+
+static const char good[] =
+	"; a comment\n"
+	"[scenario]\n"
+	"name = kill-target-mid-slot\n"
+	"description = the target dies with half a slot moved\n"
+	"seed = 42\n"
+	"quick = yes\n"
+	"\n"
+	"[cluster]\n"
+	"masters = 3\n"
+	"replicas = 1\n"
+	"persistence = aof\n"
+	"node_timeout = 1s\n"
+	"[data]\n"
+	"keys = 20000\n"
+	"[reshard]\n"
+	"from = 0\n"
+	"to = 1\n"
+	"slots = 5\n"
+	"[fault]\n"
+	"kind = kill\n"
+	"target = target\n"
+	"at = keys\n"
+	"slot = 3\n"
+	"point = 50%\n"
+	"[fault evict]\n"
+	"kind = kill\n"
+	"target = source-replica\n"
+	"at = time\n"
+	"after = 200ms\n"
+	"signal = TERM\n"
+	"grace_ms = 2s\n"
+	"[expect]\n"
+	"reshard = stops\n"
+	"open_slots = > 0\n"
+	"lost_keys = 0\n";
+
+static char path[64];
+
+static struct scenario *
+load(const char *text, struct err *e)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/sq-scenario-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return scenario_load(path, e);
+}
+
+START_TEST(test_scenario_loads_every_section)
+{
+	struct err e = ERR_INIT;
+	struct scenario *s = load(good, &e);
+
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	ck_assert_str_eq(s->name, "kill-target-mid-slot");
+	ck_assert_int_eq(s->seed, 42);
+	ck_assert(s->quick);
+	ck_assert_int_eq(s->replicas, 1);
+	ck_assert_int_eq(s->node_timeout_ms, 1000);
+	ck_assert_int_eq(s->keys, 20000);
+	ck_assert_int_eq(s->slots, 5);
+	ck_assert_uint_eq(s->nfaults, 2);
+	ck_assert_str_eq(s->faults[0].ops->name, "kill");
+	ck_assert_int_eq(s->faults[0].role, ROLE_TARGET);
+	ck_assert_int_eq(s->faults[0].step, STEP_KEYS);
+	ck_assert_int_eq(s->faults[0].slot_index, 3);
+	ck_assert(s->faults[0].point_pct);
+	ck_assert_int_eq(s->faults[0].point, 50);
+	ck_assert_int_eq(s->faults[0].line, 19);
+	ck_assert_str_eq(s->faults[1].name, "fault evict");
+	ck_assert_int_eq(s->faults[1].step, STEP_TIME);
+	ck_assert_int_eq(s->faults[1].after_ms, 200);
+	ck_assert_uint_eq(s->faults[1].nparams, 2);
+	ck_assert_int_eq(s->expect_reshard, 0);
+	ck_assert(s->open_slots.greater && s->open_slots.n == 0);
+	ck_assert(expect_num_holds(&s->open_slots, 1));
+	ck_assert(!expect_num_holds(&s->open_slots, 0));
+	ck_assert(expect_num_holds(&s->lost_keys, 0));
+	ck_assert(expect_num_holds(&s->unreachable_keys, 12345)); /* unset */
+	scenario_free(s);
+	unlink(path);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	const char *msg; /* after "PATH:" */
+} bad_rows[] = {
+	{"[scenario]\nname = x\n[clustr]\nmasters = 3\n",
+	 "3: unknown section [clustr]: expected [scenario], [cluster], [data], [reshard], "
+	 "[fault], [fault NAME], [repair] or [expect]"},
+	{"[scenario]\nname = x\n[empty-but-unknown]\n",
+	 "3: unknown section [empty-but-unknown]: expected [scenario], [cluster], [data], "
+	 "[reshard], [fault], [fault NAME], [repair] or [expect]"},
+	{"[scenario]\nname = x\ncolor = red\n",
+	 "3: unknown key 'color' in [scenario]: expected name, description, seed or quick"},
+	{"[scenario]\nname = x\n[cluster]\nmasters = 0\n",
+	 "4: masters = '0': expected a whole number from 1 to 100"},
+	{"[scenario]\nname = x\n[cluster]\npersistence = disk\n",
+	 "4: persistence = 'disk': expected none, rdb or aof"},
+	{"[scenario]\nname = x\nname = y\n", "3: 'name' is set twice in [scenario]"},
+	{"[scenario]\nname = x\nthis is not ini\n",
+	 "3: not a 'key = value' line nor a [section]"},
+	{"[cluster]\nmasters = 3\n", "1: [scenario] needs a name"},
+	{"[scenario]\nname = Bad Name\n",
+	 "2: name = 'Bad Name': expected letters a-z, digits, '-', '_' or '.'"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 1\n[fault]\nkind = explode\n",
+	 "8: kind = 'explode': expected one of kill, pause, restart, lose-disk"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 1\n[fault]\nkind = kill\n"
+	 "target = target\nat = keys\nslot = 2\n",
+	 "7: [fault] fires at slot 2, but the reshard moves 1 slot"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
+	 "target = source-replica\nat = migrating\n",
+	 "7: [fault] targets a replica, but [cluster] has replicas = 0"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
+	 "target = target\nat = migrating\npoint = 5\n",
+	 "7: [fault] has 'point', which goes with at = keys only"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
+	 "target = target\nat = time\n",
+	 "7: [fault] has at = time but no 'after'"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
+	 "target = target\nat = keys\nduration_ms = 5\n",
+	 "11: 'duration_ms' is not a parameter of fault kind 'kill'"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = pause\n"
+	 "target = target\nat = keys\nduration_ms = soon\n",
+	 "11: duration_ms = 'soon': expected a duration such as 500, 500ms or 2s"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 3\nslots = 2\n",
+	 "1: [reshard] names master 3, but there are masters 0 to 2"},
+	{"[scenario]\nname = x\n[fault]\nkind = kill\ntarget = target\nat = keys\n",
+	 "3: [fault] fires during a reshard, but there is no [reshard]"},
+	{"[scenario]\nname = x\n[expect]\nlost_keys = some\n",
+	 "4: lost_keys = 'some': expected a number N or > N"},
+	{"[scenario]\nname = x\n[repair]\nengine = magic\n",
+	 "4: engine = 'magic': expected none (the repair engines are not built yet)"},
+	{"[scenario]\nname = x\ndescription = "
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+	 "seed = x\n",
+	 "3: line longer than 198 characters"},
+};
+
+START_TEST(test_scenario_error_row)
+{
+	struct err e = ERR_INIT;
+	struct scenario *s = load(bad_rows[_i].text, &e);
+	char want[600];
+
+	snprintf(want, sizeof(want), "%s:%s", path, bad_rows[_i].msg);
+	ck_assert_msg(s == NULL, "row %d loaded", _i);
+	ck_assert_str_eq(e.msg, want);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_scenario_missing_file)
+{
+	struct err e = ERR_INIT;
+
+	ck_assert_ptr_null(scenario_load("/nonexistent/x.ini", &e));
+	ck_assert_str_eq(e.msg, "open '/nonexistent/x.ini': No such file or directory");
+}
+END_TEST
+
+Suite *
+scenario_suite(void)
+{
+	Suite *s = suite_create("scenario");
+	TCase *tc = tcase_create("load");
+
+	tcase_add_test(tc, test_scenario_loads_every_section);
+	tcase_add_loop_test(tc, test_scenario_error_row, 0,
+			    (int)(sizeof(bad_rows) / sizeof(bad_rows[0])));
+	tcase_add_test(tc, test_scenario_missing_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
