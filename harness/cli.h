@@ -25,7 +25,9 @@ struct command {
 };
 
 extern const struct command cmd_cluster;
+extern const struct command cmd_list;
 extern const struct command cmd_load;
+extern const struct command cmd_run;
 extern const struct command cmd_reshard;
 extern const struct command cmd_verify;
 

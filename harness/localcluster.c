@@ -55,14 +55,32 @@ port_pair_is_free(int port)
 	       port_is_free(port + 10000);
 }
 
+/* The lowest ephemeral port: outgoing connections take ports from there
+ * up, so a node or bus port there may be taken between our check and
+ * redis's bind. */
+static int
+ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int low = 32768;
+
+	if (f) {
+		if (fscanf(f, "%d", &low) != 1)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
 /* Picks n ports: base, base+1, ... when given (all must be free), else
- * free ones from a start point that differs between processes, so that
- * tests running side by side rarely race for the same ports. */
+ * free ones below the ephemeral range (bus ports included), from a start
+ * that differs between processes, so that tests running side by side
+ * rarely race for the same ports. */
 static int
 pick_ports(struct local_cluster *lc, int base, struct err *e)
 {
+	int lo = 10000, hi = ephemeral_low() - 10000, span, port, tries;
 	struct rng r;
-	int port, tries;
 	size_t i;
 
 	if (base > 0) {
@@ -75,11 +93,16 @@ pick_ports(struct local_cluster *lc, int base, struct err *e)
 			lc->nodes[i].port = base + (int)i;
 		return 0;
 	}
+	if (hi - lo < 1000) { /* an unusual ephemeral range: use what is above */
+		lo = 20000;
+		hi = 55000;
+	}
+	span = hi - lo;
 	rng_init(&r, (uint64_t)getpid() ^ clock_now_us());
-	port = 20000 + (int)rng_below(&r, 25000);
-	for (i = 0, tries = 0; i < lc->n && tries < 20000; tries++, port++) {
-		if (port + 10000 >= 65536)
-			port = 20000;
+	port = lo + (int)rng_below(&r, (uint64_t)span);
+	for (i = 0, tries = 0; i < lc->n && tries < span; tries++) {
+		if (++port >= hi)
+			port = lo;
 		if (port_pair_is_free(port))
 			lc->nodes[i++].port = port;
 	}
@@ -95,7 +118,9 @@ prepare_dirs(struct local_cluster *lc, const struct local_cluster_opts *o,
 {
 	size_t i;
 
-	if (o->dir) {
+	if (lc->dir[0]) {
+		/* a second attempt: the base directory is there already */
+	} else if (o->dir) {
 		if (realpath(o->dir, lc->dir) == NULL) {
 			if (fs_mkdir_p(o->dir, e) < 0)
 				return -1;
@@ -278,7 +303,7 @@ local_cluster_start(struct local_cluster *lc, const struct local_cluster_opts *o
 {
 	struct conn **conns;
 	size_t i;
-	int rc = -1;
+	int rc = -1, attempt;
 
 	if (o->masters < 1 || o->replicas < 0 || o->masters > 1000 ||
 	    o->replicas > 10)
@@ -292,7 +317,21 @@ local_cluster_start(struct local_cluster *lc, const struct local_cluster_opts *o
 	conns = xcalloc(lc->n, sizeof(*conns));
 	if (pick_ports(lc, o->base_port, e) < 0 || prepare_dirs(lc, o, e) < 0)
 		goto out;
-	if (start_all(lc, conns, e) < 0 || form(lc, conns, e) < 0)
+	for (attempt = 0; start_all(lc, conns, e) < 0; attempt++) {
+		/* free ports can be taken between our check and redis's bind:
+		 * start again elsewhere, unless the user chose the ports */
+		if (o->base_port > 0 || attempt == 2 || strstr(e->msg, "Failed listening") == NULL)
+			goto out;
+		for (i = 0; i < lc->n; i++) {
+			proc_kill(&lc->nodes[i].proc);
+			conn_free(conns[i]);
+			conns[i] = NULL;
+			fs_rm_rf(lc->nodes[i].dir, NULL);
+		}
+		if (pick_ports(lc, 0, e) < 0 || prepare_dirs(lc, o, e) < 0)
+			goto out;
+	}
+	if (form(lc, conns, e) < 0)
 		goto out;
 	if (o->detach && write_pids(lc, e) < 0)
 		goto out;

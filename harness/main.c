@@ -10,6 +10,8 @@
 #define SHARDQUAKE_VERSION "0.1.0"
 
 static const struct command *const commands[] = {
+	&cmd_run,
+	&cmd_list,
 	&cmd_cluster,
 	&cmd_load,
 	&cmd_reshard,

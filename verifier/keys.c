@@ -195,9 +195,34 @@ is_scanned(const struct snapshot *s, size_t i)
 	return me && (me->flags & NODE_MASTER);
 }
 
+/* Slots migrating from their owner to a node that is down: a key of
+ * such a slot missing from the owner may well be on that node. */
+static unsigned char *
+open_to_down(const struct snapshot *s)
+{
+	unsigned char *v = xcalloc(CLUSTER_SLOTS, 1);
+	const struct cluster_node *me;
+	size_t i, k;
+	int peer;
+
+	for (i = 0; i < s->n; i++) {
+		me = s->nodes[i].reachable ? topology_myself(&s->nodes[i].view) : NULL;
+		for (k = 0; me && k < me->nopen; k++) {
+			if (me->open[k].state != SLOT_MIGRATING ||
+			    s->owner[me->open[k].slot] != (int)i)
+				continue;
+			peer = snapshot_find_id(s, me->open[k].peer);
+			v[me->open[k].slot] = !snapshot_node_is_up(s, peer);
+		}
+	}
+	return v;
+}
+
 static void
 classify(struct shared *sh)
 {
+	unsigned char *maybe_on_peer = open_to_down(sh->s);
+	unsigned slot;
 	char key[DATASET_KEY_MAX];
 	unsigned char st;
 	long long i;
@@ -212,15 +237,18 @@ classify(struct shared *sh)
 				    key, st & HELD_MASK);
 		if ((st & HELD_MASK) != 0)
 			continue;
-		owner = sh->s->owner[key_slot(key, len)];
-		if (owner >= 0 && snapshot_node_is_up(sh->s, owner))
+		slot = key_slot(key, len);
+		owner = sh->s->owner[slot];
+		if (owner >= 0 && snapshot_node_is_up(sh->s, owner) && !maybe_on_peer[slot])
 			finding_add(&sh->v->f[F_LOST], sh->max, "%s (slot %u, owner %s:%d)",
-				    key, key_slot(key, len), sh->s->nodes[owner].host,
-				    sh->s->nodes[owner].port);
+				    key, slot, sh->s->nodes[owner].host, sh->s->nodes[owner].port);
 		else
-			finding_add(&sh->v->f[F_UNREACHABLE_KEYS], sh->max, "%s (slot %u, owner %s)",
-				    key, key_slot(key, len), owner < 0 ? "none" : "down");
+			finding_add(&sh->v->f[F_UNREACHABLE_KEYS], sh->max, "%s (slot %u, %s)",
+				    key, slot, owner < 0 ? "no owner" :
+				    maybe_on_peer[slot] ? "migrating to a node that is down" :
+				    "owner down");
 	}
+	free(maybe_on_peer);
 }
 
 void

@@ -1,0 +1,502 @@
+/*
+ * runner.c - one scenario from start to verdict; see runner.h.
+ *
+ * Phases, each timed and printed as a progress line: cluster up, load,
+ * reshard (faults fire inside it, at their steps), settle (the cluster
+ * notices what happened: killed nodes flagged fail, paused ones back),
+ * verify, expectations.  The report is assembled as the run goes, so a
+ * run that stops early still says how far it got.
+ */
+#include "harness/runner.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/conn.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "harness/load.h"
+#include "harness/trigger.h"
+#include "verifier/verify.h"
+
+struct run {
+	const struct scenario *s;
+	const struct run_opts *o;
+	struct run_result *r;
+	struct dataset d;
+	struct local_cluster lc;
+	bool cluster_up;
+	struct timeline tl;
+	struct trigger_set ts;
+	json_t *report, *phases, *expects;
+	struct reshard_progress progress;
+	bool reshard_completed;
+	char reshard_error[ERR_MSG_MAX];
+	struct verdict v;
+	bool verified;
+};
+
+static void
+phase_done(struct run *run, const char *name, uint64_t t0, const char *fmt, ...)
+{
+	uint64_t ms = timeline_ms(&run->tl) - t0;
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	json_object_set_new(run->phases, name, json_integer((json_int_t)ms));
+	timeline_add(&run->tl, "%s: %s (%llu ms)", name, what, (unsigned long long)ms);
+	printf("  %-8s %s (%llu ms)\n", name, what, (unsigned long long)ms);
+	fflush(stdout);
+}
+
+static int
+fail_run(struct run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (run->r->status == RUN_FAILED)
+		return -1;
+	run->r->status = RUN_FAILED;
+	va_start(ap, fmt);
+	vsnprintf(run->r->reason, sizeof(run->r->reason), fmt, ap);
+	va_end(ap);
+	timeline_add(&run->tl, "failed: %s", run->r->reason);
+	return -1;
+}
+
+static int
+make_dir(struct run *run)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	struct err e = ERR_INIT;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(run->r->dir, sizeof(run->r->dir), "%s/%s-%s-%d",
+		 run->o->results ? run->o->results : "results", run->s->name, stamp,
+		 (int)getpid());
+	if (fs_mkdir_p(run->r->dir, &e) < 0) {
+		snprintf(run->r->reason, sizeof(run->r->reason), "%s", e.msg);
+		run->r->status = RUN_FAILED;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+phase_cluster(struct run *run)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	char dir[PATH_MAX + 16];
+	struct err e = ERR_INIT;
+	uint64_t t0 = timeline_ms(&run->tl);
+
+	snprintf(dir, sizeof(dir), "%s/nodes", run->r->dir);
+	o.masters = run->s->masters;
+	o.replicas = run->s->replicas;
+	o.persistence = run->s->persistence;
+	o.node_timeout_ms = run->s->node_timeout_ms;
+	o.redis_server = run->o->redis_server;
+	o.dir = dir;
+	o.detach = run->o->keep;
+	if (local_cluster_start(&run->lc, &o, &e) < 0)
+		return fail_run(run, "cluster up: %s", e.msg);
+	run->cluster_up = true;
+	phase_done(run, "cluster", t0, "%d masters, %d replicas each, first node 127.0.0.1:%d",
+		   o.masters, o.replicas, run->lc.nodes[0].port);
+	return 0;
+}
+
+static int
+phase_load(struct run *run)
+{
+	struct err e = ERR_INIT;
+	uint64_t t0 = timeline_ms(&run->tl);
+
+	if (run->d.keys == 0)
+		return 0;
+	if (dataset_load(&run->d, "127.0.0.1", run->lc.nodes[0].port, 0, &e) < 0)
+		return fail_run(run, "load: %s", e.msg);
+	phase_done(run, "load", t0, "%lld keys, seed %llu", run->d.keys,
+		   (unsigned long long)run->d.seed);
+	return 0;
+}
+
+static json_t *
+event_json(const struct reshard_event *ev)
+{
+	return json_pack("{s:i, s:i, s:s, s:I, s:I, s:I}", "slot", ev->slot, "slot_index",
+			 ev->slot_index, "step", reshard_step_name(ev->step), "slot_moved",
+			 (json_int_t)ev->slot_moved, "slot_keys", (json_int_t)ev->slot_keys,
+			 "total_moved", (json_int_t)ev->total_moved);
+}
+
+static int
+phase_reshard(struct run *run)
+{
+	struct reshard_plan plan = {0};
+	struct reshard_opts ro = {run->s->pipeline, 2000, false};
+	struct reshard_hooks h;
+	struct err e = ERR_INIT;
+	uint64_t t0 = timeline_ms(&run->tl);
+	json_t *j;
+
+	if (!run->s->has_reshard)
+		return 0;
+	snprintf(plan.source, sizeof(plan.source), "%s", run->lc.nodes[run->s->from].id);
+	snprintf(plan.target, sizeof(plan.target), "%s", run->lc.nodes[run->s->to].id);
+	if (reshard_plan_count(&plan, "127.0.0.1", run->lc.nodes[0].port, run->s->slots, &e) < 0) {
+		reshard_plan_release(&plan);
+		return fail_run(run, "reshard plan: %s", e.msg);
+	}
+	if (trigger_arm(&run->ts, run->s, &run->lc, &e) < 0) {
+		reshard_plan_release(&plan);
+		return fail_run(run, "faults: %s", e.msg);
+	}
+	run->ts.tl = &run->tl;
+	run->ts.reshard_t0_ms = t0;
+	run->ts.interrupted = run->o->interrupted;
+	h = trigger_hooks(&run->ts);
+	run->reshard_completed =
+		reshard_run(&plan, "127.0.0.1", run->lc.nodes[run->s->from].port, &ro, &h,
+			    &run->progress, &e) == 0;
+	if (!run->reshard_completed)
+		snprintf(run->reshard_error, sizeof(run->reshard_error), "%s", e.msg);
+	j = json_pack("{s:i, s:i, s:i, s:b, s:i, s:I}", "from", run->s->from, "to",
+		      run->s->to, "slots", run->s->slots, "completed", run->reshard_completed,
+		      "slots_done", run->progress.slots_done, "keys_moved",
+		      (json_int_t)run->progress.keys_moved);
+	if (!run->reshard_completed) {
+		json_object_set_new(j, "stopped_at", event_json(&run->progress.at));
+		json_object_set_new(j, "error", json_string(run->reshard_error));
+	}
+	json_object_set_new(run->report, "reshard", j);
+	reshard_plan_release(&plan);
+	if (run->reshard_completed)
+		phase_done(run, "reshard", t0, "%d slots, %lld keys moved", run->progress.slots_done,
+			   run->progress.keys_moved);
+	else
+		phase_done(run, "reshard", t0, "stopped after %d slots, %lld keys: %s",
+			   run->progress.slots_done, run->progress.keys_moved, run->reshard_error);
+	return 0;
+}
+
+/* How many running nodes other than `node` flag it with any of `flags`;
+ * *asked says how many were asked. */
+static int
+flagging(struct run *run, int node, unsigned flags, int *asked)
+{
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *n;
+	struct conn *c;
+	char *text;
+	int count = 0;
+	size_t i;
+
+	*asked = 0;
+	for (i = 0; i < run->lc.n; i++) {
+		if ((int)i == node || !proc_is_running(&run->lc.nodes[i].proc))
+			continue;
+		(*asked)++;
+		c = conn_open("127.0.0.1", run->lc.nodes[i].port, 500, NULL);
+		text = c ? conn_cmd_str(c, NULL, "CLUSTER", "NODES", NULL) : NULL;
+		conn_free(c);
+		if (text && topology_parse(&t, text, NULL) == 0 &&
+		    (n = topology_find(&t, run->lc.nodes[node].id)) && (n->flags & flags))
+			count++;
+		topology_release(&t);
+		free(text);
+	}
+	return count;
+}
+
+/* True when every running node but `dead` flags `dead` as fail. */
+static bool
+flagged_everywhere(struct run *run, int dead)
+{
+	int asked, n = flagging(run, dead, NODE_FAIL, &asked);
+
+	return n == asked;
+}
+
+static bool
+answers(struct run *run, int node)
+{
+	struct conn *c = conn_open("127.0.0.1", run->lc.nodes[node].port, 300, NULL);
+	struct reply *r = c ? conn_cmd(c, NULL, "PING", NULL) : NULL;
+	bool ok = r && r->type == REPLY_STATUS;
+
+	reply_free(r);
+	conn_free(c);
+	return ok;
+}
+
+static bool
+state_ok(struct run *run, int node)
+{
+	struct conn *c = conn_open("127.0.0.1", run->lc.nodes[node].port, 300, NULL);
+	char *info = c ? conn_cmd_str(c, NULL, "CLUSTER", "INFO", NULL) : NULL;
+	char state[16] = "";
+
+	if (info)
+		info_field(info, "cluster_state", state, sizeof(state));
+	free(info);
+	conn_free(c);
+	return strcmp(state, "ok") == 0;
+}
+
+/* A node that is running again has settled once it answers, no node
+ * flags it failed any more, and it either says cluster_state:ok or has had the time redis gives a restarted
+ * master before it may turn ok (2 s) and some to spare. */
+static bool
+back(struct run *run, int node, uint64_t *since)
+{
+	if (!answers(run, node))
+		return false;
+	if (*since == 0)
+		*since = clock_now_ms();
+	if (flagging(run, node, NODE_FAIL | NODE_PFAIL, &(int){0}) > 0)
+		return false; /* others still think it failed: redis clears that later */
+	return state_ok(run, node) || clock_now_ms() - *since >= 3000;
+}
+
+/* Waits until the cluster has noticed every fault: a dead node is
+ * flagged fail by all others, a paused or restarted one answers again. */
+static void
+phase_settle(struct run *run)
+{
+	uint64_t t0 = timeline_ms(&run->tl), start = clock_now_ms();
+	uint64_t limit = (uint64_t)run->s->node_timeout_ms * 4 + 10000;
+	uint64_t since[64] = {0};
+	bool settled = false;
+	size_t i;
+
+	while (!settled && clock_now_ms() - start < limit &&
+	       !(run->o->interrupted && *run->o->interrupted)) {
+		settled = true;
+		for (i = 0; i < run->ts.n && settled; i++) {
+			int node = run->ts.v[i].node;
+
+			if (!run->ts.v[i].fired)
+				continue;
+			settled = !proc_is_running(&run->lc.nodes[node].proc)
+					  ? flagged_everywhere(run, node)
+					  : back(run, node, &since[i % 64]);
+		}
+		if (!settled)
+			clock_sleep_ms(50);
+	}
+	json_object_set_new(run->report, "settled", json_boolean(settled));
+	phase_done(run, "settle", t0, settled ? "the cluster noticed every fault"
+					      : "gave up waiting: the state is as it is");
+}
+
+static int
+phase_verify(struct run *run)
+{
+	struct verify_opts vo = {.dataset = run->d.keys ? &run->d : NULL, .timeout_ms = 1000};
+	struct err e = ERR_INIT;
+	uint64_t t0 = timeline_ms(&run->tl);
+	size_t i;
+	int port = -1;
+
+	for (i = 0; i < run->lc.n && port < 0; i++)
+		if (proc_is_running(&run->lc.nodes[i].proc) && answers(run, (int)i))
+			port = run->lc.nodes[i].port;
+	if (port < 0)
+		return fail_run(run, "verify: no node is left running");
+	if (verify_cluster("127.0.0.1", port, &vo, &run->v, &e) < 0)
+		return fail_run(run, "verify: %s", e.msg);
+	run->verified = true;
+	json_object_set_new(run->report, "verdict", verdict_to_json(&run->v));
+	phase_done(run, "verify", t0, "%s, %lld findings",
+		   verdict_is_healthy(&run->v) ? "healthy" : "not healthy",
+		   verdict_findings(&run->v));
+	return 0;
+}
+
+/* Records one expectation; the first that fails is the run's reason. */
+static void
+expect(struct run *run, const char *name, const char *want, const char *got, bool ok)
+{
+	json_array_append_new(run->expects, json_pack("{s:s, s:s, s:s, s:b}", "name", name,
+						      "expected", want, "actual", got, "passed", ok));
+	timeline_add(&run->tl, "expect %s = %s: %s (%s)", name, want, ok ? "ok" : "FAILED", got);
+	if (!ok)
+		fail_run(run, "expected %s = %s, got %s", name, want, got);
+}
+
+static void
+expect_count(struct run *run, const char *name, const struct expect_num *x, long long got)
+{
+	char want[48], have[32];
+
+	if (!x->set)
+		return;
+	snprintf(want, sizeof(want), "%s%lld", x->greater ? "> " : "", x->n);
+	snprintf(have, sizeof(have), "%lld", got);
+	expect(run, name, want, have, expect_num_holds(x, got));
+}
+
+static void
+phase_expect(struct run *run)
+{
+	static const char *const reshard[] = {"stops", "completes"};
+	static const char *const state[] = {"fail", "ok"};
+	static const char *const yn[] = {"no", "yes"};
+	const struct scenario *s = run->s;
+	const struct verdict *v = &run->v;
+	char what[300];
+	size_t i;
+
+	for (i = 0; i < run->ts.n; i++) {
+		snprintf(what, sizeof(what), "%s", run->ts.v[i].fired ? run->ts.v[i].effect : "never fired");
+		expect(run, run->ts.v[i].spec->name, "fired", what,
+		       run->ts.v[i].fired && !run->ts.v[i].failed);
+	}
+	if (s->expect_reshard >= 0)
+		expect(run, "reshard", reshard[s->expect_reshard],
+		       reshard[run->reshard_completed], s->expect_reshard == run->reshard_completed);
+	if (s->expect_state >= 0)
+		expect(run, "cluster_state", state[s->expect_state], state[v->f[F_STATE].count == 0],
+		       s->expect_state == (v->f[F_STATE].count == 0));
+	if (s->expect_healthy >= 0)
+		expect(run, "healthy", yn[s->expect_healthy], yn[verdict_is_healthy(v)],
+		       s->expect_healthy == verdict_is_healthy(v));
+	expect_count(run, "open_slots", &s->open_slots, v->f[F_OPEN_SLOTS].count);
+	expect_count(run, "failed_nodes", &s->failed_nodes, v->f[F_FAILED_NODES].count);
+	expect_count(run, "lost_keys", &s->lost_keys, v->f[F_LOST].count);
+	expect_count(run, "unreachable_keys", &s->unreachable_keys, v->f[F_UNREACHABLE_KEYS].count);
+	expect_count(run, "misplaced_keys", &s->misplaced_keys, v->f[F_MISPLACED].count);
+}
+
+static json_t *
+faults_json(const struct run *run)
+{
+	json_t *a = json_array();
+	char role[32];
+	size_t i;
+
+	for (i = 0; i < run->ts.n; i++) {
+		const struct armed *f = &run->ts.v[i];
+		json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:b, s:s}", "name", f->spec->name,
+				      "kind", f->spec->ops->name, "target",
+				      scenario_role_name(f->spec->role, f->spec->node, role, sizeof(role)),
+				      "port", f->target.port, "fired", f->fired, "effect", f->effect);
+
+		if (f->fired) {
+			json_object_set_new(j, "at", event_json(&f->at));
+			json_object_set_new(j, "ms", json_integer((json_int_t)f->fired_ms));
+		}
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+static char *
+redis_version(const char *server)
+{
+	char cmd[512], line[256] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s --version 2>/dev/null", server ? server : "redis-server");
+	p = popen(cmd, "r");
+	if (p && fgets(line, sizeof(line), p))
+		line[strcspn(line, "\n")] = '\0';
+	if (p)
+		pclose(p);
+	return strdup(line);
+}
+
+static void
+write_results(struct run *run)
+{
+	static const char *const status[] = {"passed", "failed", "skipped"};
+	char path[PATH_MAX + 32];
+	const struct scenario *s = run->s;
+	char *version = redis_version(run->o->redis_server);
+	struct err e = ERR_INIT;
+
+	json_object_set_new(run->report, "scenario",
+			    json_pack("{s:s, s:s, s:s}", "name", s->name, "description",
+				      s->description ? s->description : "", "file", s->path));
+	json_object_set_new(run->report, "seed", json_integer((json_int_t)run->d.seed));
+	json_object_set_new(run->report, "redis", json_string(version));
+	json_object_set_new(run->report, "faults", faults_json(run));
+	json_object_set_new(run->report, "expectations", run->expects);
+	json_object_set_new(run->report, "phases_ms", run->phases);
+	json_object_set_new(run->report, "result", json_string(status[run->r->status]));
+	json_object_set_new(run->report, "reason", json_string(run->r->reason));
+	json_object_set_new(run->report, "timeline", json_incref(run->tl.events));
+	snprintf(path, sizeof(path), "%s/report.json", run->r->dir);
+	if (json_dump_file(run->report, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+		fprintf(stderr, "shardquake: cannot write '%s'\n", path);
+	snprintf(path, sizeof(path), "%s/junit.xml", run->r->dir);
+	if (junit_write(path, &s, run->r, 1, &e) < 0)
+		fprintf(stderr, "shardquake: %s\n", e.msg);
+	free(version);
+}
+
+static void
+run_phases(struct run *run)
+{
+	if (phase_cluster(run) < 0 || phase_load(run) < 0 || phase_reshard(run) < 0)
+		return;
+	if (run->o->interrupted && *run->o->interrupted) {
+		fail_run(run, "interrupted");
+		return;
+	}
+	phase_settle(run);
+	if (phase_verify(run) < 0)
+		return;
+	phase_expect(run);
+}
+
+void
+runner_run(const struct scenario *s, const struct run_opts *o, struct run_result *r)
+{
+	struct run run = {.s = s, .o = o, .r = r};
+	char path[PATH_MAX + 32];
+	uint64_t t0 = clock_now_ms();
+
+	memset(r, 0, sizeof(*r));
+	run.d = (struct dataset){s->keys, o->has_seed ? o->seed : s->seed, (size_t)s->value_size};
+	if (make_dir(&run) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/timeline.log", r->dir);
+	timeline_open(&run.tl, path);
+	run.report = json_object();
+	run.phases = json_object();
+	run.expects = json_array();
+	printf("%s: %s\n", s->name, s->description ? s->description : "");
+	timeline_add(&run.tl, "scenario %s, seed %llu, results in %s", s->name,
+		     (unsigned long long)run.d.seed, r->dir);
+	run_phases(&run);
+	r->seconds = (double)(clock_now_ms() - t0) / 1000.0;
+	timeline_add(&run.tl, "result: %s", r->status == RUN_PASSED ? "passed" : r->reason);
+	write_results(&run);
+	trigger_disarm(&run.ts); /* after the report, which describes the faults */
+	if (run.verified)
+		verdict_release(&run.v);
+	if (run.cluster_up && o->keep) {
+		printf("  kept     the cluster runs on: shardquake cluster down --dir %s/nodes\n", r->dir);
+		free(run.lc.nodes);
+	} else if (run.cluster_up) {
+		local_cluster_stop(&run.lc, true);
+	}
+	json_decref(run.report);
+	timeline_close(&run.tl);
+	printf("  %s %s%s%s\n", r->status == RUN_PASSED ? "PASSED" : "FAILED", r->dir,
+	       r->status == RUN_PASSED ? "" : ": ", r->status == RUN_PASSED ? "" : r->reason);
+}

@@ -1,0 +1,47 @@
+/*
+ * trigger.h - armed faults of a scenario run: which node each targets,
+ * when each fires, and firing them at the reshard's steps.
+ */
+#ifndef SQ_HARNESS_TRIGGER_H
+#define SQ_HARNESS_TRIGGER_H
+
+#include "harness/localcluster.h"
+#include "harness/reshard.h"
+#include "harness/scenario.h"
+#include "harness/timeline.h"
+
+struct trigger_set;
+
+struct armed {
+	struct trigger_set *set;
+	const struct fault_spec *spec;
+	struct fault *fault;
+	int node;             /* index into the cluster's nodes */
+	struct target target;
+	bool fired;
+	struct reshard_event at; /* reshard progress when it fired */
+	uint64_t fired_ms;
+	char effect[256];     /* what inject() observed, or why it failed */
+	bool failed;
+};
+
+struct trigger_set {
+	struct armed *v;
+	size_t n;
+	struct local_cluster *lc;
+	struct timeline *tl;
+	uint64_t reshard_t0_ms;
+	volatile int *interrupted; /* set by SIGINT/SIGTERM */
+};
+
+/* Builds one armed fault per [fault] of the scenario, each aimed at its
+ * node.  -1 with `e` when a role names no node of this cluster. */
+int trigger_arm(struct trigger_set *ts, const struct scenario *s,
+		struct local_cluster *lc, struct err *e);
+/* Reverts and frees every fault.  Safe to call twice. */
+void trigger_disarm(struct trigger_set *ts);
+
+/* The reshard hooks for this set. */
+struct reshard_hooks trigger_hooks(struct trigger_set *ts);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * Integration tests of `shardquake run`: the shipped quick suite passes,
+ * the same seed gives the same fault point and dataset, and SIGINT in
+ * the middle of a run leaves no redis-server behind.
+ */
+#include <dirent.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/proc.h"
+#include "tests/support/itutil.h"
+#include "tests/support/runner.h"
+
+static const char *
+bin(void)
+{
+	return getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
+}
+
+START_TEST(test_run_quick_suite_passes)
+{
+	char dir[] = "/tmp/sq-it-run-XXXXXX";
+
+	it_require_redis("run");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(it_sh("%s run --results %s > %s.out 2>&1", bin(), dir, dir), 0);
+	ck_assert_int_eq(it_sh("grep -q '^[1-9][0-9]* passed, 0 failed$' %s.out", dir), 0);
+	ck_assert_int_eq(it_sh("test -s %s/junit.xml", dir), 0);
+	it_sh("rm -rf %s %s.out", dir, dir);
+}
+END_TEST
+
+/* The report.json of the only run under `dir`. */
+static json_t *
+report_in(const char *dir)
+{
+	char path[512];
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	json_t *j = NULL;
+
+	ck_assert_ptr_nonnull(dp);
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.' || strstr(d->d_name, "kill-target") == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/report.json", dir, d->d_name);
+		j = json_load_file(path, 0, NULL);
+	}
+	closedir(dp);
+	ck_assert_ptr_nonnull(j);
+	return j;
+}
+
+START_TEST(test_run_same_seed_same_fault_point)
+{
+	char a[] = "/tmp/sq-it-seedA-XXXXXX", b[] = "/tmp/sq-it-seedB-XXXXXX";
+	json_t *ra, *rb, *fa, *fb;
+
+	it_require_redis("run");
+	ck_assert_ptr_nonnull(mkdtemp(a));
+	ck_assert_ptr_nonnull(mkdtemp(b));
+	ck_assert_int_eq(it_sh("%s run --seed 42 --results %s scenarios/kill-target-mid-slot.ini >/dev/null", bin(), a), 0);
+	ck_assert_int_eq(it_sh("%s run --seed 42 --results %s scenarios/kill-target-mid-slot.ini >/dev/null", bin(), b), 0);
+	ra = report_in(a);
+	rb = report_in(b);
+	ck_assert_int_eq(json_integer_value(json_object_get(ra, "seed")), 42);
+	fa = json_object_get(json_array_get(json_object_get(ra, "faults"), 0), "at");
+	fb = json_object_get(json_array_get(json_object_get(rb, "faults"), 0), "at");
+	ck_assert_msg(json_equal(fa, fb), "fault points differ");
+	ck_assert_int_eq(json_integer_value(json_object_get(fa, "slot_moved")) * 2,
+			 json_integer_value(json_object_get(fa, "slot_keys")) +
+				 json_integer_value(json_object_get(fa, "slot_keys")) % 2);
+	/* the same dataset: the same keys end up out of reach */
+	ck_assert(json_equal(json_object_get(json_object_get(ra, "verdict"), "unreachable_keys"),
+			     json_object_get(json_object_get(rb, "verdict"), "unreachable_keys")));
+	json_decref(ra);
+	json_decref(rb);
+	it_sh("rm -rf %s %s", a, b);
+}
+END_TEST
+
+/* Pids of the live children of `parent`. */
+static int
+children(pid_t parent, pid_t *out, int max)
+{
+	DIR *dp = opendir("/proc");
+	struct dirent *d;
+	int n = 0, pid, ppid;
+	char path[64], state;
+	FILE *f;
+
+	while (dp && (d = readdir(dp)) != NULL && n < max) {
+		pid = atoi(d->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fscanf(f, "%*d (%*[^)]) %c %d", &state, &ppid) == 2 && ppid == parent &&
+		    state != 'Z')
+			out[n++] = pid;
+		fclose(f);
+	}
+	if (dp)
+		closedir(dp);
+	return n;
+}
+
+START_TEST(test_run_sigint_leaves_no_redis_server)
+{
+	char dir[] = "/tmp/sq-it-int-XXXXXX", res[64];
+	const char *argv[] = {bin(), "run", "--results", res, "scenarios/kill-target-mid-slot.ini", NULL};
+	struct proc p = PROC_INIT;
+	struct err e = ERR_INIT;
+	pid_t kids[32];
+	uint64_t deadline;
+	int n = 0, i;
+
+	it_require_redis("run");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(res, sizeof(res), "%s", dir);
+	p.argv = argv;
+	ck_assert_int_eq(proc_start(&p, &e), 0);
+	deadline = clock_now_ms() + 20000;
+	while ((n = children(p.pid, kids, 32)) < 3 && clock_now_ms() < deadline)
+		clock_sleep_ms(20);
+	ck_assert_int_ge(n, 3);
+	ck_assert_int_eq(proc_signal(&p, SIGINT, &e), 0);
+	ck_assert_msg(proc_wait(&p, 30000, &e) == 0, "%s", e.msg);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(!it_pid_alive(kids[i]), "redis-server %d survived SIGINT", (int)kids[i]);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
+Suite *
+run_suite(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("scenarios");
+
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_run_quick_suite_passes);
+	tcase_add_test(tc, test_run_same_seed_same_fault_point);
+	tcase_add_test(tc, test_run_sigint_leaves_no_redis_server);
+	suite_add_tcase(s, tc);
+	return s;
+}
