@@ -256,19 +256,32 @@ state_ok(struct run *run, int node)
 	return strcmp(state, "ok") == 0;
 }
 
+static bool
+all_ok(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->lc.n; i++)
+		if (proc_is_running(&run->lc.nodes[i].proc) && !state_ok(run, (int)i))
+			return false;
+	return true;
+}
+
 /* A node that is running again has settled once it answers, no node
- * flags it failed any more, and it either says cluster_state:ok or has had the time redis gives a restarted
- * master before it may turn ok (2 s) and some to spare. */
+ * flags it failed any more, and then either every running node says
+ * cluster_state:ok or 3 s went by (redis gives a restarted master 2 s
+ * before it may turn ok; another fault may keep the cluster failed). */
 static bool
 back(struct run *run, int node, uint64_t *since)
 {
-	if (!answers(run, node))
+	if (!answers(run, node) ||
+	    flagging(run, node, NODE_FAIL | NODE_PFAIL, &(int){0}) > 0) {
+		*since = 0; /* others still think it failed: redis clears that later */
 		return false;
+	}
 	if (*since == 0)
 		*since = clock_now_ms();
-	if (flagging(run, node, NODE_FAIL | NODE_PFAIL, &(int){0}) > 0)
-		return false; /* others still think it failed: redis clears that later */
-	return state_ok(run, node) || clock_now_ms() - *since >= 3000;
+	return all_ok(run) || clock_now_ms() - *since >= 3000;
 }
 
 /* Waits until the cluster has noticed every fault: a dead node is
