@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/dataset.h"
+
 int
 cli_usage_error(const struct command *cmd, const char *fmt, ...)
 {
@@ -76,6 +78,28 @@ cli_parse_addr(const char *s, char *host, size_t hostlen, int *port)
 	host[hl] = '\0';
 	*port = (int)p;
 	return 0;
+}
+
+int
+cli_dataset_opt(int c, const char *arg, struct dataset *d)
+{
+	long long v;
+
+	switch (c) {
+	case 'k':
+		return cli_parse_ll("--keys", arg, 0, 1000000000LL, &d->keys);
+	case 's':
+		if (cli_parse_ll("--seed", arg, 0, INT64_MAX, &v) < 0)
+			return -1;
+		d->seed = (uint64_t)v;
+		return 0;
+	case 'v':
+		if (cli_parse_ll("--value-size", arg, 1, DATASET_VALUE_MAX, &v) < 0)
+			return -1;
+		d->value_size = (size_t)v;
+		return 0;
+	}
+	return 1;
 }
 
 bool

@@ -44,6 +44,15 @@ int cli_parse_int(const char *opt, const char *s, int min, int max, int *out);
 /* Splits "host:port" (the last colon; "[::1]:7000" too). */
 int cli_parse_addr(const char *s, char *host, size_t hostlen, int *port);
 
+/* The dataset options, for a getopt_long table: --keys, --seed, --value-size. */
+#define CLI_DATASET_OPTIONS                                                    \
+	{"keys", 1, 0, 'k'}, {"seed", 1, 0, 's'}, {"value-size", 1, 0, 'v'}
+
+struct dataset;
+/* Handles option `c` if it is one of CLI_DATASET_OPTIONS: 0 done, -1 bad
+ * value (said on stderr), 1 not a dataset option. */
+int cli_dataset_opt(int c, const char *arg, struct dataset *d);
+
 /* True for -h and --help. */
 bool cli_is_help(const char *arg);
 

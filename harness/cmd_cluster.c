@@ -127,29 +127,20 @@ static int
 parse_up(int argc, char **argv, struct up_args *a)
 {
 	static const struct option opts[] = {
+		CLI_DATASET_OPTIONS,
 		{"masters", 1, 0, 'm'},      {"replicas", 1, 0, 'r'},
-		{"base-port", 1, 0, 'p'},    {"keys", 1, 0, 'k'},
-		{"seed", 1, 0, 's'},         {"value-size", 1, 0, 'v'},
+		{"base-port", 1, 0, 'p'},
 		{"persistence", 1, 0, 'P'},  {"node-timeout", 1, 0, 't'},
 		{"redis-server", 1, 0, 'R'}, {"dir", 1, 0, 'd'},
 		{"help", 0, 0, 'h'},         {0, 0, 0, 0}};
-	long long ll;
-	int c, rc = 0, iv;
+	int c, rc = 0;
 
 	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': rc = cli_parse_int("--masters", optarg, 1, 500, &a->o.masters); break;
 		case 'r': rc = cli_parse_int("--replicas", optarg, 0, 5, &a->o.replicas); break;
 		case 'p': rc = cli_parse_int("--base-port", optarg, 1, 55535, &a->o.base_port); break;
-		case 'k': rc = cli_parse_ll("--keys", optarg, 0, 1000000000LL, &a->d.keys); break;
-		case 's':
-			rc = cli_parse_ll("--seed", optarg, 0, INT64_MAX, &ll);
-			a->d.seed = (uint64_t)ll;
-			break;
-		case 'v':
-			rc = cli_parse_int("--value-size", optarg, 1, DATASET_VALUE_MAX, &iv);
-			a->d.value_size = (size_t)iv;
-			break;
+		case 'k': case 's': case 'v': rc = cli_dataset_opt(c, optarg, &a->d); break;
 		case 'P': rc = parse_persistence(optarg, &a->o.persistence); break;
 		case 't': rc = cli_parse_int("--node-timeout", optarg, 100, 600000, &a->o.node_timeout_ms); break;
 		case 'R': a->o.redis_server = optarg; break;

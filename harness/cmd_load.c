@@ -25,23 +25,13 @@ static int
 parse(int argc, char **argv, struct dataset *d, int *pipeline)
 {
 	static const struct option opts[] = {
-		{"keys", 1, 0, 'k'},     {"seed", 1, 0, 's'},
-		{"value-size", 1, 0, 'v'}, {"pipeline", 1, 0, 'p'},
+		CLI_DATASET_OPTIONS,     {"pipeline", 1, 0, 'p'},
 		{"help", 0, 0, 'h'},     {0, 0, 0, 0}};
-	long long ll;
-	int c, rc = 0, iv;
+	int c, rc = 0;
 
 	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': rc = cli_parse_ll("--keys", optarg, 1, 1000000000LL, &d->keys); break;
-		case 's':
-			rc = cli_parse_ll("--seed", optarg, 0, INT64_MAX, &ll);
-			d->seed = (uint64_t)ll;
-			break;
-		case 'v':
-			rc = cli_parse_int("--value-size", optarg, 1, DATASET_VALUE_MAX, &iv);
-			d->value_size = (size_t)iv;
-			break;
+		case 'k': case 's': case 'v': rc = cli_dataset_opt(c, optarg, d); break;
 		case 'p': rc = cli_parse_int("--pipeline", optarg, 1, 100000, pipeline); break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: return cli_usage_error(&cmd_load, "bad option for 'load'");

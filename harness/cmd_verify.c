@@ -36,23 +36,14 @@ static int
 parse(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{"keys", 1, 0, 'k'},    {"seed", 1, 0, 's'},    {"value-size", 1, 0, 'v'},
+		CLI_DATASET_OPTIONS,
 		{"json", 0, 0, 'j'},    {"timeout", 1, 0, 't'}, {"examples", 1, 0, 'x'},
 		{"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-	long long ll;
-	int c, rc = 0, iv;
+	int c, rc = 0;
 
 	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': rc = cli_parse_ll("--keys", optarg, 0, 1000000000LL, &a->d.keys); break;
-		case 's':
-			rc = cli_parse_ll("--seed", optarg, 0, INT64_MAX, &ll);
-			a->d.seed = (uint64_t)ll;
-			break;
-		case 'v':
-			rc = cli_parse_int("--value-size", optarg, 1, DATASET_VALUE_MAX, &iv);
-			a->d.value_size = (size_t)iv;
-			break;
+		case 'k': case 's': case 'v': rc = cli_dataset_opt(c, optarg, &a->d); break;
 		case 'j': a->json = true; break;
 		case 't': rc = cli_parse_int("--timeout", optarg, 10, 600000, &a->o.timeout_ms); break;
 		case 'x': rc = cli_parse_int("--examples", optarg, 1, VERIFY_EXAMPLES_MAX, &a->o.max_examples); break;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cluster/conn.h"
+#include "cluster/fetch.h"
 #include "cluster/slot.h"
 #include "cluster/topology.h"
 #include "common/log.h"
@@ -92,20 +93,10 @@ static int
 read_owners(const char *host, int port, struct topology *t, int *owner,
 	    struct err *e)
 {
-	struct conn *c = conn_open(host, port, LOAD_TIMEOUT_MS, e);
-	char *text;
-	int rc, covered;
+	int covered;
 
-	if (c == NULL)
+	if (topology_fetch_addr(host, port, LOAD_TIMEOUT_MS, t, e) < 0)
 		return -1;
-	text = conn_cmd_str(c, e, "CLUSTER", "NODES", NULL);
-	conn_free(c);
-	if (text == NULL)
-		return -1;
-	rc = topology_parse(t, text, e);
-	free(text);
-	if (rc < 0)
-		return err_prefix(e, "CLUSTER NODES of '%s:%d': ", host, port);
 	covered = topology_slot_owners(t, owner);
 	if (covered != CLUSTER_SLOTS)
 		return err_set(e, 0, "'%s:%d' sees only %d of %d slots covered",

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cluster/fetch.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/fs.h"
@@ -207,15 +208,13 @@ knows(struct conn *c, const char *id)
 {
 	struct topology t = TOPOLOGY_INIT;
 	const struct cluster_node *n;
-	char *text = conn_cmd_str(c, NULL, "CLUSTER", "NODES", NULL);
 	bool ok = false;
 
-	if (text && topology_parse(&t, text, NULL) == 0) {
+	if (topology_fetch(c, &t, NULL) == 0) {
 		n = topology_find(&t, id);
 		ok = n && !(n->flags & (NODE_HANDSHAKE | NODE_NOADDR));
 	}
 	topology_release(&t);
-	free(text);
 	return ok;
 }
 

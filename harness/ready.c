@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cluster/conn.h"
+#include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/xmalloc.h"
 #include "harness/localcluster.h"
@@ -35,14 +36,9 @@ read_view(struct conn *c, struct view *v, size_t expect_nodes, struct err *e)
 	free(text);
 	if (strcmp(state, "ok") != 0)
 		return err_set(e, 0, "'%s' says cluster_state:%s", conn_addr(c), state);
-	text = conn_cmd_str(c, e, "CLUSTER", "NODES", NULL);
-	if (text == NULL)
-		return -1;
 	topology_release(&v->t);
-	s = topology_parse(&v->t, text, e);
-	free(text);
-	if (s < 0)
-		return err_prefix(e, "CLUSTER NODES of '%s': ", conn_addr(c));
+	if (topology_fetch(c, &v->t, e) < 0)
+		return -1;
 	if (v->t.n != expect_nodes)
 		return err_set(e, 0, "'%s' knows %zu nodes, not %zu", conn_addr(c),
 			       v->t.n, expect_nodes);

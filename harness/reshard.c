@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cluster/conn.h"
+#include "cluster/fetch.h"
 #include "common/xmalloc.h"
 
 static const char *const step_names[STEP_COUNT_] = {
@@ -52,25 +53,6 @@ struct mover {
 	int dst_port;
 	struct reshard_event ev;
 };
-
-static int
-fetch_topology(const char *host, int port, int timeout_ms, struct topology *t,
-	       struct err *e)
-{
-	struct conn *c = conn_open(host, port, timeout_ms, e);
-	char *text;
-	int rc;
-
-	if (c == NULL)
-		return -1;
-	text = conn_cmd_str(c, e, "CLUSTER", "NODES", NULL);
-	conn_free(c);
-	if (text == NULL)
-		return -1;
-	rc = topology_parse(t, text, e);
-	free(text);
-	return rc;
-}
 
 static const char *
 host_of(const struct cluster_node *n, const char *fallback)
@@ -274,7 +256,7 @@ reshard_run(const struct reshard_plan *plan, const char *host, int port,
 	if (opts.timeout_ms <= 0)
 		opts.timeout_ms = 5000;
 	memset(progress, 0, sizeof(*progress));
-	if (fetch_topology(host, port, opts.timeout_ms, &m.t, e) < 0 ||
+	if (topology_fetch_addr(host, port, opts.timeout_ms, &m.t, e) < 0 ||
 	    connect_all(&m, host, e) < 0)
 		goto out;
 	for (i = 0; i < plan->nslots; i++) {
@@ -305,7 +287,7 @@ reshard_plan_count(struct reshard_plan *plan, const char *host, int port,
 	const struct cluster_node *src;
 	int slot, n = 0;
 
-	if (fetch_topology(host, port, 5000, &t, e) < 0)
+	if (topology_fetch_addr(host, port, 5000, &t, e) < 0)
 		return -1;
 	src = topology_find(&t, plan->source);
 	if (src == NULL) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cluster/conn.h"
+#include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "harness/load.h"
@@ -199,8 +200,6 @@ flagging(struct run *run, int node, unsigned flags, int *asked)
 {
 	struct topology t = TOPOLOGY_INIT;
 	const struct cluster_node *n;
-	struct conn *c;
-	char *text;
 	int count = 0;
 	size_t i;
 
@@ -209,14 +208,10 @@ flagging(struct run *run, int node, unsigned flags, int *asked)
 		if ((int)i == node || !proc_is_running(&run->lc.nodes[i].proc))
 			continue;
 		(*asked)++;
-		c = conn_open("127.0.0.1", run->lc.nodes[i].port, 500, NULL);
-		text = c ? conn_cmd_str(c, NULL, "CLUSTER", "NODES", NULL) : NULL;
-		conn_free(c);
-		if (text && topology_parse(&t, text, NULL) == 0 &&
+		if (topology_fetch_addr("127.0.0.1", run->lc.nodes[i].port, 500, &t, NULL) == 0 &&
 		    (n = topology_find(&t, run->lc.nodes[node].id)) && (n->flags & flags))
 			count++;
 		topology_release(&t);
-		free(text);
 	}
 	return count;
 }
