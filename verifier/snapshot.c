@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cluster/conn.h"
+#include "cluster/fetch.h"
 #include "common/xmalloc.h"
 
 int
@@ -50,7 +51,7 @@ probe(struct snap_node *n, int timeout_ms)
 {
 	struct err e = ERR_INIT;
 	struct conn *c = conn_open(n->host, n->port, timeout_ms, &e);
-	char *info = NULL, *nodes = NULL;
+	char *info = NULL;
 	const struct cluster_node *me;
 
 	if (c == NULL)
@@ -58,8 +59,7 @@ probe(struct snap_node *n, int timeout_ms)
 	info = conn_cmd_str(c, &e, "CLUSTER", "INFO", NULL);
 	if (info == NULL)
 		goto fail;
-	nodes = conn_cmd_str(c, &e, "CLUSTER", "NODES", NULL);
-	if (nodes == NULL || topology_parse(&n->view, nodes, &e) < 0)
+	if (topology_fetch(c, &n->view, &e) < 0)
 		goto fail;
 	info_field(info, "cluster_state", n->state, sizeof(n->state));
 	me = topology_myself(&n->view);
@@ -71,7 +71,6 @@ fail:
 	snprintf(n->error, sizeof(n->error), "%s", e.msg);
 out:
 	free(info);
-	free(nodes);
 	conn_free(c);
 }
 
