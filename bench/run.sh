@@ -122,3 +122,41 @@ awk -v k="$keys" -v l="$load_ms" -v v="$verify_ms" -v g="${rb:-0}" -v s="${rbs:-
 	if (g > 0) printf "; redis-benchmark GET -P 100: %.0f/s, ratio %.2f (target 0.5)", g, vr / g
 	printf "\n"
 }'
+
+echo "== reshard: 1000 slots holding ~50 keys each, master 0 to master 1"
+"$bin" cluster down --dir "$work/sq" >/dev/null 2>&1 || true
+reshard_once() { # sq|rc [extra args]
+	tool=$1
+	shift
+	"$bin" cluster up --masters 3 --persistence none --dir "$work/rs" >/dev/null
+	set -- "$@" $(awk '{print $1}' "$work/rs/cluster.pids")
+	n=$#
+	eval "p1=\${$((n - 2))}; p2=\${$((n - 1))}"
+	a=$(redis-cli -p "$p1" cluster myid)
+	b=$(redis-cli -p "$p2" cluster myid)
+	"$bin" load "127.0.0.1:$p1" --keys 820000 --seed 1 >/dev/null
+	extra=""
+	i=1
+	while [ $i -le $((n - 3)) ]; do eval "extra=\"\$extra \${$i}\""; i=$((i + 1)); done
+	t0=$(now_ms)
+	if [ "$tool" = sq ]; then
+		"$bin" reshard "127.0.0.1:$p1" --from "$a" --to "$b" --slots 1000 $extra >/dev/null 2>&1
+	else
+		redis-cli --cluster reshard "127.0.0.1:$p1" --cluster-from "$a" --cluster-to "$b" \
+			--cluster-slots 1000 --cluster-yes $extra >/dev/null 2>&1
+	fi
+	t1=$(now_ms)
+	"$bin" cluster down --dir "$work/rs" >/dev/null
+	echo $((t1 - t0))
+}
+rc10=$(reshard_once rc)
+rc1000=$(reshard_once rc --cluster-pipeline 1000)
+sq10=$(reshard_once sq)
+sq1000=$(reshard_once sq --pipeline 1000)
+echo "redis-cli reshard: ${rc10} ms (pipeline 10), ${rc1000} ms (pipeline 1000)"
+echo "shardquake reshard: ${sq10} ms (pipeline 10), ${sq1000} ms (pipeline 1000)"
+awk -v a="$rc10" -v b="$rc1000" -v c="$sq10" -v d="$sq1000" 'BEGIN {
+	printf "ratio: shardquake (pipeline 1000) vs redis-cli default: %.2fx faster (target 4x)\n", a / d
+	printf "ratio: shardquake vs redis-cli, both pipeline 1000: %.2fx (target >= 1)\n", b / d
+	printf "ratio: shardquake vs redis-cli, both pipeline 10: %.2fx\n", a / c
+}'

@@ -45,7 +45,8 @@ struct reshard_event {
 	enum reshard_step step;
 	int slot;
 	int slot_index;        /* 1-based position of the slot in the plan */
-	long long slot_keys;   /* keys the slot held on the source at its start */
+	long long slot_keys;   /* keys the slot held on the source at its start
+				  (counted only when keys_until is set) */
 	long long slot_moved;  /* keys of this slot moved so far */
 	long long total_moved; /* keys moved by the whole reshard so far */
 };
