@@ -22,6 +22,14 @@ struct conn {
 	bool broken;
 };
 
+static const struct conn_trace *trace;
+
+void
+conn_trace_set(const struct conn_trace *t)
+{
+	trace = t;
+}
+
 void
 reply_free(struct reply *r)
 {
@@ -213,6 +221,8 @@ conn_append_argv(struct conn *c, int argc, const char *const *argv,
 			l[i] = strlen(argv[i]);
 		lens = l;
 	}
+	if (trace && trace->sent)
+		trace->sent(trace->arg, c, argc, argv, lens);
 	if (redisAppendCommandArgv(c->ctx, argc, (const char **)argv, lens) != REDIS_OK)
 		c->broken = true;
 }
@@ -244,10 +254,14 @@ conn_read_reply(struct conn *c, struct err *e)
 	if (c->ctx == NULL || c->broken ||
 	    redisGetReply(c->ctx, (void **)&rr) != REDIS_OK || rr == NULL) {
 		io_failure(c, e);
+		if (trace && trace->replied)
+			trace->replied(trace->arg, c, NULL, e ? e->msg : "failed");
 		return NULL;
 	}
 	r = copy_reply(rr);
 	freeReplyObject(rr);
+	if (trace && trace->replied)
+		trace->replied(trace->arg, c, r, NULL);
 	return r;
 }
 

@@ -82,6 +82,19 @@ void conn_append_argv(struct conn *c, int argc, const char *const *argv,
 int conn_flush(struct conn *c, struct err *e);
 struct reply *conn_read_reply(struct conn *c, struct err *e);
 
+/* A process-wide tap on every command sent and every reply read, for
+ * audit logs and tests.  `sent` sees the arguments as queued; `replied`
+ * sees the reply, or NULL and the failure ("timed out").  Called from the
+ * sending thread: set it only around single-threaded work.  NULL: off. */
+struct conn_trace {
+	void (*sent)(void *arg, const struct conn *c, int argc, const char *const *argv,
+		     const size_t *lens);
+	void (*replied)(void *arg, const struct conn *c, const struct reply *r,
+			const char *failure);
+	void *arg;
+};
+void conn_trace_set(const struct conn_trace *t);
+
 /* The value of `field` in INFO-style text ("cluster_state:ok\r\n...")
  * copied into out (size n).  Returns 0, or -1 when absent. */
 int info_field(const char *text, const char *field, char *out, size_t n);

@@ -11,15 +11,20 @@
 #include "harness/reshard.h"
 
 static const char usage[] =
-	"usage: shardquake reshard HOST:PORT --from ID --to ID --slots N\n"
-	"                          [--pipeline N] [--timeout MS] [--replace]\n"
+	"usage: shardquake reshard HOST:PORT --from ID --to ID (--slots N | --slot-list LIST)\n"
+	"                          [--pipeline N] [--round N] [--timeout MS] [--replace]\n"
 	"\n"
-	"Move the first N slots that node ID --from owns to node --to, one slot\n"
-	"at a time with the real protocol: SETSLOT IMPORTING on the target,\n"
-	"MIGRATING on the source, GETKEYSINSLOT + MIGRATE ... KEYS in batches,\n"
-	"then SETSLOT NODE on the target, the source and the other masters.\n"
-	"On an error it stops where it is and says where, as redis-cli does.\n"
-	"  --pipeline N   keys per MIGRATE (default 10, as redis-cli)\n"
+	"Move the first N slots that node ID --from owns, or the slots of LIST\n"
+	"(such as 0-99,200) in that order, to node --to with the real protocol:\n"
+	"SETSLOT IMPORTING on the target, MIGRATING on the source, GETKEYSINSLOT\n"
+	"+ MIGRATE ... KEYS in batches, then SETSLOT NODE on the target, the\n"
+	"source and the other masters.  Slots move in rounds: every\n"
+	"step is sent for all slots of a round in one pipeline, so the nodes save\n"
+	"their config once per round instead of once per slot and step.\n"
+	"On an error it stops where it is and says where, as redis-cli does; up\n"
+	"to one round of slots may then be left open (--round 1: one slot).\n"
+	"  --pipeline N   keys per MIGRATE (default 1000; redis-cli's is 10)\n"
+	"  --round N      slots moved together (default 100; 1 = one at a time)\n"
 	"  --timeout MS   per command and MIGRATE timeout (default 5000)\n"
 	"  --replace      MIGRATE ... REPLACE (overwrite keys on the target)\n";
 
@@ -38,13 +43,13 @@ on_step(void *arg, const struct reshard_event *ev, struct err *e)
 }
 
 static int
-parse(int argc, char **argv, struct reshard_plan *p, int *slots,
+parse(int argc, char **argv, struct reshard_plan *p, int *slots, const char **list,
       struct reshard_opts *o)
 {
 	static const struct option opts[] = {
 		{"from", 1, 0, 'f'},     {"to", 1, 0, 't'},     {"slots", 1, 0, 's'},
 		{"pipeline", 1, 0, 'p'}, {"timeout", 1, 0, 'T'}, {"replace", 0, 0, 'r'},
-		{"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+		{"round", 1, 0, 'R'},    {"slot-list", 1, 0, 'l'},    {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
 	int c, rc = 0;
 
 	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -55,14 +60,17 @@ parse(int argc, char **argv, struct reshard_plan *p, int *slots,
 		case 'p': rc = cli_parse_int("--pipeline", optarg, 1, 100000, &o->pipeline); break;
 		case 'T': rc = cli_parse_int("--timeout", optarg, 10, 600000, &o->timeout_ms); break;
 		case 'r': o->replace = true; break;
+		case 'l': *list = optarg; break;
+		case 'R': rc = cli_parse_int("--round", optarg, 1, 16384, &o->slots_per_round); break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: return cli_usage_error(&cmd_reshard, "bad option for 'reshard'");
 		}
 	}
 	if (rc)
 		return EXIT_USAGE;
-	if (!p->source[0] || !p->target[0] || *slots == 0)
-		return cli_usage_error(&cmd_reshard, "--from, --to and --slots are required");
+	if (!p->source[0] || !p->target[0] || (*slots == 0) == (*list == NULL))
+		return cli_usage_error(&cmd_reshard,
+				       "--from, --to and one of --slots and --slot-list are required");
 	return 0;
 }
 
@@ -70,19 +78,21 @@ static int
 run(int argc, char **argv)
 {
 	struct reshard_plan plan = {0};
-	struct reshard_opts o = {10, 5000, false};
+	struct reshard_opts o = {.pipeline = 1000, .timeout_ms = 5000, .slots_per_round = 100};
 	struct reshard_progress pr;
 	uint64_t last = clock_now_ms(), t0 = last;
 	struct reshard_hooks h = {.on_step = on_step, .arg = &last};
 	struct err e = ERR_INIT;
 	char host[256];
+	const char *list = NULL;
 	int port, slots = 0, rc;
 
-	if ((rc = parse(argc, argv, &plan, &slots, &o)) != 0)
+	if ((rc = parse(argc, argv, &plan, &slots, &list, &o)) != 0)
 		return rc == 1 ? EXIT_OK : rc;
 	if (optind != argc - 1 || cli_parse_addr(argv[optind], host, sizeof(host), &port) < 0)
 		return cli_usage_error(&cmd_reshard, "expected one HOST:PORT");
-	if (reshard_plan_count(&plan, host, port, slots, &e) < 0 ||
+	if ((list ? reshard_plan_list(&plan, host, port, list, &e)
+		  : reshard_plan_count(&plan, host, port, slots, &e)) < 0 ||
 	    reshard_run(&plan, host, port, &o, &h, &pr, &e) < 0) {
 		fprintf(stderr, "shardquake: reshard: %s\n", e.msg);
 		reshard_plan_release(&plan);

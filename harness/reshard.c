@@ -9,7 +9,9 @@
  * briefly have no owner anywhere), the source, and the other masters.
  */
 #include "harness/reshard.h"
+#include "harness/reshard_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,21 +41,6 @@ reshard_step_parse(const char *name)
 	return -1;
 }
 
-/* The cluster as the driver needs it: connections to every master. */
-struct mover {
-	const struct reshard_plan *plan;
-	const struct reshard_opts *o;
-	const struct reshard_hooks *h;
-	struct reshard_progress *pr;
-	struct topology t;
-	struct conn *src, *dst;
-	struct conn **others;
-	size_t nothers;
-	char dst_host[64];
-	int dst_port;
-	struct reshard_event ev;
-};
-
 static const char *
 host_of(const struct cluster_node *n, const char *fallback)
 {
@@ -80,6 +67,8 @@ connect_all(struct mover *m, const char *host, struct err *e)
 		return err_prefix(e, "target: ");
 	snprintf(m->dst_host, sizeof(m->dst_host), "%s", host_of(d, host));
 	m->dst_port = d->port;
+	snprintf(m->dst_port_s, sizeof(m->dst_port_s), "%d", d->port);
+	snprintf(m->timeout_s, sizeof(m->timeout_s), "%d", m->o->timeout_ms);
 	m->others = xcalloc(m->t.n + 1, sizeof(*m->others));
 	for (i = 0; i < m->t.n; i++) {
 		n = &m->t.nodes[i];
@@ -96,8 +85,8 @@ connect_all(struct mover *m, const char *host, struct err *e)
 	return 0;
 }
 
-static int
-emit(struct mover *m, enum reshard_step step, struct err *e)
+int
+reshard_emit(struct mover *m, enum reshard_step step, struct err *e)
 {
 	m->ev.step = step;
 	m->pr->at = m->ev;
@@ -106,8 +95,8 @@ emit(struct mover *m, enum reshard_step step, struct err *e)
 	return 0;
 }
 
-static int
-setslot(struct conn *c, int slot, const char *how, const char *id, struct err *e)
+int
+reshard_setslot(struct conn *c, int slot, const char *how, const char *id, struct err *e)
 {
 	char s[16];
 
@@ -115,16 +104,44 @@ setslot(struct conn *c, int slot, const char *how, const char *id, struct err *e
 	return conn_cmd_ok(c, e, "CLUSTER", "SETSLOT", s, how, id, NULL);
 }
 
+size_t
+reshard_migrate_argv(const struct mover *m, const struct reply *keys,
+		     const char ***argvp, size_t **lensp)
+{
+	const char **argv = xcalloc(keys->nelem + 8, sizeof(*argv));
+	size_t *lens = xcalloc(keys->nelem + 8, sizeof(*lens));
+	size_t i, argc = 0;
+
+	argv[argc++] = "MIGRATE";
+	argv[argc++] = m->dst_host;
+	argv[argc++] = m->dst_port_s;
+	argv[argc++] = "";
+	argv[argc++] = "0";
+	argv[argc++] = m->timeout_s;
+	if (m->o->replace)
+		argv[argc++] = "REPLACE";
+	argv[argc++] = "KEYS";
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	for (i = 0; i < keys->nelem; i++, argc++) {
+		argv[argc] = keys->elem[i]->str;
+		lens[argc] = keys->elem[i]->len;
+	}
+	*argvp = argv;
+	*lensp = lens;
+	return argc;
+}
+
 /* Moves up to `want` keys of the slot; returns how many, or -1. */
 static long long
 move_batch(struct mover *m, int slot, int want, struct err *e)
 {
-	char s[16], n[16], port[16], tmo[16];
+	char s[16], n[16];
 	const char **argv = NULL;
 	size_t *lens = NULL;
 	struct reply *keys, *r = NULL;
 	long long moved = -1;
-	size_t i, argc = 0;
+	size_t argc;
 
 	snprintf(s, sizeof(s), "%d", slot);
 	snprintf(n, sizeof(n), "%d", want);
@@ -140,25 +157,7 @@ move_batch(struct mover *m, int slot, int want, struct err *e)
 		moved = 0;
 		goto out;
 	}
-	snprintf(port, sizeof(port), "%d", m->dst_port);
-	snprintf(tmo, sizeof(tmo), "%d", m->o->timeout_ms);
-	argv = xcalloc(keys->nelem + 8, sizeof(*argv));
-	lens = xcalloc(keys->nelem + 8, sizeof(*lens));
-	argv[argc++] = "MIGRATE";
-	argv[argc++] = m->dst_host;
-	argv[argc++] = port;
-	argv[argc++] = "";
-	argv[argc++] = "0";
-	argv[argc++] = tmo;
-	if (m->o->replace)
-		argv[argc++] = "REPLACE";
-	argv[argc++] = "KEYS";
-	for (i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	for (i = 0; i < keys->nelem; i++, argc++) {
-		argv[argc] = keys->elem[i]->str;
-		lens[argc] = keys->elem[i]->len;
-	}
+	argc = reshard_migrate_argv(m, keys, &argv, &lens);
 	r = conn_cmd_argv(m->src, (int)argc, argv, lens, e);
 	if (r == NULL)
 		goto out;
@@ -198,7 +197,7 @@ move_keys(struct mover *m, int slot, struct err *e)
 		m->ev.slot_moved += got;
 		m->ev.total_moved += got;
 		m->pr->keys_moved += got;
-		if (emit(m, STEP_KEYS, e) < 0)
+		if (reshard_emit(m, STEP_KEYS, e) < 0)
 			return -1;
 		/* an empty slot still passes the keys step once; fewer keys
 		 * than asked for means the slot is empty now */
@@ -225,24 +224,24 @@ move_slot(struct mover *m, int idx, struct err *e)
 	    conn_cmd_int(m->src, &count, e, "CLUSTER", "COUNTKEYSINSLOT", s, NULL) < 0)
 		return -1;
 	m->ev.slot_keys = count;
-	if (setslot(m->dst, slot, "IMPORTING", src, e) < 0 ||
-	    emit(m, STEP_IMPORTING, e) < 0)
+	if (reshard_setslot(m->dst, slot, "IMPORTING", src, e) < 0 ||
+	    reshard_emit(m, STEP_IMPORTING, e) < 0)
 		return -1;
-	if (setslot(m->src, slot, "MIGRATING", dst, e) < 0 ||
-	    emit(m, STEP_MIGRATING, e) < 0)
+	if (reshard_setslot(m->src, slot, "MIGRATING", dst, e) < 0 ||
+	    reshard_emit(m, STEP_MIGRATING, e) < 0)
 		return -1;
 	if (move_keys(m, slot, e) < 0)
 		return -1;
-	if (setslot(m->dst, slot, "NODE", dst, e) < 0 ||
-	    emit(m, STEP_NODE_TARGET, e) < 0)
+	if (reshard_setslot(m->dst, slot, "NODE", dst, e) < 0 ||
+	    reshard_emit(m, STEP_NODE_TARGET, e) < 0)
 		return -1;
-	if (setslot(m->src, slot, "NODE", dst, e) < 0 ||
-	    emit(m, STEP_NODE_SOURCE, e) < 0)
+	if (reshard_setslot(m->src, slot, "NODE", dst, e) < 0 ||
+	    reshard_emit(m, STEP_NODE_SOURCE, e) < 0)
 		return -1;
 	for (i = 0; i < m->nothers; i++)
-		setslot(m->others[i], slot, "NODE", dst, NULL);
+		reshard_setslot(m->others[i], slot, "NODE", dst, NULL);
 	m->pr->slots_done++;
-	return emit(m, STEP_SLOT_DONE, e);
+	return reshard_emit(m, STEP_SLOT_DONE, e);
 }
 
 int
@@ -252,7 +251,8 @@ reshard_run(const struct reshard_plan *plan, const char *host, int port,
 {
 	struct reshard_opts opts = *o;
 	struct mover m = {.plan = plan, .o = &opts, .h = h, .pr = progress};
-	size_t i;
+	size_t i, n;
+	bool reached;
 	int rc = -1;
 
 	if (opts.pipeline <= 0)
@@ -263,12 +263,19 @@ reshard_run(const struct reshard_plan *plan, const char *host, int port,
 	if (topology_fetch_addr(host, port, opts.timeout_ms, &m.t, e) < 0 ||
 	    connect_all(&m, host, e) < 0)
 		goto out;
-	for (i = 0; i < plan->nslots; i++) {
-		if (move_slot(&m, (int)i, e) < 0) {
+	if (opts.slots_per_round < 1)
+		opts.slots_per_round = 1;
+	for (i = 0; i < plan->nslots; i += n) {
+		n = plan->nslots - i;
+		if (n > (size_t)opts.slots_per_round)
+			n = (size_t)opts.slots_per_round;
+		if ((n == 1 ? move_slot(&m, (int)i, e) : reshard_round(&m, i, n, e)) < 0) {
 			progress->stopped = true;
-			err_prefix(e, "reshard stopped at slot %d (%zu of %zu), step %s: ",
-				   m.ev.slot, i + 1, plan->nslots,
-				   reshard_step_name(progress->at.step));
+			reached = progress->at.slot_index == m.ev.slot_index;
+			err_prefix(e, "reshard stopped at slot %d (%d of %zu), %s%s: ",
+				   m.ev.slot, m.ev.slot_index, plan->nslots,
+				   reached ? "step " : "before its first step",
+				   reached ? reshard_step_name(progress->at.step) : "");
 			goto out;
 		}
 	}
@@ -283,6 +290,21 @@ out:
 	return rc;
 }
 
+/* The node's view, with the plan's source in it. */
+static const struct cluster_node *
+plan_source(struct reshard_plan *plan, const char *host, int port, struct topology *t,
+	    struct err *e)
+{
+	const struct cluster_node *src;
+
+	if (topology_fetch_addr(host, port, 5000, t, e) < 0)
+		return NULL;
+	src = topology_find(t, plan->source);
+	if (src == NULL)
+		err_set(e, 0, "source node %s is not in the cluster", plan->source);
+	return src;
+}
+
 int
 reshard_plan_count(struct reshard_plan *plan, const char *host, int port,
 		   int count, struct err *e)
@@ -291,12 +313,9 @@ reshard_plan_count(struct reshard_plan *plan, const char *host, int port,
 	const struct cluster_node *src;
 	int slot, n = 0;
 
-	if (topology_fetch_addr(host, port, 5000, &t, e) < 0)
-		return -1;
-	src = topology_find(&t, plan->source);
-	if (src == NULL) {
+	if ((src = plan_source(plan, host, port, &t, e)) == NULL) {
 		topology_release(&t);
-		return err_set(e, 0, "source node %s is not in the cluster", plan->source);
+		return -1;
 	}
 	plan->slots = xcalloc((size_t)count + 1, sizeof(int));
 	for (slot = 0; slot < CLUSTER_SLOTS && n < count; slot++)
@@ -308,6 +327,78 @@ reshard_plan_count(struct reshard_plan *plan, const char *host, int port,
 		return err_set(e, 0, "source %s owns only %d slots, not %d", plan->source,
 			       n, count);
 	return 0;
+}
+
+int
+reshard_slot_list_parse(const char *list, int **slots, size_t *n, struct err *e)
+{
+	unsigned char seen[CLUSTER_SLOTS] = {0};
+	const char *p = list;
+	char *end;
+	long a, b, s;
+
+	*slots = xcalloc(CLUSTER_SLOTS, sizeof(int));
+	*n = 0;
+	for (;;) {
+		a = strtol(p, &end, 10);
+		if (!isdigit((unsigned char)*p) || a >= CLUSTER_SLOTS)
+			goto bad;
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (!isdigit((unsigned char)*p) || b >= CLUSTER_SLOTS || b < a)
+				goto bad;
+		}
+		for (s = a; s <= b; s++) {
+			if (seen[s]) {
+				err_set(e, 0, "slot %ld appears twice in '%s'", s, list);
+				goto fail;
+			}
+			seen[s] = 1;
+			(*slots)[(*n)++] = (int)s;
+		}
+		if (*end == '\0')
+			return 0;
+		if (*end != ',')
+			goto bad;
+		p = end + 1;
+	}
+bad:
+	err_set(e, 0, "bad slot list '%s' at '%s': expected slots 0-16383 as N or N-M, "
+		"separated by commas", list, p);
+fail:
+	free(*slots);
+	*slots = NULL;
+	*n = 0;
+	return -1;
+}
+
+int
+reshard_plan_list(struct reshard_plan *plan, const char *host, int port, const char *list,
+		  struct err *e)
+{
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *src;
+	size_t i;
+	int rc = -1;
+
+	if (reshard_slot_list_parse(list, &plan->slots, &plan->nslots, e) < 0)
+		return -1;
+	if ((src = plan_source(plan, host, port, &t, e)) == NULL)
+		goto out;
+	for (i = 0; i < plan->nslots; i++)
+		if (!cluster_node_has_slot(src, plan->slots[i])) {
+			err_set(e, 0, "source %s does not own slot %d", plan->source,
+				plan->slots[i]);
+			goto out;
+		}
+	rc = 0;
+out:
+	topology_release(&t);
+	if (rc < 0)
+		reshard_plan_release(plan);
+	return rc;
 }
 
 void

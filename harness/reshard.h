@@ -74,6 +74,9 @@ struct reshard_opts {
 	int pipeline;        /* keys per MIGRATE (default 10, as redis-cli) */
 	int timeout_ms;      /* per command, and MIGRATE's own (default 5000) */
 	bool replace;        /* MIGRATE ... REPLACE (redis-cli --cluster-replace) */
+	int slots_per_round; /* slots moved together, each step pipelined for
+				all of them (0 or 1: one at a time, as
+				redis-cli; exact fault points need that) */
 };
 
 struct reshard_plan {
@@ -87,6 +90,13 @@ struct reshard_plan {
  * node at host:port sees it.  Free with reshard_plan_release(). */
 int reshard_plan_count(struct reshard_plan *plan, const char *host, int port,
 		       int count, struct err *e);
+/* Fills plan->slots from a list such as "0-99,200,300-310", in that
+ * order; every slot must be the source's. */
+int reshard_plan_list(struct reshard_plan *plan, const char *host, int port,
+		      const char *list, struct err *e);
+/* The parsing alone: a new array of slots (free() it) and its length.
+ * "slot 5 appears twice", "bad slot list 'x' at 'x': expected ...". */
+int reshard_slot_list_parse(const char *list, int **slots, size_t *n, struct err *e);
 void reshard_plan_release(struct reshard_plan *plan);
 
 /* Runs the plan against the cluster reachable at host:port.  Returns 0

@@ -22,6 +22,7 @@
 #include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/fs.h"
+#include "common/xmalloc.h"
 #include "harness/load.h"
 #include "harness/trigger.h"
 #include "verifier/verify.h"
@@ -147,7 +148,8 @@ static int
 phase_reshard(struct run *run)
 {
 	struct reshard_plan plan = {0};
-	struct reshard_opts ro = {run->s->pipeline, 2000, false};
+	struct reshard_opts ro = {
+		.pipeline = run->s->pipeline, .timeout_ms = 2000, .slots_per_round = 1};
 	struct reshard_hooks h;
 	struct err e = ERR_INIT;
 	uint64_t t0 = timeline_ms(&run->tl);
@@ -157,7 +159,12 @@ phase_reshard(struct run *run)
 		return 0;
 	snprintf(plan.source, sizeof(plan.source), "%s", run->lc.nodes[run->s->from].id);
 	snprintf(plan.target, sizeof(plan.target), "%s", run->lc.nodes[run->s->to].id);
-	if (reshard_plan_count(&plan, "127.0.0.1", run->lc.nodes[0].port, run->s->slots, &e) < 0) {
+	if (run->s->slot_list) {
+		plan.slots = xcalloc((size_t)run->s->slots, sizeof(int));
+		memcpy(plan.slots, run->s->slot_list, (size_t)run->s->slots * sizeof(int));
+		plan.nslots = (size_t)run->s->slots;
+	} else if (reshard_plan_count(&plan, "127.0.0.1", run->lc.nodes[0].port, run->s->slots,
+				      &e) < 0) {
 		reshard_plan_release(&plan);
 		return fail_run(run, "reshard plan: %s", e.msg);
 	}

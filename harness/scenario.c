@@ -217,6 +217,7 @@ scenario_free(struct scenario *s)
 
 	if (s == NULL)
 		return;
+	free(s->slot_list);
 	for (i = 0; i < s->nfaults; i++) {
 		for (j = 0; j < s->faults[i].nparams; j++) {
 			free((char *)s->faults[i].params[j].key);

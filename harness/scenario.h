@@ -4,7 +4,7 @@
  *   [scenario]  name, description, seed, quick
  *   [cluster]   masters, replicas, persistence, node_timeout
  *   [data]      keys, value_size
- *   [reshard]   from, to, slots, pipeline
+ *   [reshard]   from, to, slots or slot_list, pipeline
  *   [fault]     kind, target, at, slot, point, after, + the kind's own keys
  *               (several: [fault], [fault 2], [fault evict], ...)
  *   [repair]    engine
@@ -74,6 +74,8 @@ struct scenario {
 	/* [reshard] */
 	bool has_reshard;
 	int from, to, slots, pipeline;
+	int *slot_list;     /* slot_list = ...: `slots` slots in this order, or
+			       NULL: the first `slots` slots of `from` */
 	/* [fault] */
 	struct fault_spec *faults;
 	size_t nfaults;

@@ -86,6 +86,22 @@ check_fault(const struct scenario *s, const struct fault_spec *f, char *msg,
 	return check_params(f, msg, n, line);
 }
 
+/* A local cluster gives master i the slots i*16384/m to (i+1)*16384/m-1. */
+static int
+check_slot_list(struct scenario *s, char *msg, size_t n, int *line)
+{
+	long first = (long)s->from * 16384 / s->masters;
+	long last = ((long)s->from + 1) * 16384 / s->masters - 1;
+	int i;
+
+	for (i = 0; i < s->slots; i++)
+		if (s->slot_list[i] < first || s->slot_list[i] > last)
+			return bad(line, 1, msg, n,
+				   "[reshard] slot_list has slot %d, but master %d owns %ld-%ld",
+				   s->slot_list[i], s->from, first, last);
+	return 0;
+}
+
 int
 scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 {
@@ -100,7 +116,9 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 			return bad(line, 1, msg, n, "[reshard] names master %d, but there are masters 0 to %d",
 				   s->from >= s->masters ? s->from : s->to, s->masters - 1);
 		if (s->slots == 0)
-			return bad(line, 1, msg, n, "[reshard] needs slots = N");
+			return bad(line, 1, msg, n, "[reshard] needs slots = N or slot_list = LIST");
+		if (s->slot_list)
+			return check_slot_list(s, msg, n, line);
 		if (s->slots > 16384 / s->masters)
 			return bad(line, 1, msg, n, "[reshard] slots = %d, but master %d owns only %d",
 				   s->slots, s->from, 16384 / s->masters);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "harness/reshard.h"
 
 static int
 bad(char *msg, size_t n, const char *fmt, ...)
@@ -184,6 +185,18 @@ data_section(struct scenario *s, const char *k, const char *v, char *msg, size_t
 }
 
 static int
+slot_list(struct scenario *s, const char *v, char *msg, size_t n)
+{
+	struct err e = ERR_INIT;
+	size_t count;
+
+	if (reshard_slot_list_parse(v, &s->slot_list, &count, &e) < 0)
+		return bad(msg, n, "slot_list: %s", e.msg);
+	s->slots = (int)count;
+	return 0;
+}
+
+static int
 reshard_section(struct scenario *s, const char *k, const char *v, char *msg, size_t n)
 {
 	s->has_reshard = true;
@@ -191,11 +204,17 @@ reshard_section(struct scenario *s, const char *k, const char *v, char *msg, siz
 		return inum(k, v, 0, 99, &s->from, msg, n);
 	if (strcmp(k, "to") == 0)
 		return inum(k, v, 0, 99, &s->to, msg, n);
+	if ((strcmp(k, "slots") == 0 || strcmp(k, "slot_list") == 0) &&
+	    (s->slots || s->slot_list))
+		return bad(msg, n, "'%s' in [reshard]: give slots or slot_list, once", k);
 	if (strcmp(k, "slots") == 0)
 		return inum(k, v, 1, 16384, &s->slots, msg, n);
+	if (strcmp(k, "slot_list") == 0)
+		return slot_list(s, v, msg, n);
 	if (strcmp(k, "pipeline") == 0)
 		return inum(k, v, 1, 100000, &s->pipeline, msg, n);
-	return bad(msg, n, "unknown key '%s' in [reshard]: expected from, to, slots or pipeline", k);
+	return bad(msg, n, "unknown key '%s' in [reshard]: expected from, to, slots, slot_list "
+		   "or pipeline", k);
 }
 
 static int

@@ -87,7 +87,7 @@ count_in_slot(int node, int slot)
 START_TEST(test_reshard_steps_in_protocol_order)
 {
 	struct reshard_plan plan = {0};
-	struct reshard_opts o = {5, 5000, false};
+	struct reshard_opts o = {5, 5000, false, 1};
 	struct recorder r = {.stop_slot_index = -1, .kill_at_step = -1};
 	struct reshard_hooks h = {.on_step = record, .arg = &r};
 	struct reshard_progress pr;
@@ -113,7 +113,7 @@ END_TEST
 START_TEST(test_reshard_keys_trigger_lands_exactly_on_half)
 {
 	struct reshard_plan plan = {0};
-	struct reshard_opts o = {64, 5000, false}; /* 500 is no multiple of 64 */
+	struct reshard_opts o = {64, 5000, false, 1}; /* 500 is no multiple of 64 */
 	struct recorder r = {.stop_slot_index = 3, .stop_at = 500, .kill_at_step = -1};
 	struct reshard_hooks h = {.on_step = record, .keys_until = until, .arg = &r};
 	struct reshard_progress pr;
@@ -160,7 +160,7 @@ START_TEST(test_reshard_keeps_every_key)
 	struct dataset d = {50000, 9, 16};
 	struct verify_opts vo = {.dataset = &d};
 	struct reshard_plan plan = {0};
-	struct reshard_opts o = {100, 5000, false};
+	struct reshard_opts o = {100, 5000, false, 64}; /* 200 slots: 3 full rounds and a short one */
 	struct reshard_progress pr;
 	struct err e = ERR_INIT;
 	struct verdict v;
@@ -185,7 +185,7 @@ END_TEST
 START_TEST(test_reshard_stops_when_target_dies)
 {
 	struct reshard_plan plan = {0};
-	struct reshard_opts o = {10, 1000, false};
+	struct reshard_opts o = {10, 1000, false, 1};
 	struct recorder r = {.stop_slot_index = -1, .kill_at_step = STEP_MIGRATING};
 	struct reshard_hooks h = {.on_step = record, .arg = &r};
 	struct reshard_progress pr;

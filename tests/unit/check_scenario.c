@@ -144,6 +144,18 @@ static const struct {
 	 "11: duration_ms = 'soon': expected a duration such as 500, 500ms or 2s"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 3\nslots = 2\n",
 	 "1: [reshard] names master 3, but there are masters 0 to 2"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslot_list = 1-x\n",
+	 "6: slot_list: bad slot list '1-x' at 'x': expected slots 0-16383 as N or N-M, "
+	 "separated by commas"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslot_list = 5-3\n",
+	 "6: slot_list: bad slot list '5-3' at '3': expected slots 0-16383 as N or N-M, "
+	 "separated by commas"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslot_list = 1-4,3\n",
+	 "6: slot_list: slot 3 appears twice in '1-4,3'"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\nslot_list = 1\n",
+	 "7: 'slot_list' in [reshard]: give slots or slot_list, once"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 1\nto = 0\nslot_list = 5460-5462\n",
+	 "1: [reshard] slot_list has slot 5460, but master 1 owns 5461-10921"},
 	{"[scenario]\nname = x\n[fault]\nkind = kill\ntarget = target\nat = keys\n",
 	 "3: [fault] fires during a reshard, but there is no [reshard]"},
 	{"[scenario]\nname = x\n[expect]\nlost_keys = some\n",
@@ -170,6 +182,23 @@ START_TEST(test_scenario_error_row)
 }
 END_TEST
 
+START_TEST(test_scenario_slot_list_keeps_its_order)
+{
+	struct err e = ERR_INIT;
+	struct scenario *s = load("[scenario]\nname = x\n[reshard]\nfrom = 2\nto = 0\n"
+				  "slot_list = 16383,10923-10924\n[fault]\nkind = kill\n"
+				  "target = target\nat = keys\nslot = 3\n", &e);
+
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	ck_assert_int_eq(s->slots, 3);
+	ck_assert_int_eq(s->slot_list[0], 16383);
+	ck_assert_int_eq(s->slot_list[1], 10923);
+	ck_assert_int_eq(s->slot_list[2], 10924);
+	scenario_free(s);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_scenario_missing_file)
 {
 	struct err e = ERR_INIT;
@@ -188,6 +217,7 @@ scenario_suite(void)
 	tcase_add_test(tc, test_scenario_loads_every_section);
 	tcase_add_loop_test(tc, test_scenario_error_row, 0,
 			    (int)(sizeof(bad_rows) / sizeof(bad_rows[0])));
+	tcase_add_test(tc, test_scenario_slot_list_keeps_its_order);
 	tcase_add_test(tc, test_scenario_missing_file);
 	suite_add_tcase(s, tc);
 	return s;
