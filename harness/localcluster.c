@@ -77,20 +77,21 @@ ephemeral_low(void)
  * free ones below the ephemeral range (bus ports included), from a start
  * that differs between processes, so that tests running side by side
  * rarely race for the same ports. */
+/* Ports for nodes[first..n). */
 static int
-pick_ports(struct local_cluster *lc, int base, struct err *e)
+pick_ports(struct local_cluster *lc, int base, size_t first, struct err *e)
 {
 	int lo = 10000, hi = ephemeral_low() - 10000, span, port, tries;
 	struct rng r;
 	size_t i;
 
 	if (base > 0) {
-		for (i = 0; i < lc->n; i++)
+		for (i = first; i < lc->n; i++)
 			if (!port_pair_is_free(base + (int)i))
 				return err_set(e, EADDRINUSE,
 					       "port %d or its bus port %d is in use",
 					       base + (int)i, base + (int)i + 10000);
-		for (i = 0; i < lc->n; i++)
+		for (i = first; i < lc->n; i++)
 			lc->nodes[i].port = base + (int)i;
 		return 0;
 	}
@@ -101,7 +102,7 @@ pick_ports(struct local_cluster *lc, int base, struct err *e)
 	span = hi - lo;
 	rng_init(&r, (uint64_t)getpid() ^ clock_now_us());
 	port = lo + (int)rng_below(&r, (uint64_t)span);
-	for (i = 0, tries = 0; i < lc->n && tries < span; tries++) {
+	for (i = first, tries = 0; i < lc->n && tries < span; tries++) {
 		if (++port >= hi)
 			port = lo;
 		if (port_pair_is_free(port))
@@ -109,7 +110,18 @@ pick_ports(struct local_cluster *lc, int base, struct err *e)
 	}
 	if (i < lc->n)
 		return err_set(e, EADDRINUSE, "no %zu free port pairs on 127.0.0.1",
-			       lc->n);
+			       lc->n - first);
+	return 0;
+}
+
+static int
+node_dir(struct local_cluster *lc, struct local_node *n, const struct local_cluster_opts *o,
+	 struct err *e)
+{
+	snprintf(n->dir, sizeof(n->dir), "%s/node-%d", lc->dir, n->port);
+	/* a node of an earlier cluster in the same place: start afresh */
+	if (fs_rm_rf(n->dir, e) < 0 || node_write_config(n, o, e) < 0)
+		return -1;
 	return 0;
 }
 
@@ -142,14 +154,9 @@ prepare_dirs(struct local_cluster *lc, const struct local_cluster_opts *o,
 	/* node-PORT/appendonlydir/... must fit in PATH_MAX below it */
 	if (strlen(lc->dir) > PATH_MAX - 128)
 		return err_set(e, ENAMETOOLONG, "directory '%s' is too long", lc->dir);
-	for (i = 0; i < lc->n; i++) {
-		struct local_node *n = &lc->nodes[i];
-
-		snprintf(n->dir, sizeof(n->dir), "%s/node-%d", lc->dir, n->port);
-		/* a node of an earlier cluster in the same place: start afresh */
-		if (fs_rm_rf(n->dir, e) < 0 || node_write_config(n, o, e) < 0)
+	for (i = 0; i < lc->n; i++)
+		if (node_dir(lc, &lc->nodes[i], o, e) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -314,7 +321,7 @@ local_cluster_start(struct local_cluster *lc, const struct local_cluster_opts *o
 		lc->opts.ready_timeout_ms = 30000;
 	layout(lc, o);
 	conns = xcalloc(lc->n, sizeof(*conns));
-	if (pick_ports(lc, o->base_port, e) < 0 || prepare_dirs(lc, o, e) < 0)
+	if (pick_ports(lc, o->base_port, 0, e) < 0 || prepare_dirs(lc, o, e) < 0)
 		goto out;
 	for (attempt = 0; start_all(lc, conns, e) < 0; attempt++) {
 		/* free ports can be taken between our check and redis's bind:
@@ -327,7 +334,7 @@ local_cluster_start(struct local_cluster *lc, const struct local_cluster_opts *o
 			conns[i] = NULL;
 			fs_rm_rf(lc->nodes[i].dir, NULL);
 		}
-		if (pick_ports(lc, 0, e) < 0 || prepare_dirs(lc, o, e) < 0)
+		if (pick_ports(lc, 0, 0, e) < 0 || prepare_dirs(lc, o, e) < 0)
 			goto out;
 	}
 	if (form(lc, conns, e) < 0)
@@ -357,6 +364,42 @@ local_cluster_stop(struct local_cluster *lc, bool keep_files)
 	free(lc->nodes);
 	lc->nodes = NULL;
 	lc->n = 0;
+}
+
+int
+local_cluster_add_master(struct local_cluster *lc, struct err *e)
+{
+	struct local_node *n;
+	struct conn *c = NULL;
+	char *id;
+	int rc = -1, base = lc->opts.base_port;
+
+	lc->nodes = xrealloc(lc->nodes, (lc->n + 1) * sizeof(*lc->nodes));
+	n = &lc->nodes[lc->n++];
+	memset(n, 0, sizeof(*n));
+	n->is_master = true;
+	n->master = -1;
+	if (pick_ports(lc, base, lc->n - 1, e) < 0 ||
+	    node_dir(lc, n, &lc->opts, e) < 0 || node_start(n, &lc->opts, e) < 0 ||
+	    (c = node_wait_ping(n, PING_TIMEOUT_MS, e)) == NULL)
+		goto out;
+	if ((id = conn_cmd_str(c, e, "CLUSTER", "MYID", NULL)) == NULL)
+		goto out;
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	free(id);
+	/* no SET-CONFIG-EPOCH: it starts at 0 and takes a fresh epoch
+	 * when it is handed its first slot */
+	if (meet(c, lc->nodes[0].port, e) < 0)
+		goto out;
+	rc = local_cluster_wait_ready(lc, lc->opts.ready_timeout_ms, e);
+out:
+	conn_free(c);
+	if (rc < 0) {
+		err_prefix(e, "adding a master: ");
+		proc_kill(&n->proc);
+		lc->n--;
+	}
+	return rc;
 }
 
 int

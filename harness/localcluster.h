@@ -63,6 +63,10 @@ struct local_cluster {
 int local_cluster_start(struct local_cluster *lc,
 			const struct local_cluster_opts *o, struct err *e);
 
+/* Starts one more master, empty (no slots), and joins it to the running
+ * cluster: nodes[n-1] afterwards.  Returns once all agree again. */
+int local_cluster_add_master(struct local_cluster *lc, struct err *e);
+
 /* Kills every node still running and frees `lc`.  When `keep_files` is
  * false and the directory was created by start, it is removed. */
 void local_cluster_stop(struct local_cluster *lc, bool keep_files);

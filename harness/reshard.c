@@ -47,41 +47,59 @@ host_of(const struct cluster_node *n, const char *fallback)
 	return n->ip[0] ? n->ip : fallback;
 }
 
+/* Connections to the target and, best effort, to every other master
+ * that is not flagged failed: sources are connected when their turn
+ * comes (set_source), the rest only hear SETSLOT NODE. */
 static int
 connect_all(struct mover *m, const char *host, struct err *e)
 {
-	const struct cluster_node *s, *d, *n;
+	const struct cluster_node *d, *n;
 	size_t i;
 
-	s = topology_find(&m->t, m->plan->source);
 	d = topology_find(&m->t, m->plan->target);
-	if (s == NULL || d == NULL)
-		return err_set(e, 0, "%s node %s is not in the cluster",
-			       s ? "target" : "source",
-			       s ? m->plan->target : m->plan->source);
-	m->src = conn_open(host_of(s, host), s->port, m->o->timeout_ms, e);
-	if (m->src == NULL)
-		return err_prefix(e, "source: ");
-	m->dst = conn_open(host_of(d, host), d->port, m->o->timeout_ms, e);
-	if (m->dst == NULL)
-		return err_prefix(e, "target: ");
+	if (d == NULL)
+		return err_set(e, 0, "target node %s is not in the cluster", m->plan->target);
+	m->host = host;
+	m->conns = xcalloc(m->t.n + 1, sizeof(*m->conns));
+	m->others = xcalloc(m->t.n + 1, sizeof(*m->others));
+	for (i = 0; i < m->t.n; i++) {
+		n = &m->t.nodes[i];
+		if (n == d) {
+			m->conns[i] = conn_open(host_of(n, host), n->port, m->o->timeout_ms, e);
+			if (m->conns[i] == NULL)
+				return err_prefix(e, "target: ");
+			m->dst = m->conns[i];
+		} else if ((n->flags & NODE_MASTER) && !(n->flags & (NODE_FAIL | NODE_NOADDR))) {
+			m->conns[i] = conn_open(host_of(n, host), n->port, m->o->timeout_ms, NULL);
+		}
+	}
 	snprintf(m->dst_host, sizeof(m->dst_host), "%s", host_of(d, host));
 	m->dst_port = d->port;
 	snprintf(m->dst_port_s, sizeof(m->dst_port_s), "%d", d->port);
 	snprintf(m->timeout_s, sizeof(m->timeout_s), "%d", m->o->timeout_ms);
-	m->others = xcalloc(m->t.n + 1, sizeof(*m->others));
-	for (i = 0; i < m->t.n; i++) {
-		n = &m->t.nodes[i];
-		if (n == s || n == d || !(n->flags & NODE_MASTER) ||
-		    (n->flags & (NODE_FAIL | NODE_NOADDR)))
-			continue;
-		/* best effort, as redis-cli: a master we cannot reach learns
-		 * the new owner from gossip */
-		m->others[m->nothers] = conn_open(host_of(n, host), n->port,
-						  m->o->timeout_ms, NULL);
-		if (m->others[m->nothers])
-			m->nothers++;
-	}
+	return 0;
+}
+
+/* The master giving slots from now on; every other connected master
+ * but the target hears SETSLOT NODE. */
+static int
+set_source(struct mover *m, const char *id, struct err *e)
+{
+	const struct cluster_node *s = topology_find(&m->t, id);
+	size_t i, k;
+
+	if (s == NULL)
+		return err_set(e, 0, "source node %s is not in the cluster", id);
+	k = (size_t)(s - m->t.nodes);
+	if (m->conns[k] == NULL &&
+	    (m->conns[k] = conn_open(host_of(s, m->host), s->port, m->o->timeout_ms, e)) == NULL)
+		return err_prefix(e, "source: ");
+	m->src = m->conns[k];
+	m->src_id = s->id;
+	m->nothers = 0;
+	for (i = 0; i < m->t.n; i++)
+		if (m->conns[i] && m->conns[i] != m->src && m->conns[i] != m->dst)
+			m->others[m->nothers++] = m->conns[i];
 	return 0;
 }
 
@@ -209,7 +227,7 @@ move_keys(struct mover *m, int slot, struct err *e)
 static int
 move_slot(struct mover *m, int idx, struct err *e)
 {
-	const char *src = m->plan->source, *dst = m->plan->target;
+	const char *src = m->src_id, *dst = m->plan->target;
 	int slot = m->plan->slots[idx];
 	char s[16];
 	long long count = 0;
@@ -244,6 +262,12 @@ move_slot(struct mover *m, int idx, struct err *e)
 	return reshard_emit(m, STEP_SLOT_DONE, e);
 }
 
+static const char *
+source_of(const struct reshard_plan *plan, size_t i)
+{
+	return plan->sources ? plan->sources[i] : plan->source;
+}
+
 int
 reshard_run(const struct reshard_plan *plan, const char *host, int port,
 	    const struct reshard_opts *o, const struct reshard_hooks *h,
@@ -266,25 +290,32 @@ reshard_run(const struct reshard_plan *plan, const char *host, int port,
 	if (opts.slots_per_round < 1)
 		opts.slots_per_round = 1;
 	for (i = 0; i < plan->nslots; i += n) {
-		n = plan->nslots - i;
-		if (n > (size_t)opts.slots_per_round)
-			n = (size_t)opts.slots_per_round;
-		if ((n == 1 ? move_slot(&m, (int)i, e) : reshard_round(&m, i, n, e)) < 0) {
-			progress->stopped = true;
-			reached = progress->at.slot_index == m.ev.slot_index;
-			err_prefix(e, "reshard stopped at slot %d (%d of %zu), %s%s: ",
-				   m.ev.slot, m.ev.slot_index, plan->nslots,
-				   reached ? "step " : "before its first step",
-				   reached ? reshard_step_name(progress->at.step) : "");
-			goto out;
+		/* a round: slots of one source, at most slots_per_round */
+		for (n = 1; i + n < plan->nslots && n < (size_t)opts.slots_per_round &&
+			    strcmp(source_of(plan, i + n), source_of(plan, i)) == 0;
+		     n++)
+			;
+		if (m.src_id == NULL || strcmp(m.src_id, source_of(plan, i)) != 0) {
+			m.ev.slot = plan->slots[i];
+			m.ev.slot_index = (int)i + 1;
+			if (set_source(&m, source_of(plan, i), e) < 0)
+				goto stop;
 		}
+		if ((n == 1 ? move_slot(&m, (int)i, e) : reshard_round(&m, i, n, e)) < 0)
+			goto stop;
 	}
 	rc = 0;
+	goto out;
+stop:
+	progress->stopped = true;
+	reached = progress->at.slot_index == m.ev.slot_index;
+	err_prefix(e, "reshard stopped at slot %d (%d of %zu), %s%s: ", m.ev.slot,
+		   m.ev.slot_index, plan->nslots, reached ? "step " : "before its first step",
+		   reached ? reshard_step_name(progress->at.step) : "");
 out:
-	conn_free(m.src);
-	conn_free(m.dst);
-	for (i = 0; i < m.nothers; i++)
-		conn_free(m.others[i]);
+	for (i = 0; m.conns && i < m.t.n; i++)
+		conn_free(m.conns[i]);
+	free(m.conns);
 	free(m.others);
 	topology_release(&m.t);
 	return rc;
@@ -405,6 +436,8 @@ void
 reshard_plan_release(struct reshard_plan *plan)
 {
 	free(plan->slots);
+	free(plan->sources);
+	plan->sources = NULL;
 	plan->slots = NULL;
 	plan->nslots = 0;
 }

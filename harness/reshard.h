@@ -80,10 +80,11 @@ struct reshard_opts {
 };
 
 struct reshard_plan {
-	char source[NODE_ID_LEN + 1];
+	char source[NODE_ID_LEN + 1];  /* every slot's, unless sources is set */
 	char target[NODE_ID_LEN + 1];
 	int *slots;
 	size_t nslots;
+	char (*sources)[NODE_ID_LEN + 1]; /* per slot (a rebalance), or NULL */
 };
 
 /* Fills plan->slots with the first `count` slots the source owns, as the
@@ -97,6 +98,14 @@ int reshard_plan_list(struct reshard_plan *plan, const char *host, int port,
 /* The parsing alone: a new array of slots (free() it) and its length.
  * "slot 5 appears twice", "bad slot list 'x' at 'x': expected ...". */
 int reshard_slot_list_parse(const char *list, int **slots, size_t *n, struct err *e);
+/* A rebalance to plan->target (set by the caller): every master serving
+ * slots gives its excess over an even share of the masters serving slots
+ * plus the target, highest slots first; per-slot sources.  (rebalance.c) */
+int reshard_plan_rebalance(struct reshard_plan *plan, const char *host, int port,
+			   struct err *e);
+/* The arithmetic of it: give[i] slots from each of n masters owning
+ * owned[i], to master `target` (give[target] = 0). */
+void reshard_rebalance_shares(const int *owned, size_t n, size_t target, int *give);
 void reshard_plan_release(struct reshard_plan *plan);
 
 /* Runs the plan against the cluster reachable at host:port.  Returns 0

@@ -16,8 +16,11 @@ struct mover {
 	const struct reshard_hooks *h;
 	struct reshard_progress *pr;
 	struct topology t;
-	struct conn *src, *dst;
-	struct conn **others;
+	const char *host;          /* the address the caller gave */
+	struct conn **conns;       /* per node of t: masters, best effort */
+	struct conn *src, *dst;    /* borrowed from conns */
+	const char *src_id;        /* the current source */
+	struct conn **others;      /* borrowed: masters but src and dst */
 	size_t nothers;
 	char dst_host[64];
 	int dst_port;

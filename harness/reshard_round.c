@@ -233,7 +233,7 @@ reshard_round(struct mover *m, size_t first, size_t count, struct err *e)
 		.moved = xcalloc(count, sizeof(long long)),
 		.open = xcalloc(count, sizeof(bool)),
 	};
-	const char *src = m->plan->source, *dst = m->plan->target;
+	const char *src = m->src_id, *dst = m->plan->target;
 	size_t i, failed;
 	long long still;
 	int rc = -1;

@@ -144,6 +144,40 @@ event_json(const struct reshard_event *ev)
 			 "total_moved", (json_int_t)ev->total_moved);
 }
 
+/* The scenario's plan on the live cluster; to = new adds the master
+ * first (it is then the cluster's last node). */
+static int
+make_plan(struct run *run, struct reshard_plan *plan, struct err *e)
+{
+	const struct scenario *s = run->s;
+	struct local_cluster *lc = &run->lc;
+	const struct local_node *to;
+
+	if (s->to == RESHARD_TO_NEW) {
+		if (local_cluster_add_master(lc, e) < 0)
+			return -1;
+		timeline_add(&run->tl, "added an empty master, node %zu on port %d",
+			     lc->n - 1, lc->nodes[lc->n - 1].port);
+	}
+	to = &lc->nodes[s->to == RESHARD_TO_NEW ? (int)lc->n - 1 : s->to];
+	snprintf(plan->target, sizeof(plan->target), "%s", to->id);
+	if (s->from == RESHARD_FROM_ALL) {
+		if (reshard_plan_rebalance(plan, "127.0.0.1", lc->nodes[0].port, e) < 0)
+			return -1;
+		if (plan->nslots != (size_t)s->slots)
+			return err_set(e, 0, "the rebalance moves %zu slots, the scenario "
+				       "expected %d", plan->nslots, s->slots);
+		return 0;
+	}
+	snprintf(plan->source, sizeof(plan->source), "%s", lc->nodes[s->from].id);
+	if (s->slot_list == NULL)
+		return reshard_plan_count(plan, "127.0.0.1", lc->nodes[0].port, s->slots, e);
+	plan->slots = xcalloc((size_t)s->slots, sizeof(int));
+	memcpy(plan->slots, s->slot_list, (size_t)s->slots * sizeof(int));
+	plan->nslots = (size_t)s->slots;
+	return 0;
+}
+
 static int
 phase_reshard(struct run *run)
 {
@@ -153,18 +187,12 @@ phase_reshard(struct run *run)
 	struct reshard_hooks h;
 	struct err e = ERR_INIT;
 	uint64_t t0 = timeline_ms(&run->tl);
+	char added[64] = "";
 	json_t *j;
 
 	if (!run->s->has_reshard)
 		return 0;
-	snprintf(plan.source, sizeof(plan.source), "%s", run->lc.nodes[run->s->from].id);
-	snprintf(plan.target, sizeof(plan.target), "%s", run->lc.nodes[run->s->to].id);
-	if (run->s->slot_list) {
-		plan.slots = xcalloc((size_t)run->s->slots, sizeof(int));
-		memcpy(plan.slots, run->s->slot_list, (size_t)run->s->slots * sizeof(int));
-		plan.nslots = (size_t)run->s->slots;
-	} else if (reshard_plan_count(&plan, "127.0.0.1", run->lc.nodes[0].port, run->s->slots,
-				      &e) < 0) {
+	if (make_plan(run, &plan, &e) < 0) {
 		reshard_plan_release(&plan);
 		return fail_run(run, "reshard plan: %s", e.msg);
 	}
@@ -177,12 +205,16 @@ phase_reshard(struct run *run)
 	run->ts.interrupted = run->o->interrupted;
 	h = trigger_hooks(&run->ts);
 	run->reshard_completed =
-		reshard_run(&plan, "127.0.0.1", run->lc.nodes[run->s->from].port, &ro, &h,
+		reshard_run(&plan, "127.0.0.1", run->lc.nodes[0].port, &ro, &h,
 			    &run->progress, &e) == 0;
 	if (!run->reshard_completed)
 		snprintf(run->reshard_error, sizeof(run->reshard_error), "%s", e.msg);
-	j = json_pack("{s:i, s:i, s:i, s:b, s:i, s:I}", "from", run->s->from, "to",
-		      run->s->to, "slots", run->s->slots, "completed", run->reshard_completed,
+	j = json_pack("{s:o, s:o, s:i, s:b, s:i, s:I}", "from",
+		      run->s->from == RESHARD_FROM_ALL ? json_string("all")
+						       : json_integer(run->s->from),
+		      "to", run->s->to == RESHARD_TO_NEW ? json_string("new")
+							: json_integer(run->s->to),
+		      "slots", run->s->slots, "completed", run->reshard_completed,
 		      "slots_done", run->progress.slots_done, "keys_moved",
 		      (json_int_t)run->progress.keys_moved);
 	if (!run->reshard_completed) {
@@ -191,11 +223,14 @@ phase_reshard(struct run *run)
 	}
 	json_object_set_new(run->report, "reshard", j);
 	reshard_plan_release(&plan);
+	if (run->s->to == RESHARD_TO_NEW)
+		snprintf(added, sizeof(added), "new master on port %d; ",
+			 run->lc.nodes[run->lc.n - 1].port);
 	if (run->reshard_completed)
-		phase_done(run, "reshard", t0, "%d slots, %lld keys moved", run->progress.slots_done,
-			   run->progress.keys_moved);
+		phase_done(run, "reshard", t0, "%s%d slots, %lld keys moved", added,
+			   run->progress.slots_done, run->progress.keys_moved);
 	else
-		phase_done(run, "reshard", t0, "stopped after %d slots, %lld keys: %s",
+		phase_done(run, "reshard", t0, "%sstopped after %d slots, %lld keys: %s", added,
 			   run->progress.slots_done, run->progress.keys_moved, run->reshard_error);
 	return 0;
 }

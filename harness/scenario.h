@@ -59,6 +59,11 @@ struct expect_num {
 	int line;
 };
 
+/* [reshard] from = all: every master gives (a rebalance, with to = new);
+ * to = new: a master added, empty, just before the reshard. */
+#define RESHARD_FROM_ALL (-1)
+#define RESHARD_TO_NEW (-1)
+
 struct scenario {
 	char *path;
 	char *name;
@@ -73,7 +78,7 @@ struct scenario {
 	int value_size;
 	/* [reshard] */
 	bool has_reshard;
-	int from, to, slots, pipeline;
+	int from, to, slots, pipeline; /* from = all, to = new: below */
 	int *slot_list;     /* slot_list = ...: `slots` slots in this order, or
 			       NULL: the first `slots` slots of `from` */
 	/* [fault] */

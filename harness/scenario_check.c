@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/reshard.h"
 #include "harness/scenario_keys.h"
 
 static int
@@ -27,11 +28,19 @@ check_role(const struct scenario *s, const struct fault_spec *f, char *msg,
 {
 	int nodes = s->masters * (1 + s->replicas);
 
+	if (f->role == ROLE_TARGET_REPLICA && s->to == RESHARD_TO_NEW)
+		return bad(line, f->line, msg, n, "[%s] targets the target's replica, but the new "
+			   "master (to = new) has none", f->name);
+	if (f->role == ROLE_BYSTANDER && s->from == RESHARD_FROM_ALL)
+		return bad(line, f->line, msg, n, "[%s] targets a bystander, but with from = all "
+			   "every master gives slots", f->name);
 	if ((f->role == ROLE_SOURCE_REPLICA || f->role == ROLE_TARGET_REPLICA) &&
 	    s->replicas == 0)
 		return bad(line, f->line, msg, n, "[%s] targets a replica, but [cluster] has replicas = 0",
 			   f->name);
-	if (f->role == ROLE_BYSTANDER && s->masters < 3)
+	if (s->to == RESHARD_TO_NEW)
+		nodes++;
+	if (f->role == ROLE_BYSTANDER && s->masters < (s->to == RESHARD_TO_NEW ? 2 : 3))
 		return bad(line, f->line, msg, n, "[%s] targets a bystander, but only %d masters: "
 			   "a bystander is a master that is neither source nor target", f->name, s->masters);
 	if (f->role == ROLE_NODE && f->node >= nodes)
@@ -102,6 +111,50 @@ check_slot_list(struct scenario *s, char *msg, size_t n, int *line)
 	return 0;
 }
 
+/* from = all, to = new: every master gives the new one its even share,
+ * as the driver's rebalance plan will compute on the live cluster. */
+static int
+rebalance_slots(const struct scenario *s)
+{
+	int owned[101], give[101], i, total = 0;
+
+	for (i = 0; i < s->masters; i++)
+		owned[i] = (int)(((long)i + 1) * 16384 / s->masters - (long)i * 16384 / s->masters);
+	owned[s->masters] = 0;
+	reshard_rebalance_shares(owned, (size_t)s->masters + 1, (size_t)s->masters, give);
+	for (i = 0; i < s->masters; i++)
+		total += give[i];
+	return total;
+}
+
+static int
+check_reshard(struct scenario *s, char *msg, size_t n, int *line)
+{
+	if (s->from == RESHARD_FROM_ALL) {
+		if (s->to != RESHARD_TO_NEW)
+			return bad(line, 1, msg, n, "[reshard] from = all goes with to = new "
+				   "(a rebalance to a new master)");
+		if (s->slots)
+			return bad(line, 1, msg, n, "[reshard] from = all plans its own slots: "
+				   "no slots or slot_list");
+		s->slots = rebalance_slots(s);
+		return 0;
+	}
+	if (s->from == s->to)
+		return bad(line, 1, msg, n, "[reshard] from and to are both master %d", s->from);
+	if (s->from >= s->masters || s->to >= s->masters)
+		return bad(line, 1, msg, n, "[reshard] names master %d, but there are masters 0 to %d",
+			   s->from >= s->masters ? s->from : s->to, s->masters - 1);
+	if (s->slots == 0)
+		return bad(line, 1, msg, n, "[reshard] needs slots = N or slot_list = LIST");
+	if (s->slot_list)
+		return check_slot_list(s, msg, n, line);
+	if (s->slots > 16384 / s->masters)
+		return bad(line, 1, msg, n, "[reshard] slots = %d, but master %d owns only %d",
+			   s->slots, s->from, 16384 / s->masters);
+	return 0;
+}
+
 int
 scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 {
@@ -109,20 +162,8 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 
 	if (s->name == NULL)
 		return bad(line, 1, msg, n, "[scenario] needs a name");
-	if (s->has_reshard) {
-		if (s->from == s->to)
-			return bad(line, 1, msg, n, "[reshard] from and to are both master %d", s->from);
-		if (s->from >= s->masters || s->to >= s->masters)
-			return bad(line, 1, msg, n, "[reshard] names master %d, but there are masters 0 to %d",
-				   s->from >= s->masters ? s->from : s->to, s->masters - 1);
-		if (s->slots == 0)
-			return bad(line, 1, msg, n, "[reshard] needs slots = N or slot_list = LIST");
-		if (s->slot_list)
-			return check_slot_list(s, msg, n, line);
-		if (s->slots > 16384 / s->masters)
-			return bad(line, 1, msg, n, "[reshard] slots = %d, but master %d owns only %d",
-				   s->slots, s->from, 16384 / s->masters);
-	}
+	if (s->has_reshard && check_reshard(s, msg, n, line) < 0)
+		return -1;
 	for (i = 0; i < s->nfaults; i++)
 		if (check_fault(s, &s->faults[i], msg, n, line) < 0)
 			return -1;

@@ -184,6 +184,18 @@ data_section(struct scenario *s, const char *k, const char *v, char *msg, size_t
 	return bad(msg, n, "unknown key '%s' in [data]: expected keys or value_size", k);
 }
 
+/* A master number 0..99, or the word `word`. */
+static int
+whole_or(const char *k, const char *v, const char *word, int *out, char *msg, size_t n)
+{
+	char m[256];
+
+	if (inum(k, v, 0, 99, out, m, sizeof(m)) == 0)
+		return 0;
+	return bad(msg, n, "%s = '%s': expected a master number from 0 to 99, or %s", k, v,
+		   word);
+}
+
 static int
 slot_list(struct scenario *s, const char *v, char *msg, size_t n)
 {
@@ -200,10 +212,14 @@ static int
 reshard_section(struct scenario *s, const char *k, const char *v, char *msg, size_t n)
 {
 	s->has_reshard = true;
+	if (strcmp(k, "from") == 0 && strcmp(v, "all") == 0)
+		return (s->from = RESHARD_FROM_ALL), 0;
+	if (strcmp(k, "to") == 0 && strcmp(v, "new") == 0)
+		return (s->to = RESHARD_TO_NEW), 0;
 	if (strcmp(k, "from") == 0)
-		return inum(k, v, 0, 99, &s->from, msg, n);
+		return whole_or(k, v, "all", &s->from, msg, n);
 	if (strcmp(k, "to") == 0)
-		return inum(k, v, 0, 99, &s->to, msg, n);
+		return whole_or(k, v, "new", &s->to, msg, n);
 	if ((strcmp(k, "slots") == 0 || strcmp(k, "slot_list") == 0) &&
 	    (s->slots || s->slot_list))
 		return bad(msg, n, "'%s' in [reshard]: give slots or slot_list, once", k);

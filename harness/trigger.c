@@ -34,14 +34,16 @@ resolve(const struct scenario *s, const struct fault_spec *f,
 	int m;
 
 	switch (f->role) {
-	case ROLE_SOURCE: return s->from;
-	case ROLE_TARGET: return s->to;
+	/* from = all: master 0 gives first; to = new: the master added last */
+	case ROLE_SOURCE: return s->from == RESHARD_FROM_ALL ? 0 : s->from;
+	case ROLE_TARGET: return s->to == RESHARD_TO_NEW ? (int)lc->n - 1 : s->to;
 	case ROLE_BYSTANDER:
 		for (m = 0; m < s->masters; m++)
 			if (m != s->from && m != s->to)
 				return m;
 		return -1;
-	case ROLE_SOURCE_REPLICA: return find_replica(lc, s->from);
+	case ROLE_SOURCE_REPLICA:
+		return find_replica(lc, s->from == RESHARD_FROM_ALL ? 0 : s->from);
 	case ROLE_TARGET_REPLICA: return find_replica(lc, s->to);
 	case ROLE_NODE: return f->node < (int)lc->n ? f->node : -1;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/reshard.h"
 #include "harness/scenario.h"
 #include "tests/support/runner.h"
 
@@ -156,6 +157,18 @@ static const struct {
 	 "7: 'slot_list' in [reshard]: give slots or slot_list, once"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 1\nto = 0\nslot_list = 5460-5462\n",
 	 "1: [reshard] slot_list has slot 5460, but master 1 owns 5461-10921"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = everyone\n",
+	 "4: from = 'everyone': expected a master number from 0 to 99, or all"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = all\nto = 1\n",
+	 "1: [reshard] from = all goes with to = new (a rebalance to a new master)"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = all\nto = new\nslots = 5\n",
+	 "1: [reshard] from = all plans its own slots: no slots or slot_list"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = all\nto = new\n[fault]\nkind = kill\n"
+	 "target = bystander\nat = importing\n",
+	 "6: [fault] targets a bystander, but with from = all every master gives slots"},
+	{"[scenario]\nname = x\n[cluster]\nreplicas = 1\n[reshard]\nfrom = 0\nto = new\n"
+	 "slots = 1\n[fault]\nkind = kill\ntarget = target-replica\nat = importing\n",
+	 "9: [fault] targets the target's replica, but the new master (to = new) has none"},
 	{"[scenario]\nname = x\n[fault]\nkind = kill\ntarget = target\nat = keys\n",
 	 "3: [fault] fires during a reshard, but there is no [reshard]"},
 	{"[scenario]\nname = x\n[expect]\nlost_keys = some\n",
@@ -199,6 +212,47 @@ START_TEST(test_scenario_slot_list_keeps_its_order)
 }
 END_TEST
 
+START_TEST(test_scenario_rebalance_to_new_master)
+{
+	struct err e = ERR_INIT;
+	struct scenario *s = load("[scenario]\nname = x\n[cluster]\nmasters = 4\n[reshard]\n"
+				  "from = all\nto = new\n[fault]\nkind = kill\n"
+				  "target = node:4\nat = slot-done\nslot = 3276\n", &e);
+
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	ck_assert_int_eq(s->from, RESHARD_FROM_ALL);
+	ck_assert_int_eq(s->to, RESHARD_TO_NEW);
+	ck_assert_int_eq(s->slots, 16384 / 5); /* the new master's share */
+	scenario_free(s);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_rebalance_shares)
+{
+	static const struct {
+		int owned[4];
+		size_t n, target;
+		int give[4];
+	} rows[] = {
+		{{5461, 5461, 5462, 0}, 4, 3, {1365, 1365, 1366, 0}},
+		{{10000, 6384, 0}, 3, 2, {4538, 923, 0}},
+		{{16000, 384, 0}, 3, 2, {5461, 0, 0}},      /* the target takes its share only */
+		{{0, 8192, 8192}, 3, 0, {0, 2730, 2731}},   /* the target first */
+		{{4096, 4096, 4096, 4096}, 4, 1, {0, 0, 0, 0}}, /* balanced already */
+	};
+	int give[4];
+	size_t r, i;
+
+	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		reshard_rebalance_shares(rows[r].owned, rows[r].n, rows[r].target, give);
+		for (i = 0; i < rows[r].n; i++)
+			ck_assert_msg(give[i] == rows[r].give[i], "row %zu: give[%zu] = %d, not %d",
+				      r, i, give[i], rows[r].give[i]);
+	}
+}
+END_TEST
+
 START_TEST(test_scenario_missing_file)
 {
 	struct err e = ERR_INIT;
@@ -218,6 +272,8 @@ scenario_suite(void)
 	tcase_add_loop_test(tc, test_scenario_error_row, 0,
 			    (int)(sizeof(bad_rows) / sizeof(bad_rows[0])));
 	tcase_add_test(tc, test_scenario_slot_list_keeps_its_order);
+	tcase_add_test(tc, test_scenario_rebalance_to_new_master);
+	tcase_add_test(tc, test_rebalance_shares);
 	tcase_add_test(tc, test_scenario_missing_file);
 	suite_add_tcase(s, tc);
 	return s;
