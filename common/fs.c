@@ -1,7 +1,9 @@
 /* fs.c - file-system helpers; see fs.h. */
 #include "common/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -126,4 +128,63 @@ fs_last_line(const char *path, char *out, size_t n)
 	start = strrchr(data, '\n');
 	snprintf(out, n, "%s", start ? start + 1 : data);
 	free(data);
+}
+
+static int
+copy_file(const char *from, const char *to, struct err *e)
+{
+	char buf[65536];
+	ssize_t r;
+	int in, out, rc = 0;
+
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_set(e, errno, "open '%s': %s", from, strerror(errno));
+	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		rc = err_set(e, errno, "create '%s': %s", to, strerror(errno));
+		close(in);
+		return rc;
+	}
+	while ((r = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)r) != r) {
+			rc = err_set(e, errno, "write '%s': %s", to, strerror(errno));
+			break;
+		}
+	if (r < 0 && rc == 0)
+		rc = err_set(e, errno, "read '%s': %s", from, strerror(errno));
+	if (close(out) < 0 && rc == 0)
+		rc = err_set(e, errno, "close '%s': %s", to, strerror(errno));
+	close(in);
+	return rc;
+}
+
+int
+fs_copy_tree(const char *from, const char *to, struct err *e)
+{
+	struct stat st;
+	struct dirent *d;
+	DIR *dir;
+	char a[PATH_MAX], b[PATH_MAX];
+	int rc = 0;
+
+	if (lstat(from, &st) < 0)
+		return err_set(e, errno, "stat '%s': %s", from, strerror(errno));
+	if (S_ISREG(st.st_mode))
+		return copy_file(from, to, e);
+	if (!S_ISDIR(st.st_mode))
+		return 0; /* no links, sockets or devices */
+	if (mkdir(to, 0755) < 0 && errno != EEXIST)
+		return err_set(e, errno, "mkdir '%s': %s", to, strerror(errno));
+	if ((dir = opendir(from)) == NULL)
+		return err_set(e, errno, "open '%s': %s", from, strerror(errno));
+	while (rc == 0 && (d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(a, sizeof(a), "%s/%s", from, d->d_name) >= sizeof(a) ||
+		    (size_t)snprintf(b, sizeof(b), "%s/%s", to, d->d_name) >= sizeof(b))
+			rc = err_set(e, ENAMETOOLONG, "path too long under '%s'", from);
+		else
+			rc = fs_copy_tree(a, b, e);
+	}
+	closedir(dir);
+	return rc;
 }

@@ -10,6 +10,9 @@
 int fs_mkdir_p(const char *path, struct err *e);
 /* Removes `path` and everything below it; a missing path is no error. */
 int fs_rm_rf(const char *path, struct err *e);
+/* Copies a file, or a directory with its files and subdirectories
+ * (symlinks and special files are skipped), from `from` to `to`. */
+int fs_copy_tree(const char *from, const char *to, struct err *e);
 /* Reads a whole file into a new NUL-terminated string (free() it). */
 char *fs_read_file(const char *path, size_t *len, struct err *e);
 /* Writes `len` bytes to `path` (created or truncated, mode 0644). */

@@ -28,6 +28,7 @@ extern const struct command cmd_cluster;
 extern const struct command cmd_list;
 extern const struct command cmd_load;
 extern const struct command cmd_run;
+extern const struct command cmd_repair;
 extern const struct command cmd_reshard;
 extern const struct command cmd_verify;
 

@@ -15,6 +15,7 @@ static const struct command *const commands[] = {
 	&cmd_cluster,
 	&cmd_load,
 	&cmd_reshard,
+	&cmd_repair,
 	&cmd_verify,
 	NULL,
 };

@@ -24,6 +24,7 @@
 #include "common/fs.h"
 #include "common/xmalloc.h"
 #include "harness/load.h"
+#include "harness/repair_step.h"
 #include "harness/trigger.h"
 #include "verifier/verify.h"
 
@@ -353,6 +354,26 @@ phase_settle(struct run *run)
 }
 
 static int
+phase_repair(struct run *run)
+{
+	static const char *const engines[] = {"none", "shardquake", "redis-cli"};
+	struct repair_step st = {.s = run->s, .lc = &run->lc, .dir = run->r->dir};
+	uint64_t t0 = timeline_ms(&run->tl);
+	struct err e = ERR_INIT;
+
+	if (run->s->engine == ENGINE_NONE)
+		return 0;
+	if (repair_step_run(&st, &e) < 0)
+		return fail_run(run, "repair: %s", e.msg);
+	json_object_set_new(run->report, "repair",
+			    json_pack("{s:s, s:b, s:s, s:o}", "engine", engines[run->s->engine],
+				      "healthy", st.healthy, "summary", st.summary, "detail",
+				      st.report ? st.report : json_null()));
+	phase_done(run, "repair", t0, "%s", st.summary);
+	return 0;
+}
+
+static int
 phase_verify(struct run *run)
 {
 	struct verify_opts vo = {.dataset = run->d.keys ? &run->d : NULL, .timeout_ms = 1000};
@@ -508,7 +529,7 @@ run_phases(struct run *run)
 		return;
 	}
 	phase_settle(run);
-	if (phase_verify(run) < 0)
+	if (phase_repair(run) < 0 || phase_verify(run) < 0)
 		return;
 	phase_expect(run);
 }

@@ -169,7 +169,6 @@ defaults(struct scenario *s)
 	s->keys = 10000;
 	s->value_size = 32;
 	s->pipeline = 10;
-	snprintf(s->engine, sizeof(s->engine), "none");
 	s->expect_reshard = s->expect_state = s->expect_healthy = -1;
 }
 

@@ -7,7 +7,7 @@
  *   [reshard]   from, to, slots or slot_list, pipeline
  *   [fault]     kind, target, at, slot, point, after, + the kind's own keys
  *               (several: [fault], [fault 2], [fault evict], ...)
- *   [repair]    engine
+ *   [repair]    engine, restart, salvage, allow_data_loss, replace
  *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
  *               lost_keys, unreachable_keys, misplaced_keys, healthy
  *
@@ -64,6 +64,8 @@ struct expect_num {
 #define RESHARD_FROM_ALL (-1)
 #define RESHARD_TO_NEW (-1)
 
+enum repair_engine { ENGINE_NONE, ENGINE_SHARDQUAKE, ENGINE_REDIS_CLI };
+
 struct scenario {
 	char *path;
 	char *name;
@@ -85,7 +87,8 @@ struct scenario {
 	struct fault_spec *faults;
 	size_t nfaults;
 	/* [repair] */
-	char engine[16];
+	int engine;             /* enum repair_engine */
+	bool repair_restart, repair_salvage, repair_allow_loss;
 	/* [expect] */
 	int expect_reshard; /* -1 unset, 0 stops, 1 completes */
 	int expect_state;   /* -1 unset, 0 fail, 1 ok */

@@ -236,12 +236,26 @@ reshard_section(struct scenario *s, const char *k, const char *v, char *msg, siz
 static int
 repair_section(struct scenario *s, const char *k, const char *v, char *msg, size_t n)
 {
-	if (strcmp(k, "engine") != 0)
-		return bad(msg, n, "unknown key '%s' in [repair]: expected engine", k);
-	if (strcmp(v, "none") != 0)
-		return bad(msg, n, "engine = '%s': expected none (the repair engines are not built yet)", v);
-	snprintf(s->engine, sizeof(s->engine), "%s", v);
-	return 0;
+	static const char *const engines[] = {"none", "shardquake", "redis-cli", NULL};
+
+	if (strcmp(k, "engine") == 0)
+		return word(k, v, engines, &s->engine, msg, n);
+	if (strcmp(k, "restart") == 0)
+		return yesno(k, v, &s->repair_restart, msg, n);
+	if (strcmp(k, "salvage") == 0)
+		return yesno(k, v, &s->repair_salvage, msg, n);
+	if (strcmp(k, "allow_data_loss") == 0)
+		return yesno(k, v, &s->repair_allow_loss, msg, n);
+	if (strcmp(k, "replace") == 0) {
+		bool replace;
+
+		if (yesno(k, v, &replace, msg, n) < 0)
+			return -1;
+		return replace ? bad(msg, n, "replace = yes: adding a fresh node in a dead "
+				     "node's place is not built yet") : 0;
+	}
+	return bad(msg, n, "unknown key '%s' in [repair]: expected engine, restart, salvage, "
+		   "allow_data_loss or replace", k);
 }
 
 static int

@@ -5,7 +5,7 @@
 #ifndef SQ_VERIFIER_CHECKS_H
 #define SQ_VERIFIER_CHECKS_H
 
-#include "verifier/snapshot.h"
+#include "cluster/snapshot.h"
 #include "verifier/verify.h"
 
 /* Every slot has an owner in the reference view ("All 16384 slots covered"). */

@@ -7,7 +7,7 @@
 #define SQ_VERIFIER_KEYS_H
 
 #include "cluster/dataset.h"
-#include "verifier/snapshot.h"
+#include "cluster/snapshot.h"
 #include "verifier/verify.h"
 
 /* Fills the key classes of `v` (lost, unreachable, corrupt, misplaced,

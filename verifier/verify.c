@@ -9,7 +9,7 @@
 #include "common/xmalloc.h"
 #include "verifier/checks.h"
 #include "verifier/keys.h"
-#include "verifier/snapshot.h"
+#include "cluster/snapshot.h"
 
 static const struct {
 	const char *json, *title;

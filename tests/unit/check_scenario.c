@@ -174,7 +174,11 @@ static const struct {
 	{"[scenario]\nname = x\n[expect]\nlost_keys = some\n",
 	 "4: lost_keys = 'some': expected a number N or > N"},
 	{"[scenario]\nname = x\n[repair]\nengine = magic\n",
-	 "4: engine = 'magic': expected none (the repair engines are not built yet)"},
+	 "4: engine = 'magic': expected none, shardquake or redis-cli"},
+	{"[scenario]\nname = x\n[repair]\nsalvage = maybe\n",
+	 "4: salvage = 'maybe': expected yes or no"},
+	{"[scenario]\nname = x\n[repair]\nreplace = yes\n",
+	 "4: replace = yes: adding a fresh node in a dead node's place is not built yet"},
 	{"[scenario]\nname = x\ndescription = "
 	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"

@@ -8,7 +8,7 @@
 
 #include "tests/support/runner.h"
 #include "verifier/checks.h"
-#include "verifier/snapshot.h"
+#include "cluster/snapshot.h"
 
 #define A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

@@ -1,9 +1,11 @@
 /*
- * snapshot.h - what every node of a cluster says, taken once; the pure
- * checks (checks.c) and the key scan (keys.c) work from it.
+ * snapshot.h - what every node of a cluster says, taken once: every node
+ * discovered from one address (reachable or not), each reachable node's
+ * CLUSTER NODES and cluster_state.  The verifier checks it; the repair
+ * engine assesses from it.
  */
-#ifndef SQ_VERIFIER_SNAPSHOT_H
-#define SQ_VERIFIER_SNAPSHOT_H
+#ifndef SQ_CLUSTER_SNAPSHOT_H
+#define SQ_CLUSTER_SNAPSHOT_H
 
 #include <stdbool.h>
 

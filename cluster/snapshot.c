@@ -1,5 +1,5 @@
 /* snapshot.c - discovering nodes and recording their views; see snapshot.h. */
-#include "verifier/snapshot.h"
+#include "cluster/snapshot.h"
 
 #include <stdio.h>
 #include <stdlib.h>

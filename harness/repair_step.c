@@ -1,0 +1,152 @@
+/* repair_step.c - a scenario's repair phase; see repair_step.h. */
+#include "harness/repair_step.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cluster/conn.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/proc.h"
+#include "common/xmalloc.h"
+#include "harness/node.h"
+#include "repair/repair.h"
+
+/* A node of the local cluster that answers, for the engine to start from. */
+static int
+entry_port(const struct local_cluster *lc)
+{
+	size_t i;
+
+	for (i = 0; i < lc->n; i++) {
+		struct local_node *n = &lc->nodes[i];
+		struct conn *c;
+		struct reply *r;
+		bool ok;
+
+		if (!proc_is_running(&n->proc) || (c = conn_open("127.0.0.1", n->port, 500, NULL)) == NULL)
+			continue;
+		r = conn_cmd(c, NULL, "PING", NULL);
+		ok = r && r->type == REPLY_STATUS;
+		reply_free(r);
+		conn_free(c);
+		if (ok)
+			return n->port;
+	}
+	return -1;
+}
+
+/* The engine's restart: the harness starts its own node again from its
+ * own files, never a second process on a node that is only paused. */
+static int
+restart_local(void *arg, const char *host, int port, const char *id, struct err *e)
+{
+	struct local_cluster *lc = arg;
+	int i = local_cluster_find_port(lc, port);
+	struct conn *c;
+
+	(void)host;
+	(void)id;
+	if (i < 0)
+		return err_set(e, 0, "port %d is not a node of this cluster", port);
+	if (proc_is_running(&lc->nodes[i].proc))
+		return err_set(e, 0, "node %d runs but does not answer (paused?): not starting "
+			       "a second one", port);
+	if (node_start(&lc->nodes[i], &lc->opts, e) < 0 ||
+	    (c = node_wait_ping(&lc->nodes[i], 30000, e)) == NULL)
+		return -1;
+	conn_free(c);
+	return 0;
+}
+
+static int
+bundled(struct repair_step *st, int port, struct err *e)
+{
+	struct salvage_src *sv = xcalloc(st->lc->n + 1, sizeof(*sv));
+	struct repair_opts o = {.timeout_ms = 1000};
+	struct repair_env env = {.restart_arg = st->lc};
+	struct repair_outcome res;
+	struct audit audit;
+	char path[PATH_MAX + 32];
+	FILE *af;
+	size_t i;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/audit.log", st->dir);
+	if ((af = fopen(path, "w")) == NULL) {
+		free(sv);
+		return err_set(e, errno, "create '%s': %s", path, strerror(errno));
+	}
+	o.allow_data_loss = st->s->repair_allow_loss;
+	o.can_restart = st->s->repair_restart;
+	env.restart = st->s->repair_restart ? restart_local : NULL;
+	env.redis_server = st->lc->opts.redis_server;
+	for (i = 0; st->s->repair_salvage && i < st->lc->n; i++)
+		if (!proc_is_running(&st->lc->nodes[i].proc)) {
+			snprintf(sv[o.nsalvage].host, sizeof(sv[0].host), "127.0.0.1");
+			sv[o.nsalvage].port = st->lc->nodes[i].port;
+			snprintf(sv[o.nsalvage].dir, sizeof(sv[0].dir), "%s", st->lc->nodes[i].dir);
+			o.nsalvage++;
+		}
+	o.salvage = sv;
+	audit_start(&audit, af);
+	env.audit = &audit;
+	rc = repair_run("127.0.0.1", port, &o, &env, false, af, &res, e);
+	audit_pause(&audit);
+	fclose(af);
+	free(sv);
+	st->healthy = res.healthy;
+	st->report = res.report;
+	res.report = NULL;
+	snprintf(st->summary, sizeof(st->summary),
+		 "shardquake: %s; %lld keys moved, %lld salvaged, %d restarted, %d forgotten%s%s",
+		 res.healthy ? "healthy" : "not healthy", res.total.keys_moved,
+		 res.total.keys_salvaged, res.total.restarted, res.total.forgotten,
+		 rc < 0 ? "; stopped: " : res.healthy ? "" : "; left: ",
+		 rc < 0 ? e->msg : res.healthy ? "" : res.left);
+	repair_outcome_release(&res);
+	return 0;
+}
+
+/* redis-cli --cluster fix, answering yes to every question. */
+static int
+redis_cli(struct repair_step *st, int port, struct err *e)
+{
+	char cmd[PATH_MAX * 2 + 128], log[PATH_MAX + 32], last[256] = "";
+	uint64_t t0 = clock_now_ms();
+	int status;
+
+	snprintf(log, sizeof(log), "%s/redis-cli-fix.log", st->dir);
+	snprintf(cmd, sizeof(cmd),
+		 "yes yes 2>/dev/null | timeout 120 redis-cli --cluster fix 127.0.0.1:%d "
+		 "--cluster-yes >'%s' 2>&1",
+		 port, log);
+	status = system(cmd);
+	if (status == -1)
+		return err_set(e, errno, "run redis-cli: %s", strerror(errno));
+	fs_last_line(log, last, sizeof(last));
+	st->healthy = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	st->report = json_pack("{s:s, s:i, s:I, s:s}", "engine", "redis-cli", "exit",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : -1, "ms",
+			       (json_int_t)(clock_now_ms() - t0), "last_line", last);
+	snprintf(st->summary, sizeof(st->summary), "redis-cli --cluster fix exited %d: %s",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : -1, last);
+	/* let the cluster take in what it did */
+	clock_sleep_ms(2000);
+	return 0;
+}
+
+int
+repair_step_run(struct repair_step *st, struct err *e)
+{
+	int port = entry_port(st->lc);
+
+	if (port < 0)
+		return err_set(e, 0, "no node of the cluster answers");
+	if (st->s->engine == ENGINE_REDIS_CLI)
+		return redis_cli(st, port, e);
+	return bundled(st, port, e);
+}

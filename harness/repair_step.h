@@ -1,0 +1,30 @@
+/*
+ * repair_step.h - a scenario's repair phase: the bundled engine (with the
+ * harness's own ways to restart a node and to find a dead node's files),
+ * or redis-cli --cluster fix for comparison.
+ */
+#ifndef SQ_HARNESS_REPAIR_STEP_H
+#define SQ_HARNESS_REPAIR_STEP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "harness/localcluster.h"
+#include "harness/scenario.h"
+
+struct repair_step {
+	/* in */
+	const struct scenario *s;
+	struct local_cluster *lc;
+	const char *dir;           /* the run's results: audit.log, redis-cli-fix.log */
+	/* out */
+	bool healthy;              /* as the engine judged it */
+	char summary[600];         /* one line for the progress output */
+	json_t *report;            /* owned by the caller afterwards */
+};
+
+/* Runs the scenario's engine on the cluster.  -1 with `e` when the engine
+ * could not run at all (an engine that ran and failed is a summary). */
+int repair_step_run(struct repair_step *st, struct err *e);
+
+#endif

@@ -1,0 +1,413 @@
+/* apply.c - carrying out a repair plan, phase by phase; see apply.h. */
+#include "repair/apply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "repair/salvage.h"
+
+struct applier {
+	const struct assessment *a;
+	const struct plan *p;
+	const struct repair_opts *o;
+	const struct repair_env *env;
+	struct apply_result *res;
+	struct conn **c;            /* per node, opened when first needed */
+	char (*saved)[2][16];       /* per node: the two settings relax changed */
+	bool *relaxed;
+};
+
+static const char *const relaxed_keys[2] = {"cluster-require-full-coverage",
+					    "cluster-allow-replica-migration"};
+
+static struct conn *
+conn_of(struct applier *ap, int i, struct err *e)
+{
+	const struct snap_node *n = &ap->a->snap.nodes[i];
+
+	if (ap->c[i] == NULL || conn_is_broken(ap->c[i])) {
+		conn_free(ap->c[i]);
+		ap->c[i] = conn_open(n->host, n->port, ap->o->timeout_ms, e);
+	}
+	return ap->c[i];
+}
+
+static bool
+live_master(const struct applier *ap, int i)
+{
+	return ap->a->nodes[i].reachable && ap->a->nodes[i].master;
+}
+
+/* Commands queued on one connection, then every reply read; the first
+ * error reply fails the batch (after all replies are read). */
+struct batch {
+	struct conn *c;
+	size_t n;
+};
+
+static void
+queue(struct batch *b, const char *a0, const char *a1, const char *a2, const char *a3,
+      const char *a4)
+{
+	const char *argv[5] = {a0, a1, a2, a3, a4};
+	int argc = 0;
+
+	while (argc < 5 && argv[argc])
+		argc++;
+	conn_append_argv(b->c, argc, argv, NULL);
+	b->n++;
+}
+
+static int
+run(struct batch *b, bool tolerate_unknown, struct err *e)
+{
+	struct reply *r;
+	size_t i;
+	int rc = 0;
+
+	if (b->n == 0)
+		return 0;
+	if (conn_flush(b->c, e) < 0)
+		return -1;
+	for (i = 0; i < b->n; i++) {
+		if ((r = conn_read_reply(b->c, rc < 0 ? NULL : e)) == NULL)
+			return -1;
+		if (rc == 0 && r->type == REPLY_ERROR &&
+		    !(tolerate_unknown && strstr(r->str, "Unknown node"))) {
+			err_set(e, 0, "'%s': %s", conn_addr(b->c), r->str);
+			rc = -1;
+		}
+		reply_free(r);
+	}
+	b->n = 0;
+	return rc;
+}
+
+static void
+num(char *buf, size_t n, int v)
+{
+	snprintf(buf, n, "%d", v);
+}
+
+static int
+relax(struct applier *ap, struct err *e)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < ap->a->snap.n; i++) {
+		struct conn *c;
+
+		if (!live_master(ap, (int)i))
+			continue;
+		if ((c = conn_of(ap, (int)i, e)) == NULL)
+			return -1;
+		for (k = 0; k < 2; k++) {
+			struct reply *r = conn_cmd(c, e, "CONFIG", "GET", relaxed_keys[k], NULL);
+
+			if (r == NULL)
+				return -1;
+			if (r->type != REPLY_ARRAY || r->nelem != 2) {
+				reply_free(r);
+				return err_set(e, 0, "'CONFIG GET %s' on '%s': no such setting",
+					       relaxed_keys[k], conn_addr(c));
+			}
+			snprintf(ap->saved[i][k], sizeof(ap->saved[i][k]), "%s", r->elem[1]->str);
+			reply_free(r);
+		}
+		ap->relaxed[i] = true;
+		for (k = 0; k < 2; k++)
+			if (conn_cmd_ok(c, e, "CONFIG", "SET", relaxed_keys[k], "no", NULL) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+static void
+restore(struct applier *ap)
+{
+	struct err e = ERR_INIT;
+	size_t i;
+	int k;
+
+	for (i = 0; i < ap->a->snap.n; i++)
+		for (k = 0; ap->relaxed[i] && k < 2; k++)
+			if (conn_of(ap, (int)i, &e) == NULL ||
+			    conn_cmd_ok(ap->c[i], &e, "CONFIG", "SET", relaxed_keys[k],
+					ap->saved[i][k], NULL) < 0)
+				fprintf(stderr, "shardquake: repair: could not put %s back: %s\n",
+					relaxed_keys[k], e.msg);
+}
+
+/* FIX: every other holder of keys of the slot gives up its claim and
+ * imports the slot from the final owner. */
+static int
+protect(struct applier *ap, const struct action *x, struct err *e)
+{
+	const char *fid = ap->a->snap.nodes[x->node].id;
+	struct batch b;
+	char s[16];
+	size_t h;
+
+	num(s, sizeof(s), x->slot);
+	for (h = 0; h < ap->a->snap.n; h++) {
+		if ((int)h == x->node || !live_master(ap, (int)h) ||
+		    assess_keys(ap->a, (int)h, x->slot) == 0)
+			continue;
+		if ((b.c = conn_of(ap, (int)h, e)) == NULL)
+			return -1;
+		b.n = 0;
+		if (assess_claims(ap->a, (int)h, x->slot))
+			queue(&b, "CLUSTER", "DELSLOTS", s, NULL, NULL);
+		queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
+		queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", fid);
+		if (run(&b, false, e) < 0)
+			return err_prefix(e, "protect slot %d: ", x->slot);
+	}
+	return 0;
+}
+
+/* Some master other than f that f's view knows: the peer f pretends to
+ * import a slot from before claiming it. */
+static const char *
+peer_for(const struct applier *ap, int f, int slot)
+{
+	const struct topology *v = &ap->a->snap.nodes[f].view;
+	int owners[CLUSTER_SLOTS];
+	size_t i;
+
+	topology_slot_owners(v, owners);
+	if (owners[slot] >= 0 && !(v->nodes[owners[slot]].flags & NODE_MYSELF))
+		return v->nodes[owners[slot]].id;
+	for (i = 0; i < v->n; i++)
+		if ((v->nodes[i].flags & NODE_MASTER) && !(v->nodes[i].flags & NODE_MYSELF))
+			return v->nodes[i].id;
+	return NULL;
+}
+
+/* The final owner takes the slots it does not claim yet, then makes its
+ * epoch the highest. */
+static int
+claim(struct applier *ap, int f, const int *slots, size_t n, struct err *e)
+{
+	const char *fid = ap->a->snap.nodes[f].id, *peer;
+	struct batch b;
+	char s[16];
+	size_t i;
+
+	if ((b.c = conn_of(ap, f, e)) == NULL)
+		return -1;
+	b.n = 0;
+	for (i = 0; i < n; i++) {
+		if (assess_claims(ap->a, f, slots[i]))
+			continue;
+		num(s, sizeof(s), slots[i]);
+		if (!assess_importing(ap->a, f, slots[i])) {
+			if ((peer = peer_for(ap, f, slots[i])) == NULL)
+				return err_set(e, 0, "%s knows no other master to claim slot %d "
+					       "from", conn_addr(b.c), slots[i]);
+			queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", peer);
+		}
+		queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
+	}
+	queue(&b, "CLUSTER", "BUMPEPOCH", NULL, NULL, NULL);
+	if (run(&b, false, e) < 0)
+		return err_prefix(e, "claim: ");
+	return 0;
+}
+
+static void
+conflict(struct applier *ap, int slot, const struct move_result *m)
+{
+	long long i;
+
+	ap->res->conflicts += m->conflicts;
+	for (i = 0; i < m->conflicts && i < MOVE_CONFLICTS_MAX &&
+		    ap->res->nconflict < MOVE_CONFLICTS_MAX; i++)
+		snprintf(ap->res->conflict[ap->res->nconflict++], sizeof(ap->res->conflict[0]),
+			 "slot %d: %s", slot, m->conflict[i]);
+}
+
+/* FIX: keys of every other holder to the owner.  *kept says whether a
+ * conflict kept keys on some holder. */
+static int
+move(struct applier *ap, const struct action *x, bool *kept, struct err *e)
+{
+	struct move_result m;
+	struct conn *src, *dst;
+	size_t h;
+
+	*kept = false;
+	for (h = 0; h < ap->a->snap.n; h++) {
+		if ((int)h == x->node || !live_master(ap, (int)h) ||
+		    assess_keys(ap->a, (int)h, x->slot) == 0)
+			continue;
+		if ((src = conn_of(ap, (int)h, e)) == NULL || (dst = conn_of(ap, x->node, e)) == NULL)
+			return -1;
+		audit_note(ap->env->audit, "slot %d: keys of %s to %s", x->slot, conn_addr(src),
+			   conn_addr(dst));
+		if (move_slot_keys(src, dst, x->slot, ap->o->timeout_ms, &m, e) < 0)
+			return err_prefix(e, "move slot %d: ", x->slot);
+		ap->res->keys_moved += m.moved;
+		ap->res->keys_same += m.same;
+		if (m.conflicts) {
+			conflict(ap, x->slot, &m);
+			*kept = true;
+		}
+	}
+	return 0;
+}
+
+/* STABLE on every reachable master with the slots open (but where keys
+ * were kept by a conflict), then every reachable master told the owner. */
+static int
+close_slots(struct applier *ap, int f, const int *slots, size_t n, bool kept, struct err *e)
+{
+	const char *fid = ap->a->snap.nodes[f].id;
+	struct batch b;
+	char s[16];
+	size_t h, i;
+
+	for (h = 0; h < ap->a->snap.n; h++) {
+		if (!live_master(ap, (int)h))
+			continue;
+		if ((b.c = conn_of(ap, (int)h, e)) == NULL)
+			return -1;
+		b.n = 0;
+		for (i = 0; i < n; i++) {
+			bool holder = assess_keys(ap->a, (int)h, slots[i]) > 0 && (int)h != f;
+
+			num(s, sizeof(s), slots[i]);
+			if ((int)h == f || ((assess_migrating(ap->a, (int)h, slots[i]) ||
+					     assess_importing(ap->a, (int)h, slots[i]) || holder) &&
+					    !(kept && holder)))
+				queue(&b, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+			queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
+		}
+		if (run(&b, false, e) < 0)
+			return err_prefix(e, "close: ");
+	}
+	return 0;
+}
+
+static int
+forget(struct applier *ap, int d, struct err *e)
+{
+	const char *id = ap->a->snap.nodes[d].id;
+	struct batch b;
+	struct err fe = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < ap->a->snap.n; i++) {
+		if (!ap->a->nodes[i].reachable)
+			continue;
+		if ((b.c = conn_of(ap, (int)i, e)) == NULL)
+			return -1;
+		b.n = 0;
+		queue(&b, "CLUSTER", "FORGET", id, NULL, NULL);
+		/* a replica of the dead node cannot forget its master: said,
+		 * not fatal */
+		if (run(&b, true, &fe) < 0)
+			audit_note(ap->env->audit, "forget %s: %s", id, fe.msg);
+	}
+	ap->res->forgotten++;
+	return 0;
+}
+
+static int
+restarts(struct applier *ap, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < ap->p->n; i++) {
+		const struct action *x = &ap->p->v[i];
+		const struct snap_node *n = &ap->a->snap.nodes[x->node];
+
+		if (ap->env->restart == NULL)
+			return err_set(e, 0, "no way to restart %s:%d", n->host, n->port);
+		audit_note(ap->env->audit, "restart %s:%d", n->host, n->port);
+		if (ap->env->restart(ap->env->restart_arg, n->host, n->port, n->id, e) < 0)
+			return err_prefix(e, "restart %s:%d: ", n->host, n->port);
+		ap->res->restarted++;
+	}
+	return 0;
+}
+
+static int
+phases(struct applier *ap, struct err *e)
+{
+	const struct plan *p = ap->p;
+	size_t i;
+	bool kept;
+
+	if (relax(ap, e) < 0)
+		return -1;
+	audit_note(ap->env->audit, "protect");
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].kind == ACT_FIX && protect(ap, &p->v[i], e) < 0)
+			return -1;
+	audit_note(ap->env->audit, "claim");
+	for (i = 0; i < p->n; i++) {
+		const struct action *x = &p->v[i];
+
+		if ((x->kind == ACT_FIX && claim(ap, x->node, &x->slot, 1, e) < 0) ||
+		    (x->kind == ACT_COVER && claim(ap, x->node, x->slots, x->nslots, e) < 0))
+			return -1;
+	}
+	audit_note(ap->env->audit, "move and close");
+	for (i = 0; i < p->n; i++) {
+		const struct action *x = &p->v[i];
+
+		if (x->kind == ACT_FIX &&
+		    (move(ap, x, &kept, e) < 0 || close_slots(ap, x->node, &x->slot, 1, kept, e) < 0))
+			return -1;
+		if (x->kind == ACT_COVER && close_slots(ap, x->node, x->slots, x->nslots, false, e) < 0)
+			return -1;
+	}
+	for (i = 0; i < p->n; i++) {
+		const struct action *x = &p->v[i];
+		long long got = 0;
+
+		if (x->kind != ACT_SALVAGE)
+			continue;
+		audit_note(ap->env->audit, "salvage %s", x->reason);
+		if (salvage_node(plan_salvage_of(ap->a, ap->o, x->node), ap->a,
+				 ap->env->redis_server, ap->o->timeout_ms, &got, e) < 0)
+			return err_prefix(e, "salvage: ");
+		ap->res->keys_salvaged += got;
+	}
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].kind == ACT_FORGET && forget(ap, p->v[i].node, e) < 0)
+			return -1;
+	return 0;
+}
+
+int
+apply_plan(const struct assessment *a, const struct plan *p, const struct repair_opts *o,
+	   const struct repair_env *env, struct apply_result *res, struct err *e)
+{
+	struct applier ap = {.a = a, .p = p, .o = o, .env = env, .res = res};
+	size_t i;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (p->n == 0)
+		return 0;
+	ap.c = xcalloc(a->snap.n + 1, sizeof(*ap.c));
+	ap.saved = xcalloc(a->snap.n + 1, sizeof(*ap.saved));
+	ap.relaxed = xcalloc(a->snap.n + 1, sizeof(*ap.relaxed));
+	if (p->restart_first) {
+		rc = restarts(&ap, e);
+	} else {
+		rc = phases(&ap, e);
+		restore(&ap);
+	}
+	for (i = 0; i < a->snap.n; i++)
+		conn_free(ap.c[i]);
+	free(ap.c);
+	free(ap.saved);
+	free(ap.relaxed);
+	return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * apply.h - carrying out a repair plan, in phases over all its actions:
+ *
+ *  relax    every reachable master: cluster-require-full-coverage no (a
+ *           node in cluster_state:fail refuses MIGRATE and RESTORE-ASKING)
+ *           and cluster-allow-replica-migration no (a master giving away
+ *           its last slot would become a replica and lose every key it
+ *           still holds); both put back at the end, also on failure;
+ *  protect  every node holding keys of a slot it will not own stops
+ *           claiming it (DELSLOTS keeps the keys), names the final owner,
+ *           and imports the slot from it: a node that imports a slot never
+ *           deletes its keys when a higher epoch claims it, and can MIGRATE
+ *           them;
+ *  claim    the final owner takes each slot (IMPORTING + NODE itself,
+ *           which bumps its epoch), then BUMPEPOCH: its claim now wins over
+ *           any other, dead nodes' included;
+ *  move     keys to the owner (move.c: never over a different value);
+ *  close    STABLE where a state was open and no conflict is left, and
+ *           every reachable master told the owner (SETSLOT NODE);
+ *  salvage  dead nodes' keys from their files (salvage.c);
+ *  forget   dead nodes forgotten by every reachable node at once (within
+ *           the 60 s ban of CLUSTER FORGET).
+ * Restarts, when the plan is restarts, are all it does: the caller
+ * assesses again.  The first failed command stops it with its reason.
+ */
+#ifndef SQ_REPAIR_APPLY_H
+#define SQ_REPAIR_APPLY_H
+
+#include "repair/audit.h"
+#include "repair/move.h"
+#include "repair/plan.h"
+
+struct repair_env {
+	/* Starts a dead node again from its own files; NULL: no way to. */
+	int (*restart)(void *arg, const char *host, int port, const char *id, struct err *e);
+	void *restart_arg;
+	struct audit *audit;
+	const char *redis_server;  /* for salvage; NULL: on PATH */
+};
+
+struct apply_result {
+	long long keys_moved;      /* to their slot's owner */
+	long long keys_same;       /* of which already there, same value */
+	long long keys_salvaged;   /* from dead nodes' files */
+	long long conflicts;       /* left where they were: different values */
+	char conflict[MOVE_CONFLICTS_MAX][160]; /* "slot 7: key" */
+	int nconflict;
+	int restarted, forgotten;
+};
+
+int apply_plan(const struct assessment *a, const struct plan *p, const struct repair_opts *o,
+	       const struct repair_env *env, struct apply_result *res, struct err *e);
+
+#endif

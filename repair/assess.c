@@ -1,0 +1,181 @@
+/* assess.c - the repair engine's view of a cluster; see assess.h. */
+#include "repair/assess.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/conn.h"
+#include "common/xmalloc.h"
+
+#define COUNT_CHUNK 2048
+
+/* COUNTKEYSINSLOT for every slot, in pipelined chunks. */
+static int
+count_keys(struct anode *n, const struct snap_node *s, int timeout_ms, struct err *e)
+{
+	const char *argv[3] = {"CLUSTER", "COUNTKEYSINSLOT", NULL};
+	struct conn *c = conn_open(s->host, s->port, timeout_ms, e);
+	struct reply *r;
+	char num[16];
+	int first, slot, rc = -1;
+
+	if (c == NULL)
+		return -1;
+	n->keys = xcalloc(CLUSTER_SLOTS, sizeof(long long));
+	for (first = 0; first < CLUSTER_SLOTS; first += COUNT_CHUNK) {
+		for (slot = first; slot < first + COUNT_CHUNK; slot++) {
+			snprintf(num, sizeof(num), "%d", slot);
+			argv[2] = num;
+			conn_append_argv(c, 3, argv, NULL);
+		}
+		if (conn_flush(c, e) < 0)
+			goto out;
+		for (slot = first; slot < first + COUNT_CHUNK; slot++) {
+			if ((r = conn_read_reply(c, e)) == NULL)
+				goto out;
+			if (r->type != REPLY_INTEGER) {
+				err_set(e, 0, "'CLUSTER COUNTKEYSINSLOT %d' on '%s': %s", slot,
+					conn_addr(c), r->type == REPLY_ERROR ? r->str : "bad reply");
+				reply_free(r);
+				goto out;
+			}
+			n->keys[slot] = r->integer;
+			n->total_keys += r->integer;
+			reply_free(r);
+		}
+	}
+	rc = 0;
+out:
+	conn_free(c);
+	return rc;
+}
+
+void
+assess_index(struct assessment *a)
+{
+	const struct snapshot *s = &a->snap;
+	size_t i, j;
+
+	a->nodes = xreallocarray(a->nodes, s->n + 1, sizeof(*a->nodes));
+	for (i = 0; i < s->n; i++) {
+		struct anode *n = &a->nodes[i];
+		const struct snap_node *sn = &s->nodes[i];
+
+		n->reachable = sn->reachable;
+		n->me = sn->reachable ? topology_myself(&sn->view) : NULL;
+		n->master = false;
+		n->failed = false;
+		n->epoch = n->me ? n->me->config_epoch : 0;
+		if (n->me)
+			n->master = (n->me->flags & NODE_MASTER) != 0;
+		/* the others' word on it: its role when it is down, its flags */
+		for (j = 0; j < s->n; j++) {
+			const struct cluster_node *x;
+
+			if (j == i || !s->nodes[j].reachable || !sn->id[0])
+				continue;
+			x = topology_find(&s->nodes[j].view, sn->id);
+			if (x == NULL)
+				continue;
+			if (x->flags & (NODE_FAIL | NODE_PFAIL))
+				n->failed = true;
+			if (!n->me) {
+				n->master = (x->flags & NODE_MASTER) != 0;
+				if (x->config_epoch > n->epoch)
+					n->epoch = x->config_epoch;
+			}
+		}
+	}
+}
+
+int
+assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
+	    struct err *e)
+{
+	size_t i;
+	struct err ke = ERR_INIT;
+
+	memset(a, 0, sizeof(*a));
+	a->timeout_ms = timeout_ms;
+	if (snapshot_take(&a->snap, host, port, timeout_ms, e) < 0)
+		return -1;
+	assess_index(a);
+	for (i = 0; i < a->snap.n; i++) {
+		struct anode *n = &a->nodes[i];
+
+		if (!n->reachable || !n->master)
+			continue;
+		if (count_keys(n, &a->snap.nodes[i], timeout_ms, &ke) < 0) {
+			/* it stopped answering between two questions: down */
+			n->reachable = false;
+			free(n->keys);
+			n->keys = NULL;
+			n->total_keys = 0;
+			snprintf(a->snap.nodes[i].error, sizeof(a->snap.nodes[i].error), "%s",
+				 ke.msg);
+		}
+	}
+	return 0;
+}
+
+void
+assess_release(struct assessment *a)
+{
+	size_t i;
+
+	for (i = 0; a->nodes && i < a->snap.n; i++)
+		free(a->nodes[i].keys);
+	free(a->nodes);
+	a->nodes = NULL;
+	snapshot_release(&a->snap);
+}
+
+bool
+assess_claims(const struct assessment *a, int i, int slot)
+{
+	return a->nodes[i].me && cluster_node_has_slot(a->nodes[i].me, slot);
+}
+
+static const char *
+open_peer(const struct assessment *a, int i, int slot, enum slot_state st)
+{
+	const struct cluster_node *me = a->nodes[i].me;
+	size_t k;
+
+	for (k = 0; me && k < me->nopen; k++)
+		if (me->open[k].slot == slot && me->open[k].state == st)
+			return me->open[k].peer;
+	return NULL;
+}
+
+const char *
+assess_migrating(const struct assessment *a, int i, int slot)
+{
+	return open_peer(a, i, slot, SLOT_MIGRATING);
+}
+
+const char *
+assess_importing(const struct assessment *a, int i, int slot)
+{
+	return open_peer(a, i, slot, SLOT_IMPORTING);
+}
+
+long long
+assess_keys(const struct assessment *a, int i, int slot)
+{
+	return a->nodes[i].keys ? a->nodes[i].keys[slot] : 0;
+}
+
+int
+assess_ref_owner(const struct assessment *a, int slot)
+{
+	return a->snap.owner[slot];
+}
+
+const char *
+assess_addr(const struct assessment *a, int i, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s:%d", a->snap.nodes[i].host, a->snap.nodes[i].port);
+	return buf;
+}

@@ -1,0 +1,58 @@
+/*
+ * assess.h - what the repair engine knows of a cluster before it acts.
+ *
+ * From one address, every node is discovered (cluster/snapshot.c) and
+ * every reachable master is asked how many keys it holds in each of the
+ * 16384 slots (CLUSTER COUNTKEYSINSLOT, pipelined).  Ownership is read
+ * the way the nodes act on it: each master's own line of its own view
+ * ("myself"): the slots it claims, the slots it has migrating or
+ * importing, its config epoch.  Disagreements between nodes are facts
+ * here, not errors.
+ */
+#ifndef SQ_REPAIR_ASSESS_H
+#define SQ_REPAIR_ASSESS_H
+
+#include <stdbool.h>
+
+#include "cluster/snapshot.h"
+#include "common/err.h"
+
+struct anode {
+	bool reachable;
+	bool master;          /* by its own view, or by the others' when it is down */
+	bool failed;          /* flagged fail (or fail?) by a reachable node */
+	unsigned long long epoch; /* its config epoch */
+	const struct cluster_node *me; /* its own line, NULL when not reachable */
+	long long *keys;      /* per slot, reachable masters only; else NULL */
+	long long total_keys;
+};
+
+struct assessment {
+	struct snapshot snap;     /* nodes[i] here is anodes[i] */
+	struct anode *nodes;
+	int timeout_ms;
+};
+
+/* Takes the assessment from host:port.  -1 with `e` when no node answers. */
+int assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
+		struct err *e);
+/* Fills the derived fields (master, failed, epoch, me) from the views of
+ * a snapshot already in a->snap; assess_take() calls it, tests call it on
+ * hand-made snapshots.  Key counts stay as they are. */
+void assess_index(struct assessment *a);
+void assess_release(struct assessment *a);
+
+/* Node i claims the slot in its own view. */
+bool assess_claims(const struct assessment *a, int i, int slot);
+/* The peer id node i has the slot migrating to / importing from, or NULL. */
+const char *assess_migrating(const struct assessment *a, int i, int slot);
+const char *assess_importing(const struct assessment *a, int i, int slot);
+/* Keys node i holds in the slot (0 when not counted). */
+long long assess_keys(const struct assessment *a, int i, int slot);
+/* The node the reachable nodes' views (the reference view) name as owner,
+ * or -1. */
+int assess_ref_owner(const struct assessment *a, int slot);
+/* "127.0.0.1:7000": node i's address, into buf. */
+const char *assess_addr(const struct assessment *a, int i, char *buf, size_t n);
+
+#endif

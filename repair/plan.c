@@ -1,0 +1,377 @@
+/* plan.c - from an assessment to an ordered plan; see plan.h. */
+#include "repair/plan.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+
+static const char *const kind_names[] = {"restart", "fix", "cover", "salvage", "forget"};
+
+const char *
+action_kind_name(enum action_kind k)
+{
+	return kind_names[k];
+}
+
+static struct action *
+add(struct plan *p, enum action_kind k, int node)
+{
+	struct action *x;
+
+	p->v = xreallocarray(p->v, p->n + 1, sizeof(*p->v));
+	x = &p->v[p->n++];
+	memset(x, 0, sizeof(*x));
+	x->kind = k;
+	x->node = node;
+	x->slot = -1;
+	x->from = -1;
+	return x;
+}
+
+static void
+note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct plan *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->notes = xreallocarray(p->notes, p->nnotes + 1, sizeof(*p->notes));
+	va_start(ap, fmt);
+	vsnprintf(p->notes[p->nnotes++], sizeof(p->notes[0]), fmt, ap);
+	va_end(ap);
+}
+
+const struct salvage_src *
+plan_salvage_of(const struct assessment *a, const struct repair_opts *o, int i)
+{
+	const struct snap_node *n = &a->snap.nodes[i];
+	size_t k;
+
+	for (k = 0; k < o->nsalvage; k++)
+		if (o->salvage[k].port == n->port && strcmp(o->salvage[k].host, n->host) == 0)
+			return &o->salvage[k];
+	return NULL;
+}
+
+static bool
+is_live_master(const struct assessment *a, int i)
+{
+	return i >= 0 && a->nodes[i].reachable && a->nodes[i].master;
+}
+
+/* A master that is down and whose slots may be given away: its keys are
+ * salvaged, or the user accepts losing them. */
+static bool
+given_up(const struct assessment *a, const struct repair_opts *o, int i)
+{
+	return !a->nodes[i].reachable && (o->allow_data_loss || plan_salvage_of(a, o, i));
+}
+
+/* Everything the plan needs to know of one slot. */
+struct slotinfo {
+	int claimants, claimant;   /* reachable masters claiming it; one of them */
+	int best_claimant;         /* of the claimants: highest epoch, then most keys */
+	int holders, top_holder;   /* reachable masters with keys; the one with most */
+	long long keys;            /* on all reachable masters */
+	bool open;                 /* migrating or importing somewhere reachable */
+	int forward;               /* target of a migration open on both sides, or -1 */
+	int ref;                   /* owner in the reference view, or -1 */
+};
+
+static void
+inspect(const struct assessment *a, int slot, struct slotinfo *si)
+{
+	size_t i;
+	int t;
+
+	memset(si, 0, sizeof(*si));
+	si->claimant = si->best_claimant = si->top_holder = si->forward = -1;
+	si->ref = assess_ref_owner(a, slot);
+	for (i = 0; i < a->snap.n; i++) {
+		const char *to;
+		long long k = assess_keys(a, (int)i, slot);
+
+		if (!is_live_master(a, (int)i))
+			continue;
+		if (assess_claims(a, (int)i, slot)) {
+			si->claimants++;
+			si->claimant = (int)i;
+			if (si->best_claimant < 0 ||
+			    a->nodes[i].epoch > a->nodes[si->best_claimant].epoch ||
+			    (a->nodes[i].epoch == a->nodes[si->best_claimant].epoch &&
+			     k > assess_keys(a, si->best_claimant, slot)))
+				si->best_claimant = (int)i;
+			to = assess_migrating(a, (int)i, slot);
+			t = to ? snapshot_find_id(&a->snap, to) : -1;
+			if (is_live_master(a, t) && assess_importing(a, t, slot) &&
+			    strcmp(assess_importing(a, t, slot), a->snap.nodes[i].id) == 0)
+				si->forward = t;
+		}
+		if (assess_migrating(a, (int)i, slot) || assess_importing(a, (int)i, slot))
+			si->open = true;
+		if (k > 0) {
+			si->holders++;
+			si->keys += k;
+			if (si->top_holder < 0 || k > assess_keys(a, si->top_holder, slot))
+				si->top_holder = (int)i;
+		}
+	}
+}
+
+/* True when some reachable node's view names another owner than f. */
+static bool
+views_disagree(const struct assessment *a, int **owners, int slot, int f)
+{
+	size_t i;
+
+	for (i = 0; i < a->snap.n; i++) {
+		int o;
+
+		if (!owners[i])
+			continue;
+		o = owners[i][slot];
+		if (o < 0 || strcmp(a->snap.nodes[i].view.nodes[o].id, a->snap.nodes[f].id) != 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+fix_reason(const struct assessment *a, const struct slotinfo *si, struct action *x)
+{
+	char fa[80], sa[80];
+	int slot = x->slot, f = x->node;
+
+	assess_addr(a, f, fa, sizeof(fa));
+	if (x->forward)
+		snprintf(x->reason, sizeof(x->reason),
+			 "slot %d is migrating from %s to %s, open on both: finish it (%lld keys "
+			 "still on the source move to %s)", slot,
+			 assess_addr(a, si->claimant >= 0 && si->claimant != f ? si->claimant
+				     : si->best_claimant, sa, sizeof(sa)),
+			 fa, x->keys, fa);
+	else if (si->claimants > 1)
+		snprintf(x->reason, sizeof(x->reason),
+			 "slot %d is claimed by %d masters: %s keeps it (highest config epoch); "
+			 "%lld keys of the others move to it", slot, si->claimants, fa, x->keys);
+	else if (si->claimants == 0)
+		snprintf(x->reason, sizeof(x->reason),
+			 "slot %d is served by nobody reachable: %s, which holds %lld of its keys, "
+			 "takes it%s%s", slot, fa, assess_keys(a, f, slot),
+			 x->keys ? "; the other holders' keys move to it" : "",
+			 x->data_loss ? "; the keys its dead owner held are lost" : "");
+	else if (x->keys > 0)
+		snprintf(x->reason, sizeof(x->reason),
+			 "slot %d: %lld keys are held by nodes that do not own it; they move to "
+			 "the owner %s%s", slot, x->keys, fa,
+			 si->open ? ", and its open migrating/importing states are closed" : "");
+	else
+		snprintf(x->reason, sizeof(x->reason),
+			 "slot %d: owner %s keeps it; %s", slot, fa,
+			 si->open ? "close its open migrating/importing states (no keys to move)"
+				  : "tell every node");
+}
+
+/* Slots of `from` (or of nobody, from = -1) handed out in even,
+ * contiguous shares to the reachable masters with the fewest slots. */
+static void
+cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, int from,
+      bool loss)
+{
+	int masters[256], nm = 0, k;
+	size_t i, share, at = 0;
+	char da[80];
+
+	for (i = 0; i < a->snap.n && nm < 256; i++)
+		if (is_live_master(a, (int)i))
+			masters[nm++] = (int)i;
+	if (nm == 0) {
+		note(p, "%zu slots are served by nobody and no master is reachable", n);
+		return;
+	}
+	share = (n + (size_t)nm - 1) / (size_t)nm;
+	for (k = 0; k < nm && at < n; k++) {
+		struct action *x = add(p, ACT_COVER, masters[k]);
+		size_t m = n - at < share ? n - at : share;
+
+		x->slots = xcalloc(m, sizeof(int));
+		memcpy(x->slots, slots + at, m * sizeof(int));
+		x->nslots = m;
+		x->from = from;
+		x->data_loss = loss;
+		at += m;
+		if (from >= 0)
+			snprintf(x->reason, sizeof(x->reason),
+				 "%zu slots (%d-%d) of %s, which is down, are served by nobody: "
+				 "%s takes them%s", m, x->slots[0], x->slots[m - 1],
+				 assess_addr(a, from, da, sizeof(da)),
+				 assess_addr(a, masters[k], (char[80]){0}, 80),
+				 loss ? "; the keys they held are lost (--allow-data-loss)"
+				      : "; their keys are salvaged from its files next");
+		else
+			snprintf(x->reason, sizeof(x->reason),
+				 "%zu slots (%d-%d) have no owner and no keys anywhere: %s takes "
+				 "them", m, x->slots[0], x->slots[m - 1],
+				 assess_addr(a, masters[k], (char[80]){0}, 80));
+	}
+}
+
+static void
+plan_restarts(const struct assessment *a, struct plan *p)
+{
+	size_t i;
+	char ad[80];
+
+	for (i = 0; i < a->snap.n; i++) {
+		if (a->nodes[i].reachable)
+			continue;
+		add(p, ACT_RESTART, (int)i);
+		snprintf(p->v[p->n - 1].reason, sizeof(p->v[0].reason),
+			 "%s (%s) is down: start it again from its own files, then assess again",
+			 assess_addr(a, (int)i, ad, sizeof(ad)), a->nodes[i].master ? "master" : "replica");
+		p->restart_first = true;
+	}
+}
+
+void
+plan_build(const struct assessment *a, const struct repair_opts *o, struct plan *p)
+{
+	int **owners = xcalloc(a->snap.n + 1, sizeof(*owners));
+	int *orphan = xcalloc(CLUSTER_SLOTS, sizeof(int));
+	int *blocked = xcalloc(a->snap.n + 1, sizeof(int));
+	size_t i, norphan;
+	int slot, d;
+	char ad[80];
+
+	memset(p, 0, sizeof(*p));
+	if (o->can_restart) {
+		plan_restarts(a, p);
+		if (p->restart_first)
+			goto out;
+	}
+	for (i = 0; i < a->snap.n; i++)
+		if (a->nodes[i].reachable) {
+			owners[i] = xcalloc(CLUSTER_SLOTS, sizeof(int));
+			topology_slot_owners(&a->snap.nodes[i].view, owners[i]);
+		}
+	/* one slot at a time; slots with nothing to move are grouped by
+	 * their dead owner (or none) and covered together */
+	for (d = -1; d < (int)a->snap.n; d++) {
+		norphan = 0;
+		for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
+			struct slotinfo si;
+			struct action *x;
+			int f, dead_owner;
+			size_t h;
+
+			inspect(a, slot, &si);
+			dead_owner = si.ref >= 0 && !a->nodes[si.ref].reachable ? si.ref : -1;
+			/* nobody claims it, nobody holds keys of it: give it away
+			 * (closing any state left open on it) */
+			if (si.claimants == 0 && si.holders == 0) {
+				if (dead_owner == d && (d < 0 || given_up(a, o, d)))
+					orphan[norphan++] = slot;
+				else if (dead_owner == d)
+					blocked[d]++;
+				continue;
+			}
+			if (d != -1)
+				continue; /* slots with keys or claims: on the first pass */
+			if (si.claimants == 0 && dead_owner >= 0 && !given_up(a, o, dead_owner)) {
+				blocked[dead_owner]++;
+				continue;
+			}
+			f = si.forward >= 0 ? si.forward
+			    : si.claimants ? si.best_claimant
+					   : si.top_holder;
+			x = NULL;
+			for (h = 0; h < a->snap.n; h++)
+				if ((int)h != f && is_live_master(a, (int)h) &&
+				    assess_keys(a, (int)h, slot) > 0) {
+					if (x == NULL)
+						x = add(p, ACT_FIX, f);
+					x->keys += assess_keys(a, (int)h, slot);
+				}
+			if (x == NULL && si.claimants == 1 && !si.open &&
+			    !views_disagree(a, owners, slot, f))
+				continue; /* healthy */
+			if (x == NULL)
+				x = add(p, ACT_FIX, f);
+			x->slot = slot;
+			x->forward = si.forward >= 0;
+			x->from = si.claimants == 0 ? dead_owner : -1;
+			x->data_loss = x->from >= 0 && !plan_salvage_of(a, o, x->from);
+			fix_reason(a, &si, x);
+		}
+		if (norphan)
+			cover(a, p, orphan, norphan, d, d >= 0 && !plan_salvage_of(a, o, d));
+	}
+	for (i = 0; i < a->snap.n; i++) {
+		if (a->nodes[i].reachable)
+			continue;
+		assess_addr(a, (int)i, ad, sizeof(ad));
+		if (blocked[i]) {
+			note(p, "%s is down and serves %d slots: restart it (--restart-cmd), salvage "
+			     "its files (--salvage %s=DIR), or give its slots away with "
+			     "--allow-data-loss; its slots are left alone", ad, blocked[i], ad);
+			continue;
+		}
+		if (plan_salvage_of(a, o, (int)i)) {
+			add(p, ACT_SALVAGE, (int)i);
+			snprintf(p->v[p->n - 1].reason, sizeof(p->v[0].reason),
+				 "%s is down: move every key in its files (%s) to its slot's owner",
+				 ad, plan_salvage_of(a, o, (int)i)->dir);
+		}
+		if (!a->nodes[i].master && !a->nodes[i].failed) {
+			note(p, "%s (replica) does not answer, but nobody flags it failed: left "
+			     "alone", ad);
+			continue;
+		}
+		add(p, ACT_FORGET, (int)i);
+		snprintf(p->v[p->n - 1].reason, sizeof(p->v[0].reason),
+			 "%s (%s) is down and serves no slot now: every node forgets it", ad,
+			 a->nodes[i].master ? "master" : "replica");
+	}
+	p->keys_lost = 0;
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].data_loss)
+			p->keys_lost = -1;
+out:
+	for (i = 0; i < a->snap.n; i++)
+		free(owners[i]);
+	free(owners);
+	free(orphan);
+	free(blocked);
+}
+
+void
+plan_release(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->v[i].slots);
+	free(p->v);
+	free(p->notes);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+plan_print(const struct plan *p, const struct assessment *a, FILE *f)
+{
+	size_t i;
+
+	(void)a;
+	if (p->n == 0)
+		fprintf(f, "nothing to do\n");
+	for (i = 0; i < p->n; i++)
+		fprintf(f, "%zu. %s: %s\n", i + 1, action_kind_name(p->v[i].kind),
+			p->v[i].reason);
+	for (i = 0; i < p->nnotes; i++)
+		fprintf(f, "note: %s\n", p->notes[i]);
+	if (p->restart_first)
+		fprintf(f, "then: assess again once the nodes are back\n");
+}

@@ -1,0 +1,84 @@
+/*
+ * plan.h - the repair plan: an ordered list of actions, each with its
+ * reason in plain words, built from an assessment by pure code (no
+ * network), so that --dry-run shows exactly what apply would do.
+ *
+ * Every slot ends with one owner F that every reachable node names:
+ *  - a migration whose source and target both still have it open is
+ *    finished forward (F = the target), as redis-cli does;
+ *  - otherwise F is the one reachable master claiming the slot, or of
+ *    several the one with the highest config epoch (the one gossip would
+ *    pick), or, when nobody reachable claims it, the reachable node
+ *    holding most of its keys;
+ *  - the slots of a master that is down are given away only when its keys
+ *    are recovered (salvage) or --allow-data-loss says they may be lost;
+ *    a restartable node is restarted instead, and the cluster assessed
+ *    again.
+ * Every other reachable holder of keys of the slot has them moved to F;
+ * keys on both sides with different values are a conflict, reported and
+ * left where they are.
+ */
+#ifndef SQ_REPAIR_PLAN_H
+#define SQ_REPAIR_PLAN_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "repair/assess.h"
+
+enum action_kind {
+	ACT_RESTART,  /* node: start it again from its own files */
+	ACT_FIX,      /* slot: F its only owner, others' keys moved to F, states closed */
+	ACT_COVER,    /* slots nobody reachable serves, no keys anywhere: given to F */
+	ACT_SALVAGE,  /* node: its keys read from its files, moved to their owners */
+	ACT_FORGET,   /* node: forgotten by every reachable node */
+};
+
+struct action {
+	enum action_kind kind;
+	int node;            /* FIX, COVER: F; the others: the node acted on */
+	int slot;            /* FIX */
+	int *slots;          /* COVER: the slots, ascending */
+	size_t nslots;
+	int from;            /* FIX, COVER: the dead owner whose slots these are, or -1 */
+	long long keys;      /* FIX: keys to move to F */
+	bool forward;        /* FIX: finishing a migration */
+	bool data_loss;      /* the dead owner's keys of these slots are lost */
+	char reason[512];
+};
+
+struct salvage_src {
+	char host[64];
+	int port;
+	char dir[PATH_MAX];  /* the dead node's data directory */
+};
+
+struct repair_opts {
+	bool allow_data_loss;
+	bool can_restart;            /* a way to restart dead nodes exists */
+	const struct salvage_src *salvage;
+	size_t nsalvage;
+	int timeout_ms;              /* per command (default 2000) */
+};
+
+struct plan {
+	struct action *v;
+	size_t n;
+	char (*notes)[512];          /* what is left alone, and why */
+	size_t nnotes;
+	long long keys_lost;         /* known lost keys (-1: unknown) */
+	bool restart_first;          /* the plan is restarts; assess again after */
+};
+
+/* Builds the plan.  Never fails: what cannot be done becomes a note. */
+void plan_build(const struct assessment *a, const struct repair_opts *o, struct plan *p);
+void plan_release(struct plan *p);
+/* "1. fix slot 7: ..." one line per action, then the notes. */
+void plan_print(const struct plan *p, const struct assessment *a, FILE *f);
+/* The salvage source of node i, or NULL. */
+const struct salvage_src *plan_salvage_of(const struct assessment *a,
+					  const struct repair_opts *o, int i);
+const char *action_kind_name(enum action_kind k);
+
+#endif

@@ -1,0 +1,221 @@
+/* repair.c - assess, plan, apply, until done; see repair.h. */
+#include "repair/repair.h"
+
+#include <string.h>
+
+#include "common/clock.h"
+
+#define ROUNDS_MAX 5
+#define SETTLE_MS 20000
+
+static json_t *
+plan_json(const struct plan *p)
+{
+	json_t *actions = json_array(), *notes = json_array();
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		json_array_append_new(actions,
+				      json_pack("{s:s, s:s, s:b}", "action",
+						action_kind_name(p->v[i].kind), "reason",
+						p->v[i].reason, "data_loss", p->v[i].data_loss));
+	for (i = 0; i < p->nnotes; i++)
+		json_array_append_new(notes, json_string(p->notes[i]));
+	return json_pack("{s:o, s:o}", "actions", actions, "notes", notes);
+}
+
+/* Every reachable node says cluster_state:ok, none is flagged failed,
+ * and all name the same owner for every slot. */
+static bool
+settled(const struct assessment *a, char *why, size_t n)
+{
+	int ref[CLUSTER_SLOTS], own[CLUSTER_SLOTS], slot;
+	const struct topology *rv = NULL;
+	size_t i, k;
+
+	for (i = 0; i < a->snap.n; i++) {
+		const struct snap_node *s = &a->snap.nodes[i];
+
+		if (!s->reachable)
+			continue;
+		if (strcmp(s->state, "ok") != 0) {
+			snprintf(why, n, "%s:%d says cluster_state:%s", s->host, s->port, s->state);
+			return false;
+		}
+		for (k = 0; k < s->view.n; k++)
+			if (s->view.nodes[k].flags & (NODE_FAIL | NODE_PFAIL)) {
+				snprintf(why, n, "%s:%d flags %s failed", s->host, s->port,
+					 s->view.nodes[k].id);
+				return false;
+			}
+		if (rv == NULL) {
+			rv = &s->view;
+			topology_slot_owners(rv, ref);
+			continue;
+		}
+		topology_slot_owners(&s->view, own);
+		for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+			if ((ref[slot] < 0) != (own[slot] < 0) ||
+			    (ref[slot] >= 0 && strcmp(rv->nodes[ref[slot]].id,
+						      s->view.nodes[own[slot]].id) != 0)) {
+				snprintf(why, n, "nodes disagree on slot %d", slot);
+				return false;
+			}
+	}
+	return true;
+}
+
+/* Waits for the cluster to take in what was done. */
+static void
+settle(const char *host, int port, const struct repair_opts *o, char *why, size_t n)
+{
+	uint64_t deadline = clock_now_ms() + SETTLE_MS;
+	struct assessment a;
+	struct err e = ERR_INIT;
+	bool done = false;
+
+	while (!done && clock_now_ms() < deadline) {
+		memset(&a, 0, sizeof(a));
+		if (snapshot_take(&a.snap, host, port, o->timeout_ms, &e) == 0)
+			done = settled(&a, why, n);
+		snapshot_release(&a.snap);
+		if (!done)
+			clock_sleep_ms(100);
+	}
+}
+
+/* Sums a round into the total; conflicts are those of the last round
+ * (the same keys conflict again each round).  True when the round changed
+ * anything. */
+static bool
+add_total(struct apply_result *t, const struct apply_result *r)
+{
+	t->keys_moved += r->keys_moved;
+	t->keys_same += r->keys_same;
+	t->keys_salvaged += r->keys_salvaged;
+	t->restarted += r->restarted;
+	t->forgotten += r->forgotten;
+	t->conflicts = r->conflicts;
+	t->nconflict = r->nconflict;
+	memcpy(t->conflict, r->conflict, sizeof(t->conflict));
+	return r->keys_moved > r->keys_same || r->keys_salvaged || r->restarted || r->forgotten;
+}
+
+/* The same actions for the same reasons as the round before. */
+static bool
+same_plan(const struct plan *p, json_t *rounds)
+{
+	json_t *prev = json_array_get(rounds, json_array_size(rounds) - 1);
+	json_t *now = plan_json(p);
+	bool same = prev && json_equal(prev, now);
+
+	json_decref(now);
+	return same;
+}
+
+/* The verdict: a fresh assessment, and what is left. */
+static int
+verdict(const char *host, int port, const struct repair_opts *o, struct repair_outcome *res,
+	struct err *e)
+{
+	struct assessment a;
+	struct plan p;
+	char why[256] = "";
+	size_t i;
+	int down = 0;
+
+	if (assess_take(&a, host, port, o->timeout_ms, e) < 0)
+		return -1;
+	plan_build(&a, o, &p);
+	for (i = 0; i < a.snap.n; i++)
+		down += !a.nodes[i].reachable;
+	res->healthy = p.n == 0 && p.nnotes == 0 && down == 0 && settled(&a, why, sizeof(why)) &&
+		       res->total.conflicts == 0;
+	if (!res->healthy)
+		snprintf(res->left, sizeof(res->left),
+			 "%zu actions still planned, %d nodes down, %lld conflicting keys%s%s%s%s%s%s",
+			 p.n, down, res->total.conflicts,
+			 res->total.nconflict ? " (" : "",
+			 res->total.nconflict ? res->total.conflict[0] : "",
+			 res->total.nconflict ? ": another value on the owner)" : "",
+			 why[0] ? "; " : "", why, p.nnotes ? "; " : "");
+	if (!res->healthy && p.nnotes)
+		snprintf(res->left + strlen(res->left), sizeof(res->left) - strlen(res->left),
+			 "%s", p.notes[0]);
+	json_object_set_new(res->report, "after", plan_json(&p));
+	plan_release(&p);
+	assess_release(&a);
+	return 0;
+}
+
+int
+repair_run(const char *host, int port, const struct repair_opts *o,
+	   const struct repair_env *env, bool dry_run, FILE *out,
+	   struct repair_outcome *res, struct err *e)
+{
+	json_t *rounds = json_array();
+	struct apply_result r;
+	struct assessment a;
+	struct plan p;
+	char why[256];
+	bool progress = true;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->report = json_pack("{s:o}", "rounds", rounds);
+	for (res->rounds = 0; res->rounds < ROUNDS_MAX; res->rounds++) {
+		audit_pause(env->audit);
+		if (assess_take(&a, host, port, o->timeout_ms, e) < 0) {
+			audit_resume(env->audit);
+			return -1;
+		}
+		plan_build(&a, o, &p);
+		audit_resume(env->audit);
+		if (out && (p.n || res->rounds == 0)) {
+			if (res->rounds)
+				fprintf(out, "round %d:\n", res->rounds + 1);
+			plan_print(&p, &a, out);
+		}
+		if (res->rounds > 0 && same_plan(&p, rounds) && !progress) {
+			/* the last round changed nothing: this one would not either */
+			plan_release(&p);
+			assess_release(&a);
+			break;
+		}
+		json_array_append_new(rounds, plan_json(&p));
+		if (dry_run || p.n == 0) {
+			plan_release(&p);
+			assess_release(&a);
+			break;
+		}
+		rc = apply_plan(&a, &p, o, env, &r, e);
+		progress = add_total(&res->total, &r);
+		plan_release(&p);
+		assess_release(&a);
+		if (rc < 0)
+			break;
+		audit_pause(env->audit);
+		settle(host, port, o, why, sizeof(why));
+		audit_resume(env->audit);
+	}
+	audit_pause(env->audit);
+	if (verdict(host, port, o, res, rc < 0 ? NULL : e) < 0 && rc == 0)
+		rc = -1;
+	audit_resume(env->audit);
+	json_object_set_new(res->report, "result",
+			    json_pack("{s:b, s:I, s:I, s:I, s:I, s:i, s:i, s:s}", "healthy",
+				      res->healthy, "keys_moved", (json_int_t)res->total.keys_moved,
+				      "keys_already_there", (json_int_t)res->total.keys_same,
+				      "keys_salvaged", (json_int_t)res->total.keys_salvaged,
+				      "conflicts", (json_int_t)res->total.conflicts, "restarted",
+				      res->total.restarted, "forgotten", res->total.forgotten,
+				      "left", res->left));
+	return rc;
+}
+
+void
+repair_outcome_release(struct repair_outcome *res)
+{
+	json_decref(res->report);
+	res->report = NULL;
+}

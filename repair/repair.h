@@ -1,0 +1,34 @@
+/*
+ * repair.h - the bundled repair engine: assess -> plan -> apply, again
+ * until nothing is left to do (or nothing more can be done), then a fresh
+ * assessment gives the verdict.  Works on any cluster reachable from one
+ * address; includes nothing of the harness.
+ */
+#ifndef SQ_REPAIR_REPAIR_H
+#define SQ_REPAIR_REPAIR_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "repair/apply.h"
+#include "repair/plan.h"
+
+struct repair_outcome {
+	bool healthy;            /* the final assessment found nothing to do */
+	int rounds;              /* plans applied */
+	struct apply_result total;
+	char left[1024];         /* what is left, when not healthy */
+	json_t *report;          /* plans, results, verdict (owned; may be NULL) */
+};
+
+/* Repairs (or, with dry_run, only plans) the cluster at host:port.  Each
+ * plan is printed to `out` (NULL: not printed).  Returns 0 when the run
+ * went through (healthy or not: see outcome), -1 with `e` when an action
+ * failed or no node answered; the outcome is filled either way. */
+int repair_run(const char *host, int port, const struct repair_opts *o,
+	       const struct repair_env *env, bool dry_run, FILE *out,
+	       struct repair_outcome *res, struct err *e);
+void repair_outcome_release(struct repair_outcome *res);
+
+#endif

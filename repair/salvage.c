@@ -1,0 +1,258 @@
+/* salvage.c - a dead node's keys from its files; see salvage.h. */
+#include "repair/salvage.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cluster/fetch.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/proc.h"
+#include "common/xmalloc.h"
+
+struct rescue {
+	char dir[PATH_MAX];
+	char port_s[16];
+	int port;
+	struct proc proc;
+	struct conn *c;
+};
+
+/* A port the kernel says is free on loopback now. */
+static int
+free_port(struct err *e)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (fd < 0)
+		return err_set(e, errno, "socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	else
+		err_set(e, errno, "bind 127.0.0.1:0: %s", strerror(errno));
+	close(fd);
+	return port;
+}
+
+static bool
+exists(const char *dir, const char *name)
+{
+	char p[PATH_MAX + 64];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+/* Copies the persistence files and starts redis-server on them. */
+static int
+rescue_start(struct rescue *r, const char *dir, const char *redis_server, struct err *e)
+{
+	const char *tmp = getenv("TMPDIR");
+	char from[PATH_MAX + 64], to[PATH_MAX + 64], log[PATH_MAX + 64];
+	bool aof = exists(dir, "appendonlydir"), rdb = exists(dir, "dump.rdb");
+	const char *argv[24];
+	int n = 0;
+
+	if (!aof && !rdb)
+		return err_set(e, ENOENT, "no appendonlydir/ nor dump.rdb in '%s'", dir);
+	snprintf(r->dir, sizeof(r->dir), "%s/shardquake-rescue-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(r->dir) == NULL)
+		return err_set(e, errno, "mkdtemp '%s': %s", r->dir, strerror(errno));
+	snprintf(from, sizeof(from), "%s/%s", dir, aof ? "appendonlydir" : "dump.rdb");
+	snprintf(to, sizeof(to), "%s/%s", r->dir, aof ? "appendonlydir" : "dump.rdb");
+	if (fs_copy_tree(from, to, e) < 0)
+		return -1;
+	if ((r->port = free_port(e)) < 0)
+		return -1;
+	snprintf(r->port_s, sizeof(r->port_s), "%d", r->port);
+	snprintf(log, sizeof(log), "%s/rescue.log", r->dir);
+	argv[n++] = redis_server ? redis_server : "redis-server";
+	argv[n++] = "--port";
+	argv[n++] = r->port_s;
+	argv[n++] = "--bind";
+	argv[n++] = "127.0.0.1";
+	argv[n++] = "--dir";
+	argv[n++] = r->dir;
+	argv[n++] = "--logfile";
+	argv[n++] = log;
+	argv[n++] = "--save";
+	argv[n++] = "";
+	argv[n++] = "--cluster-enabled";
+	argv[n++] = "no";
+	argv[n++] = "--appendonly";
+	argv[n++] = aof ? "yes" : "no";
+	if (!aof) {
+		argv[n++] = "--dbfilename";
+		argv[n++] = "dump.rdb";
+	}
+	argv[n] = NULL;
+	r->proc.argv = argv;
+	if (proc_start(&r->proc, e) < 0)
+		return -1;
+	r->proc.argv = NULL;
+	return 0;
+}
+
+/* Waits until the rescue server has loaded its files and answers. */
+static int
+rescue_wait(struct rescue *r, int timeout_ms, struct err *e)
+{
+	uint64_t deadline = clock_now_ms() + 60000;
+	struct reply *pong;
+
+	while (clock_now_ms() < deadline) {
+		if (!proc_is_running(&r->proc))
+			return err_set(e, 0, "the rescue redis-server %s (see %s/rescue.log)",
+				       proc_describe_status(r->proc.status), r->dir);
+		if (r->c == NULL)
+			r->c = conn_open("127.0.0.1", r->port, timeout_ms, NULL);
+		if (r->c && (pong = conn_cmd(r->c, NULL, "PING", NULL)) != NULL) {
+			bool ok = pong->type == REPLY_STATUS;
+
+			reply_free(pong);
+			if (ok)
+				return 0; /* LOADING answers an error */
+		}
+		if (r->c && conn_is_broken(r->c)) {
+			conn_free(r->c);
+			r->c = NULL;
+		}
+		clock_sleep_ms(50);
+	}
+	return err_set(e, ETIMEDOUT, "the rescue redis-server did not load its files in 60 s");
+}
+
+static void
+rescue_stop(struct rescue *r)
+{
+	conn_free(r->c);
+	proc_kill(&r->proc);
+	if (r->dir[0])
+		fs_rm_rf(r->dir, NULL);
+}
+
+struct owners {
+	struct topology t;
+	int owner[CLUSTER_SLOTS];
+	struct conn **c;
+	const char *host;
+	int timeout_ms;
+};
+
+/* The current owners, from the first reachable master. */
+static int
+owners_load(struct owners *o, const struct assessment *a, int timeout_ms, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < a->snap.n; i++)
+		if (a->nodes[i].reachable && a->nodes[i].master) {
+			o->host = a->snap.nodes[i].host;
+			if (topology_fetch_addr(a->snap.nodes[i].host, a->snap.nodes[i].port,
+						timeout_ms, &o->t, e) < 0)
+				return -1;
+			topology_slot_owners(&o->t, o->owner);
+			o->c = xcalloc(o->t.n + 1, sizeof(*o->c));
+			o->timeout_ms = timeout_ms;
+			return 0;
+		}
+	return err_set(e, 0, "no reachable master to salvage keys to");
+}
+
+static struct conn *
+owner_conn(struct owners *o, int k, struct err *e)
+{
+	const struct cluster_node *n = &o->t.nodes[k];
+
+	if (o->c[k] == NULL)
+		o->c[k] = conn_open(n->ip[0] ? n->ip : o->host, n->port, o->timeout_ms, e);
+	return o->c[k];
+}
+
+/* One SCAN page: every key to its owner, grouped by owner. */
+static int
+place(struct rescue *r, struct owners *o, const struct reply *page, struct move_result *mr,
+      long long *unplaced, struct err *e)
+{
+	struct reply **group = xcalloc(page->nelem + 1, sizeof(*group));
+	bool *bad = xcalloc(page->nelem + 1, sizeof(*bad));
+	size_t i, k, n;
+	struct conn *dst;
+	int rc = 0;
+
+	for (k = 0; k < o->t.n && rc == 0; k++) {
+		for (i = 0, n = 0; i < page->nelem; i++)
+			if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] == (int)k)
+				group[n++] = page->elem[i];
+		if (n == 0)
+			continue;
+		if ((dst = owner_conn(o, (int)k, e)) == NULL ||
+		    move_keys(r->c, dst, group, n, o->timeout_ms, bad, mr, e) < 0)
+			rc = -1;
+	}
+	for (i = 0; i < page->nelem; i++)
+		if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] < 0)
+			(*unplaced)++;
+	free(group);
+	free(bad);
+	return rc;
+}
+
+int
+salvage_node(const struct salvage_src *src, const struct assessment *a,
+	     const char *redis_server, int timeout_ms, long long *moved, struct err *e)
+{
+	struct rescue r = {.proc = PROC_INIT};
+	struct owners o = {.t = TOPOLOGY_INIT};
+	struct move_result mr = {0};
+	struct reply *page = NULL;
+	char cursor[32] = "0";
+	long long unplaced = 0;
+	size_t i;
+	int rc = -1;
+
+	*moved = 0;
+	if (rescue_start(&r, src->dir, redis_server, e) < 0 || rescue_wait(&r, timeout_ms, e) < 0 ||
+	    owners_load(&o, a, timeout_ms, e) < 0)
+		goto out;
+	do {
+		page = conn_cmd(r.c, e, "SCAN", cursor, "COUNT", "1000", NULL);
+		if (page == NULL)
+			goto out;
+		if (page->type != REPLY_ARRAY || page->nelem != 2 ||
+		    page->elem[1]->type != REPLY_ARRAY) {
+			err_set(e, 0, "'SCAN' on the rescue server: unexpected reply");
+			goto out;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", page->elem[0]->str);
+		if (place(&r, &o, page->elem[1], &mr, &unplaced, e) < 0)
+			goto out;
+		reply_free(page);
+		page = NULL;
+	} while (strcmp(cursor, "0") != 0);
+	*moved = mr.moved;
+	if (mr.conflicts || unplaced) {
+		err_set(e, 0, "%lld keys of %s:%d stay in its files: %lld conflict with another "
+			"value on their owner (first: '%s'), %lld are of slots nobody owns",
+			mr.conflicts + unplaced, src->host, src->port, mr.conflicts,
+			mr.conflicts ? mr.conflict[0] : "", unplaced);
+		goto out;
+	}
+	rc = 0;
+out:
+	reply_free(page);
+	for (i = 0; o.c && i < o.t.n; i++)
+		conn_free(o.c[i]);
+	free(o.c);
+	topology_release(&o.t);
+	rescue_stop(&r);
+	return rc;
+}
