@@ -23,7 +23,10 @@ node_write_config(const struct local_node *n, const struct local_cluster_opts *o
 		     "daemonize no\npidfile \"\"\n"
 		     "dir \"%s\"\nlogfile \"%s/redis.log\"\n"
 		     "cluster-enabled yes\ncluster-config-file nodes.conf\n"
-		     "cluster-node-timeout %d\n",
+		     "cluster-node-timeout %d\n"
+		     /* replicas sync at once, not after the default 5 s wait
+		      * for more replicas to share a diskless transfer */
+		     "repl-diskless-sync-delay 0\n",
 		 n->port, n->dir, n->dir,
 		 o->node_timeout_ms > 0 ? o->node_timeout_ms : 2000);
 	switch (o->persistence) {

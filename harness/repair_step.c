@@ -41,8 +41,8 @@ entry_port(const struct local_cluster *lc)
 
 /* The engine's restart: the harness starts its own node again from its
  * own files, never a second process on a node that is only paused. */
-static int
-restart_local(void *arg, const char *host, int port, const char *id, struct err *e)
+int
+repair_step_restart(void *arg, const char *host, int port, const char *id, struct err *e)
 {
 	struct local_cluster *lc = arg;
 	int i = local_cluster_find_port(lc, port);
@@ -82,7 +82,7 @@ bundled(struct repair_step *st, int port, struct err *e)
 	}
 	o.allow_data_loss = st->s->repair_allow_loss;
 	o.can_restart = st->s->repair_restart;
-	env.restart = st->s->repair_restart ? restart_local : NULL;
+	env.restart = st->s->repair_restart ? repair_step_restart : NULL;
 	env.redis_server = st->lc->opts.redis_server;
 	for (i = 0; st->s->repair_salvage && i < st->lc->n; i++)
 		if (!proc_is_running(&st->lc->nodes[i].proc)) {

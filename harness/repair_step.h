@@ -23,6 +23,10 @@ struct repair_step {
 	json_t *report;            /* owned by the caller afterwards */
 };
 
+/* The engine's restart hook for a local cluster (arg): starts the node on
+ * `port` again from its own files; refuses a node that still runs. */
+int repair_step_restart(void *arg, const char *host, int port, const char *id, struct err *e);
+
 /* Runs the scenario's engine on the cluster.  -1 with `e` when the engine
  * could not run at all (an engine that ran and failed is a summary). */
 int repair_step_run(struct repair_step *st, struct err *e);

@@ -57,7 +57,8 @@ assess_index(struct assessment *a)
 	const struct snapshot *s = &a->snap;
 	size_t i, j;
 
-	a->nodes = xreallocarray(a->nodes, s->n + 1, sizeof(*a->nodes));
+	if (a->nodes == NULL) /* else the caller's, with keys set */
+		a->nodes = xcalloc(s->n + 1, sizeof(*a->nodes));
 	for (i = 0; i < s->n; i++) {
 		struct anode *n = &a->nodes[i];
 		const struct snap_node *sn = &s->nodes[i];

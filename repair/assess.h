@@ -38,7 +38,8 @@ int assess_take(struct assessment *a, const char *host, int port, int timeout_ms
 		struct err *e);
 /* Fills the derived fields (master, failed, epoch, me) from the views of
  * a snapshot already in a->snap; assess_take() calls it, tests call it on
- * hand-made snapshots.  Key counts stay as they are. */
+ * hand-made snapshots, with a->nodes NULL or an array of snap.n entries
+ * whose key counts stay as they are. */
 void assess_index(struct assessment *a);
 void assess_release(struct assessment *a);
 

@@ -1,0 +1,192 @@
+/*
+ * The repair engine on open slots and stray keys, each state built by
+ * hand with redis commands on a real cluster: after the repair the
+ * verifier finds nothing (every dataset key once, on its owner, with its
+ * value), redis-cli --cluster check agrees, and a second run plans
+ * nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/integration/repair_util.h"
+#include "tests/support/runner.h"
+
+static const struct repair_opts opts = {.timeout_ms = 2000};
+
+/* Repairs, checks the result three ways, tears down. */
+static void
+repair_and_judge(void)
+{
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+
+	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	repair_outcome_release(&res);
+	rp_assert_healthy(0, 0);
+	rp_assert_redis_cli_check(0);
+	/* safe to run twice: the second run has nothing to do */
+	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert(res.healthy);
+	ck_assert_int_eq(res.rounds, 0);
+	ck_assert_int_eq(res.total.keys_moved, 0);
+	repair_outcome_release(&res);
+	rp_down();
+}
+
+START_TEST(test_half_migrated_slot_is_finished)
+{
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 4);
+	rp_half(0, 1, slot, rp_count(0, slot) / 2);
+	repair_and_judge();
+}
+END_TEST
+
+START_TEST(test_migrating_on_the_source_only)
+{
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 2);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(0, "CLUSTER", "SETSLOT", s, "MIGRATING", rp_lc.nodes[1].id, NULL);
+	repair_and_judge();
+}
+END_TEST
+
+START_TEST(test_importing_on_the_target_only_with_copies)
+{
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 3);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(1, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
+	/* the same values on both sides: moved back over themselves */
+	rp_move(0, 1, slot, 2, 1);
+	repair_and_judge();
+}
+END_TEST
+
+START_TEST(test_target_node_source_still_migrating)
+{
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 2);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_half(0, 1, slot, rp_count(0, slot));
+	rp_ok(1, "CLUSTER", "SETSLOT", s, "NODE", rp_lc.nodes[1].id, NULL);
+	repair_and_judge();
+}
+END_TEST
+
+START_TEST(test_source_node_target_still_importing)
+{
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 2);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_half(0, 1, slot, rp_count(0, slot));
+	rp_ok(0, "CLUSTER", "SETSLOT", s, "NODE", rp_lc.nodes[1].id, NULL);
+	repair_and_judge();
+}
+END_TEST
+
+START_TEST(test_forty_open_slots_at_once)
+{
+	int i, s0 = -1, s2 = -1;
+
+	rp_up(3, 0, PERSIST_NONE, 50000);
+	/* 21 half-moved slots from master 0 to 1, 21 from master 2 to 1 */
+	for (i = 0; i < 21; i++) {
+		s0 = rp_slot_with_keys(0, s0 + 1, 2);
+		rp_half(0, 1, s0, rp_count(0, s0) / 2);
+		s2 = rp_slot_with_keys(2, s2 + 1, 2);
+		rp_half(2, 1, s2, rp_count(2, s2) / 2);
+	}
+	repair_and_judge();
+}
+END_TEST
+
+START_TEST(test_keys_on_a_node_that_does_not_own_their_slot)
+{
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 4);
+	snprintf(s, sizeof(s), "%d", slot);
+	/* two keys only on node 2, two more on both: misplaced, duplicated */
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
+	rp_move(0, 2, slot, 2, 0);
+	rp_move(0, 2, slot, 2, 1);
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	repair_and_judge();
+}
+END_TEST
+
+START_TEST(test_different_values_are_a_conflict_left_in_place)
+{
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	struct conn *c;
+	struct reply *keys, *r;
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 2);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
+	c = conn_open("127.0.0.1", rp_lc.nodes[0].port, 1000, &e);
+	keys = conn_cmd(c, &e, "CLUSTER", "GETKEYSINSLOT", s, "1", NULL);
+	conn_free(c);
+	c = conn_open("127.0.0.1", rp_lc.nodes[2].port, 1000, &e);
+	reply_free(conn_cmd(c, &e, "ASKING", NULL));
+	r = conn_cmd(c, &e, "SET", keys->elem[0]->str, "another value", NULL);
+	ck_assert_str_eq(r->str, "OK");
+	reply_free(r);
+	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert(!res.healthy);
+	ck_assert_int_eq(res.total.conflicts, 1);
+	ck_assert_ptr_nonnull(strstr(res.total.conflict[0], keys->elem[0]->str));
+	repair_outcome_release(&res);
+	/* both values are still there */
+	reply_free(conn_cmd(c, &e, "ASKING", NULL));
+	r = conn_cmd(c, &e, "GET", keys->elem[0]->str, NULL);
+	ck_assert_str_eq(r->str, "another value");
+	reply_free(r);
+	conn_free(c);
+	reply_free(keys);
+	rp_down();
+}
+END_TEST
+
+Suite *
+repair_suite(void)
+{
+	Suite *s = suite_create("repair");
+	TCase *tc = tcase_create("open-slots");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_half_migrated_slot_is_finished);
+	tcase_add_test(tc, test_migrating_on_the_source_only);
+	tcase_add_test(tc, test_importing_on_the_target_only_with_copies);
+	tcase_add_test(tc, test_target_node_source_still_migrating);
+	tcase_add_test(tc, test_source_node_target_still_importing);
+	tcase_add_test(tc, test_forty_open_slots_at_once);
+	tcase_add_test(tc, test_keys_on_a_node_that_does_not_own_their_slot);
+	tcase_add_test(tc, test_different_values_are_a_conflict_left_in_place);
+	suite_add_tcase(s, tc);
+	return s;
+}

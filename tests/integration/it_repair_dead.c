@@ -1,0 +1,291 @@
+/*
+ * The repair engine when a node is gone: restarted from its files,
+ * salvaged from them (the node forgotten), given up with
+ * --allow-data-loss (the loss exact), refused without it; a replica
+ * promoted while its master was migrating; a node paused during the
+ * repair (no hang, its slots left alone).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/fetch.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "harness/repair_step.h"
+#include "tests/integration/repair_util.h"
+#include "tests/support/runner.h"
+
+static long long
+dbsize(int i)
+{
+	struct conn *c = conn_open("127.0.0.1", rp_lc.nodes[i].port, 1000, NULL);
+	long long n = -1;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(conn_cmd_int(c, &n, NULL, "DBSIZE", NULL), 0);
+	conn_free(c);
+	return n;
+}
+
+/* Until node `from` flags node `who` failed. */
+static void
+wait_flagged(int from, int who)
+{
+	uint64_t deadline = clock_now_ms() + 15000;
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *n;
+	bool failed = false;
+
+	while (!failed && clock_now_ms() < deadline) {
+		if (topology_fetch_addr("127.0.0.1", rp_lc.nodes[from].port, 1000, &t, NULL) == 0) {
+			n = topology_find(&t, rp_lc.nodes[who].id);
+			failed = n && (n->flags & NODE_FAIL);
+		}
+		topology_release(&t);
+		if (!failed)
+			clock_sleep_ms(100);
+	}
+	ck_assert_msg(failed, "node %d never flagged failed", who);
+}
+
+/* Until replica i has its master's link up and its whole stream. */
+static void
+wait_synced(int i)
+{
+	uint64_t deadline = clock_now_ms() + 20000;
+	struct conn *c = conn_open("127.0.0.1", rp_lc.nodes[i].port, 1000, NULL);
+	char up[16] = "", off[32] = "", moff[32] = "";
+	bool ok = false;
+
+	ck_assert_ptr_nonnull(c);
+	while (!ok && clock_now_ms() < deadline) {
+		char *info = conn_cmd_str(c, NULL, "INFO", "replication", NULL);
+		struct conn *m = conn_open("127.0.0.1", rp_lc.nodes[rp_lc.nodes[i].master].port,
+					   1000, NULL);
+		char *minfo = m ? conn_cmd_str(m, NULL, "INFO", "replication", NULL) : NULL;
+
+		if (info && minfo) {
+			info_field(info, "master_link_status", up, sizeof(up));
+			info_field(info, "slave_repl_offset", off, sizeof(off));
+			info_field(minfo, "master_repl_offset", moff, sizeof(moff));
+			ok = strcmp(up, "up") == 0 && strcmp(off, moff) == 0;
+		}
+		free(info);
+		free(minfo);
+		conn_free(m);
+		if (!ok)
+			clock_sleep_ms(50);
+	}
+	conn_free(c);
+	ck_assert_msg(ok, "replica %d never caught up (link %s, %s of %s)", i, up, off, moff);
+}
+
+/* A slot of master 0 half moved to master 1, then `victim` killed. */
+static void
+half_then_kill(int victim)
+{
+	int slot;
+
+	rp_up(3, 0, PERSIST_AOF, 20000);
+	slot = rp_slot_with_keys(0, 0, 4);
+	rp_half(0, 1, slot, rp_count(0, slot) / 2);
+	clock_sleep_ms(1100); /* appendfsync everysec */
+	proc_kill(&rp_lc.nodes[victim].proc);
+	wait_flagged(2, victim);
+}
+
+static void
+restart_case(int victim)
+{
+	struct repair_opts o = {.timeout_ms = 2000, .can_restart = true};
+	struct repair_env env = {.restart = repair_step_restart, .restart_arg = &rp_lc};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+
+	half_then_kill(victim);
+	ck_assert_msg(rp_repair(&o, &env, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.total.restarted, 1);
+	repair_outcome_release(&res);
+	rp_assert_healthy(2, 0);
+	rp_assert_redis_cli_check(2);
+	rp_down();
+}
+
+static void
+salvage_case(int victim)
+{
+	struct salvage_src sv = {.host = "127.0.0.1"};
+	struct repair_opts o = {.timeout_ms = 2000, .salvage = &sv, .nsalvage = 1};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+
+	half_then_kill(victim);
+	sv.port = rp_lc.nodes[victim].port;
+	snprintf(sv.dir, sizeof(sv.dir), "%s", rp_lc.nodes[victim].dir);
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_gt(res.total.keys_salvaged, 0);
+	ck_assert_int_eq(res.total.forgotten, 1);
+	repair_outcome_release(&res);
+	rp_assert_healthy(2, 0);
+	rp_assert_redis_cli_check(2);
+	rp_down();
+}
+
+START_TEST(test_dead_target_mid_slot_restarted)
+{
+	restart_case(1);
+}
+END_TEST
+
+START_TEST(test_dead_source_mid_slot_restarted)
+{
+	restart_case(0);
+}
+END_TEST
+
+START_TEST(test_dead_target_mid_slot_salvaged)
+{
+	salvage_case(1);
+}
+END_TEST
+
+START_TEST(test_dead_source_mid_slot_salvaged)
+{
+	salvage_case(0);
+}
+END_TEST
+
+START_TEST(test_dead_node_with_its_files_gone)
+{
+	struct repair_opts o = {.timeout_ms = 2000};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	long long held;
+
+	rp_up(3, 0, PERSIST_AOF, 20000);
+	held = dbsize(2);
+	proc_kill(&rp_lc.nodes[2].proc);
+	ck_assert_int_eq(fs_rm_rf(rp_lc.nodes[2].dir, &e), 0);
+	wait_flagged(0, 2);
+	/* without --allow-data-loss: nothing is given away */
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert(!res.healthy);
+	ck_assert_int_eq(res.rounds, 0);
+	ck_assert_ptr_nonnull(strstr(res.left, "--allow-data-loss"));
+	repair_outcome_release(&res);
+	/* with it: every other key kept, the loss exactly what node 2 held */
+	o.allow_data_loss = true;
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	repair_outcome_release(&res);
+	rp_assert_healthy(0, held);
+	rp_assert_redis_cli_check(0);
+	rp_down();
+}
+END_TEST
+
+START_TEST(test_replica_promoted_while_its_master_migrated)
+{
+	struct repair_opts o = {.timeout_ms = 2000};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	int slot, replica = 3; /* nodes 3, 4, 5 replicate masters 0, 1, 2 */
+
+	rp_up(3, 1, PERSIST_NONE, 20000);
+	ck_assert_int_eq(rp_lc.nodes[replica].master, 0);
+	wait_synced(replica);
+	slot = rp_slot_with_keys(0, 0, 4);
+	rp_half(0, 1, slot, rp_count(0, slot) / 2);
+	wait_synced(replica); /* the replica has seen the DELs */
+	proc_kill(&rp_lc.nodes[0].proc);
+	wait_flagged(1, 0);
+	/* the replica takes over; it knows nothing of the migration */
+	{
+		uint64_t deadline = clock_now_ms() + 20000;
+		struct topology t = TOPOLOGY_INIT;
+		bool promoted = false;
+
+		while (!promoted && clock_now_ms() < deadline) {
+			if (topology_fetch_addr("127.0.0.1", rp_lc.nodes[replica].port, 1000, &t,
+						NULL) == 0)
+				promoted = topology_myself(&t) &&
+					   cluster_node_has_slot(topology_myself(&t), slot);
+			topology_release(&t);
+			if (!promoted)
+				clock_sleep_ms(100);
+		}
+		ck_assert_msg(promoted, "the replica was never promoted");
+	}
+	ck_assert_int_gt(rp_count(1, slot), 0); /* keys split between two nodes */
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	repair_outcome_release(&res);
+	ck_assert_int_eq(rp_count(1, slot), 0);
+	rp_assert_healthy(1, 0);
+	rp_down();
+}
+END_TEST
+
+START_TEST(test_paused_node_does_not_hang_the_repair)
+{
+	struct repair_opts o = {.timeout_ms = 500};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	uint64_t t0;
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 4);
+	rp_half(0, 1, slot, rp_count(0, slot) / 2);
+	ck_assert_int_eq(proc_signal(&rp_lc.nodes[2].proc, SIGSTOP, &e), 0);
+	t0 = clock_now_ms();
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(clock_now_ms() - t0 < 60000, "the repair took %llu ms",
+		      (unsigned long long)(clock_now_ms() - t0));
+	ck_assert(!res.healthy);
+	ck_assert_msg(strstr(res.left, "nodes down") != NULL, "left: %s", res.left);
+	repair_outcome_release(&res);
+	/* the open slot between the two others is closed all the same */
+	ck_assert_int_eq(rp_count(0, slot), 0);
+	ck_assert_int_eq(proc_signal(&rp_lc.nodes[2].proc, SIGCONT, &e), 0);
+	/* once it is back, nothing was lost and nobody took its slots */
+	{
+		uint64_t deadline = clock_now_ms() + 15000;
+		struct repair_outcome r2;
+
+		do {
+			clock_sleep_ms(200);
+			ck_assert_int_eq(rp_repair(&o, NULL, &r2, &e), 0);
+			if (r2.healthy)
+				break;
+			repair_outcome_release(&r2);
+		} while (clock_now_ms() < deadline);
+		ck_assert_msg(r2.healthy, "left: %s", r2.left);
+		repair_outcome_release(&r2);
+	}
+	rp_assert_healthy(2, 0);
+	rp_down();
+}
+END_TEST
+
+Suite *
+repair_dead_suite(void)
+{
+	Suite *s = suite_create("repair_dead");
+	TCase *tc = tcase_create("dead-nodes");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_dead_target_mid_slot_restarted);
+	tcase_add_test(tc, test_dead_source_mid_slot_restarted);
+	tcase_add_test(tc, test_dead_target_mid_slot_salvaged);
+	tcase_add_test(tc, test_dead_source_mid_slot_salvaged);
+	tcase_add_test(tc, test_dead_node_with_its_files_gone);
+	tcase_add_test(tc, test_replica_promoted_while_its_master_migrated);
+	tcase_add_test(tc, test_paused_node_does_not_hang_the_repair);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,180 @@
+/* repair_util.c - see repair_util.h. */
+#include "tests/integration/repair_util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/conn.h"
+#include "tests/support/itutil.h"
+#include "tests/support/runner.h"
+
+struct local_cluster rp_lc;
+struct dataset rp_ds = {20000, 13, 16};
+
+void
+rp_up(int masters, int replicas, enum persistence p, long long keys)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct err e = ERR_INIT;
+
+	it_require_redis("repair");
+	o.masters = masters;
+	o.replicas = replicas;
+	o.persistence = p;
+	o.node_timeout_ms = 1000;
+	ck_assert_msg(local_cluster_start(&rp_lc, &o, &e) == 0, "%s", e.msg);
+	rp_ds.keys = keys;
+	if (keys)
+		ck_assert_msg(dataset_load(&rp_ds, "127.0.0.1", rp_lc.nodes[0].port, 0, &e) == 0,
+			      "%s", e.msg);
+}
+
+void
+rp_down(void)
+{
+	local_cluster_stop(&rp_lc, false);
+}
+
+void
+rp_ok(int i, ...)
+{
+	const char *argv[16];
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	struct reply *r;
+	struct err e = ERR_INIT;
+	va_list ap;
+	int argc = 0;
+
+	va_start(ap, i);
+	while (argc < 16 && (argv[argc] = va_arg(ap, const char *)) != NULL)
+		argc++;
+	va_end(ap);
+	r = conn_cmd_argv(c, argc, argv, NULL, &e);
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	ck_assert_msg(r->type != REPLY_ERROR, "%s %s ... on node %d: %s", argv[0],
+		      argc > 1 ? argv[1] : "", i, r->str);
+	reply_free(r);
+	conn_free(c);
+}
+
+long long
+rp_count(int i, int slot)
+{
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	struct err e = ERR_INIT;
+	long long n = -1;
+	char s[16];
+
+	snprintf(s, sizeof(s), "%d", slot);
+	ck_assert_msg(conn_cmd_int(c, &n, &e, "CLUSTER", "COUNTKEYSINSLOT", s, NULL) == 0, "%s",
+		      e.msg);
+	conn_free(c);
+	return n;
+}
+
+int
+rp_slot_with_keys(int i, int after, long long min)
+{
+	int m = rp_lc.opts.masters, slot;
+	int first = (int)((long)i * CLUSTER_SLOTS / m), last = (int)(((long)i + 1) * CLUSTER_SLOTS / m);
+
+	for (slot = after > first ? after : first; slot < last; slot++)
+		if (rp_count(i, slot) >= min)
+			return slot;
+	ck_abort_msg("master %d has no slot with %lld keys", i, min);
+	return -1;
+}
+
+void
+rp_move(int src, int dst, int slot, long long n, int copy)
+{
+	struct conn *c = it_conn(rp_lc.nodes[src].port);
+	struct err e = ERR_INIT;
+	const char **argv;
+	struct reply *keys, *r;
+	char s[16], cnt[32], port[16];
+	size_t i, argc = 0;
+
+	snprintf(s, sizeof(s), "%d", slot);
+	snprintf(cnt, sizeof(cnt), "%lld", n);
+	snprintf(port, sizeof(port), "%d", rp_lc.nodes[dst].port);
+	keys = conn_cmd(c, &e, "CLUSTER", "GETKEYSINSLOT", s, cnt, NULL);
+	ck_assert_msg(keys && keys->type == REPLY_ARRAY, "%s", e.msg);
+	ck_assert_int_eq((long long)keys->nelem, n);
+	argv = calloc(keys->nelem + 8, sizeof(*argv));
+	argv[argc++] = "MIGRATE";
+	argv[argc++] = "127.0.0.1";
+	argv[argc++] = port;
+	argv[argc++] = "";
+	argv[argc++] = "0";
+	argv[argc++] = "5000";
+	if (copy)
+		argv[argc++] = "COPY";
+	argv[argc++] = "KEYS";
+	for (i = 0; i < keys->nelem; i++)
+		argv[argc++] = keys->elem[i]->str;
+	r = conn_cmd_argv(c, (int)argc, argv, NULL, &e);
+	ck_assert_msg(r && r->type != REPLY_ERROR, "MIGRATE: %s", r ? r->str : e.msg);
+	reply_free(r);
+	reply_free(keys);
+	free(argv);
+	conn_free(c);
+}
+
+void
+rp_half(int src, int dst, int slot, long long n)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(dst, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[src].id, NULL);
+	rp_ok(src, "CLUSTER", "SETSLOT", s, "MIGRATING", rp_lc.nodes[dst].id, NULL);
+	rp_move(src, dst, slot, n, 0);
+}
+
+int
+rp_repair(const struct repair_opts *o, const struct repair_env *env, struct repair_outcome *res,
+	  struct err *e)
+{
+	struct repair_env en = env ? *env : (struct repair_env){0};
+	struct audit audit;
+	size_t i;
+	int port = -1, rc;
+	FILE *af = fopen("/dev/null", "w");
+
+	for (i = 0; i < rp_lc.n && port < 0; i++)
+		if (proc_is_running(&rp_lc.nodes[i].proc))
+			port = rp_lc.nodes[i].port;
+	audit_start(&audit, getenv("SQ_AUDIT") ? stderr : af);
+	en.audit = &audit;
+	rc = repair_run("127.0.0.1", port, o, &en, false, NULL, res, e);
+	audit_pause(&audit);
+	fclose(af);
+	return rc;
+}
+
+void
+rp_assert_healthy(int i, long long lost)
+{
+	struct verify_opts vo = {.dataset = &rp_ds, .timeout_ms = 1000};
+	struct err e = ERR_INIT;
+	struct verdict v;
+	enum finding_kind k;
+
+	ck_assert_msg(verify_cluster("127.0.0.1", rp_lc.nodes[i].port, &vo, &v, &e) == 0, "%s",
+		      e.msg);
+	for (k = 0; k < F_COUNT_; k++)
+		ck_assert_msg(v.f[k].count == (k == F_LOST ? lost : 0), "%s: %lld (%s)",
+			      finding_json_name(k), v.f[k].count,
+			      v.f[k].nexamples ? v.f[k].examples[0] : "");
+	verdict_release(&v);
+}
+
+void
+rp_assert_redis_cli_check(int i)
+{
+	ck_assert_int_eq(it_sh("redis-cli --cluster check 127.0.0.1:%d >/dev/null 2>&1",
+			       rp_lc.nodes[i].port), 0);
+}

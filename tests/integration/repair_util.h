@@ -1,0 +1,37 @@
+/*
+ * repair_util.h - building broken clusters by hand for the repair
+ * engine's integration tests, and judging the result.
+ */
+#ifndef SQ_TESTS_REPAIR_UTIL_H
+#define SQ_TESTS_REPAIR_UTIL_H
+
+#include "harness/load.h"
+#include "harness/localcluster.h"
+#include "repair/repair.h"
+#include "verifier/verify.h"
+
+extern struct local_cluster rp_lc;
+extern struct dataset rp_ds;
+
+/* masters + replicas each, the dataset of `keys` keys loaded. */
+void rp_up(int masters, int replicas, enum persistence p, long long keys);
+void rp_down(void);
+/* A command on node i that must answer OK (NULL-terminated arguments). */
+void rp_ok(int i, ...);
+long long rp_count(int i, int slot);
+/* The first slot master i owns with at least `min` keys, from `after`. */
+int rp_slot_with_keys(int i, int after, long long min);
+/* Opens slot from src to dst on both sides and moves `n` of its keys. */
+void rp_half(int src, int dst, int slot, long long n);
+/* MIGRATE of n keys of the slot from node src to dst (with or without
+ * COPY), whatever the slot's state. */
+void rp_move(int src, int dst, int slot, long long n, int copy);
+/* Runs the engine; the outcome for the caller to judge and release. */
+int rp_repair(const struct repair_opts *o, const struct repair_env *env,
+	      struct repair_outcome *res, struct err *e);
+/* The dataset verified from node i: healthy but for `lost` lost keys. */
+void rp_assert_healthy(int i, long long lost);
+/* redis-cli --cluster check agrees: exit 0. */
+void rp_assert_redis_cli_check(int i);
+
+#endif
