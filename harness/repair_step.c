@@ -111,6 +111,33 @@ bundled(struct repair_step *st, int port, struct err *e)
 	return 0;
 }
 
+/* The last line of redis-cli's output with words in it, without its
+ * colour escapes. */
+static void
+last_words(const char *path, char *out, size_t n)
+{
+	char *text = fs_read_file(path, NULL, NULL), *line, *save = NULL, *p, *q;
+
+	out[0] = '\0';
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		for (p = q = line; *p; p++) {
+			if (*p == '\033') { /* ESC [ ... m */
+				while (*p && *p != 'm')
+					p++;
+				if (!*p)
+					break;
+				continue;
+			}
+			*q++ = *p;
+		}
+		*q = '\0';
+		if (strspn(line, " \t") < strlen(line))
+			snprintf(out, n, "%s", line);
+	}
+	free(text);
+}
+
 /* redis-cli --cluster fix, answering yes to every question. */
 static int
 redis_cli(struct repair_step *st, int port, struct err *e)
@@ -127,7 +154,7 @@ redis_cli(struct repair_step *st, int port, struct err *e)
 	status = system(cmd);
 	if (status == -1)
 		return err_set(e, errno, "run redis-cli: %s", strerror(errno));
-	fs_last_line(log, last, sizeof(last));
+	last_words(log, last, sizeof(last));
 	st->healthy = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	st->report = json_pack("{s:s, s:i, s:I, s:s}", "engine", "redis-cli", "exit",
 			       WIFEXITED(status) ? WEXITSTATUS(status) : -1, "ms",
