@@ -229,3 +229,5 @@ echo "plain MIGRATE batches (redis-cli): $moved keys in $plain ms; shardquake re
 awk -v a="$plain" -v b="$sqs" 'BEGIN {
 	printf "ratio: shardquake rate / plain MIGRATE rate: %.2f (target >= 0.70)\n", a / b
 }'
+
+sh "$(dirname "$0")/repair.sh" "$bin"

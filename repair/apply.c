@@ -260,14 +260,35 @@ move(struct applier *ap, const struct action *x, bool *kept, struct err *e)
 	return 0;
 }
 
-/* STABLE on every reachable master with the slots open (but where keys
- * were kept by a conflict), then every reachable master told the owner. */
-static int
-close_slots(struct applier *ap, int f, const int *slots, size_t n, bool kept, struct err *e)
+/* On node h, for slots of one action whose owner is f: STABLE where a
+ * state was open (but not where a conflict kept keys), then the owner. */
+static void
+queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots, size_t n,
+	    bool kept)
 {
 	const char *fid = ap->a->snap.nodes[f].id;
-	struct batch b;
 	char s[16];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bool holder = assess_keys(ap->a, h, slots[i]) > 0 && h != f;
+
+		num(s, sizeof(s), slots[i]);
+		if (h == f || ((assess_migrating(ap->a, h, slots[i]) ||
+				assess_importing(ap->a, h, slots[i]) || holder) &&
+			       !(kept && holder)))
+			queue(b, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+		queue(b, "CLUSTER", "SETSLOT", s, "NODE", fid);
+	}
+}
+
+/* Every action's slots closed and their owner told, one pipeline per
+ * reachable master. */
+static int
+close_all(struct applier *ap, const bool *kept, struct err *e)
+{
+	const struct plan *p = ap->p;
+	struct batch b;
 	size_t h, i;
 
 	for (h = 0; h < ap->a->snap.n; h++) {
@@ -276,15 +297,13 @@ close_slots(struct applier *ap, int f, const int *slots, size_t n, bool kept, st
 		if ((b.c = conn_of(ap, (int)h, e)) == NULL)
 			return -1;
 		b.n = 0;
-		for (i = 0; i < n; i++) {
-			bool holder = assess_keys(ap->a, (int)h, slots[i]) > 0 && (int)h != f;
+		for (i = 0; i < p->n; i++) {
+			const struct action *x = &p->v[i];
 
-			num(s, sizeof(s), slots[i]);
-			if ((int)h == f || ((assess_migrating(ap->a, (int)h, slots[i]) ||
-					     assess_importing(ap->a, (int)h, slots[i]) || holder) &&
-					    !(kept && holder)))
-				queue(&b, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
-			queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
+			if (x->kind == ACT_FIX)
+				queue_close(ap, &b, (int)h, x->node, &x->slot, 1, kept[i]);
+			else if (x->kind == ACT_COVER)
+				queue_close(ap, &b, (int)h, x->node, x->slots, x->nslots, false);
 		}
 		if (run(&b, false, e) < 0)
 			return err_prefix(e, "close: ");
@@ -340,7 +359,8 @@ phases(struct applier *ap, struct err *e)
 {
 	const struct plan *p = ap->p;
 	size_t i;
-	bool kept;
+	bool *kept;
+	int rc;
 
 	if (relax(ap, e) < 0)
 		return -1;
@@ -356,16 +376,18 @@ phases(struct applier *ap, struct err *e)
 		    (x->kind == ACT_COVER && claim(ap, x->node, x->slots, x->nslots, e) < 0))
 			return -1;
 	}
-	audit_note(ap->env->audit, "move and close");
-	for (i = 0; i < p->n; i++) {
-		const struct action *x = &p->v[i];
-
-		if (x->kind == ACT_FIX &&
-		    (move(ap, x, &kept, e) < 0 || close_slots(ap, x->node, &x->slot, 1, kept, e) < 0))
+	audit_note(ap->env->audit, "move");
+	kept = xcalloc(p->n + 1, sizeof(*kept));
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].kind == ACT_FIX && move(ap, &p->v[i], &kept[i], e) < 0) {
+			free(kept);
 			return -1;
-		if (x->kind == ACT_COVER && close_slots(ap, x->node, x->slots, x->nslots, false, e) < 0)
-			return -1;
-	}
+		}
+	audit_note(ap->env->audit, "close");
+	rc = close_all(ap, kept, e);
+	free(kept);
+	if (rc < 0)
+		return -1;
 	for (i = 0; i < p->n; i++) {
 		const struct action *x = &p->v[i];
 		long long got = 0;

@@ -1,6 +1,7 @@
 /* assess.c - the repair engine's view of a cluster; see assess.h. */
 #include "repair/assess.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,33 @@
 
 #define COUNT_CHUNK 2048
 
-/* COUNTKEYSINSLOT for every slot, in pipelined chunks. */
+/* All 16384 counts in one round trip: a script that asks the node itself.
+ * 0, or 1 when the node will not run it (scripting off, ACL): the caller
+ * asks slot by slot instead. */
+static int
+count_by_script(struct anode *n, struct conn *c, struct err *e)
+{
+	static const char script[] =
+		"local t = {} for i = 0, 16383 do "
+		"t[i + 1] = redis.call('CLUSTER', 'COUNTKEYSINSLOT', i) end return t";
+	struct reply *r = conn_cmd(c, e, "EVAL", script, "0", NULL);
+	int slot;
+
+	if (r == NULL)
+		return -1;
+	if (r->type != REPLY_ARRAY || r->nelem != CLUSTER_SLOTS) {
+		reply_free(r);
+		return 1;
+	}
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
+		n->keys[slot] = r->elem[slot]->integer;
+		n->total_keys += r->elem[slot]->integer;
+	}
+	reply_free(r);
+	return 0;
+}
+
+/* COUNTKEYSINSLOT for every slot: by script, else in pipelined chunks. */
 static int
 count_keys(struct anode *n, const struct snap_node *s, int timeout_ms, struct err *e)
 {
@@ -23,6 +50,11 @@ count_keys(struct anode *n, const struct snap_node *s, int timeout_ms, struct er
 	if (c == NULL)
 		return -1;
 	n->keys = xcalloc(CLUSTER_SLOTS, sizeof(long long));
+	if ((rc = count_by_script(n, c, e)) <= 0) {
+		conn_free(c);
+		return rc;
+	}
+	rc = -1;
 	for (first = 0; first < CLUSTER_SLOTS; first += COUNT_CHUNK) {
 		for (slot = first; slot < first + COUNT_CHUNK; slot++) {
 			snprintf(num, sizeof(num), "%d", slot);
@@ -90,33 +122,63 @@ assess_index(struct assessment *a)
 	}
 }
 
+struct counter {
+	struct anode *n;
+	const struct snap_node *s;
+	int timeout_ms;
+	int rc;           /* count_keys()'s */
+	bool running;     /* a thread of ours, to be joined */
+	struct err e;
+	pthread_t t;
+};
+
+static void *
+count_thread(void *arg)
+{
+	struct counter *c = arg;
+
+	c->rc = count_keys(c->n, c->s, c->timeout_ms, &c->e);
+	return NULL;
+}
+
 int
 assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 	    struct err *e)
 {
+	struct counter *cs;
 	size_t i;
-	struct err ke = ERR_INIT;
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = timeout_ms;
 	if (snapshot_take(&a->snap, host, port, timeout_ms, e) < 0)
 		return -1;
 	assess_index(a);
+	/* every master counted at once, one thread each */
+	cs = xcalloc(a->snap.n + 1, sizeof(*cs));
+	for (i = 0; i < a->snap.n; i++) {
+		cs[i] = (struct counter){.n = &a->nodes[i], .s = &a->snap.nodes[i],
+					 .timeout_ms = timeout_ms};
+		if (!a->nodes[i].reachable || !a->nodes[i].master)
+			continue;
+		cs[i].running = pthread_create(&cs[i].t, NULL, count_thread, &cs[i]) == 0;
+		if (!cs[i].running)
+			count_thread(&cs[i]);
+	}
 	for (i = 0; i < a->snap.n; i++) {
 		struct anode *n = &a->nodes[i];
 
-		if (!n->reachable || !n->master)
+		if (cs[i].running)
+			pthread_join(cs[i].t, NULL);
+		if (cs[i].rc == 0)
 			continue;
-		if (count_keys(n, &a->snap.nodes[i], timeout_ms, &ke) < 0) {
-			/* it stopped answering between two questions: down */
-			n->reachable = false;
-			free(n->keys);
-			n->keys = NULL;
-			n->total_keys = 0;
-			snprintf(a->snap.nodes[i].error, sizeof(a->snap.nodes[i].error), "%s",
-				 ke.msg);
-		}
+		/* it stopped answering between two questions: down */
+		n->reachable = false;
+		free(n->keys);
+		n->keys = NULL;
+		n->total_keys = 0;
+		snprintf(a->snap.nodes[i].error, sizeof(a->snap.nodes[i].error), "%s", cs[i].e.msg);
 	}
+	free(cs);
 	return 0;
 }
 

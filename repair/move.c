@@ -199,6 +199,11 @@ move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
 			err_prefix(e, "slot %d: ", slot);
 			goto out;
 		}
+		/* fewer than asked for, all moved: nothing is left to ask about
+		 * (nobody writes to a node that only imports the slot) */
+		if (keys->nelem < conflicts.n + BATCH && n == keys->nelem &&
+		    !memchr(bad, true, n * sizeof(bool)))
+			break;
 		for (i = 0; i < n; i++)
 			if (bad[i]) {
 				conflicts.v = xreallocarray(conflicts.v, conflicts.n + 1, sizeof(char *));

@@ -80,7 +80,7 @@ settle(const char *host, int port, const struct repair_opts *o, char *why, size_
 			done = settled(&a, why, n);
 		snapshot_release(&a.snap);
 		if (!done)
-			clock_sleep_ms(100);
+			clock_sleep_ms(20);
 	}
 }
 
@@ -113,36 +113,45 @@ same_plan(const struct plan *p, json_t *rounds)
 	return same;
 }
 
-/* The verdict: a fresh assessment, and what is left. */
+/* The verdict from an assessment and its plan: healthy, or what is left. */
+static void
+judge(const struct assessment *a, const struct plan *p, struct repair_outcome *res)
+{
+	char why[256] = "";
+	size_t i;
+	int down = 0;
+
+	for (i = 0; i < a->snap.n; i++)
+		down += !a->nodes[i].reachable;
+	res->healthy = p->n == 0 && p->nnotes == 0 && down == 0 &&
+		       settled(a, why, sizeof(why)) && res->total.conflicts == 0;
+	if (!res->healthy)
+		snprintf(res->left, sizeof(res->left),
+			 "%zu actions still planned, %d nodes down, %lld conflicting keys%s%s%s%s%s%s",
+			 p->n, down, res->total.conflicts,
+			 res->total.nconflict ? " (" : "",
+			 res->total.nconflict ? res->total.conflict[0] : "",
+			 res->total.nconflict ? ": another value on the owner)" : "",
+			 why[0] ? "; " : "", why, p->nnotes ? "; " : "");
+	if (!res->healthy && p->nnotes)
+		snprintf(res->left + strlen(res->left), sizeof(res->left) - strlen(res->left),
+			 "%s", p->notes[0]);
+	json_object_set_new(res->report, "after", plan_json(p));
+}
+
+/* A fresh assessment for the verdict, when the last one was followed by
+ * changes. */
 static int
 verdict(const char *host, int port, const struct repair_opts *o, struct repair_outcome *res,
 	struct err *e)
 {
 	struct assessment a;
 	struct plan p;
-	char why[256] = "";
-	size_t i;
-	int down = 0;
 
 	if (assess_take(&a, host, port, o->timeout_ms, e) < 0)
 		return -1;
 	plan_build(&a, o, &p);
-	for (i = 0; i < a.snap.n; i++)
-		down += !a.nodes[i].reachable;
-	res->healthy = p.n == 0 && p.nnotes == 0 && down == 0 && settled(&a, why, sizeof(why)) &&
-		       res->total.conflicts == 0;
-	if (!res->healthy)
-		snprintf(res->left, sizeof(res->left),
-			 "%zu actions still planned, %d nodes down, %lld conflicting keys%s%s%s%s%s%s",
-			 p.n, down, res->total.conflicts,
-			 res->total.nconflict ? " (" : "",
-			 res->total.nconflict ? res->total.conflict[0] : "",
-			 res->total.nconflict ? ": another value on the owner)" : "",
-			 why[0] ? "; " : "", why, p.nnotes ? "; " : "");
-	if (!res->healthy && p.nnotes)
-		snprintf(res->left + strlen(res->left), sizeof(res->left) - strlen(res->left),
-			 "%s", p.notes[0]);
-	json_object_set_new(res->report, "after", plan_json(&p));
+	judge(&a, &p, res);
 	plan_release(&p);
 	assess_release(&a);
 	return 0;
@@ -158,7 +167,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	struct assessment a;
 	struct plan p;
 	char why[256];
-	bool progress = true;
+	bool progress = true, stop, judged = false;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -176,14 +185,16 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 				fprintf(out, "round %d:\n", res->rounds + 1);
 			plan_print(&p, &a, out);
 		}
-		if (res->rounds > 0 && same_plan(&p, rounds) && !progress) {
-			/* the last round changed nothing: this one would not either */
-			plan_release(&p);
-			assess_release(&a);
-			break;
-		}
-		json_array_append_new(rounds, plan_json(&p));
-		if (dry_run || p.n == 0) {
+		/* nothing to do, only a plan to show, or the last round
+		 * changed nothing (this one would not either): this
+		 * assessment is the verdict's */
+		stop = dry_run || p.n == 0 ||
+		       (res->rounds > 0 && same_plan(&p, rounds) && !progress);
+		if (!stop || res->rounds == 0)
+			json_array_append_new(rounds, plan_json(&p));
+		if (stop) {
+			judge(&a, &p, res);
+			judged = true;
 			plan_release(&p);
 			assess_release(&a);
 			break;
@@ -199,7 +210,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		audit_resume(env->audit);
 	}
 	audit_pause(env->audit);
-	if (verdict(host, port, o, res, rc < 0 ? NULL : e) < 0 && rc == 0)
+	if (!judged && verdict(host, port, o, res, rc < 0 ? NULL : e) < 0 && rc == 0)
 		rc = -1;
 	audit_resume(env->audit);
 	json_object_set_new(res->report, "result",
