@@ -115,7 +115,8 @@ children(pid_t parent, pid_t *out, int max)
 
 START_TEST(test_run_sigint_leaves_no_redis_server)
 {
-	char dir[] = "/tmp/sq-it-int-XXXXXX", res[64];
+	char dir[] = "/tmp/sq-it-int-XXXXXX", res[64], out[96];
+	char *said;
 	const char *argv[] = {bin(), "run", "--results", res, "scenarios/kill-target-mid-slot.ini", NULL};
 	struct proc p = PROC_INIT;
 	struct err e = ERR_INIT;
@@ -126,7 +127,9 @@ START_TEST(test_run_sigint_leaves_no_redis_server)
 	it_require_redis("run");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(res, sizeof(res), "%s", dir);
+	snprintf(out, sizeof(out), "%s/out.log", dir);
 	p.argv = argv;
+	p.out_path = out; /* its "FAILED ...: interrupted" is not this suite's */
 	ck_assert_int_eq(proc_start(&p, &e), 0);
 	deadline = clock_now_ms() + 20000;
 	while ((n = children(p.pid, kids, 32)) < 3 && clock_now_ms() < deadline)
@@ -136,6 +139,10 @@ START_TEST(test_run_sigint_leaves_no_redis_server)
 	ck_assert_msg(proc_wait(&p, 30000, &e) == 0, "%s", e.msg);
 	for (i = 0; i < n; i++)
 		ck_assert_msg(!it_pid_alive(kids[i]), "redis-server %d survived SIGINT", (int)kids[i]);
+	said = fs_read_file(out, NULL, &e);
+	ck_assert_msg(said != NULL, "%s", e.msg);
+	ck_assert_msg(strstr(said, "interrupted") != NULL, "it said: %s", said);
+	free(said);
 	it_sh("rm -rf %s", dir);
 }
 END_TEST
