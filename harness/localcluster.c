@@ -366,13 +366,45 @@ local_cluster_stop(struct local_cluster *lc, bool keep_files)
 	lc->n = 0;
 }
 
+/* Until every running node but the new one knows it. */
+static int
+known_by_all(struct local_cluster *lc, const struct local_node *n, struct err *e)
+{
+	uint64_t deadline = clock_now_ms() + (uint64_t)lc->opts.ready_timeout_ms;
+	size_t i;
+
+	for (i = 0; i + 1 < lc->n; i++) {
+		struct conn *c;
+		bool ok = false;
+
+		if (!proc_is_running(&lc->nodes[i].proc))
+			continue;
+		if ((c = node_wait_ping(&lc->nodes[i], PING_TIMEOUT_MS, e)) == NULL)
+			return -1;
+		while (!(ok = knows(c, n->id)) && clock_now_ms() < deadline)
+			clock_sleep_ms(POLL_MS);
+		conn_free(c);
+		if (!ok)
+			return err_set(e, ETIMEDOUT, "node %d never learned of node %d",
+				       lc->nodes[i].port, n->port);
+	}
+	return 0;
+}
+
 int
-local_cluster_add_master(struct local_cluster *lc, struct err *e)
+local_cluster_add_master(struct local_cluster *lc, bool wait_ready, struct err *e)
 {
 	struct local_node *n;
 	struct conn *c = NULL;
 	char *id;
-	int rc = -1, base = lc->opts.base_port;
+	int rc = -1, base = lc->opts.base_port, peer = -1;
+	size_t i;
+
+	for (i = 0; i < lc->n && peer < 0; i++)
+		if (proc_is_running(&lc->nodes[i].proc))
+			peer = lc->nodes[i].port;
+	if (peer < 0)
+		return err_set(e, 0, "adding a master: no node of the cluster runs");
 
 	lc->nodes = xrealloc(lc->nodes, (lc->n + 1) * sizeof(*lc->nodes));
 	n = &lc->nodes[lc->n++];
@@ -389,9 +421,10 @@ local_cluster_add_master(struct local_cluster *lc, struct err *e)
 	free(id);
 	/* no SET-CONFIG-EPOCH: it starts at 0 and takes a fresh epoch
 	 * when it is handed its first slot */
-	if (meet(c, lc->nodes[0].port, e) < 0)
+	if (meet(c, peer, e) < 0)
 		goto out;
-	rc = local_cluster_wait_ready(lc, lc->opts.ready_timeout_ms, e);
+	rc = wait_ready ? local_cluster_wait_ready(lc, lc->opts.ready_timeout_ms, e)
+			: known_by_all(lc, n, e);
 out:
 	conn_free(c);
 	if (rc < 0) {

@@ -64,8 +64,10 @@ int local_cluster_start(struct local_cluster *lc,
 			const struct local_cluster_opts *o, struct err *e);
 
 /* Starts one more master, empty (no slots), and joins it to the running
- * cluster: nodes[n-1] afterwards.  Returns once all agree again. */
-int local_cluster_add_master(struct local_cluster *lc, struct err *e);
+ * cluster: nodes[n-1] afterwards (lc->nodes may move: pointers into it
+ * are stale).  Returns once all agree again, or, without wait_ready (a
+ * cluster that is down), once every running node knows it. */
+int local_cluster_add_master(struct local_cluster *lc, bool wait_ready, struct err *e);
 
 /* Kills every node still running and frees `lc`.  When `keep_files` is
  * false and the directory was created by start, it is removed. */

@@ -102,7 +102,8 @@ bundled(struct repair_step *st, int port, struct err *e)
 	st->report = res.report;
 	res.report = NULL;
 	snprintf(st->summary, sizeof(st->summary),
-		 "shardquake: %s; %lld keys moved, %lld salvaged, %d restarted, %d forgotten%s%s",
+		 "shardquake%s: %s; %lld keys moved, %lld salvaged, %d restarted, %d forgotten%s%s",
+		 st->added_port ? " (with a new master for the dead one)" : "",
 		 res.healthy ? "healthy" : "not healthy", res.total.keys_moved,
 		 res.total.keys_salvaged, res.total.restarted, res.total.forgotten,
 		 rc < 0 ? "; stopped: " : res.healthy ? "" : "; left: ",
@@ -173,6 +174,12 @@ repair_step_run(struct repair_step *st, struct err *e)
 
 	if (port < 0)
 		return err_set(e, 0, "no node of the cluster answers");
+	if (st->s->repair_replace) {
+		/* an empty master: the engine gives it a dead master's slots */
+		if (local_cluster_add_master(st->lc, false, e) < 0)
+			return -1;
+		st->added_port = st->lc->nodes[st->lc->n - 1].port;
+	}
 	if (st->s->engine == ENGINE_REDIS_CLI)
 		return redis_cli(st, port, e);
 	return bundled(st, port, e);

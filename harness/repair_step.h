@@ -19,6 +19,7 @@ struct repair_step {
 	const char *dir;           /* the run's results: audit.log, redis-cli-fix.log */
 	/* out */
 	bool healthy;              /* as the engine judged it */
+	int added_port;            /* replace = yes: the new master's, else 0 */
 	char summary[600];         /* one line for the progress output */
 	json_t *report;            /* owned by the caller afterwards */
 };
@@ -27,7 +28,8 @@ struct repair_step {
  * `port` again from its own files; refuses a node that still runs. */
 int repair_step_restart(void *arg, const char *host, int port, const char *id, struct err *e);
 
-/* Runs the scenario's engine on the cluster.  -1 with `e` when the engine
+/* Runs the scenario's engine on the cluster (replace = yes: after adding
+ * an empty master for it; lc->nodes moves).  -1 with `e` when the engine
  * could not run at all (an engine that ran and failed is a summary). */
 int repair_step_run(struct repair_step *st, struct err *e);
 

@@ -155,7 +155,7 @@ make_plan(struct run *run, struct reshard_plan *plan, struct err *e)
 	const struct local_node *to;
 
 	if (s->to == RESHARD_TO_NEW) {
-		if (local_cluster_add_master(lc, e) < 0)
+		if (local_cluster_add_master(lc, true, e) < 0)
 			return -1;
 		timeline_add(&run->tl, "added an empty master, node %zu on port %d",
 			     lc->n - 1, lc->nodes[lc->n - 1].port);
@@ -360,10 +360,17 @@ phase_repair(struct run *run)
 	struct repair_step st = {.s = run->s, .lc = &run->lc, .dir = run->r->dir};
 	uint64_t t0 = timeline_ms(&run->tl);
 	struct err e = ERR_INIT;
+	int rc;
 
 	if (run->s->engine == ENGINE_NONE)
 		return 0;
-	if (repair_step_run(&st, &e) < 0)
+	rc = repair_step_run(&st, &e);
+	if (st.added_port) {
+		trigger_retarget(&run->ts);
+		timeline_add(&run->tl, "added an empty master on port %d to replace the dead "
+			     "one", st.added_port);
+	}
+	if (rc < 0)
 		return fail_run(run, "repair: %s", e.msg);
 	json_object_set_new(run->report, "repair",
 			    json_pack("{s:s, s:b, s:s, s:o}", "engine", engines[run->s->engine],

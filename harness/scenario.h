@@ -88,7 +88,7 @@ struct scenario {
 	size_t nfaults;
 	/* [repair] */
 	int engine;             /* enum repair_engine */
-	bool repair_restart, repair_salvage, repair_allow_loss;
+	bool repair_restart, repair_salvage, repair_allow_loss, repair_replace;
 	/* [expect] */
 	int expect_reshard; /* -1 unset, 0 stops, 1 completes */
 	int expect_state;   /* -1 unset, 0 fail, 1 ok */

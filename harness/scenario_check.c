@@ -164,6 +164,12 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 		return bad(line, 1, msg, n, "[scenario] needs a name");
 	if (s->has_reshard && check_reshard(s, msg, n, line) < 0)
 		return -1;
+	if (s->repair_replace && (s->engine != ENGINE_SHARDQUAKE || s->repair_restart ||
+				  !(s->repair_salvage || s->repair_allow_loss)))
+		return bad(line, 1, msg, n, "[repair] replace = yes needs engine = shardquake, "
+			   "restart = no, and salvage = yes or allow_data_loss = yes: the new "
+			   "master takes the dead one's slots and its keys come from its files, or "
+			   "are lost");
 	for (i = 0; i < s->nfaults; i++)
 		if (check_fault(s, &s->faults[i], msg, n, line) < 0)
 			return -1;

@@ -246,14 +246,8 @@ repair_section(struct scenario *s, const char *k, const char *v, char *msg, size
 		return yesno(k, v, &s->repair_salvage, msg, n);
 	if (strcmp(k, "allow_data_loss") == 0)
 		return yesno(k, v, &s->repair_allow_loss, msg, n);
-	if (strcmp(k, "replace") == 0) {
-		bool replace;
-
-		if (yesno(k, v, &replace, msg, n) < 0)
-			return -1;
-		return replace ? bad(msg, n, "replace = yes: adding a fresh node in a dead "
-				     "node's place is not built yet") : 0;
-	}
+	if (strcmp(k, "replace") == 0)
+		return yesno(k, v, &s->repair_replace, msg, n);
 	return bad(msg, n, "unknown key '%s' in [repair]: expected engine, restart, salvage, "
 		   "allow_data_loss or replace", k);
 }

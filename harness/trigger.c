@@ -103,6 +103,17 @@ trigger_arm(struct trigger_set *ts, const struct scenario *s,
 }
 
 void
+trigger_retarget(struct trigger_set *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++) {
+		ts->v[i].target.proc = &ts->lc->nodes[ts->v[i].node].proc;
+		ts->v[i].target.dir = ts->lc->nodes[ts->v[i].node].dir;
+	}
+}
+
+void
 trigger_disarm(struct trigger_set *ts)
 {
 	size_t i;

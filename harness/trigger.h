@@ -38,6 +38,9 @@ struct trigger_set {
  * node.  -1 with `e` when a role names no node of this cluster. */
 int trigger_arm(struct trigger_set *ts, const struct scenario *s,
 		struct local_cluster *lc, struct err *e);
+/* Points every fault at its node again after lc->nodes moved (a master
+ * added). */
+void trigger_retarget(struct trigger_set *ts);
 /* Reverts and frees every fault.  Safe to call twice. */
 void trigger_disarm(struct trigger_set *ts);
 

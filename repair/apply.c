@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/xmalloc.h"
 #include "repair/salvage.h"
 
@@ -335,6 +336,35 @@ forget(struct applier *ap, int d, struct err *e)
 	return 0;
 }
 
+/* Until every reachable master says cluster_state:ok (a relaxed node
+ * turns ok within a cron tick; a master started less than 2 s ago stays
+ * fail until then), at most 5 s: keys can only move between ok nodes. */
+static void
+wait_ok(struct applier *ap)
+{
+	uint64_t deadline = clock_now_ms() + 5000;
+	struct err e = ERR_INIT;
+	char state[16];
+	size_t i;
+	bool ok = false;
+
+	while (!ok && clock_now_ms() < deadline) {
+		ok = true;
+		for (i = 0; i < ap->a->snap.n && ok; i++) {
+			char *info;
+
+			if (!live_master(ap, (int)i) || conn_of(ap, (int)i, &e) == NULL)
+				continue;
+			info = conn_cmd_str(ap->c[i], &e, "CLUSTER", "INFO", NULL);
+			ok = info && info_field(info, "cluster_state", state, sizeof(state)) == 0 &&
+			     strcmp(state, "ok") == 0;
+			free(info);
+		}
+		if (!ok)
+			clock_sleep_ms(50);
+	}
+}
+
 static int
 restarts(struct applier *ap, struct err *e)
 {
@@ -376,6 +406,7 @@ phases(struct applier *ap, struct err *e)
 		    (x->kind == ACT_COVER && claim(ap, x->node, x->slots, x->nslots, e) < 0))
 			return -1;
 	}
+	wait_ok(ap);
 	audit_note(ap->env->audit, "move");
 	kept = xcalloc(p->n + 1, sizeof(*kept));
 	for (i = 0; i < p->n; i++)

@@ -176,16 +176,22 @@ fix_reason(const struct assessment *a, const struct slotinfo *si, struct action 
 }
 
 /* Slots of `from` (or of nobody, from = -1) handed out in even,
- * contiguous shares to the reachable masters with the fewest slots. */
+ * contiguous shares to the reachable masters; a master that serves no
+ * slot at all (a replacement, or one added for a rebalance) takes them
+ * all. */
 static void
 cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, int from,
       bool loss)
 {
-	int masters[256], nm = 0, k;
+	int masters[256], nm = 0, k, empty = 0;
 	size_t i, share, at = 0;
 	char da[80];
 
 	for (i = 0; i < a->snap.n && nm < 256; i++)
+		if (is_live_master(a, (int)i) && cluster_node_slot_count(a->nodes[i].me) == 0)
+			masters[nm++] = (int)i;
+	empty = nm;
+	for (i = 0; i < a->snap.n && nm < 256 && !empty; i++)
 		if (is_live_master(a, (int)i))
 			masters[nm++] = (int)i;
 	if (nm == 0) {

@@ -34,7 +34,7 @@ START_TEST(test_rebalance_to_a_new_master_keeps_every_key)
 	o.persistence = PERSIST_NONE;
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	ck_assert_msg(dataset_load(&d, "127.0.0.1", lc.nodes[0].port, 0, &e) == 0, "%s", e.msg);
-	ck_assert_msg(local_cluster_add_master(&lc, &e) == 0, "%s", e.msg);
+	ck_assert_msg(local_cluster_add_master(&lc, true, &e) == 0, "%s", e.msg);
 	ck_assert_uint_eq(lc.n, 4);
 	snprintf(plan.target, sizeof(plan.target), "%s", lc.nodes[3].id);
 	ck_assert_msg(reshard_plan_rebalance(&plan, "127.0.0.1", lc.nodes[0].port, &e) == 0,

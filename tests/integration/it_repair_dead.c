@@ -159,6 +159,34 @@ START_TEST(test_dead_source_mid_slot_salvaged)
 }
 END_TEST
 
+START_TEST(test_dead_master_replaced_by_a_new_one)
+{
+	struct salvage_src sv = {.host = "127.0.0.1"};
+	struct repair_opts o = {.timeout_ms = 2000, .salvage = &sv, .nsalvage = 1};
+	struct repair_outcome res;
+	struct topology t = TOPOLOGY_INIT;
+	struct err e = ERR_INIT;
+	const struct cluster_node *n;
+
+	half_then_kill(1);
+	sv.port = rp_lc.nodes[1].port;
+	snprintf(sv.dir, sizeof(sv.dir), "%s", rp_lc.nodes[1].dir);
+	ck_assert_msg(local_cluster_add_master(&rp_lc, false, &e) == 0, "%s", e.msg);
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	repair_outcome_release(&res);
+	rp_assert_healthy(0, 0);
+	/* the newcomer took every slot of the dead master; the others kept theirs */
+	ck_assert_int_eq(topology_fetch_addr("127.0.0.1", rp_lc.nodes[0].port, 1000, &t, &e), 0);
+	n = topology_find(&t, rp_lc.nodes[3].id);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_int_eq(cluster_node_slot_count(n), 5461);
+	ck_assert_int_eq(cluster_node_slot_count(topology_find(&t, rp_lc.nodes[2].id)), 5462);
+	topology_release(&t);
+	rp_down();
+}
+END_TEST
+
 START_TEST(test_dead_node_with_its_files_gone)
 {
 	struct repair_opts o = {.timeout_ms = 2000};
@@ -283,6 +311,7 @@ repair_dead_suite(void)
 	tcase_add_test(tc, test_dead_source_mid_slot_restarted);
 	tcase_add_test(tc, test_dead_target_mid_slot_salvaged);
 	tcase_add_test(tc, test_dead_source_mid_slot_salvaged);
+	tcase_add_test(tc, test_dead_master_replaced_by_a_new_one);
 	tcase_add_test(tc, test_dead_node_with_its_files_gone);
 	tcase_add_test(tc, test_replica_promoted_while_its_master_migrated);
 	tcase_add_test(tc, test_paused_node_does_not_hang_the_repair);

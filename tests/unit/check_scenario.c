@@ -177,8 +177,10 @@ static const struct {
 	 "4: engine = 'magic': expected none, shardquake or redis-cli"},
 	{"[scenario]\nname = x\n[repair]\nsalvage = maybe\n",
 	 "4: salvage = 'maybe': expected yes or no"},
-	{"[scenario]\nname = x\n[repair]\nreplace = yes\n",
-	 "4: replace = yes: adding a fresh node in a dead node's place is not built yet"},
+	{"[scenario]\nname = x\n[repair]\nengine = shardquake\nrestart = yes\nreplace = yes\n",
+	 "1: [repair] replace = yes needs engine = shardquake, restart = no, and salvage = yes "
+	 "or allow_data_loss = yes: the new master takes the dead one's slots and its keys come "
+	 "from its files, or are lost"},
 	{"[scenario]\nname = x\ndescription = "
 	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
