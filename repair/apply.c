@@ -142,30 +142,37 @@ restore(struct applier *ap)
 					relaxed_keys[k], e.msg);
 }
 
-/* FIX: every other holder of keys of the slot gives up its claim and
- * imports the slot from the final owner. */
+/* Every node holding keys of a FIX slot it will not own gives up its
+ * claim and imports the slot from the final owner: one pipeline per node. */
 static int
-protect(struct applier *ap, const struct action *x, struct err *e)
+protect_all(struct applier *ap, struct err *e)
 {
-	const char *fid = ap->a->snap.nodes[x->node].id;
 	struct batch b;
 	char s[16];
-	size_t h;
+	size_t h, i;
 
-	num(s, sizeof(s), x->slot);
 	for (h = 0; h < ap->a->snap.n; h++) {
-		if ((int)h == x->node || !live_master(ap, (int)h) ||
-		    assess_keys(ap->a, (int)h, x->slot) == 0)
+		if (!live_master(ap, (int)h))
 			continue;
-		if ((b.c = conn_of(ap, (int)h, e)) == NULL)
-			return -1;
+		b.c = NULL;
 		b.n = 0;
-		if (assess_claims(ap->a, (int)h, x->slot))
-			queue(&b, "CLUSTER", "DELSLOTS", s, NULL, NULL);
-		queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
-		queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", fid);
-		if (run(&b, false, e) < 0)
-			return err_prefix(e, "protect slot %d: ", x->slot);
+		for (i = 0; i < ap->p->n; i++) {
+			const struct action *x = &ap->p->v[i];
+			const char *fid = ap->a->snap.nodes[x->node].id;
+
+			if (x->kind != ACT_FIX || (int)h == x->node ||
+			    assess_keys(ap->a, (int)h, x->slot) == 0)
+				continue;
+			if (b.c == NULL && (b.c = conn_of(ap, (int)h, e)) == NULL)
+				return -1;
+			num(s, sizeof(s), x->slot);
+			if (assess_claims(ap->a, (int)h, x->slot))
+				queue(&b, "CLUSTER", "DELSLOTS", s, NULL, NULL);
+			queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
+			queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", fid);
+		}
+		if (b.c && run(&b, false, e) < 0)
+			return err_prefix(e, "protect: ");
 	}
 	return 0;
 }
@@ -173,13 +180,10 @@ protect(struct applier *ap, const struct action *x, struct err *e)
 /* Some master other than f that f's view knows: the peer f pretends to
  * import a slot from before claiming it. */
 static const char *
-peer_for(const struct applier *ap, int f, int slot)
+peer_for(const struct topology *v, const int *owners, int slot)
 {
-	const struct topology *v = &ap->a->snap.nodes[f].view;
-	int owners[CLUSTER_SLOTS];
 	size_t i;
 
-	topology_slot_owners(v, owners);
 	if (owners[slot] >= 0 && !(v->nodes[owners[slot]].flags & NODE_MYSELF))
 		return v->nodes[owners[slot]].id;
 	for (i = 0; i < v->n; i++)
@@ -188,35 +192,73 @@ peer_for(const struct applier *ap, int f, int slot)
 	return NULL;
 }
 
-/* The final owner takes the slots it does not claim yet, then makes its
- * epoch the highest. */
+/* On f, the claims of the slots it does not claim yet. */
 static int
-claim(struct applier *ap, int f, const int *slots, size_t n, struct err *e)
+queue_claims(struct applier *ap, struct batch *b, int f, const int *owners, const int *slots,
+	     size_t n, struct err *e)
 {
+	const struct topology *v = &ap->a->snap.nodes[f].view;
 	const char *fid = ap->a->snap.nodes[f].id, *peer;
-	struct batch b;
 	char s[16];
 	size_t i;
 
-	if ((b.c = conn_of(ap, f, e)) == NULL)
-		return -1;
-	b.n = 0;
 	for (i = 0; i < n; i++) {
 		if (assess_claims(ap->a, f, slots[i]))
 			continue;
 		num(s, sizeof(s), slots[i]);
 		if (!assess_importing(ap->a, f, slots[i])) {
-			if ((peer = peer_for(ap, f, slots[i])) == NULL)
+			if ((peer = peer_for(v, owners, slots[i])) == NULL)
 				return err_set(e, 0, "%s knows no other master to claim slot %d "
-					       "from", conn_addr(b.c), slots[i]);
-			queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", peer);
+					       "from", conn_addr(b->c), slots[i]);
+			queue(b, "CLUSTER", "SETSLOT", s, "IMPORTING", peer);
 		}
-		queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
+		queue(b, "CLUSTER", "SETSLOT", s, "NODE", fid);
 	}
-	queue(&b, "CLUSTER", "BUMPEPOCH", NULL, NULL, NULL);
-	if (run(&b, false, e) < 0)
-		return err_prefix(e, "claim: ");
 	return 0;
+}
+
+/* Each final owner takes the slots it does not claim yet (IMPORTING, then
+ * NODE itself, which bumps its epoch), then BUMPEPOCH: its claim now wins
+ * over any other.  One pipeline per owner. */
+static int
+claim_all(struct applier *ap, struct err *e)
+{
+	int *owners = xcalloc(CLUSTER_SLOTS, sizeof(int));
+	struct batch b;
+	size_t f, i;
+	int rc = -1;
+
+	for (f = 0; f < ap->a->snap.n; f++) {
+		if (!live_master(ap, (int)f))
+			continue;
+		b.c = NULL;
+		b.n = 0;
+		for (i = 0; i < ap->p->n; i++) {
+			const struct action *x = &ap->p->v[i];
+
+			if ((x->kind != ACT_FIX && x->kind != ACT_COVER) || x->node != (int)f)
+				continue;
+			if (b.c == NULL) {
+				if ((b.c = conn_of(ap, (int)f, e)) == NULL)
+					goto out;
+				topology_slot_owners(&ap->a->snap.nodes[f].view, owners);
+			}
+			if (queue_claims(ap, &b, (int)f, owners, x->kind == ACT_FIX ? &x->slot : x->slots,
+					 x->kind == ACT_FIX ? 1 : x->nslots, e) < 0)
+				goto out;
+		}
+		if (b.c == NULL)
+			continue;
+		queue(&b, "CLUSTER", "BUMPEPOCH", NULL, NULL, NULL);
+		if (run(&b, false, e) < 0) {
+			err_prefix(e, "claim: ");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(owners);
+	return rc;
 }
 
 static void
@@ -231,34 +273,68 @@ conflict(struct applier *ap, int slot, const struct move_result *m)
 			 "slot %d: %s", slot, m->conflict[i]);
 }
 
-/* FIX: keys of every other holder to the owner.  *kept says whether a
- * conflict kept keys on some holder. */
+/* FIX: the keys of every other holder to the owner.  Per holder, one
+ * pipelined pass over all its slots first; the slots with more keys, or
+ * an error (BUSYKEY), then one by one with the careful mover.  kept[i]:
+ * a conflict kept keys of action i on some holder. */
 static int
-move(struct applier *ap, const struct action *x, bool *kept, struct err *e)
+move_all(struct applier *ap, bool *kept, struct err *e)
 {
+	const struct plan *p = ap->p;
+	struct conn **dsts = xcalloc(p->n + 1, sizeof(*dsts));
+	int *slots = xcalloc(p->n + 1, sizeof(int));
+	size_t *which = xcalloc(p->n + 1, sizeof(size_t));
+	bool *done = xcalloc(p->n + 1, sizeof(bool));
 	struct move_result m;
-	struct conn *src, *dst;
-	size_t h;
+	struct conn *src;
+	size_t h, i, k;
+	int rc = -1;
 
-	*kept = false;
 	for (h = 0; h < ap->a->snap.n; h++) {
-		if ((int)h == x->node || !live_master(ap, (int)h) ||
-		    assess_keys(ap->a, (int)h, x->slot) == 0)
+		if (!live_master(ap, (int)h))
 			continue;
-		if ((src = conn_of(ap, (int)h, e)) == NULL || (dst = conn_of(ap, x->node, e)) == NULL)
-			return -1;
-		audit_note(ap->env->audit, "slot %d: keys of %s to %s", x->slot, conn_addr(src),
-			   conn_addr(dst));
-		if (move_slot_keys(src, dst, x->slot, ap->o->timeout_ms, &m, e) < 0)
-			return err_prefix(e, "move slot %d: ", x->slot);
+		for (i = 0, k = 0; i < p->n; i++) {
+			const struct action *x = &p->v[i];
+
+			if (x->kind != ACT_FIX || (int)h == x->node ||
+			    assess_keys(ap->a, (int)h, x->slot) == 0)
+				continue;
+			if ((dsts[k] = conn_of(ap, x->node, e)) == NULL)
+				goto out;
+			slots[k] = x->slot;
+			which[k++] = i;
+		}
+		if (k == 0)
+			continue;
+		if ((src = conn_of(ap, (int)h, e)) == NULL)
+			goto out;
+		memset(&m, 0, sizeof(m));
+		audit_note(ap->env->audit, "keys of %zu slots from %s", k, conn_addr(src));
+		if (move_slots_first_pass(src, dsts, slots, k, ap->o->timeout_ms, done, &m, e) < 0)
+			goto out;
 		ap->res->keys_moved += m.moved;
-		ap->res->keys_same += m.same;
-		if (m.conflicts) {
-			conflict(ap, x->slot, &m);
-			*kept = true;
+		for (i = 0; i < k; i++) {
+			if (done[i])
+				continue;
+			if (move_slot_keys(src, dsts[i], slots[i], ap->o->timeout_ms, &m, e) < 0) {
+				err_prefix(e, "move slot %d: ", slots[i]);
+				goto out;
+			}
+			ap->res->keys_moved += m.moved;
+			ap->res->keys_same += m.same;
+			if (m.conflicts) {
+				conflict(ap, slots[i], &m);
+				kept[which[i]] = true;
+			}
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	free(dsts);
+	free(slots);
+	free(which);
+	free(done);
+	return rc;
 }
 
 /* On node h, for slots of one action whose owner is f: STABLE where a
@@ -395,25 +471,18 @@ phases(struct applier *ap, struct err *e)
 	if (relax(ap, e) < 0)
 		return -1;
 	audit_note(ap->env->audit, "protect");
-	for (i = 0; i < p->n; i++)
-		if (p->v[i].kind == ACT_FIX && protect(ap, &p->v[i], e) < 0)
-			return -1;
+	if (protect_all(ap, e) < 0)
+		return -1;
 	audit_note(ap->env->audit, "claim");
-	for (i = 0; i < p->n; i++) {
-		const struct action *x = &p->v[i];
-
-		if ((x->kind == ACT_FIX && claim(ap, x->node, &x->slot, 1, e) < 0) ||
-		    (x->kind == ACT_COVER && claim(ap, x->node, x->slots, x->nslots, e) < 0))
-			return -1;
-	}
+	if (claim_all(ap, e) < 0)
+		return -1;
 	wait_ok(ap);
 	audit_note(ap->env->audit, "move");
 	kept = xcalloc(p->n + 1, sizeof(*kept));
-	for (i = 0; i < p->n; i++)
-		if (p->v[i].kind == ACT_FIX && move(ap, &p->v[i], &kept[i], e) < 0) {
-			free(kept);
-			return -1;
-		}
+	if (move_all(ap, kept, e) < 0) {
+		free(kept);
+		return -1;
+	}
 	audit_note(ap->env->audit, "close");
 	rc = close_all(ap, kept, e);
 	free(kept);

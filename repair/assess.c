@@ -37,33 +37,40 @@ count_by_script(struct anode *n, struct conn *c, struct err *e)
 	return 0;
 }
 
-/* COUNTKEYSINSLOT for every slot: by script, else in pipelined chunks. */
+/* COUNTKEYSINSLOT for the slots in `only` (NULL: every slot: by script
+ * when the node runs it), in pipelined chunks; the others count 0. */
 static int
-count_keys(struct anode *n, const struct snap_node *s, int timeout_ms, struct err *e)
+count_keys(struct anode *n, const struct snap_node *s, const bool *only, int timeout_ms,
+	   struct err *e)
 {
 	const char *argv[3] = {"CLUSTER", "COUNTKEYSINSLOT", NULL};
 	struct conn *c = conn_open(s->host, s->port, timeout_ms, e);
 	struct reply *r;
 	char num[16];
-	int first, slot, rc = -1;
+	int first, last, slot, rc = -1;
 
 	if (c == NULL)
 		return -1;
 	n->keys = xcalloc(CLUSTER_SLOTS, sizeof(long long));
-	if ((rc = count_by_script(n, c, e)) <= 0) {
+	if (only == NULL && (rc = count_by_script(n, c, e)) <= 0) {
 		conn_free(c);
 		return rc;
 	}
 	rc = -1;
-	for (first = 0; first < CLUSTER_SLOTS; first += COUNT_CHUNK) {
-		for (slot = first; slot < first + COUNT_CHUNK; slot++) {
+	for (first = 0; first < CLUSTER_SLOTS; first = last) {
+		last = first + COUNT_CHUNK;
+		for (slot = first; slot < last; slot++) {
+			if (only && !only[slot])
+				continue;
 			snprintf(num, sizeof(num), "%d", slot);
 			argv[2] = num;
 			conn_append_argv(c, 3, argv, NULL);
 		}
 		if (conn_flush(c, e) < 0)
 			goto out;
-		for (slot = first; slot < first + COUNT_CHUNK; slot++) {
+		for (slot = first; slot < last; slot++) {
+			if (only && !only[slot])
+				continue;
 			if ((r = conn_read_reply(c, e)) == NULL)
 				goto out;
 			if (r->type != REPLY_INTEGER) {
@@ -125,6 +132,7 @@ assess_index(struct assessment *a)
 struct counter {
 	struct anode *n;
 	const struct snap_node *s;
+	const bool *only;
 	int timeout_ms;
 	int rc;           /* count_keys()'s */
 	bool running;     /* a thread of ours, to be joined */
@@ -137,13 +145,13 @@ count_thread(void *arg)
 {
 	struct counter *c = arg;
 
-	c->rc = count_keys(c->n, c->s, c->timeout_ms, &c->e);
+	c->rc = count_keys(c->n, c->s, c->only, c->timeout_ms, &c->e);
 	return NULL;
 }
 
 int
 assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
-	    struct err *e)
+	    const bool *only, struct err *e)
 {
 	struct counter *cs;
 	size_t i;
@@ -157,7 +165,7 @@ assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 	cs = xcalloc(a->snap.n + 1, sizeof(*cs));
 	for (i = 0; i < a->snap.n; i++) {
 		cs[i] = (struct counter){.n = &a->nodes[i], .s = &a->snap.nodes[i],
-					 .timeout_ms = timeout_ms};
+					 .only = only, .timeout_ms = timeout_ms};
 		if (!a->nodes[i].reachable || !a->nodes[i].master)
 			continue;
 		cs[i].running = pthread_create(&cs[i].t, NULL, count_thread, &cs[i]) == 0;

@@ -33,9 +33,11 @@ struct assessment {
 	int timeout_ms;
 };
 
-/* Takes the assessment from host:port.  -1 with `e` when no node answers. */
+/* Takes the assessment from host:port, counting keys in every slot, or
+ * only in the slots set in `only` (the others count 0: for a second look
+ * at what a plan touched).  -1 with `e` when no node answers. */
 int assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
-		struct err *e);
+		const bool *only, struct err *e);
 /* Fills the derived fields (master, failed, epoch, me) from the views of
  * a snapshot already in a->snap; assess_take() calls it, tests call it on
  * hand-made snapshots, with a->nodes NULL or an array of snap.n entries

@@ -16,14 +16,13 @@ struct mig {
 	char port[16], tmo[16];
 };
 
-/* MIGRATE host port "" 0 timeout [REPLACE] KEYS k... for keys[first..n). */
-static struct reply *
-migrate(struct mig *m, struct reply *const *keys, size_t n, bool replace, struct err *e)
+/* Queues MIGRATE host port "" 0 timeout [REPLACE] KEYS k... on m->src. */
+static void
+append_migrate(struct mig *m, struct reply *const *keys, size_t n, bool replace)
 {
 	const char **argv = xcalloc(n + 8, sizeof(*argv));
 	size_t *lens = xcalloc(n + 8, sizeof(*lens));
 	size_t argc = 0, i;
-	struct reply *r;
 
 	argv[argc++] = "MIGRATE";
 	argv[argc++] = conn_host(m->dst);
@@ -40,10 +39,16 @@ migrate(struct mig *m, struct reply *const *keys, size_t n, bool replace, struct
 		argv[argc] = keys[i]->str;
 		lens[argc] = keys[i]->len;
 	}
-	r = conn_cmd_argv(m->src, (int)argc, argv, lens, e);
+	conn_append_argv(m->src, (int)argc, argv, lens);
 	free(argv);
 	free(lens);
-	return r;
+}
+
+static struct reply *
+migrate(struct mig *m, struct reply *const *keys, size_t n, bool replace, struct err *e)
+{
+	append_migrate(m, keys, n, replace);
+	return conn_read_reply(m->src, e);
 }
 
 /* DUMP of key on c, asking first (the node may only be importing the
@@ -146,6 +151,64 @@ move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t 
 		conflicted[i] = res->conflicts > before;
 	}
 	return 0;
+}
+
+int
+move_slots_first_pass(struct conn *src, struct conn *const *dsts, const int *slots, size_t n,
+		      int timeout_ms, bool *done, struct move_result *res, struct err *e)
+{
+	struct reply **keys = xcalloc(n + 1, sizeof(*keys)), *r;
+	const char *argv[4] = {"CLUSTER", "GETKEYSINSLOT", NULL, NULL};
+	char s[16], cnt[16];
+	size_t i;
+	int rc = -1;
+
+	snprintf(cnt, sizeof(cnt), "%d", BATCH);
+	argv[3] = cnt;
+	for (i = 0; i < n; i++) {
+		done[i] = false;
+		snprintf(s, sizeof(s), "%d", slots[i]);
+		argv[2] = s;
+		conn_append_argv(src, 4, argv, NULL);
+	}
+	if (conn_flush(src, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((keys[i] = conn_read_reply(src, e)) == NULL)
+			goto out;
+	for (i = 0; i < n; i++) {
+		struct mig m = {.src = src, .dst = dsts[i], .slot = slots[i]};
+
+		if (keys[i]->type != REPLY_ARRAY || keys[i]->nelem == 0)
+			continue;
+		snprintf(m.port, sizeof(m.port), "%d", conn_port(dsts[i]));
+		snprintf(m.tmo, sizeof(m.tmo), "%d", timeout_ms);
+		append_migrate(&m, keys[i]->elem, keys[i]->nelem, false);
+	}
+	if (conn_flush(src, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (keys[i]->type != REPLY_ARRAY)
+			continue; /* the careful pass will say why */
+		if (keys[i]->nelem == 0) {
+			done[i] = true;
+			continue;
+		}
+		if ((r = conn_read_reply(src, e)) == NULL)
+			goto out;
+		/* all moved, and fewer than asked for: nothing left */
+		if (r->type != REPLY_ERROR) {
+			res->moved += (long long)keys[i]->nelem;
+			done[i] = keys[i]->nelem < BATCH;
+		}
+		reply_free(r);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		reply_free(keys[i]);
+	free(keys);
+	return rc;
 }
 
 struct names {

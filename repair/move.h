@@ -34,6 +34,14 @@ struct move_result {
 int move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
 	      int timeout_ms, bool *conflicted, struct move_result *r, struct err *e);
 
+/* The fast first pass over many slots of one source: GETKEYSINSLOT for
+ * every slot in one pipeline, then one MIGRATE each (to dsts[i]) in
+ * another.  done[i] says slot i has nothing left; the others (more keys,
+ * or an error such as BUSYKEY) need move_slot_keys().  Adds to r. */
+int move_slots_first_pass(struct conn *src, struct conn *const *dsts, const int *slots,
+			  size_t n, int timeout_ms, bool *done, struct move_result *r,
+			  struct err *e);
+
 /* Moves the slot's keys from `src` to `dst` (whose address MIGRATE is
  * given).  -1 with `e` on a failure other than a conflict. */
 int move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/xmalloc.h"
 
 #define ROUNDS_MAX 5
 #define SETTLE_MS 20000
@@ -101,6 +102,22 @@ add_total(struct apply_result *t, const struct apply_result *r)
 	return r->keys_moved > r->keys_same || r->keys_salvaged || r->restarted || r->forgotten;
 }
 
+/* The slots a plan acts on (FIX and COVER), as a new slot map. */
+static bool *
+plan_slots(const struct plan *p)
+{
+	bool *v = xcalloc(CLUSTER_SLOTS, sizeof(bool));
+	size_t i, k;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].kind == ACT_FIX)
+			v[p->v[i].slot] = true;
+		for (k = 0; k < p->v[i].nslots; k++)
+			v[p->v[i].slots[k]] = true;
+	}
+	return v;
+}
+
 /* The same actions for the same reasons as the round before. */
 static bool
 same_plan(const struct plan *p, json_t *rounds)
@@ -148,7 +165,7 @@ verdict(const char *host, int port, const struct repair_opts *o, struct repair_o
 	struct assessment a;
 	struct plan p;
 
-	if (assess_take(&a, host, port, o->timeout_ms, e) < 0)
+	if (assess_take(&a, host, port, o->timeout_ms, NULL, e) < 0)
 		return -1;
 	plan_build(&a, o, &p);
 	judge(&a, &p, res);
@@ -167,14 +184,14 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	struct assessment a;
 	struct plan p;
 	char why[256];
-	bool progress = true, stop, judged = false;
+	bool progress = true, stop, judged = false, *touched = NULL;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->report = json_pack("{s:o}", "rounds", rounds);
 	for (res->rounds = 0; res->rounds < ROUNDS_MAX; res->rounds++) {
 		audit_pause(env->audit);
-		if (assess_take(&a, host, port, o->timeout_ms, e) < 0) {
+		if (assess_take(&a, host, port, o->timeout_ms, touched, e) < 0) {
 			audit_resume(env->audit);
 			return -1;
 		}
@@ -201,6 +218,11 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		}
 		rc = apply_plan(&a, &p, o, env, &r, e);
 		progress = add_total(&res->total, &r);
+		/* what the first, full look found is in this plan: the next
+		 * look counts keys only where it acted (after a restart, the
+		 * node back may hold keys anywhere: a full look again) */
+		free(touched);
+		touched = p.restart_first ? NULL : plan_slots(&p);
 		plan_release(&p);
 		assess_release(&a);
 		if (rc < 0)
@@ -209,6 +231,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		settle(host, port, o, why, sizeof(why));
 		audit_resume(env->audit);
 	}
+	free(touched);
 	audit_pause(env->audit);
 	if (!judged && verdict(host, port, o, res, rc < 0 ? NULL : e) < 0 && rc == 0)
 		rc = -1;
