@@ -215,7 +215,8 @@ cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, in
 				 "%s takes them%s", m, x->slots[0], x->slots[m - 1],
 				 assess_addr(a, from, da, sizeof(da)),
 				 assess_addr(a, masters[k], (char[80]){0}, 80),
-				 loss ? "; the keys they held are lost (--allow-data-loss)"
+				 loss ? "; the keys they held are lost (--allow-data-loss; how many, "
+					"nobody can say: the node and its files are gone)"
 				      : "; their keys are salvaged from its files next");
 		else
 			snprintf(x->reason, sizeof(x->reason),

@@ -15,6 +15,7 @@
 #include "common/fs.h"
 #include "harness/repair_step.h"
 #include "tests/integration/repair_util.h"
+#include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
 static long long
@@ -187,6 +188,48 @@ START_TEST(test_dead_master_replaced_by_a_new_one)
 }
 END_TEST
 
+/* What redis-cli --cluster fix does with a dead master when forced, the
+ * keys it loses although the node's AOF is intact, and shardquake
+ * bringing every one of them back from that AOF afterwards. */
+START_TEST(test_forced_redis_cli_fix_loses_keys_salvage_brings_them_back)
+{
+	struct salvage_src sv = {.host = "127.0.0.1"};
+	struct repair_opts o = {.timeout_ms = 2000, .salvage = &sv, .nsalvage = 1};
+	struct verify_opts vo = {.dataset = &rp_ds, .timeout_ms = 1000};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	struct verdict v;
+	long long held;
+
+	rp_up(3, 0, PERSIST_AOF, 20000);
+	held = dbsize(2);
+	clock_sleep_ms(1100); /* appendfsync everysec */
+	proc_kill(&rp_lc.nodes[2].proc);
+	wait_flagged(0, 2);
+	/* plain fix refuses; forced, it hands the dead master's slots to the
+	 * others and says all is well */
+	ck_assert_int_ne(it_sh("yes yes | redis-cli --cluster fix 127.0.0.1:%d --cluster-yes "
+			       ">/dev/null 2>&1", rp_lc.nodes[0].port), 0);
+	ck_assert_int_eq(it_sh("yes yes | redis-cli --cluster fix 127.0.0.1:%d --cluster-yes "
+			       "--cluster-fix-with-unreachable-masters >/dev/null 2>&1",
+			       rp_lc.nodes[0].port), 0);
+	clock_sleep_ms(1000);
+	ck_assert_msg(verify_cluster("127.0.0.1", rp_lc.nodes[0].port, &vo, &v, &e) == 0, "%s",
+		      e.msg);
+	ck_assert_int_eq(v.f[F_LOST].count + v.f[F_UNREACHABLE_KEYS].count, held);
+	verdict_release(&v);
+	/* the keys are in node 2's files all along */
+	sv.port = rp_lc.nodes[2].port;
+	snprintf(sv.dir, sizeof(sv.dir), "%s", rp_lc.nodes[2].dir);
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.total.keys_salvaged, held);
+	repair_outcome_release(&res);
+	rp_assert_healthy(0, 0);
+	rp_down();
+}
+END_TEST
+
 START_TEST(test_dead_node_with_its_files_gone)
 {
 	struct repair_opts o = {.timeout_ms = 2000};
@@ -312,6 +355,7 @@ repair_dead_suite(void)
 	tcase_add_test(tc, test_dead_target_mid_slot_salvaged);
 	tcase_add_test(tc, test_dead_source_mid_slot_salvaged);
 	tcase_add_test(tc, test_dead_master_replaced_by_a_new_one);
+	tcase_add_test(tc, test_forced_redis_cli_fix_loses_keys_salvage_brings_them_back);
 	tcase_add_test(tc, test_dead_node_with_its_files_gone);
 	tcase_add_test(tc, test_replica_promoted_while_its_master_migrated);
 	tcase_add_test(tc, test_paused_node_does_not_hang_the_repair);
