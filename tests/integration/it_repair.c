@@ -135,6 +135,28 @@ START_TEST(test_keys_on_a_node_that_does_not_own_their_slot)
 }
 END_TEST
 
+/* Master 0 (epoch 1) claims a slot of master 2 (epoch 3) and holds
+ * copies of two of its keys.  Gossip settles such a dispute on its own
+ * within moments (the lower epoch gives way, dropping its copies); the
+ * repair, started at once, sees it or what gossip left: either way every
+ * key ends on master 2. */
+START_TEST(test_two_masters_claiming_one_slot)
+{
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(2, 0, 3);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(0, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[2].id, NULL);
+	rp_move(2, 0, slot, 2, 1);
+	rp_ok(0, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	/* no IMPORTING now: NODE itself claims without bumping the epoch */
+	rp_ok(0, "CLUSTER", "SETSLOT", s, "NODE", rp_lc.nodes[0].id, NULL);
+	repair_and_judge();
+}
+END_TEST
+
 START_TEST(test_different_values_are_a_conflict_left_in_place)
 {
 	struct repair_outcome res;
@@ -186,6 +208,7 @@ repair_suite(void)
 	tcase_add_test(tc, test_source_node_target_still_importing);
 	tcase_add_test(tc, test_forty_open_slots_at_once);
 	tcase_add_test(tc, test_keys_on_a_node_that_does_not_own_their_slot);
+	tcase_add_test(tc, test_two_masters_claiming_one_slot);
 	tcase_add_test(tc, test_different_values_are_a_conflict_left_in_place);
 	suite_add_tcase(s, tc);
 	return s;
