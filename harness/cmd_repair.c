@@ -3,6 +3,7 @@
  * cluster reachable from one address.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,20 @@ restart_cmd(void *arg, const char *host, int port, const char *id, struct err *e
 	return err_set(e, 0, "%s:%d did not answer within 30 s of '%s'", host, port, cmd);
 }
 
+static volatile int interrupted;
+
+/* The first SIGINT/SIGTERM stops the repair at its next step, with the
+ * relaxed settings put back; a second one stops it at once. */
+static void
+on_signal(int sig)
+{
+	if (interrupted) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	interrupted = 1;
+}
+
 static int
 parse(int argc, char **argv, struct cli *c)
 {
@@ -167,6 +182,9 @@ run(int argc, char **argv)
 	env.restart_arg = (void *)c.restart_cmd;
 	audit_start(&audit, c.dry_run ? NULL : af);
 	env.audit = &audit;
+	env.interrupted = &interrupted;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	rc = repair_run(host, port, &c.o, &env, c.dry_run, c.json ? NULL : stdout, &res, &e);
 	audit_pause(&audit);
 	if (c.json)

@@ -67,7 +67,7 @@ bundled(struct repair_step *st, int port, struct err *e)
 {
 	struct salvage_src *sv = xcalloc(st->lc->n + 1, sizeof(*sv));
 	struct repair_opts o = {.timeout_ms = 1000};
-	struct repair_env env = {.restart_arg = st->lc};
+	struct repair_env env = {.restart_arg = st->lc, .interrupted = st->interrupted};
 	struct repair_outcome res;
 	struct audit audit;
 	char path[PATH_MAX + 32];

@@ -357,7 +357,8 @@ static int
 phase_repair(struct run *run)
 {
 	static const char *const engines[] = {"none", "shardquake", "redis-cli"};
-	struct repair_step st = {.s = run->s, .lc = &run->lc, .dir = run->r->dir};
+	struct repair_step st = {.s = run->s, .lc = &run->lc, .dir = run->r->dir,
+				 .interrupted = run->o->interrupted};
 	uint64_t t0 = timeline_ms(&run->tl);
 	struct err e = ERR_INIT;
 	int rc;

@@ -126,24 +126,39 @@ relax(struct applier *ap, struct err *e)
 	return 0;
 }
 
-static void
-restore(struct applier *ap)
+/* Puts the relaxed settings back (twice if need be, on a fresh
+ * connection); what could not be is said in the audit and returned. */
+static int
+restore(struct applier *ap, struct err *e)
 {
-	struct err e = ERR_INIT;
+	struct err re = ERR_INIT;
 	size_t i;
-	int k;
+	int k, tries, rc = 0;
 
 	for (i = 0; i < ap->a->snap.n; i++)
-		for (k = 0; ap->relaxed[i] && k < 2; k++)
-			if (conn_of(ap, (int)i, &e) == NULL ||
-			    conn_cmd_ok(ap->c[i], &e, "CONFIG", "SET", relaxed_keys[k],
-					ap->saved[i][k], NULL) < 0)
-				fprintf(stderr, "shardquake: repair: could not put %s back: %s\n",
-					relaxed_keys[k], e.msg);
+		for (k = 0; ap->relaxed[i] && k < 2; k++) {
+			for (tries = 0; tries < 2; tries++)
+				if (conn_of(ap, (int)i, &re) != NULL &&
+				    conn_cmd_ok(ap->c[i], &re, "CONFIG", "SET", relaxed_keys[k],
+						ap->saved[i][k], NULL) == 0)
+					break;
+			if (tries == 2) {
+				audit_note(ap->env->audit, "could not put %s %s back on %s: %s",
+					   relaxed_keys[k], ap->saved[i][k],
+					   ap->a->snap.nodes[i].host, re.msg);
+				rc = err_set(e, 0, "could not put %s %s back on %s:%d: %s",
+					     relaxed_keys[k], ap->saved[i][k],
+					     ap->a->snap.nodes[i].host, ap->a->snap.nodes[i].port,
+					     re.msg);
+			}
+		}
+	return rc;
 }
 
-/* Every node holding keys of a FIX slot it will not own gives up its
- * claim and imports the slot from the final owner: one pipeline per node. */
+/* Every node claiming or holding keys of a FIX slot it will not own gives
+ * up its claim (DELSLOTS keeps keys), names the final owner, and, holding
+ * keys, imports the slot from it: no node but the final owner claims the
+ * slot when epochs move next.  One pipeline per node. */
 static int
 protect_all(struct applier *ap, struct err *e)
 {
@@ -160,16 +175,22 @@ protect_all(struct applier *ap, struct err *e)
 			const struct action *x = &ap->p->v[i];
 			const char *fid = ap->a->snap.nodes[x->node].id;
 
-			if (x->kind != ACT_FIX || (int)h == x->node ||
-			    assess_keys(ap->a, (int)h, x->slot) == 0)
+			bool claims, holds;
+
+			if (x->kind != ACT_FIX || (int)h == x->node)
+				continue;
+			claims = assess_claims(ap->a, (int)h, x->slot);
+			holds = assess_keys(ap->a, (int)h, x->slot) > 0;
+			if (!claims && !holds)
 				continue;
 			if (b.c == NULL && (b.c = conn_of(ap, (int)h, e)) == NULL)
 				return -1;
 			num(s, sizeof(s), x->slot);
-			if (assess_claims(ap->a, (int)h, x->slot))
+			if (claims)
 				queue(&b, "CLUSTER", "DELSLOTS", s, NULL, NULL);
 			queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
-			queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", fid);
+			if (holds)
+				queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", fid);
 		}
 		if (b.c && run(&b, false, e) < 0)
 			return err_prefix(e, "protect: ");
@@ -460,6 +481,16 @@ restarts(struct applier *ap, struct err *e)
 	return 0;
 }
 
+static bool
+stopping(const struct applier *ap, struct err *e)
+{
+	if (ap->env->interrupted && *ap->env->interrupted) {
+		err_set(e, 0, "interrupted");
+		return true;
+	}
+	return false;
+}
+
 static int
 phases(struct applier *ap, struct err *e)
 {
@@ -471,15 +502,15 @@ phases(struct applier *ap, struct err *e)
 	if (relax(ap, e) < 0)
 		return -1;
 	audit_note(ap->env->audit, "protect");
-	if (protect_all(ap, e) < 0)
+	if (stopping(ap, e) || protect_all(ap, e) < 0)
 		return -1;
 	audit_note(ap->env->audit, "claim");
-	if (claim_all(ap, e) < 0)
+	if (stopping(ap, e) || claim_all(ap, e) < 0)
 		return -1;
 	wait_ok(ap);
 	audit_note(ap->env->audit, "move");
 	kept = xcalloc(p->n + 1, sizeof(*kept));
-	if (move_all(ap, kept, e) < 0) {
+	if (stopping(ap, e) || move_all(ap, kept, e) < 0) {
 		free(kept);
 		return -1;
 	}
@@ -523,8 +554,13 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 	if (p->restart_first) {
 		rc = restarts(&ap, e);
 	} else {
+		struct err re = ERR_INIT;
+
 		rc = phases(&ap, e);
-		restore(&ap);
+		if (restore(&ap, &re) < 0 && rc == 0) {
+			*e = re;
+			rc = -1;
+		}
 	}
 	for (i = 0; i < a->snap.n; i++)
 		conn_free(ap.c[i]);

@@ -36,6 +36,8 @@ struct repair_env {
 	void *restart_arg;
 	struct audit *audit;
 	const char *redis_server;  /* for salvage; NULL: on PATH */
+	volatile int *interrupted; /* set by a signal handler: stop at the next
+				      step, putting the settings back */
 };
 
 struct apply_result {

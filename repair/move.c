@@ -51,25 +51,57 @@ migrate(struct mig *m, struct reply *const *keys, size_t n, bool replace, struct
 	return conn_read_reply(m->src, e);
 }
 
-/* DUMP of key on c, asking first (the node may only be importing the
- * slot).  NULL reply type REPLY_NIL when absent. */
-static struct reply *
-dump(struct conn *c, const struct reply *key, struct err *e)
+/* DUMP and PTTL of key on c, asking first (the node may only be
+ * importing the slot).  0, or -1 when c fails. */
+static int
+look(struct conn *c, const struct reply *key, struct reply **dump, long long *pttl,
+     struct err *e)
 {
-	const char *a[1] = {"ASKING"};
-	const char *d[2] = {"DUMP", key->str};
-	size_t dl[2] = {4, key->len};
-	struct reply *r;
+	const char *ask[1] = {"ASKING"};
+	const char *d[2] = {"DUMP", key->str}, *t[2] = {"PTTL", key->str};
+	size_t dl[2] = {4, key->len}, tl[2] = {4, key->len};
+	struct reply *r[4] = {NULL};
+	int i, rc = -1;
 
-	conn_append_argv(c, 1, a, NULL);
+	conn_append_argv(c, 1, ask, NULL);
 	conn_append_argv(c, 2, d, dl);
+	conn_append_argv(c, 1, ask, NULL);
+	conn_append_argv(c, 2, t, tl);
 	if (conn_flush(c, e) < 0)
-		return NULL;
-	r = conn_read_reply(c, e);
-	if (r == NULL)
-		return NULL;
-	reply_free(r);
-	return conn_read_reply(c, e);
+		return -1;
+	for (i = 0; i < 4; i++)
+		if ((r[i] = conn_read_reply(c, e)) == NULL)
+			goto out;
+	*pttl = r[3]->type == REPLY_INTEGER ? r[3]->integer : -2;
+	*dump = r[1];
+	r[1] = NULL;
+	rc = 0;
+out:
+	for (i = 0; i < 4; i++)
+		reply_free(r[i]);
+	return rc;
+}
+
+/* The same value, and the same life: both persistent, or both expiring
+ * within 2 s of each other (the two PTTLs are read moments apart). */
+static bool
+same_key(const struct reply *a, long long ta, const struct reply *b, long long tb)
+{
+	if (a->type != REPLY_STRING || b->type != REPLY_STRING || a->len != b->len ||
+	    memcmp(a->str, b->str, a->len) != 0)
+		return false;
+	if (ta == -1 || tb == -1)
+		return ta == tb;
+	return ta >= 0 && tb >= 0 && (ta > tb ? ta - tb : tb - ta) <= 2000;
+}
+
+static void
+add_conflict(struct move_result *res, const struct reply *key)
+{
+	if (res->conflicts < MOVE_CONFLICTS_MAX)
+		snprintf(res->conflict[res->conflicts], sizeof(res->conflict[0]), "%.*s",
+			 (int)key->len, key->str);
+	res->conflicts++;
 }
 
 /* One key alone: moved, moved with REPLACE over an equal value, or a
@@ -78,6 +110,7 @@ static int
 move_one(struct mig *m, struct reply *key, struct move_result *res, struct err *e)
 {
 	struct reply *r, *a = NULL, *b = NULL;
+	long long ta, tb;
 	int rc = -1;
 
 	r = migrate(m, &key, 1, false, e);
@@ -95,22 +128,26 @@ move_one(struct mig *m, struct reply *key, struct move_result *res, struct err *
 		return -1;
 	}
 	reply_free(r);
-	if ((a = dump(m->src, key, e)) == NULL || (b = dump(m->dst, key, e)) == NULL)
+	if (look(m->src, key, &a, &ta, e) < 0 || look(m->dst, key, &b, &tb, e) < 0)
 		goto out;
-	if (a->type == REPLY_STRING && b->type == REPLY_STRING && a->len == b->len &&
-	    memcmp(a->str, b->str, a->len) == 0) {
-		/* the same value on both sides: REPLACE overwrites nothing */
-		reply_free(r = migrate(m, &key, 1, true, e));
-		if (r == NULL)
-			goto out;
-		res->moved++;
-		res->same++;
-	} else {
-		if (res->conflicts < MOVE_CONFLICTS_MAX)
-			snprintf(res->conflict[res->conflicts], sizeof(res->conflict[0]), "%s",
-				 key->str);
-		res->conflicts++;
+	if (!same_key(a, ta, b, tb)) {
+		add_conflict(res, key);
+		rc = 0;
+		goto out;
 	}
+	/* the same value on both sides: REPLACE overwrites nothing (but a
+	 * write landing on the owner between the look and now) */
+	if ((r = migrate(m, &key, 1, true, e)) == NULL)
+		goto out;
+	if (r->type == REPLY_ERROR) {
+		err_set(e, 0, "'MIGRATE ... REPLACE' of key '%s' from '%s': %s", key->str,
+			conn_addr(m->src), r->str);
+		reply_free(r);
+		goto out;
+	}
+	reply_free(r);
+	res->moved++;
+	res->same++;
 	rc = 0;
 out:
 	reply_free(a);
@@ -211,8 +248,10 @@ out:
 	return rc;
 }
 
+/* Key names as they are: binary, NUL bytes included. */
 struct names {
 	char **v;
+	size_t *len;
 	size_t n;
 };
 
@@ -222,9 +261,19 @@ names_has(const struct names *ns, const struct reply *k)
 	size_t i;
 
 	for (i = 0; i < ns->n; i++)
-		if (strlen(ns->v[i]) == k->len && memcmp(ns->v[i], k->str, k->len) == 0)
+		if (ns->len[i] == k->len && memcmp(ns->v[i], k->str, k->len) == 0)
 			return true;
 	return false;
+}
+
+static void
+names_add(struct names *ns, const struct reply *k)
+{
+	ns->v = xreallocarray(ns->v, ns->n + 1, sizeof(*ns->v));
+	ns->len = xreallocarray(ns->len, ns->n + 1, sizeof(*ns->len));
+	ns->v[ns->n] = xmalloc(k->len + 1);
+	memcpy(ns->v[ns->n], k->str, k->len + 1);
+	ns->len[ns->n++] = k->len;
 }
 
 int
@@ -235,12 +284,14 @@ move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
 	struct reply **cand = NULL, *keys = NULL;
 	bool *bad = NULL;
 	char s[16], cnt[16];
-	size_t i, n;
+	size_t i, n, added;
+	long long moved_before;
 	int rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	snprintf(s, sizeof(s), "%d", slot);
 	for (;;) {
+		moved_before = res->moved;
 		/* conflicts stay on the source: ask past them */
 		snprintf(cnt, sizeof(cnt), "%zu", conflicts.n + BATCH);
 		keys = conn_cmd(src, e, "CLUSTER", "GETKEYSINSLOT", s, cnt, NULL);
@@ -267,11 +318,15 @@ move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
 		if (keys->nelem < conflicts.n + BATCH && n == keys->nelem &&
 		    !memchr(bad, true, n * sizeof(bool)))
 			break;
-		for (i = 0; i < n; i++)
-			if (bad[i]) {
-				conflicts.v = xreallocarray(conflicts.v, conflicts.n + 1, sizeof(char *));
-				conflicts.v[conflicts.n++] = xstrdup(cand[i]->str);
+		for (i = 0, added = 0; i < n; i++)
+			if (bad[i] && !names_has(&conflicts, cand[i])) {
+				names_add(&conflicts, cand[i]);
+				added++;
 			}
+		/* every key left is a known conflict, or nothing changed at
+		 * all: asking again would give the same answer */
+		if (moved_before == res->moved && added == 0)
+			break;
 		reply_free(keys);
 		keys = NULL;
 	}
@@ -283,5 +338,6 @@ out:
 	for (i = 0; i < conflicts.n; i++)
 		free(conflicts.v[i]);
 	free(conflicts.v);
+	free(conflicts.len);
 	return rc;
 }

@@ -62,12 +62,56 @@ is_live_master(const struct assessment *a, int i)
 	return i >= 0 && a->nodes[i].reachable && a->nodes[i].master;
 }
 
-/* A master that is down and whose slots may be given away: its keys are
- * salvaged, or the user accepts losing them. */
+/* A node that is down and whose slots may be given away: the reachable
+ * nodes flag it failed (a node that only did not answer us may be alive:
+ * paused, or slow), and its keys are salvaged or the user accepts losing
+ * them. */
 static bool
 given_up(const struct assessment *a, const struct repair_opts *o, int i)
 {
-	return !a->nodes[i].reachable && (o->allow_data_loss || plan_salvage_of(a, o, i));
+	return !a->nodes[i].reachable && a->nodes[i].failed &&
+	       (o->allow_data_loss || plan_salvage_of(a, o, i));
+}
+
+/* A node that is down and not given up that a reachable master has the
+ * slot migrating to or importing from, or -1. */
+static int
+open_to_kept(const struct assessment *a, const struct repair_opts *o, int slot)
+{
+	const char *peer;
+	size_t i;
+	int k;
+
+	for (i = 0; i < a->snap.n; i++) {
+		if (!is_live_master(a, (int)i))
+			continue;
+		peer = assess_migrating(a, (int)i, slot);
+		if (!peer)
+			peer = assess_importing(a, (int)i, slot);
+		k = peer ? snapshot_find_id(&a->snap, peer) : -1;
+		if (k >= 0 && !a->nodes[k].reachable && !given_up(a, o, k))
+			return k;
+	}
+	return -1;
+}
+
+/* A node that is down and that any reachable node's view names as the
+ * slot's owner, or -1: a forget that reached only some nodes must not
+ * hide a dead owner. */
+static int
+dead_owner_of(const struct assessment *a, int **owners, int slot)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < a->snap.n; i++) {
+		if (!owners[i] || owners[i][slot] < 0)
+			continue;
+		k = snapshot_find_id(&a->snap, a->snap.nodes[i].view.nodes[owners[i][slot]].id);
+		if (k >= 0 && !a->nodes[k].reachable)
+			return k;
+	}
+	return -1;
 }
 
 /* Everything the plan needs to know of one slot. */
@@ -250,7 +294,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 	int *orphan = xcalloc(CLUSTER_SLOTS, sizeof(int));
 	int *blocked = xcalloc(a->snap.n + 1, sizeof(int));
 	size_t i, norphan;
-	int slot, d;
+	int slot, d, down_kept = -1, nowner_blocked = 0;
 	char ad[80];
 
 	memset(p, 0, sizeof(*p));
@@ -259,6 +303,10 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 		if (p->restart_first)
 			goto out;
 	}
+	/* a master that is down and kept: slots without any owner may be its */
+	for (i = 0; i < a->snap.n; i++)
+		if (!a->nodes[i].reachable && a->nodes[i].master && !given_up(a, o, (int)i))
+			down_kept = (int)i;
 	for (i = 0; i < a->snap.n; i++)
 		if (a->nodes[i].reachable) {
 			owners[i] = xcalloc(CLUSTER_SLOTS, sizeof(int));
@@ -271,15 +319,18 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 		for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
 			struct slotinfo si;
 			struct action *x;
-			int f, dead_owner;
+			int f, dead_owner, k;
 			size_t h;
 
 			inspect(a, slot, &si);
-			dead_owner = si.ref >= 0 && !a->nodes[si.ref].reachable ? si.ref : -1;
+			dead_owner = dead_owner_of(a, owners, slot);
 			/* nobody claims it, nobody holds keys of it: give it away
-			 * (closing any state left open on it) */
+			 * (closing any state left open on it), unless a master that
+			 * is down may own it */
 			if (si.claimants == 0 && si.holders == 0) {
-				if (dead_owner == d && (d < 0 || given_up(a, o, d)))
+				if (dead_owner == d && d < 0 && down_kept >= 0)
+					nowner_blocked += d == -1;
+				else if (dead_owner == d && (d < 0 || given_up(a, o, d)))
 					orphan[norphan++] = slot;
 				else if (dead_owner == d)
 					blocked[d]++;
@@ -287,7 +338,17 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			}
 			if (d != -1)
 				continue; /* slots with keys or claims: on the first pass */
-			if (si.claimants == 0 && dead_owner >= 0 && !given_up(a, o, dead_owner)) {
+			/* a migration to or from a node that is down and kept stays
+			 * open: the marker says where its keys are */
+			if ((k = open_to_kept(a, o, slot)) >= 0) {
+				blocked[k]++;
+				continue;
+			}
+			/* a dead owner not given up keeps its slot, unless a live
+			 * claim already beats it (a failover, a finished move) */
+			if (dead_owner >= 0 && !given_up(a, o, dead_owner) &&
+			    (si.claimants == 0 ||
+			     a->nodes[si.best_claimant].epoch <= a->nodes[dead_owner].epoch)) {
 				blocked[dead_owner]++;
 				continue;
 			}
@@ -320,10 +381,13 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 		if (a->nodes[i].reachable)
 			continue;
 		assess_addr(a, (int)i, ad, sizeof(ad));
-		if (blocked[i]) {
-			note(p, "%s is down and serves %d slots: restart it (--restart-cmd), salvage "
-			     "its files (--salvage %s=DIR), or give its slots away with "
-			     "--allow-data-loss; its slots are left alone", ad, blocked[i], ad);
+		if (a->nodes[i].master && !given_up(a, o, (int)i)) {
+			note(p, "%s is down%s and serves %d slots (it may hold keys of others it "
+			     "was importing): restart it (--restart-cmd), salvage its files "
+			     "(--salvage %s=DIR), or give it up with --allow-data-loss; it and its "
+			     "slots are left alone", ad,
+			     a->nodes[i].failed ? "" : " (not flagged failed by the others yet)",
+			     blocked[i], ad);
 			continue;
 		}
 		if (plan_salvage_of(a, o, (int)i)) {
@@ -342,6 +406,9 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			 "%s (%s) is down and serves no slot now: every node forgets it", ad,
 			 a->nodes[i].master ? "master" : "replica");
 	}
+	if (nowner_blocked)
+		note(p, "%d slots have no owner in any view while %s is down: they may be its; "
+		     "left alone", nowner_blocked, assess_addr(a, down_kept, ad, sizeof(ad)));
 	p->keys_lost = 0;
 	for (i = 0; i < p->n; i++)
 		if (p->v[i].data_loss)

@@ -210,8 +210,10 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		if (!stop || res->rounds == 0)
 			json_array_append_new(rounds, plan_json(&p));
 		if (stop) {
-			judge(&a, &p, res);
-			judged = true;
+			if (touched == NULL) { /* a full look: the verdict's */
+				judge(&a, &p, res);
+				judged = true;
+			}
 			plan_release(&p);
 			assess_release(&a);
 			break;
@@ -227,6 +229,10 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		assess_release(&a);
 		if (rc < 0)
 			break;
+		if (env->interrupted && *env->interrupted) {
+			rc = err_set(e, 0, "interrupted");
+			break;
+		}
 		audit_pause(env->audit);
 		settle(host, port, o, why, sizeof(why));
 		audit_resume(env->audit);

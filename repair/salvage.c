@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cluster/fetch.h"
@@ -17,6 +20,7 @@
 
 struct rescue {
 	char dir[PATH_MAX];
+	char file[256], sub[256]; /* what it loads */
 	char port_s[16];
 	int port;
 	struct proc proc;
@@ -42,13 +46,79 @@ free_port(struct err *e)
 	return port;
 }
 
-static bool
-exists(const char *dir, const char *name)
-{
-	char p[PATH_MAX + 64];
+/* What a node left in its directory: an AOF directory (whatever its name:
+ * the one holding a *.manifest, whose name gives appendfilename) or an
+ * RDB file (*.rdb); the newer wins when there are both. */
+struct files {
+	char aofdir[256], aofname[256], rdb[256];
+	time_t aof_mtime, rdb_mtime;
+};
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	return access(p, F_OK) == 0;
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+static void
+find_manifest(const char *dir, const char *sub, struct files *f)
+{
+	char path[PATH_MAX + 512];
+	struct dirent *d;
+	struct stat st;
+	DIR *dp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	if ((dp = opendir(path)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (!ends_with(d->d_name, ".manifest"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, d->d_name);
+		if (stat(path, &st) < 0 || st.st_mtime < f->aof_mtime)
+			continue;
+		snprintf(f->aofdir, sizeof(f->aofdir), "%s", sub);
+		snprintf(f->aofname, sizeof(f->aofname), "%.*s",
+			 (int)(strlen(d->d_name) - strlen(".manifest")), d->d_name);
+		f->aof_mtime = st.st_mtime;
+	}
+	closedir(dp);
+}
+
+static int
+find_files(const char *dir, struct files *f, struct err *e)
+{
+	char path[PATH_MAX + 512];
+	struct dirent *d;
+	struct stat st;
+	DIR *dp;
+
+	memset(f, 0, sizeof(*f));
+	if ((dp = opendir(dir)) == NULL)
+		return err_set(e, errno, "open '%s': %s", dir, strerror(errno));
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (stat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			find_manifest(dir, d->d_name, f);
+		else if (S_ISREG(st.st_mode) && ends_with(d->d_name, ".rdb") &&
+			 st.st_mtime >= f->rdb_mtime) {
+			snprintf(f->rdb, sizeof(f->rdb), "%s", d->d_name);
+			f->rdb_mtime = st.st_mtime;
+		}
+	}
+	closedir(dp);
+	if (!f->aofdir[0] && !f->rdb[0])
+		return err_set(e, ENOENT, "no AOF directory (with a .manifest) nor .rdb file in '%s'",
+			       dir);
+	if (f->aofdir[0] && f->rdb[0] && f->rdb_mtime > f->aof_mtime)
+		f->aofdir[0] = '\0'; /* AOF turned off since: the RDB is newer */
+	return 0;
 }
 
 /* Copies the persistence files and starts redis-server on them. */
@@ -56,24 +126,28 @@ static int
 rescue_start(struct rescue *r, const char *dir, const char *redis_server, struct err *e)
 {
 	const char *tmp = getenv("TMPDIR");
-	char from[PATH_MAX + 64], to[PATH_MAX + 64], log[PATH_MAX + 64];
-	bool aof = exists(dir, "appendonlydir"), rdb = exists(dir, "dump.rdb");
+	char from[PATH_MAX + 512], to[PATH_MAX + 512], log[PATH_MAX + 64];
 	const char *argv[24];
+	struct files f;
+	bool aof;
 	int n = 0;
 
-	if (!aof && !rdb)
-		return err_set(e, ENOENT, "no appendonlydir/ nor dump.rdb in '%s'", dir);
+	if (find_files(dir, &f, e) < 0)
+		return -1;
+	aof = f.aofdir[0] != '\0';
 	snprintf(r->dir, sizeof(r->dir), "%s/shardquake-rescue-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (mkdtemp(r->dir) == NULL)
 		return err_set(e, errno, "mkdtemp '%s': %s", r->dir, strerror(errno));
-	snprintf(from, sizeof(from), "%s/%s", dir, aof ? "appendonlydir" : "dump.rdb");
-	snprintf(to, sizeof(to), "%s/%s", r->dir, aof ? "appendonlydir" : "dump.rdb");
+	snprintf(from, sizeof(from), "%s/%s", dir, aof ? f.aofdir : f.rdb);
+	snprintf(to, sizeof(to), "%s/%s", r->dir, aof ? f.aofdir : f.rdb);
 	if (fs_copy_tree(from, to, e) < 0)
 		return -1;
 	if ((r->port = free_port(e)) < 0)
 		return -1;
 	snprintf(r->port_s, sizeof(r->port_s), "%d", r->port);
 	snprintf(log, sizeof(log), "%s/rescue.log", r->dir);
+	snprintf(r->file, sizeof(r->file), "%s", aof ? f.aofname : f.rdb);
+	snprintf(r->sub, sizeof(r->sub), "%s", aof ? f.aofdir : "");
 	argv[n++] = redis_server ? redis_server : "redis-server";
 	argv[n++] = "--port";
 	argv[n++] = r->port_s;
@@ -89,9 +163,14 @@ rescue_start(struct rescue *r, const char *dir, const char *redis_server, struct
 	argv[n++] = "no";
 	argv[n++] = "--appendonly";
 	argv[n++] = aof ? "yes" : "no";
-	if (!aof) {
+	if (aof) {
+		argv[n++] = "--appenddirname";
+		argv[n++] = r->sub;
+		argv[n++] = "--appendfilename";
+		argv[n++] = r->file;
+	} else {
 		argv[n++] = "--dbfilename";
-		argv[n++] = "dump.rdb";
+		argv[n++] = r->file;
 	}
 	argv[n] = NULL;
 	r->proc.argv = argv;
@@ -215,7 +294,7 @@ salvage_node(const struct salvage_src *src, const struct assessment *a,
 	struct move_result mr = {0};
 	struct reply *page = NULL;
 	char cursor[32] = "0";
-	long long unplaced = 0;
+	long long unplaced = 0, loaded = 0;
 	size_t i;
 	int rc = -1;
 
@@ -223,6 +302,16 @@ salvage_node(const struct salvage_src *src, const struct assessment *a,
 	if (rescue_start(&r, src->dir, redis_server, e) < 0 || rescue_wait(&r, timeout_ms, e) < 0 ||
 	    owners_load(&o, a, timeout_ms, e) < 0)
 		goto out;
+	/* nothing loaded is not "nothing to salvage": a node whose files
+	 * hold no key is given up with --allow-data-loss, knowingly */
+	if (conn_cmd_int(r.c, &loaded, e, "DBSIZE", NULL) < 0)
+		goto out;
+	if (loaded == 0) {
+		err_set(e, 0, "the rescue redis-server loaded no key from '%s/%s%s%s': if "
+			"%s:%d held none, give it up with --allow-data-loss", src->dir, r.sub,
+			r.sub[0] ? "/" : "", r.file, src->host, src->port);
+		goto out;
+	}
 	do {
 		page = conn_cmd(r.c, e, "SCAN", cursor, "COUNT", "1000", NULL);
 		if (page == NULL)

@@ -194,6 +194,46 @@ START_TEST(test_different_values_are_a_conflict_left_in_place)
 }
 END_TEST
 
+/* The same bytes but another life: a copy that expires is no copy of a
+ * key that does not.  REPLACE would make the owner's key expire. */
+START_TEST(test_same_value_other_ttl_is_a_conflict)
+{
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	struct conn *c;
+	struct reply *keys, *r;
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 2);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
+	rp_move(0, 2, slot, 1, 1);
+	c = conn_open("127.0.0.1", rp_lc.nodes[0].port, 1000, &e);
+	keys = conn_cmd(c, &e, "CLUSTER", "GETKEYSINSLOT", s, "1", NULL);
+	conn_free(c);
+	c = conn_open("127.0.0.1", rp_lc.nodes[2].port, 1000, &e);
+	reply_free(conn_cmd(c, &e, "ASKING", NULL));
+	r = conn_cmd(c, &e, "PEXPIRE", keys->elem[0]->str, "600000", NULL);
+	ck_assert_int_eq(r->integer, 1);
+	reply_free(r);
+	conn_free(c);
+	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert(!res.healthy);
+	ck_assert_int_eq(res.total.conflicts, 1);
+	repair_outcome_release(&res);
+	/* the owner's key still lives for ever */
+	c = conn_open("127.0.0.1", rp_lc.nodes[0].port, 1000, &e);
+	r = conn_cmd(c, &e, "PTTL", keys->elem[0]->str, NULL);
+	ck_assert_int_eq(r->integer, -1);
+	reply_free(r);
+	conn_free(c);
+	reply_free(keys);
+	rp_down();
+}
+END_TEST
+
 Suite *
 repair_suite(void)
 {
@@ -210,6 +250,7 @@ repair_suite(void)
 	tcase_add_test(tc, test_keys_on_a_node_that_does_not_own_their_slot);
 	tcase_add_test(tc, test_two_masters_claiming_one_slot);
 	tcase_add_test(tc, test_different_values_are_a_conflict_left_in_place);
+	tcase_add_test(tc, test_same_value_other_ttl_is_a_conflict);
 	suite_add_tcase(s, tc);
 	return s;
 }

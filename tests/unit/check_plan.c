@@ -15,6 +15,8 @@
 #define IDC "cccccccccccccccccccccccccccccccccccccccc"
 
 static struct assessment a;
+static bool a_forgot_c;                /* A's view has no line for C at all */
+static const char *ranges[3] = {"0-5460", "5461-10921", "10922-16383"};
 
 /* Three masters A, B, C on 7000-7002; `extra[i]` is appended to node i's
  * own line in its own view; `epochs` are the config epochs; C answers
@@ -23,7 +25,6 @@ static void
 build(const char *const extra[3], const unsigned epochs[3], bool c_down)
 {
 	static const char *const ids[3] = {IDA, IDB, IDC};
-	static const char *const ranges[3] = {"0-5460", "5461-10921", "10922-16383"};
 	char text[4096];
 	struct err e = ERR_INIT;
 	int i, j;
@@ -37,6 +38,7 @@ build(const char *const extra[3], const unsigned epochs[3], bool c_down)
 		if (i == 2 && c_down)
 			continue;
 		for (j = 0; j < 3; j++)
+			if (!(i == 0 && j == 2 && a_forgot_c))
 			len += (size_t)snprintf(text + len, sizeof(text) - len,
 						"%s 127.0.0.1:%d@%d %s%s - 0 0 %u connected %s%s\n",
 						ids[j], 7000 + j, 17000 + j, i == j ? "myself," : "",
@@ -201,6 +203,57 @@ START_TEST(test_dead_master_salvaged_loses_nothing)
 }
 END_TEST
 
+START_TEST(test_a_partial_forget_does_not_hide_a_dead_owner)
+{
+	struct plan p;
+
+	a_forgot_c = true; /* the entry node forgot C; B still names it */
+	build(none, epochs123, true);
+	a_forgot_c = false;
+	plan_build(&a, &plain, &p);
+	ck_assert_uint_eq(p.n, 0);
+	ck_assert_uint_eq(p.nnotes, 1);
+	ck_assert_ptr_nonnull(strstr(p.notes[0], "is down"));
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+START_TEST(test_dead_slotless_target_of_a_migration_is_kept)
+{
+	/* C joined empty, A was moving slot 7 to it: C may hold its keys */
+	static const char *const open[3] = {" [7->-" IDC "]", NULL, NULL};
+	static const unsigned ep[3] = {1, 2, 0};
+	struct repair_opts o = {.timeout_ms = 1000};
+	struct plan p;
+
+	ranges[0] = "0-8191";
+	ranges[1] = "8192-16383";
+	ranges[2] = "";
+	build(open, ep, true);
+	a.nodes[0].keys[7] = 3;
+	plan_build(&a, &o, &p);
+	ck_assert_uint_eq(p.n, 0); /* neither closed nor forgotten */
+	ck_assert_uint_eq(p.nnotes, 1);
+	ck_assert_ptr_nonnull(strstr(p.notes[0], "may hold keys"));
+	plan_release(&p);
+	assess_release(&a);
+	/* given up, it goes: the slot is closed, the node forgotten */
+	o.allow_data_loss = true;
+	build(open, ep, true);
+	a.nodes[0].keys[7] = 3;
+	plan_build(&a, &o, &p);
+	ck_assert_uint_eq(p.n, 2);
+	ck_assert_int_eq(p.v[0].kind, ACT_FIX);
+	ck_assert_int_eq(p.v[1].kind, ACT_FORGET);
+	plan_release(&p);
+	assess_release(&a);
+	ranges[0] = "0-5460";
+	ranges[1] = "5461-10921";
+	ranges[2] = "10922-16383";
+}
+END_TEST
+
 START_TEST(test_restart_comes_first)
 {
 	struct repair_opts o = {.timeout_ms = 1000, .can_restart = true, .allow_data_loss = true};
@@ -230,6 +283,8 @@ plan_suite(void)
 	tcase_add_test(tc, test_dead_master_is_left_alone_without_a_way_to_recover);
 	tcase_add_test(tc, test_dead_master_given_up_spreads_its_slots_then_is_forgotten);
 	tcase_add_test(tc, test_dead_master_salvaged_loses_nothing);
+	tcase_add_test(tc, test_a_partial_forget_does_not_hide_a_dead_owner);
+	tcase_add_test(tc, test_dead_slotless_target_of_a_migration_is_kept);
 	tcase_add_test(tc, test_restart_comes_first);
 	suite_add_tcase(s, tc);
 	return s;
