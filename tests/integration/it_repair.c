@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "tests/integration/repair_util.h"
+#include "common/xmalloc.h"
+#include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
 static const struct repair_opts opts = {.timeout_ms = 2000};
@@ -157,39 +159,71 @@ START_TEST(test_two_masters_claiming_one_slot)
 }
 END_TEST
 
-START_TEST(test_different_values_are_a_conflict_left_in_place)
+/* Node 2 imports a slot of master 0 with a copy of its first key (COPY),
+ * then `cmd` changes that copy on node 2 (ASKING first); the repair must
+ * keep both and call it one conflict.  The key's name; free() it. */
+static char *
+conflict_case(const char *cmd, const char *arg)
 {
 	struct repair_outcome res;
 	struct err e = ERR_INIT;
 	struct conn *c;
 	struct reply *keys, *r;
-	char s[16];
+	char s[16], *key;
 	int slot;
 
 	rp_up(3, 0, PERSIST_NONE, 20000);
 	slot = rp_slot_with_keys(0, 0, 2);
 	snprintf(s, sizeof(s), "%d", slot);
 	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
-	c = conn_open("127.0.0.1", rp_lc.nodes[0].port, 1000, &e);
+	c = it_conn(rp_lc.nodes[0].port);
 	keys = conn_cmd(c, &e, "CLUSTER", "GETKEYSINSLOT", s, "1", NULL);
+	ck_assert_msg(keys && keys->nelem == 1, "%s", e.msg);
+	key = xstrdup(keys->elem[0]->str);
+	reply_free(keys);
 	conn_free(c);
-	c = conn_open("127.0.0.1", rp_lc.nodes[2].port, 1000, &e);
+	rp_move(0, 2, slot, 1, 1);
+	c = it_conn(rp_lc.nodes[2].port);
 	reply_free(conn_cmd(c, &e, "ASKING", NULL));
-	r = conn_cmd(c, &e, "SET", keys->elem[0]->str, "another value", NULL);
-	ck_assert_str_eq(r->str, "OK");
+	r = conn_cmd(c, &e, cmd, key, arg, NULL);
+	ck_assert_msg(r && r->type != REPLY_ERROR, "%s %s", cmd, r ? r->str : e.msg);
 	reply_free(r);
+	conn_free(c);
 	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
 	ck_assert(!res.healthy);
 	ck_assert_int_eq(res.total.conflicts, 1);
-	ck_assert_ptr_nonnull(strstr(res.total.conflict[0], keys->elem[0]->str));
+	ck_assert_ptr_nonnull(strstr(res.total.conflict[0], key));
 	repair_outcome_release(&res);
-	/* both values are still there */
+	return key;
+}
+
+/* The result of `cmd key` on node i (asking first), as a new reply. */
+static struct reply *
+ask(int i, const char *cmd, const char *key)
+{
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	struct err e = ERR_INIT;
+	struct reply *r;
+
 	reply_free(conn_cmd(c, &e, "ASKING", NULL));
-	r = conn_cmd(c, &e, "GET", keys->elem[0]->str, NULL);
+	r = conn_cmd(c, &e, cmd, key, NULL);
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	conn_free(c);
+	return r;
+}
+
+START_TEST(test_different_values_are_a_conflict_left_in_place)
+{
+	char *key = conflict_case("SET", "another value");
+	struct reply *r = ask(2, "GET", key);
+
+	/* both values are still there */
 	ck_assert_str_eq(r->str, "another value");
 	reply_free(r);
-	conn_free(c);
-	reply_free(keys);
+	r = ask(0, "GET", key);
+	ck_assert_str_ne(r->str, "another value");
+	reply_free(r);
+	free(key);
 	rp_down();
 }
 END_TEST
@@ -198,38 +232,13 @@ END_TEST
  * key that does not.  REPLACE would make the owner's key expire. */
 START_TEST(test_same_value_other_ttl_is_a_conflict)
 {
-	struct repair_outcome res;
-	struct err e = ERR_INIT;
-	struct conn *c;
-	struct reply *keys, *r;
-	char s[16];
-	int slot;
+	char *key = conflict_case("PEXPIRE", "600000");
+	struct reply *r = ask(0, "PTTL", key);
 
-	rp_up(3, 0, PERSIST_NONE, 20000);
-	slot = rp_slot_with_keys(0, 0, 2);
-	snprintf(s, sizeof(s), "%d", slot);
-	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
-	rp_move(0, 2, slot, 1, 1);
-	c = conn_open("127.0.0.1", rp_lc.nodes[0].port, 1000, &e);
-	keys = conn_cmd(c, &e, "CLUSTER", "GETKEYSINSLOT", s, "1", NULL);
-	conn_free(c);
-	c = conn_open("127.0.0.1", rp_lc.nodes[2].port, 1000, &e);
-	reply_free(conn_cmd(c, &e, "ASKING", NULL));
-	r = conn_cmd(c, &e, "PEXPIRE", keys->elem[0]->str, "600000", NULL);
-	ck_assert_int_eq(r->integer, 1);
-	reply_free(r);
-	conn_free(c);
-	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
-	ck_assert(!res.healthy);
-	ck_assert_int_eq(res.total.conflicts, 1);
-	repair_outcome_release(&res);
 	/* the owner's key still lives for ever */
-	c = conn_open("127.0.0.1", rp_lc.nodes[0].port, 1000, &e);
-	r = conn_cmd(c, &e, "PTTL", keys->elem[0]->str, NULL);
 	ck_assert_int_eq(r->integer, -1);
 	reply_free(r);
-	conn_free(c);
-	reply_free(keys);
+	free(key);
 	rp_down();
 }
 END_TEST
