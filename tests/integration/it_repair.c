@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/integration/repair_util.h"
 #include "common/xmalloc.h"
+#include "tests/integration/repair_util.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
