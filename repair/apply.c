@@ -329,6 +329,10 @@ move_all(struct applier *ap, bool *kept, struct err *e)
 			continue;
 		if ((src = conn_of(ap, (int)h, e)) == NULL)
 			goto out;
+		/* MIGRATE's own timeout is per I/O with the target: the reply
+		 * may take longer than that, and must not break the link */
+		if (conn_set_timeout(src, ap->o->timeout_ms * 3 + 1000, e) < 0)
+			goto out;
 		memset(&m, 0, sizeof(m));
 		audit_note(ap->env->audit, "keys of %zu slots from %s", k, conn_addr(src));
 		if (move_slots_first_pass(src, dsts, slots, k, ap->o->timeout_ms, done, &m, e) < 0)
@@ -348,6 +352,8 @@ move_all(struct applier *ap, bool *kept, struct err *e)
 				kept[which[i]] = true;
 			}
 		}
+		if (conn_set_timeout(src, ap->o->timeout_ms, e) < 0)
+			goto out;
 	}
 	rc = 0;
 out:

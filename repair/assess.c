@@ -158,8 +158,10 @@ assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = timeout_ms;
-	if (snapshot_take(&a->snap, host, port, timeout_ms, e) < 0)
+	if (snapshot_take(&a->snap, host, port, timeout_ms, e) < 0) {
+		snapshot_release(&a->snap);
 		return -1;
+	}
 	assess_index(a);
 	/* every master counted at once, one thread each */
 	cs = xcalloc(a->snap.n + 1, sizeof(*cs));

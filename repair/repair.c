@@ -193,6 +193,10 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		audit_pause(env->audit);
 		if (assess_take(&a, host, port, o->timeout_ms, touched, e) < 0) {
 			audit_resume(env->audit);
+			free(touched);
+			snprintf(res->left, sizeof(res->left), "%s", e ? e->msg : "no node answered");
+			json_object_set_new(res->report, "result",
+					    json_pack("{s:b, s:s}", "healthy", 0, "left", res->left));
 			return -1;
 		}
 		plan_build(&a, o, &p);

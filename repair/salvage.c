@@ -302,6 +302,8 @@ salvage_node(const struct salvage_src *src, const struct assessment *a,
 	if (rescue_start(&r, src->dir, redis_server, e) < 0 || rescue_wait(&r, timeout_ms, e) < 0 ||
 	    owners_load(&o, a, timeout_ms, e) < 0)
 		goto out;
+	if (conn_set_timeout(r.c, timeout_ms * 3 + 1000, e) < 0) /* see apply.c */
+		goto out;
 	/* nothing loaded is not "nothing to salvage": a node whose files
 	 * hold no key is given up with --allow-data-loss, knowingly */
 	if (conn_cmd_int(r.c, &loaded, e, "DBSIZE", NULL) < 0)
