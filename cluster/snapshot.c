@@ -63,6 +63,15 @@ probe(struct snap_node *n, int timeout_ms)
 		goto fail;
 	info_field(info, "cluster_state", n->state, sizeof(n->state));
 	me = topology_myself(&n->view);
+	if (me && n->id[0] && strcmp(me->id, n->id) != 0) {
+		/* the address answers, but as another node: the one the
+		 * cluster knows there is gone (restarted without its files) */
+		err_set(&e, 0, "'%s:%d' answers as another node, %.8s, not %.8s: its "
+			"nodes.conf is gone", n->host, n->port, me->id, n->id);
+		topology_release(&n->view);
+		n->state[0] = '\0';
+		goto fail;
+	}
 	if (me && n->id[0] == '\0')
 		snprintf(n->id, sizeof(n->id), "%s", me->id);
 	n->reachable = true;

@@ -183,8 +183,9 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	struct apply_result r;
 	struct assessment a;
 	struct plan p;
+	struct repair_opts ro = *o; /* restarts: once per run */
 	char why[256];
-	bool progress = true, stop, judged = false, *touched = NULL;
+	bool progress = true, stop, judged = false, *touched = NULL, restarting;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -199,7 +200,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 					    json_pack("{s:b, s:s}", "healthy", 0, "left", res->left));
 			return -1;
 		}
-		plan_build(&a, o, &p);
+		plan_build(&a, &ro, &p);
 		audit_resume(env->audit);
 		if (out && (p.n || res->rounds == 0)) {
 			if (res->rounds)
@@ -222,8 +223,9 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			assess_release(&a);
 			break;
 		}
-		rc = apply_plan(&a, &p, o, env, &r, e);
+		rc = apply_plan(&a, &p, &ro, env, &r, e);
 		progress = add_total(&res->total, &r);
+		restarting = p.restart_first;
 		/* what the first, full look found is in this plan: the next
 		 * look counts keys only where it acted (after a restart, the
 		 * node back may hold keys anywhere: a full look again) */
@@ -231,6 +233,19 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		touched = p.restart_first ? NULL : plan_slots(&p);
 		plan_release(&p);
 		assess_release(&a);
+		if (restarting) {
+			/* a node that did not come back (or came back as another
+			 * node, its files gone) is not restarted again: the next
+			 * plan salvages it, gives it up, or says why not */
+			ro.can_restart = false;
+			if (rc < 0 && !(env->interrupted && *env->interrupted)) {
+				audit_note(env->audit, "%s; going on without restarts", e->msg);
+				if (out)
+					fprintf(out, "restart failed: %s\n", e->msg);
+				rc = 0;
+				progress = true;
+			}
+		}
 		if (rc < 0)
 			break;
 		if (env->interrupted && *env->interrupted) {
@@ -243,7 +258,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	}
 	free(touched);
 	audit_pause(env->audit);
-	if (!judged && verdict(host, port, o, res, rc < 0 ? NULL : e) < 0 && rc == 0)
+	if (!judged && verdict(host, port, &ro, res, rc < 0 ? NULL : e) < 0 && rc == 0)
 		rc = -1;
 	audit_resume(env->audit);
 	json_object_set_new(res->report, "result",

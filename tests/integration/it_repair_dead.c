@@ -5,6 +5,7 @@
  * promoted while its master was migrating; a node paused during the
  * repair (no hang, its slots left alone).
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,36 @@ START_TEST(test_forced_redis_cli_fix_loses_keys_salvage_brings_them_back)
 }
 END_TEST
 
+/* Restarted without its files, a node comes back as another, empty node
+ * on the same port: the engine must not take it for the one the cluster
+ * lost, nor restart it again; given up, the lost one's slots go on. */
+START_TEST(test_restart_without_files_is_another_node)
+{
+	struct repair_opts o = {.timeout_ms = 2000, .can_restart = true, .allow_data_loss = true};
+	struct repair_env env = {.restart = repair_step_restart, .restart_arg = &rp_lc};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	char path[PATH_MAX + 32];
+	long long held;
+
+	rp_up(3, 0, PERSIST_AOF, 20000);
+	held = dbsize(2);
+	proc_kill(&rp_lc.nodes[2].proc);
+	snprintf(path, sizeof(path), "%s/nodes.conf", rp_lc.nodes[2].dir);
+	ck_assert_int_eq(fs_rm_rf(path, &e), 0);
+	snprintf(path, sizeof(path), "%s/appendonlydir", rp_lc.nodes[2].dir);
+	ck_assert_int_eq(fs_rm_rf(path, &e), 0);
+	wait_flagged(0, 2);
+	ck_assert_msg(rp_repair(&o, &env, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.total.restarted, 1);
+	ck_assert_int_eq(res.total.forgotten, 1);
+	repair_outcome_release(&res);
+	rp_assert_healthy(0, held);
+	rp_down();
+}
+END_TEST
+
 START_TEST(test_dead_node_with_its_files_gone)
 {
 	struct repair_opts o = {.timeout_ms = 2000};
@@ -358,6 +389,7 @@ repair_dead_suite(void)
 	tcase_add_test(tc, test_dead_source_mid_slot_salvaged);
 	tcase_add_test(tc, test_dead_master_replaced_by_a_new_one);
 	tcase_add_test(tc, test_forced_redis_cli_fix_loses_keys_salvage_brings_them_back);
+	tcase_add_test(tc, test_restart_without_files_is_another_node);
 	tcase_add_test(tc, test_dead_node_with_its_files_gone);
 	tcase_add_test(tc, test_replica_promoted_while_its_master_migrated);
 	tcase_add_test(tc, test_paused_node_does_not_hang_the_repair);
