@@ -210,7 +210,7 @@ run(int argc, char **argv)
 
 const struct command cmd_repair = {
 	.name = "repair",
-	.summary = "assess, plan and repair a cluster; never loses a key that exists",
+	.summary = "assess, plan and repair a cluster, keeping every key it can reach",
 	.usage = usage,
 	.run = run,
 };
