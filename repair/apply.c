@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/xmalloc.h"
 #include "repair/salvage.h"
@@ -282,6 +283,58 @@ out:
 	return rc;
 }
 
+/* The nodes' own views after the claim phase: each final owner claims
+ * its slots and no other reachable master does (a claim that survived
+ * protection would cost the loser its keys once epochs settle).  Gossip
+ * may lag a moment: looked at again for up to 2 s. */
+static int
+check_claims(struct applier *ap, struct err *e)
+{
+	uint64_t deadline = clock_now_ms() + 2000;
+	struct topology *views = xcalloc(ap->a->snap.n + 1, sizeof(*views));
+	const struct cluster_node *me;
+	size_t h, i, k;
+	int rc;
+
+	do {
+		rc = 0;
+		for (h = 0; h < ap->a->snap.n && rc == 0; h++) {
+			topology_release(&views[h]);
+			if (!live_master(ap, (int)h))
+				continue;
+			if (conn_of(ap, (int)h, e) == NULL || topology_fetch(ap->c[h], &views[h], e) < 0)
+				rc = err_prefix(e, "after the claim: ");
+		}
+		for (i = 0; i < ap->p->n && rc == 0; i++) {
+			const struct action *x = &ap->p->v[i];
+			const int *slots = x->kind == ACT_FIX ? &x->slot : x->slots;
+			size_t n = x->kind == ACT_FIX ? 1 : x->kind == ACT_COVER ? x->nslots : 0;
+
+			for (k = 0; k < n && rc == 0; k++)
+				for (h = 0; h < ap->a->snap.n && rc == 0; h++) {
+					bool owns;
+
+					if (!live_master(ap, (int)h) ||
+					    (me = topology_myself(&views[h])) == NULL)
+						continue;
+					owns = cluster_node_has_slot(me, slots[k]);
+					if (owns != ((int)h == x->node))
+						rc = err_set(e, 0, "after the claim, %s:%d %s slot %d",
+							     ap->a->snap.nodes[h].host,
+							     ap->a->snap.nodes[h].port,
+							     owns ? "still claims" : "does not claim",
+							     slots[k]);
+				}
+		}
+		if (rc < 0 && clock_now_ms() < deadline)
+			clock_sleep_ms(50);
+	} while (rc < 0 && clock_now_ms() < deadline);
+	for (h = 0; h < ap->a->snap.n; h++)
+		topology_release(&views[h]);
+	free(views);
+	return rc;
+}
+
 static void
 conflict(struct applier *ap, int slot, const struct move_result *m)
 {
@@ -511,7 +564,7 @@ phases(struct applier *ap, struct err *e)
 	if (stopping(ap, e) || protect_all(ap, e) < 0)
 		return -1;
 	audit_note(ap->env->audit, "claim");
-	if (stopping(ap, e) || claim_all(ap, e) < 0)
+	if (stopping(ap, e) || claim_all(ap, e) < 0 || check_claims(ap, e) < 0)
 		return -1;
 	wait_ok(ap);
 	audit_note(ap->env->audit, "move");
