@@ -26,8 +26,9 @@ static const char usage[] =
 	"nodes' states say, moving keys with MIGRATE; keys held by a node that\n"
 	"does not own their slot go to the owner; disputed slots go to the\n"
 	"claimant with the highest epoch; slots nobody serves go to the node\n"
-	"holding their keys.  No key is ever deleted or overwritten with a\n"
-	"different value: such keys are conflicts, reported and left in place.\n"
+	"holding their keys.  No key is ever deleted or overwritten: keys with\n"
+	"another value on the owner are conflicts, reported and left in place;\n"
+	"equal duplicates are kept in a stash file (its path is printed).\n"
 	"The slots of a master that is down are given away only when its keys\n"
 	"are salvaged, or with --allow-data-loss.\n"
 	"  --dry-run            print the plan, change nothing\n"
@@ -192,12 +193,12 @@ run(int argc, char **argv)
 	if (rc < 0)
 		fprintf(stderr, "shardquake: repair: %s\n", e.msg);
 	if (!c.json && !c.dry_run)
-		printf("%s: %lld keys moved (%lld were there already), %lld salvaged, %lld "
-		       "conflicts, %d restarted, %d forgotten%s%s\n",
+		printf("%s: %lld keys moved, %lld salvaged, %lld conflicts, %d restarted, %d "
+		       "forgotten%s%s%s%s\n",
 		       res.healthy ? "healthy" : "not healthy", res.total.keys_moved,
-		       res.total.keys_same, res.total.keys_salvaged, res.total.conflicts,
-		       res.total.restarted, res.total.forgotten, res.healthy ? "" : "; left: ",
-		       res.healthy ? "" : res.left);
+		       res.total.keys_salvaged, res.total.conflicts, res.total.restarted,
+		       res.total.forgotten, res.total.stash[0] ? "; duplicates kept in " : "",
+		       res.total.stash, res.healthy ? "" : "; left: ", res.healthy ? "" : res.left);
 	else if (!c.json)
 		printf("%s\n", res.healthy ? "healthy now" : "not healthy now");
 	rc = res.healthy ? EXIT_OK : EXIT_FINDINGS;

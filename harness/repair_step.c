@@ -84,6 +84,7 @@ bundled(struct repair_step *st, int port, struct err *e)
 	o.can_restart = st->s->repair_restart;
 	env.restart = st->s->repair_restart ? repair_step_restart : NULL;
 	env.redis_server = st->lc->opts.redis_server;
+	env.stash_dir = st->dir; /* duplicates kept with the run's results */
 	for (i = 0; st->s->repair_salvage && i < st->lc->n; i++)
 		if (!proc_is_running(&st->lc->nodes[i].proc)) {
 			snprintf(sv[o.nsalvage].host, sizeof(sv[0].host), "127.0.0.1");

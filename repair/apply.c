@@ -17,6 +17,7 @@ struct applier {
 	const struct repair_env *env;
 	struct apply_result *res;
 	struct conn **c;            /* per node, opened when first needed */
+	struct stash stash;         /* verified duplicates, kept */
 	char (*saved)[2][16];       /* per node: the two settings relax changed */
 	bool *relaxed;
 };
@@ -394,7 +395,8 @@ move_all(struct applier *ap, bool *kept, struct err *e)
 		for (i = 0; i < k; i++) {
 			if (done[i])
 				continue;
-			if (move_slot_keys(src, dsts[i], slots[i], ap->o->timeout_ms, &m, e) < 0) {
+			if (move_slot_keys(src, dsts[i], slots[i], ap->o->timeout_ms, &ap->stash, &m,
+					   e) < 0) {
 				err_prefix(e, "move slot %d: ", slots[i]);
 				goto out;
 			}
@@ -600,7 +602,9 @@ int
 apply_plan(const struct assessment *a, const struct plan *p, const struct repair_opts *o,
 	   const struct repair_env *env, struct apply_result *res, struct err *e)
 {
-	struct applier ap = {.a = a, .p = p, .o = o, .env = env, .res = res};
+	struct applier ap = {.a = a, .p = p, .o = o, .env = env, .res = res,
+			     .stash = {.redis_server = env->redis_server, .parent = env->stash_dir,
+				       .timeout_ms = o->timeout_ms, .proc = PROC_INIT}};
 	size_t i;
 	int rc;
 
@@ -620,6 +624,13 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 			*e = re;
 			rc = -1;
 		}
+		res->stashed = ap.stash.kept;
+		if (stash_close(&ap.stash, res->stash, sizeof(res->stash), &re) < 0 && rc == 0) {
+			*e = re;
+			rc = -1;
+		}
+		if (res->stash[0])
+			audit_note(env->audit, "%lld duplicates kept in %s", res->stashed, res->stash);
 	}
 	for (i = 0; i < a->snap.n; i++)
 		conn_free(ap.c[i]);

@@ -36,6 +36,7 @@ struct repair_env {
 	void *restart_arg;
 	struct audit *audit;
 	const char *redis_server;  /* for salvage; NULL: on PATH */
+	const char *stash_dir;     /* where kept duplicates go; NULL: $TMPDIR */
 	volatile int *interrupted; /* set by a signal handler: stop at the next
 				      step, putting the settings back */
 };
@@ -48,6 +49,8 @@ struct apply_result {
 	char conflict[MOVE_CONFLICTS_MAX][160]; /* "slot 7: key" */
 	int nconflict;
 	int restarted, forgotten;
+	long long stashed;         /* equal duplicates taken off non-owners */
+	char stash[PATH_MAX];      /* and kept in this file ("" when none) */
 };
 
 int apply_plan(const struct assessment *a, const struct plan *p, const struct repair_opts *o,

@@ -12,13 +12,15 @@
 
 struct mig {
 	struct conn *src, *dst;
+	struct stash *stash;   /* where verified duplicates go; NULL: they stay */
 	int slot;              /* -1: keys of any slot (salvage) */
 	char port[16], tmo[16];
 };
 
-/* Queues MIGRATE host port "" 0 timeout [REPLACE] KEYS k... on m->src. */
+/* Queues MIGRATE host port "" 0 timeout KEYS k... on m->src (never
+ * REPLACE: nothing is written over a key that is there). */
 static void
-append_migrate(struct mig *m, struct reply *const *keys, size_t n, bool replace)
+append_migrate(struct mig *m, struct reply *const *keys, size_t n)
 {
 	const char **argv = xcalloc(n + 8, sizeof(*argv));
 	size_t *lens = xcalloc(n + 8, sizeof(*lens));
@@ -30,8 +32,6 @@ append_migrate(struct mig *m, struct reply *const *keys, size_t n, bool replace)
 	argv[argc++] = "";
 	argv[argc++] = "0";
 	argv[argc++] = m->tmo;
-	if (replace)
-		argv[argc++] = "REPLACE";
 	argv[argc++] = "KEYS";
 	for (i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
@@ -45,9 +45,9 @@ append_migrate(struct mig *m, struct reply *const *keys, size_t n, bool replace)
 }
 
 static struct reply *
-migrate(struct mig *m, struct reply *const *keys, size_t n, bool replace, struct err *e)
+migrate(struct mig *m, struct reply *const *keys, size_t n, struct err *e)
 {
-	append_migrate(m, keys, n, replace);
+	append_migrate(m, keys, n);
 	return conn_read_reply(m->src, e);
 }
 
@@ -104,8 +104,8 @@ add_conflict(struct move_result *res, const struct reply *key)
 	res->conflicts++;
 }
 
-/* One key alone: moved, moved with REPLACE over an equal value, or a
- * conflict.  -1 on any other failure. */
+/* One key alone: moved, found on the owner already (the duplicate
+ * stashed), or a conflict.  -1 on any other failure. */
 static int
 move_one(struct mig *m, struct reply *key, struct move_result *res, struct err *e)
 {
@@ -113,7 +113,7 @@ move_one(struct mig *m, struct reply *key, struct move_result *res, struct err *
 	long long ta, tb;
 	int rc = -1;
 
-	r = migrate(m, &key, 1, false, e);
+	r = migrate(m, &key, 1, e);
 	if (r == NULL)
 		return -1;
 	if (r->type != REPLY_ERROR) {
@@ -135,19 +135,29 @@ move_one(struct mig *m, struct reply *key, struct move_result *res, struct err *
 		rc = 0;
 		goto out;
 	}
-	/* the same value on both sides: REPLACE overwrites nothing (but a
-	 * write landing on the owner between the look and now) */
-	if ((r = migrate(m, &key, 1, true, e)) == NULL)
-		goto out;
-	if (r->type == REPLY_ERROR) {
-		err_set(e, 0, "'MIGRATE ... REPLACE' of key '%s' from '%s': %s", key->str,
-			conn_addr(m->src), r->str);
-		reply_free(r);
-		goto out;
-	}
-	reply_free(r);
-	res->moved++;
+	/* the same value and life on both sides: the owner's copy stays
+	 * untouched (a client may write it now); this one goes to the stash,
+	 * or, with none (a salvage's throwaway copy), stays where it is */
 	res->same++;
+	if (m->stash) {
+		struct mig to = {.src = m->src, .stash = NULL};
+
+		if ((to.dst = stash_conn(m->stash, e)) == NULL)
+			goto out;
+		snprintf(to.port, sizeof(to.port), "%d", conn_port(to.dst));
+		snprintf(to.tmo, sizeof(to.tmo), "%s", m->tmo);
+		if ((r = migrate(&to, &key, 1, e)) == NULL)
+			goto out;
+		if (r->type == REPLY_ERROR) {
+			err_set(e, 0, "'MIGRATE' of duplicate '%s' from '%s' to the stash: %s",
+				key->str, conn_addr(m->src), r->str);
+			reply_free(r);
+			goto out;
+		}
+		reply_free(r);
+		m->stash->kept++;
+		res->stashed++;
+	}
 	rc = 0;
 out:
 	reply_free(a);
@@ -157,9 +167,10 @@ out:
 
 int
 move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
-	  int timeout_ms, bool *conflicted, struct move_result *res, struct err *e)
+	  int timeout_ms, struct stash *stash, bool *conflicted, struct move_result *res,
+	  struct err *e)
 {
-	struct mig m = {.src = src, .dst = dst, .slot = -1};
+	struct mig m = {.src = src, .dst = dst, .slot = -1, .stash = stash};
 	struct reply *r;
 	long long before;
 	size_t i;
@@ -170,7 +181,7 @@ move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t 
 		conflicted[i] = false;
 	if (n == 0)
 		return 0;
-	r = migrate(&m, keys, n, false, e);
+	r = migrate(&m, keys, n, e);
 	if (r == NULL)
 		return -1;
 	if (r->type != REPLY_ERROR) {
@@ -220,7 +231,7 @@ move_slots_first_pass(struct conn *src, struct conn *const *dsts, const int *slo
 			continue;
 		snprintf(m.port, sizeof(m.port), "%d", conn_port(dsts[i]));
 		snprintf(m.tmo, sizeof(m.tmo), "%d", timeout_ms);
-		append_migrate(&m, keys[i]->elem, keys[i]->nelem, false);
+		append_migrate(&m, keys[i]->elem, keys[i]->nelem);
 	}
 	if (conn_flush(src, e) < 0)
 		goto out;
@@ -278,7 +289,7 @@ names_add(struct names *ns, const struct reply *k)
 
 int
 move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
-	       struct move_result *res, struct err *e)
+	       struct stash *stash, struct move_result *res, struct err *e)
 {
 	struct names conflicts = {0};
 	struct reply **cand = NULL, *keys = NULL;
@@ -291,7 +302,7 @@ move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
 	memset(res, 0, sizeof(*res));
 	snprintf(s, sizeof(s), "%d", slot);
 	for (;;) {
-		moved_before = res->moved;
+		moved_before = res->moved + res->stashed;
 		/* conflicts stay on the source: ask past them */
 		snprintf(cnt, sizeof(cnt), "%zu", conflicts.n + BATCH);
 		keys = conn_cmd(src, e, "CLUSTER", "GETKEYSINSLOT", s, cnt, NULL);
@@ -309,7 +320,7 @@ move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
 				cand[n++] = keys->elem[i];
 		if (n == 0)
 			break;
-		if (move_keys(src, dst, cand, n, timeout_ms, bad, res, e) < 0) {
+		if (move_keys(src, dst, cand, n, timeout_ms, stash, bad, res, e) < 0) {
 			err_prefix(e, "slot %d: ", slot);
 			goto out;
 		}
@@ -325,7 +336,7 @@ move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
 			}
 		/* every key left is a known conflict, or nothing changed at
 		 * all: asking again would give the same answer */
-		if (moved_before == res->moved && added == 0)
+		if (moved_before == res->moved + res->stashed && added == 0)
 			break;
 		reply_free(keys);
 		keys = NULL;

@@ -93,13 +93,16 @@ add_total(struct apply_result *t, const struct apply_result *r)
 {
 	t->keys_moved += r->keys_moved;
 	t->keys_same += r->keys_same;
+	t->stashed += r->stashed;
+	if (r->stash[0])
+		snprintf(t->stash, sizeof(t->stash), "%s", r->stash);
 	t->keys_salvaged += r->keys_salvaged;
 	t->restarted += r->restarted;
 	t->forgotten += r->forgotten;
 	t->conflicts = r->conflicts;
 	t->nconflict = r->nconflict;
 	memcpy(t->conflict, r->conflict, sizeof(t->conflict));
-	return r->keys_moved > r->keys_same || r->keys_salvaged || r->restarted || r->forgotten;
+	return r->keys_moved || r->stashed || r->keys_salvaged || r->restarted || r->forgotten;
 }
 
 /* The slots a plan acts on (FIX and COVER), as a new slot map. */
@@ -262,9 +265,10 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		rc = -1;
 	audit_resume(env->audit);
 	json_object_set_new(res->report, "result",
-			    json_pack("{s:b, s:I, s:I, s:I, s:I, s:i, s:i, s:s}", "healthy",
+			    json_pack("{s:b, s:I, s:I, s:s, s:I, s:I, s:i, s:i, s:s}", "healthy",
 				      res->healthy, "keys_moved", (json_int_t)res->total.keys_moved,
-				      "keys_already_there", (json_int_t)res->total.keys_same,
+				      "duplicates_stashed", (json_int_t)res->total.stashed,
+				      "stash", res->total.stash,
 				      "keys_salvaged", (json_int_t)res->total.keys_salvaged,
 				      "conflicts", (json_int_t)res->total.conflicts, "restarted",
 				      res->total.restarted, "forgotten", res->total.forgotten,

@@ -1,13 +1,11 @@
 /* salvage.c - a dead node's keys from its files; see salvage.h. */
 #include "repair/salvage.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 #include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/fs.h"
+#include "common/port.h"
 #include "common/proc.h"
 #include "common/xmalloc.h"
 
@@ -28,24 +27,6 @@ struct rescue {
 };
 
 /* A port the kernel says is free on loopback now. */
-static int
-free_port(struct err *e)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd < 0)
-		return err_set(e, errno, "socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	else
-		err_set(e, errno, "bind 127.0.0.1:0: %s", strerror(errno));
-	close(fd);
-	return port;
-}
-
 /* What a node left in its directory: an AOF directory (whatever its name:
  * the one holding a *.manifest, whose name gives appendfilename) or an
  * RDB file (*.rdb); the newer wins when there are both. */
@@ -142,7 +123,7 @@ rescue_start(struct rescue *r, const char *dir, const char *redis_server, struct
 	snprintf(to, sizeof(to), "%s/%s", r->dir, aof ? f.aofdir : f.rdb);
 	if (fs_copy_tree(from, to, e) < 0)
 		return -1;
-	if ((r->port = free_port(e)) < 0)
+	if ((r->port = port_free_loopback(e)) < 0)
 		return -1;
 	snprintf(r->port_s, sizeof(r->port_s), "%d", r->port);
 	snprintf(log, sizeof(log), "%s/rescue.log", r->dir);
@@ -274,7 +255,7 @@ place(struct rescue *r, struct owners *o, const struct reply *page, struct move_
 		if (n == 0)
 			continue;
 		if ((dst = owner_conn(o, (int)k, e)) == NULL ||
-		    move_keys(r->c, dst, group, n, o->timeout_ms, bad, mr, e) < 0)
+		    move_keys(r->c, dst, group, n, o->timeout_ms, NULL, bad, mr, e) < 0)
 			rc = -1;
 	}
 	for (i = 0; i < page->nelem; i++)
