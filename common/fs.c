@@ -188,3 +188,16 @@ fs_copy_tree(const char *from, const char *to, struct err *e)
 	closedir(dir);
 	return rc;
 }
+
+int
+fs_absolute(char *buf, size_t n, struct err *e)
+{
+	char abs[PATH_MAX];
+
+	if (realpath(buf, abs) == NULL)
+		return err_set(e, errno, "resolve '%s': %s", buf, strerror(errno));
+	if (strlen(abs) >= n)
+		return err_set(e, ENAMETOOLONG, "path too long: '%s'", abs);
+	memcpy(buf, abs, strlen(abs) + 1);
+	return 0;
+}

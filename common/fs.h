@@ -13,6 +13,8 @@ int fs_rm_rf(const char *path, struct err *e);
 /* Copies a file, or a directory with its files and subdirectories
  * (symlinks and special files are skipped), from `from` to `to`. */
 int fs_copy_tree(const char *from, const char *to, struct err *e);
+/* Makes the existing path in buf (size n) absolute, in place. */
+int fs_absolute(char *buf, size_t n, struct err *e);
 /* Reads a whole file into a new NUL-terminated string (free() it). */
 char *fs_read_file(const char *path, size_t *len, struct err *e);
 /* Writes `len` bytes to `path` (created or truncated, mode 0644). */

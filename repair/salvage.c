@@ -119,6 +119,9 @@ rescue_start(struct rescue *r, const char *dir, const char *redis_server, struct
 	snprintf(r->dir, sizeof(r->dir), "%s/shardquake-rescue-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (mkdtemp(r->dir) == NULL)
 		return err_set(e, errno, "mkdtemp '%s': %s", r->dir, strerror(errno));
+	/* redis-server opens its log after moving into --dir: absolute paths */
+	if (fs_absolute(r->dir, sizeof(r->dir), e) < 0)
+		return -1;
 	snprintf(from, sizeof(from), "%s/%s", dir, aof ? f.aofdir : f.rdb);
 	snprintf(to, sizeof(to), "%s/%s", r->dir, aof ? f.aofdir : f.rdb);
 	if (fs_copy_tree(from, to, e) < 0)

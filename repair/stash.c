@@ -22,6 +22,9 @@ start(struct stash *s, struct err *e)
 	snprintf(s->dir, sizeof(s->dir), "%s/shardquake-stash-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (mkdtemp(s->dir) == NULL)
 		return err_set(e, errno, "mkdtemp '%s': %s", s->dir, strerror(errno));
+	/* redis-server opens its log after moving into --dir: absolute paths */
+	if (fs_absolute(s->dir, sizeof(s->dir), e) < 0)
+		return -1;
 	if ((port = port_free_loopback(e)) < 0)
 		return -1;
 	snprintf(s->port_s, sizeof(s->port_s), "%d", port);
