@@ -8,25 +8,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cluster/fetch.h"
-#include "common/clock.h"
 #include "common/fs.h"
-#include "common/port.h"
-#include "common/proc.h"
 #include "common/xmalloc.h"
+#include "repair/private_server.h"
 
 struct rescue {
-	char dir[PATH_MAX];
+	struct private_server srv;
 	char file[256], sub[256]; /* what it loads */
-	char port_s[16];
-	int port;
-	struct proc proc;
-	struct conn *c;
 };
 
-/* A port the kernel says is free on loopback now. */
 /* What a node left in its directory: an AOF directory (whatever its name:
  * the one holding a *.manifest, whose name gives appendfilename) or an
  * RDB file (*.rdb); the newer wins when there are both. */
@@ -102,13 +94,14 @@ find_files(const char *dir, struct files *f, struct err *e)
 	return 0;
 }
 
-/* Copies the persistence files and starts redis-server on them. */
+/* Copies the persistence files and starts redis-server on them; returns
+ * once it has loaded them and answers. */
 static int
-rescue_start(struct rescue *r, const char *dir, const char *redis_server, struct err *e)
+rescue_start(struct rescue *r, const char *dir, const char *redis_server, int timeout_ms,
+	     struct err *e)
 {
-	const char *tmp = getenv("TMPDIR");
-	char from[PATH_MAX + 512], to[PATH_MAX + 512], log[PATH_MAX + 64];
-	const char *argv[24];
+	char from[PATH_MAX + 512], to[PATH_MAX + 512];
+	const char *extra[8];
 	struct files f;
 	bool aof;
 	int n = 0;
@@ -116,90 +109,27 @@ rescue_start(struct rescue *r, const char *dir, const char *redis_server, struct
 	if (find_files(dir, &f, e) < 0)
 		return -1;
 	aof = f.aofdir[0] != '\0';
-	snprintf(r->dir, sizeof(r->dir), "%s/shardquake-rescue-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(r->dir) == NULL)
-		return err_set(e, errno, "mkdtemp '%s': %s", r->dir, strerror(errno));
-	/* redis-server opens its log after moving into --dir: absolute paths */
-	if (fs_absolute(r->dir, sizeof(r->dir), e) < 0)
+	r->srv.name = "rescue";
+	if (private_server_dir(&r->srv, NULL, e) < 0)
 		return -1;
 	snprintf(from, sizeof(from), "%s/%s", dir, aof ? f.aofdir : f.rdb);
-	snprintf(to, sizeof(to), "%s/%s", r->dir, aof ? f.aofdir : f.rdb);
+	snprintf(to, sizeof(to), "%s/%s", r->srv.dir, aof ? f.aofdir : f.rdb);
 	if (fs_copy_tree(from, to, e) < 0)
 		return -1;
-	if ((r->port = port_free_loopback(e)) < 0)
-		return -1;
-	snprintf(r->port_s, sizeof(r->port_s), "%d", r->port);
-	snprintf(log, sizeof(log), "%s/rescue.log", r->dir);
 	snprintf(r->file, sizeof(r->file), "%s", aof ? f.aofname : f.rdb);
 	snprintf(r->sub, sizeof(r->sub), "%s", aof ? f.aofdir : "");
-	argv[n++] = redis_server ? redis_server : "redis-server";
-	argv[n++] = "--port";
-	argv[n++] = r->port_s;
-	argv[n++] = "--bind";
-	argv[n++] = "127.0.0.1";
-	argv[n++] = "--dir";
-	argv[n++] = r->dir;
-	argv[n++] = "--logfile";
-	argv[n++] = log;
-	argv[n++] = "--save";
-	argv[n++] = "";
-	argv[n++] = "--cluster-enabled";
-	argv[n++] = "no";
-	argv[n++] = "--appendonly";
-	argv[n++] = aof ? "yes" : "no";
 	if (aof) {
-		argv[n++] = "--appenddirname";
-		argv[n++] = r->sub;
-		argv[n++] = "--appendfilename";
-		argv[n++] = r->file;
+		extra[n++] = "--appendonly";
+		extra[n++] = "yes";
+		extra[n++] = "--appenddirname";
+		extra[n++] = r->sub;
+		extra[n++] = "--appendfilename";
 	} else {
-		argv[n++] = "--dbfilename";
-		argv[n++] = r->file;
+		extra[n++] = "--dbfilename";
 	}
-	argv[n] = NULL;
-	r->proc.argv = argv;
-	if (proc_start(&r->proc, e) < 0)
-		return -1;
-	r->proc.argv = NULL;
-	return 0;
-}
-
-/* Waits until the rescue server has loaded its files and answers. */
-static int
-rescue_wait(struct rescue *r, int timeout_ms, struct err *e)
-{
-	uint64_t deadline = clock_now_ms() + 60000;
-	struct reply *pong;
-
-	while (clock_now_ms() < deadline) {
-		if (!proc_is_running(&r->proc))
-			return err_set(e, 0, "the rescue redis-server %s (see %s/rescue.log)",
-				       proc_describe_status(r->proc.status), r->dir);
-		if (r->c == NULL)
-			r->c = conn_open("127.0.0.1", r->port, timeout_ms, NULL);
-		if (r->c && (pong = conn_cmd(r->c, NULL, "PING", NULL)) != NULL) {
-			bool ok = pong->type == REPLY_STATUS;
-
-			reply_free(pong);
-			if (ok)
-				return 0; /* LOADING answers an error */
-		}
-		if (r->c && conn_is_broken(r->c)) {
-			conn_free(r->c);
-			r->c = NULL;
-		}
-		clock_sleep_ms(50);
-	}
-	return err_set(e, ETIMEDOUT, "the rescue redis-server did not load its files in 60 s");
-}
-
-static void
-rescue_stop(struct rescue *r)
-{
-	conn_free(r->c);
-	proc_kill(&r->proc);
-	if (r->dir[0])
-		fs_rm_rf(r->dir, NULL);
+	extra[n++] = r->file;
+	extra[n] = NULL;
+	return private_server_start(&r->srv, redis_server, extra, timeout_ms, 60000, e);
 }
 
 struct owners {
@@ -258,7 +188,7 @@ place(struct rescue *r, struct owners *o, const struct reply *page, struct move_
 		if (n == 0)
 			continue;
 		if ((dst = owner_conn(o, (int)k, e)) == NULL ||
-		    move_keys(r->c, dst, group, n, o->timeout_ms, NULL, bad, mr, e) < 0)
+		    move_keys(r->srv.c, dst, group, n, o->timeout_ms, NULL, bad, mr, e) < 0)
 			rc = -1;
 	}
 	for (i = 0; i < page->nelem; i++)
@@ -273,7 +203,7 @@ int
 salvage_node(const struct salvage_src *src, const struct assessment *a,
 	     const char *redis_server, int timeout_ms, long long *moved, struct err *e)
 {
-	struct rescue r = {.proc = PROC_INIT};
+	struct rescue r = {.srv = {.proc = PROC_INIT}};
 	struct owners o = {.t = TOPOLOGY_INIT};
 	struct move_result mr = {0};
 	struct reply *page = NULL;
@@ -283,14 +213,14 @@ salvage_node(const struct salvage_src *src, const struct assessment *a,
 	int rc = -1;
 
 	*moved = 0;
-	if (rescue_start(&r, src->dir, redis_server, e) < 0 || rescue_wait(&r, timeout_ms, e) < 0 ||
+	if (rescue_start(&r, src->dir, redis_server, timeout_ms, e) < 0 ||
 	    owners_load(&o, a, timeout_ms, e) < 0)
 		goto out;
-	if (conn_set_timeout(r.c, timeout_ms * 3 + 1000, e) < 0) /* see apply.c */
+	if (conn_set_timeout(r.srv.c, timeout_ms * 3 + 1000, e) < 0) /* see apply.c */
 		goto out;
 	/* nothing loaded is not "nothing to salvage": a node whose files
 	 * hold no key is given up with --allow-data-loss, knowingly */
-	if (conn_cmd_int(r.c, &loaded, e, "DBSIZE", NULL) < 0)
+	if (conn_cmd_int(r.srv.c, &loaded, e, "DBSIZE", NULL) < 0)
 		goto out;
 	if (loaded == 0) {
 		err_set(e, 0, "the rescue redis-server loaded no key from '%s/%s%s%s': if "
@@ -299,7 +229,7 @@ salvage_node(const struct salvage_src *src, const struct assessment *a,
 		goto out;
 	}
 	do {
-		page = conn_cmd(r.c, e, "SCAN", cursor, "COUNT", "1000", NULL);
+		page = conn_cmd(r.srv.c, e, "SCAN", cursor, "COUNT", "1000", NULL);
 		if (page == NULL)
 			goto out;
 		if (page->type != REPLY_ARRAY || page->nelem != 2 ||
@@ -328,6 +258,6 @@ out:
 		conn_free(o.c[i]);
 	free(o.c);
 	topology_release(&o.t);
-	rescue_stop(&r);
+	private_server_stop(&r.srv, false);
 	return rc;
 }

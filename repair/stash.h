@@ -9,22 +9,16 @@
 #ifndef SQ_REPAIR_STASH_H
 #define SQ_REPAIR_STASH_H
 
-#include <limits.h>
-#include <stdbool.h>
-
 #include "cluster/conn.h"
 #include "common/err.h"
-#include "common/proc.h"
+#include "repair/private_server.h"
 
 struct stash {
 	const char *redis_server; /* NULL: on PATH */
 	const char *parent;       /* where its directory goes; NULL: $TMPDIR */
 	int timeout_ms;
 	/* state */
-	struct proc proc;
-	struct conn *c;
-	char dir[PATH_MAX];
-	char port_s[16];
+	struct private_server srv;
 	long long kept;           /* keys moved into it */
 };
 
