@@ -37,12 +37,6 @@ conn_of(struct applier *ap, int i, struct err *e)
 	return ap->c[i];
 }
 
-static bool
-live_master(const struct applier *ap, int i)
-{
-	return ap->a->nodes[i].reachable && ap->a->nodes[i].master;
-}
-
 /* Commands queued on one connection, then every reply read; the first
  * error reply fails the batch (after all replies are read). */
 struct batch {
@@ -103,7 +97,7 @@ relax(struct applier *ap, struct err *e)
 	for (i = 0; i < ap->a->snap.n; i++) {
 		struct conn *c;
 
-		if (!live_master(ap, (int)i))
+		if (!assess_live_master(ap->a, (int)i))
 			continue;
 		if ((c = conn_of(ap, (int)i, e)) == NULL)
 			return -1;
@@ -169,7 +163,7 @@ protect_all(struct applier *ap, struct err *e)
 	size_t h, i;
 
 	for (h = 0; h < ap->a->snap.n; h++) {
-		if (!live_master(ap, (int)h))
+		if (!assess_live_master(ap->a, (int)h))
 			continue;
 		b.c = NULL;
 		b.n = 0;
@@ -252,7 +246,7 @@ claim_all(struct applier *ap, struct err *e)
 	int rc = -1;
 
 	for (f = 0; f < ap->a->snap.n; f++) {
-		if (!live_master(ap, (int)f))
+		if (!assess_live_master(ap->a, (int)f))
 			continue;
 		b.c = NULL;
 		b.n = 0;
@@ -301,7 +295,7 @@ check_claims(struct applier *ap, struct err *e)
 		rc = 0;
 		for (h = 0; h < ap->a->snap.n && rc == 0; h++) {
 			topology_release(&views[h]);
-			if (!live_master(ap, (int)h))
+			if (!assess_live_master(ap->a, (int)h))
 				continue;
 			if (conn_of(ap, (int)h, e) == NULL || topology_fetch(ap->c[h], &views[h], e) < 0)
 				rc = err_prefix(e, "after the claim: ");
@@ -315,7 +309,7 @@ check_claims(struct applier *ap, struct err *e)
 				for (h = 0; h < ap->a->snap.n && rc == 0; h++) {
 					bool owns;
 
-					if (!live_master(ap, (int)h) ||
+					if (!assess_live_master(ap->a, (int)h) ||
 					    (me = topology_myself(&views[h])) == NULL)
 						continue;
 					owns = cluster_node_has_slot(me, slots[k]);
@@ -366,7 +360,7 @@ move_all(struct applier *ap, bool *kept, struct err *e)
 	int rc = -1;
 
 	for (h = 0; h < ap->a->snap.n; h++) {
-		if (!live_master(ap, (int)h))
+		if (!assess_live_master(ap->a, (int)h))
 			continue;
 		for (i = 0, k = 0; i < p->n; i++) {
 			const struct action *x = &p->v[i];
@@ -451,7 +445,7 @@ close_all(struct applier *ap, const bool *kept, struct err *e)
 	size_t h, i;
 
 	for (h = 0; h < ap->a->snap.n; h++) {
-		if (!live_master(ap, (int)h))
+		if (!assess_live_master(ap->a, (int)h))
 			continue;
 		if ((b.c = conn_of(ap, (int)h, e)) == NULL)
 			return -1;
@@ -511,7 +505,7 @@ wait_ok(struct applier *ap)
 		for (i = 0; i < ap->a->snap.n && ok; i++) {
 			char *info;
 
-			if (!live_master(ap, (int)i) || conn_of(ap, (int)i, &e) == NULL)
+			if (!assess_live_master(ap->a, (int)i) || conn_of(ap, (int)i, &e) == NULL)
 				continue;
 			info = conn_cmd_str(ap->c[i], &e, "CLUSTER", "INFO", NULL);
 			ok = info && info_field(info, "cluster_state", state, sizeof(state)) == 0 &&

@@ -264,6 +264,12 @@ assess_release(struct assessment *a)
 }
 
 bool
+assess_live_master(const struct assessment *a, int i)
+{
+	return i >= 0 && a->nodes[i].reachable && a->nodes[i].master;
+}
+
+bool
 assess_claims(const struct assessment *a, int i, int slot)
 {
 	return a->nodes[i].me && cluster_node_has_slot(a->nodes[i].me, slot);

@@ -45,6 +45,8 @@ int assess_take(struct assessment *a, const char *host, int port, int timeout_ms
 void assess_index(struct assessment *a);
 void assess_release(struct assessment *a);
 
+/* Node i answers and is a master: one the engine can act on. */
+bool assess_live_master(const struct assessment *a, int i);
 /* Node i claims the slot in its own view. */
 bool assess_claims(const struct assessment *a, int i, int slot);
 /* The peer id node i has the slot migrating to / importing from, or NULL. */

@@ -56,12 +56,6 @@ plan_salvage_of(const struct assessment *a, const struct repair_opts *o, int i)
 	return NULL;
 }
 
-static bool
-is_live_master(const struct assessment *a, int i)
-{
-	return i >= 0 && a->nodes[i].reachable && a->nodes[i].master;
-}
-
 /* A node that is down and whose slots may be given away: the reachable
  * nodes flag it failed (a node that only did not answer us may be alive:
  * paused, or slow), and its keys are salvaged or the user accepts losing
@@ -83,7 +77,7 @@ open_to_kept(const struct assessment *a, const struct repair_opts *o, int slot)
 	int k;
 
 	for (i = 0; i < a->snap.n; i++) {
-		if (!is_live_master(a, (int)i))
+		if (!assess_live_master(a, (int)i))
 			continue;
 		peer = assess_migrating(a, (int)i, slot);
 		if (!peer)
@@ -138,7 +132,7 @@ inspect(const struct assessment *a, int slot, struct slotinfo *si)
 		const char *to;
 		long long k = assess_keys(a, (int)i, slot);
 
-		if (!is_live_master(a, (int)i))
+		if (!assess_live_master(a, (int)i))
 			continue;
 		if (assess_claims(a, (int)i, slot)) {
 			si->claimants++;
@@ -150,7 +144,7 @@ inspect(const struct assessment *a, int slot, struct slotinfo *si)
 				si->best_claimant = (int)i;
 			to = assess_migrating(a, (int)i, slot);
 			t = to ? snapshot_find_id(&a->snap, to) : -1;
-			if (is_live_master(a, t) && assess_importing(a, t, slot) &&
+			if (assess_live_master(a, t) && assess_importing(a, t, slot) &&
 			    strcmp(assess_importing(a, t, slot), a->snap.nodes[i].id) == 0)
 				si->forward = t;
 		}
@@ -232,11 +226,11 @@ cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, in
 	char da[80];
 
 	for (i = 0; i < a->snap.n && nm < 256; i++)
-		if (is_live_master(a, (int)i) && cluster_node_slot_count(a->nodes[i].me) == 0)
+		if (assess_live_master(a, (int)i) && cluster_node_slot_count(a->nodes[i].me) == 0)
 			masters[nm++] = (int)i;
 	empty = nm;
 	for (i = 0; i < a->snap.n && nm < 256 && !empty; i++)
-		if (is_live_master(a, (int)i))
+		if (assess_live_master(a, (int)i))
 			masters[nm++] = (int)i;
 	if (nm == 0) {
 		note(p, "%zu slots are served by nobody and no master is reachable", n);
@@ -357,7 +351,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 					   : si.top_holder;
 			x = NULL;
 			for (h = 0; h < a->snap.n; h++)
-				if ((int)h != f && is_live_master(a, (int)h) &&
+				if ((int)h != f && assess_live_master(a, (int)h) &&
 				    assess_keys(a, (int)h, slot) > 0) {
 					if (x == NULL)
 						x = add(p, ACT_FIX, f);
