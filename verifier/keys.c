@@ -4,7 +4,9 @@
  * Per dataset key we keep one byte: how many nodes hold it (saturating),
  * and whether its slot's owner holds it with the right value.  Each
  * thread scans one master with SCAN and, for the keys of slots that
- * master owns, fetches the values with pipelined GETs.
+ * master owns, fetches the values with pipelined GETs; the next SCAN
+ * goes in the same pipeline, so the node pages on while the values of
+ * the last page are checked.
  */
 #include "verifier/keys.h"
 
@@ -70,10 +72,11 @@ errsuffix(const char *err, char *buf, size_t n)
 	return buf;
 }
 
-/* Checks the values of the owned dataset keys of one SCAN page. */
+/* Checks the values of the owned dataset keys of one SCAN page; the
+ * next page's SCAN (cursor "0": none) is queued behind their GETs. */
 static int
 check_values(struct scanner *sc, struct conn *c, const struct reply *keys,
-	     const long long *idx, size_t n)
+	     const long long *idx, size_t n, const char *cursor)
 {
 	struct shared *sh = sc->sh;
 	const struct snap_node *me = &sh->s->nodes[sc->node];
@@ -89,6 +92,9 @@ check_values(struct scanner *sc, struct conn *c, const struct reply *keys,
 		lens[1] = keys->elem[k]->len;
 		conn_append_argv(c, 2, argv, lens);
 	}
+	if (strcmp(cursor, "0") != 0)
+		conn_append_argv(c, 4, (const char *[]){"SCAN", cursor, "COUNT", SCAN_COUNT},
+				 NULL);
 	for (i = 0; i < n; i++) {
 		r = conn_read_reply(c, &e);
 		if (r == NULL) {
@@ -112,7 +118,8 @@ check_values(struct scanner *sc, struct conn *c, const struct reply *keys,
 
 /* Classifies one SCAN page; collects (index, position) of owned keys. */
 static int
-page(struct scanner *sc, struct conn *c, const struct reply *keys, long long *idx)
+page(struct scanner *sc, struct conn *c, const struct reply *keys, long long *idx,
+     const char *cursor)
 {
 	struct shared *sh = sc->sh;
 	const struct snap_node *me = &sh->s->nodes[sc->node];
@@ -138,7 +145,7 @@ page(struct scanner *sc, struct conn *c, const struct reply *keys, long long *id
 		idx[2 * n + 1] = (long long)i;
 		n++;
 	}
-	return check_values(sc, c, keys, idx, n);
+	return check_values(sc, c, keys, idx, n, cursor);
 }
 
 static void *
@@ -155,8 +162,10 @@ scan_node(void *arg)
 
 	if (c == NULL)
 		goto fail;
+	conn_append_argv(c, 4, (const char *[]){"SCAN", cursor, "COUNT", SCAN_COUNT}, NULL);
 	do {
-		r = conn_cmd(c, &e, "SCAN", cursor, "COUNT", SCAN_COUNT, NULL);
+		/* the SCAN queued by the last page (or the first one above) */
+		r = conn_read_reply(c, &e);
 		if (r == NULL)
 			goto fail;
 		if (r->type != REPLY_ARRAY || r->nelem != 2 || r->elem[1]->type != REPLY_ARRAY) {
@@ -166,7 +175,7 @@ scan_node(void *arg)
 		}
 		snprintf(cursor, sizeof(cursor), "%s", r->elem[0]->str);
 		xgrow(&idx, &cap, 2 * r->elem[1]->nelem + 2, sizeof(*idx));
-		if (page(sc, c, r->elem[1], idx) < 0) {
+		if (page(sc, c, r->elem[1], idx, cursor) < 0) {
 			reply_free(r);
 			sc->failed = true;
 			goto out;
