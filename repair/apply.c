@@ -5,28 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/xmalloc.h"
+#include "repair/apply_int.h"
 #include "repair/salvage.h"
-
-struct applier {
-	const struct assessment *a;
-	const struct plan *p;
-	const struct repair_opts *o;
-	const struct repair_env *env;
-	struct apply_result *res;
-	struct conn **c;            /* per node, opened when first needed */
-	struct stash stash;         /* verified duplicates, kept */
-	char (*saved)[2][16];       /* per node: the two settings relax changed */
-	bool *relaxed;
-};
 
 static const char *const relaxed_keys[2] = {"cluster-require-full-coverage",
 					    "cluster-allow-replica-migration"};
 
-static struct conn *
-conn_of(struct applier *ap, int i, struct err *e)
+struct conn *
+apply_conn(struct applier *ap, int i, struct err *e)
 {
 	const struct snap_node *n = &ap->a->snap.nodes[i];
 
@@ -37,15 +25,8 @@ conn_of(struct applier *ap, int i, struct err *e)
 	return ap->c[i];
 }
 
-/* Commands queued on one connection, then every reply read; the first
- * error reply fails the batch (after all replies are read). */
-struct batch {
-	struct conn *c;
-	size_t n;
-};
-
-static void
-queue(struct batch *b, const char *a0, const char *a1, const char *a2, const char *a3,
+void
+batch_queue(struct batch *b, const char *a0, const char *a1, const char *a2, const char *a3,
       const char *a4)
 {
 	const char *argv[5] = {a0, a1, a2, a3, a4};
@@ -57,8 +38,8 @@ queue(struct batch *b, const char *a0, const char *a1, const char *a2, const cha
 	b->n++;
 }
 
-static int
-run(struct batch *b, bool tolerate_unknown, struct err *e)
+int
+batch_run(struct batch *b, bool tolerate_unknown, struct err *e)
 {
 	struct reply *r;
 	size_t i;
@@ -82,8 +63,8 @@ run(struct batch *b, bool tolerate_unknown, struct err *e)
 	return rc;
 }
 
-static void
-num(char *buf, size_t n, int v)
+void
+apply_num(char *buf, size_t n, int v)
 {
 	snprintf(buf, n, "%d", v);
 }
@@ -99,7 +80,7 @@ relax(struct applier *ap, struct err *e)
 
 		if (!assess_live_master(ap->a, (int)i))
 			continue;
-		if ((c = conn_of(ap, (int)i, e)) == NULL)
+		if ((c = apply_conn(ap, (int)i, e)) == NULL)
 			return -1;
 		for (k = 0; k < 2; k++) {
 			struct reply *r = conn_cmd(c, e, "CONFIG", "GET", relaxed_keys[k], NULL);
@@ -134,7 +115,7 @@ restore(struct applier *ap, struct err *e)
 	for (i = 0; i < ap->a->snap.n; i++)
 		for (k = 0; ap->relaxed[i] && k < 2; k++) {
 			for (tries = 0; tries < 2; tries++)
-				if (conn_of(ap, (int)i, &re) != NULL &&
+				if (apply_conn(ap, (int)i, &re) != NULL &&
 				    conn_cmd_ok(ap->c[i], &re, "CONFIG", "SET", relaxed_keys[k],
 						ap->saved[i][k], NULL) == 0)
 					break;
@@ -148,185 +129,6 @@ restore(struct applier *ap, struct err *e)
 					     re.msg);
 			}
 		}
-	return rc;
-}
-
-/* Every node claiming or holding keys of a FIX slot it will not own gives
- * up its claim (DELSLOTS keeps keys), names the final owner, and, holding
- * keys, imports the slot from it: no node but the final owner claims the
- * slot when epochs move next.  One pipeline per node. */
-static int
-protect_all(struct applier *ap, struct err *e)
-{
-	struct batch b;
-	char s[16];
-	size_t h, i;
-
-	for (h = 0; h < ap->a->snap.n; h++) {
-		if (!assess_live_master(ap->a, (int)h))
-			continue;
-		b.c = NULL;
-		b.n = 0;
-		for (i = 0; i < ap->p->n; i++) {
-			const struct action *x = &ap->p->v[i];
-			const char *fid = ap->a->snap.nodes[x->node].id;
-
-			bool claims, holds;
-
-			if (x->kind != ACT_FIX || (int)h == x->node)
-				continue;
-			claims = assess_claims(ap->a, (int)h, x->slot);
-			holds = assess_keys(ap->a, (int)h, x->slot) > 0;
-			if (!claims && !holds)
-				continue;
-			if (b.c == NULL && (b.c = conn_of(ap, (int)h, e)) == NULL)
-				return -1;
-			num(s, sizeof(s), x->slot);
-			if (claims)
-				queue(&b, "CLUSTER", "DELSLOTS", s, NULL, NULL);
-			queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
-			if (holds)
-				queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", fid);
-		}
-		if (b.c && run(&b, false, e) < 0)
-			return err_prefix(e, "protect: ");
-	}
-	return 0;
-}
-
-/* Some master other than f that f's view knows: the peer f pretends to
- * import a slot from before claiming it. */
-static const char *
-peer_for(const struct topology *v, const int *owners, int slot)
-{
-	size_t i;
-
-	if (owners[slot] >= 0 && !(v->nodes[owners[slot]].flags & NODE_MYSELF))
-		return v->nodes[owners[slot]].id;
-	for (i = 0; i < v->n; i++)
-		if ((v->nodes[i].flags & NODE_MASTER) && !(v->nodes[i].flags & NODE_MYSELF))
-			return v->nodes[i].id;
-	return NULL;
-}
-
-/* On f, the claims of the slots it does not claim yet. */
-static int
-queue_claims(struct applier *ap, struct batch *b, int f, const int *owners, const int *slots,
-	     size_t n, struct err *e)
-{
-	const struct topology *v = &ap->a->snap.nodes[f].view;
-	const char *fid = ap->a->snap.nodes[f].id, *peer;
-	char s[16];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (assess_claims(ap->a, f, slots[i]))
-			continue;
-		num(s, sizeof(s), slots[i]);
-		if (!assess_importing(ap->a, f, slots[i])) {
-			if ((peer = peer_for(v, owners, slots[i])) == NULL)
-				return err_set(e, 0, "%s knows no other master to claim slot %d "
-					       "from", conn_addr(b->c), slots[i]);
-			queue(b, "CLUSTER", "SETSLOT", s, "IMPORTING", peer);
-		}
-		queue(b, "CLUSTER", "SETSLOT", s, "NODE", fid);
-	}
-	return 0;
-}
-
-/* Each final owner takes the slots it does not claim yet (IMPORTING, then
- * NODE itself, which bumps its epoch), then BUMPEPOCH: its claim now wins
- * over any other.  One pipeline per owner. */
-static int
-claim_all(struct applier *ap, struct err *e)
-{
-	int *owners = xcalloc(CLUSTER_SLOTS, sizeof(int));
-	struct batch b;
-	size_t f, i;
-	int rc = -1;
-
-	for (f = 0; f < ap->a->snap.n; f++) {
-		if (!assess_live_master(ap->a, (int)f))
-			continue;
-		b.c = NULL;
-		b.n = 0;
-		for (i = 0; i < ap->p->n; i++) {
-			const struct action *x = &ap->p->v[i];
-
-			if ((x->kind != ACT_FIX && x->kind != ACT_COVER) || x->node != (int)f)
-				continue;
-			if (b.c == NULL) {
-				if ((b.c = conn_of(ap, (int)f, e)) == NULL)
-					goto out;
-				topology_slot_owners(&ap->a->snap.nodes[f].view, owners);
-			}
-			if (queue_claims(ap, &b, (int)f, owners, x->kind == ACT_FIX ? &x->slot : x->slots,
-					 x->kind == ACT_FIX ? 1 : x->nslots, e) < 0)
-				goto out;
-		}
-		if (b.c == NULL)
-			continue;
-		queue(&b, "CLUSTER", "BUMPEPOCH", NULL, NULL, NULL);
-		if (run(&b, false, e) < 0) {
-			err_prefix(e, "claim: ");
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	free(owners);
-	return rc;
-}
-
-/* The nodes' own views after the claim phase: each final owner claims
- * its slots and no other reachable master does (a claim that survived
- * protection would cost the loser its keys once epochs settle).  Gossip
- * may lag a moment: looked at again for up to 2 s. */
-static int
-check_claims(struct applier *ap, struct err *e)
-{
-	uint64_t deadline = clock_now_ms() + 2000;
-	struct topology *views = xcalloc(ap->a->snap.n + 1, sizeof(*views));
-	const struct cluster_node *me;
-	size_t h, i, k;
-	int rc;
-
-	do {
-		rc = 0;
-		for (h = 0; h < ap->a->snap.n && rc == 0; h++) {
-			topology_release(&views[h]);
-			if (!assess_live_master(ap->a, (int)h))
-				continue;
-			if (conn_of(ap, (int)h, e) == NULL || topology_fetch(ap->c[h], &views[h], e) < 0)
-				rc = err_prefix(e, "after the claim: ");
-		}
-		for (i = 0; i < ap->p->n && rc == 0; i++) {
-			const struct action *x = &ap->p->v[i];
-			const int *slots = x->kind == ACT_FIX ? &x->slot : x->slots;
-			size_t n = x->kind == ACT_FIX ? 1 : x->kind == ACT_COVER ? x->nslots : 0;
-
-			for (k = 0; k < n && rc == 0; k++)
-				for (h = 0; h < ap->a->snap.n && rc == 0; h++) {
-					bool owns;
-
-					if (!assess_live_master(ap->a, (int)h) ||
-					    (me = topology_myself(&views[h])) == NULL)
-						continue;
-					owns = cluster_node_has_slot(me, slots[k]);
-					if (owns != ((int)h == x->node))
-						rc = err_set(e, 0, "after the claim, %s:%d %s slot %d",
-							     ap->a->snap.nodes[h].host,
-							     ap->a->snap.nodes[h].port,
-							     owns ? "still claims" : "does not claim",
-							     slots[k]);
-				}
-		}
-		if (rc < 0 && clock_now_ms() < deadline)
-			clock_sleep_ms(50);
-	} while (rc < 0 && clock_now_ms() < deadline);
-	for (h = 0; h < ap->a->snap.n; h++)
-		topology_release(&views[h]);
-	free(views);
 	return rc;
 }
 
@@ -368,14 +170,14 @@ move_all(struct applier *ap, bool *kept, struct err *e)
 			if (x->kind != ACT_FIX || (int)h == x->node ||
 			    assess_keys(ap->a, (int)h, x->slot) == 0)
 				continue;
-			if ((dsts[k] = conn_of(ap, x->node, e)) == NULL)
+			if ((dsts[k] = apply_conn(ap, x->node, e)) == NULL)
 				goto out;
 			slots[k] = x->slot;
 			which[k++] = i;
 		}
 		if (k == 0)
 			continue;
-		if ((src = conn_of(ap, (int)h, e)) == NULL)
+		if ((src = apply_conn(ap, (int)h, e)) == NULL)
 			goto out;
 		/* MIGRATE's own timeout is per I/O with the target: the reply
 		 * may take longer than that, and must not break the link */
@@ -426,12 +228,12 @@ queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots,
 	for (i = 0; i < n; i++) {
 		bool holder = assess_keys(ap->a, h, slots[i]) > 0 && h != f;
 
-		num(s, sizeof(s), slots[i]);
+		apply_num(s, sizeof(s), slots[i]);
 		if (h == f || ((assess_migrating(ap->a, h, slots[i]) ||
 				assess_importing(ap->a, h, slots[i]) || holder) &&
 			       !(kept && holder)))
-			queue(b, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
-		queue(b, "CLUSTER", "SETSLOT", s, "NODE", fid);
+			batch_queue(b, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+		batch_queue(b, "CLUSTER", "SETSLOT", s, "NODE", fid);
 	}
 }
 
@@ -447,7 +249,7 @@ close_all(struct applier *ap, const bool *kept, struct err *e)
 	for (h = 0; h < ap->a->snap.n; h++) {
 		if (!assess_live_master(ap->a, (int)h))
 			continue;
-		if ((b.c = conn_of(ap, (int)h, e)) == NULL)
+		if ((b.c = apply_conn(ap, (int)h, e)) == NULL)
 			return -1;
 		b.n = 0;
 		for (i = 0; i < p->n; i++) {
@@ -458,7 +260,7 @@ close_all(struct applier *ap, const bool *kept, struct err *e)
 			else if (x->kind == ACT_COVER)
 				queue_close(ap, &b, (int)h, x->node, x->slots, x->nslots, false);
 		}
-		if (run(&b, false, e) < 0)
+		if (batch_run(&b, false, e) < 0)
 			return err_prefix(e, "close: ");
 	}
 	return 0;
@@ -475,13 +277,13 @@ forget(struct applier *ap, int d, struct err *e)
 	for (i = 0; i < ap->a->snap.n; i++) {
 		if (!ap->a->nodes[i].reachable)
 			continue;
-		if ((b.c = conn_of(ap, (int)i, e)) == NULL)
+		if ((b.c = apply_conn(ap, (int)i, e)) == NULL)
 			return -1;
 		b.n = 0;
-		queue(&b, "CLUSTER", "FORGET", id, NULL, NULL);
+		batch_queue(&b, "CLUSTER", "FORGET", id, NULL, NULL);
 		/* a replica of the dead node cannot forget its master: said,
 		 * not fatal */
-		if (run(&b, true, &fe) < 0)
+		if (batch_run(&b, true, &fe) < 0)
 			audit_note(ap->env->audit, "forget %s: %s", id, fe.msg);
 	}
 	ap->res->forgotten++;
@@ -505,7 +307,7 @@ wait_ok(struct applier *ap)
 		for (i = 0; i < ap->a->snap.n && ok; i++) {
 			char *info;
 
-			if (!assess_live_master(ap->a, (int)i) || conn_of(ap, (int)i, &e) == NULL)
+			if (!assess_live_master(ap->a, (int)i) || apply_conn(ap, (int)i, &e) == NULL)
 				continue;
 			info = conn_cmd_str(ap->c[i], &e, "CLUSTER", "INFO", NULL);
 			ok = info && info_field(info, "cluster_state", state, sizeof(state)) == 0 &&
@@ -557,10 +359,10 @@ phases(struct applier *ap, struct err *e)
 	if (relax(ap, e) < 0)
 		return -1;
 	audit_note(ap->env->audit, "protect");
-	if (stopping(ap, e) || protect_all(ap, e) < 0)
+	if (stopping(ap, e) || claim_protect(ap, e) < 0)
 		return -1;
 	audit_note(ap->env->audit, "claim");
-	if (stopping(ap, e) || claim_all(ap, e) < 0 || check_claims(ap, e) < 0)
+	if (stopping(ap, e) || claim_take(ap, e) < 0 || claim_check(ap, e) < 0)
 		return -1;
 	wait_ok(ap);
 	audit_note(ap->env->audit, "move");

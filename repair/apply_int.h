@@ -1,0 +1,50 @@
+/*
+ * apply_int.h - what the applier's phases share: apply.c (the order of
+ * the phases, settings, moves, closing, forgetting) and claim.c (who
+ * claims each slot).  Not for callers; see apply.h.
+ */
+#ifndef SQ_REPAIR_APPLY_INT_H
+#define SQ_REPAIR_APPLY_INT_H
+
+#include "cluster/conn.h"
+#include "repair/apply.h"
+#include "repair/stash.h"
+
+/* One repair being applied. */
+struct applier {
+	const struct assessment *a;
+	const struct plan *p;
+	const struct repair_opts *o;
+	const struct repair_env *env;
+	struct apply_result *res;
+	struct conn **c;            /* per node, opened when first needed */
+	struct stash stash;         /* verified duplicates, kept */
+	char (*saved)[2][16];       /* per node: the two settings relax changed */
+	bool *relaxed;
+};
+
+/* Commands queued on one connection, then every reply read; the first
+ * error reply fails the batch (after all replies are read). */
+struct batch {
+	struct conn *c;
+	size_t n;
+};
+
+/* The connection to node i, opened (or reopened) when first needed. */
+struct conn *apply_conn(struct applier *ap, int i, struct err *e);
+/* Queues a command of up to five words (NULL ends it early). */
+void batch_queue(struct batch *b, const char *a0, const char *a1, const char *a2,
+		 const char *a3, const char *a4);
+/* Sends what is queued and reads every reply; the first error reply
+ * fails (an "Unknown node" one not, with tolerate_unknown). */
+int batch_run(struct batch *b, bool tolerate_unknown, struct err *e);
+void apply_num(char *buf, size_t n, int v);
+
+/* The claim phases, in this order: every other claimant or holder of a
+ * slot to fix gives way to its final owner; each final owner claims its
+ * slots and bumps its epoch; then each node's own view must agree. */
+int claim_protect(struct applier *ap, struct err *e);
+int claim_take(struct applier *ap, struct err *e);
+int claim_check(struct applier *ap, struct err *e);
+
+#endif
