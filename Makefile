@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, run the quick demo
 #   make check      install missing packages, build, run every test
 #   make bench      speed against redis-cli / redis-benchmark, as ratios
+#   make fuzz       libFuzzer on the scenario loader for $(FUZZ_SECONDS) s (clang)
 #   make install    copy the binary to $(DESTDIR)$(PREFIX)/bin
 #
 # Missing packages are installed by ci/deps.sh, which `run`, `check` and
@@ -42,7 +43,7 @@ UNIT_SUITES := $(patsubst tests/unit/check_%.c,%,$(wildcard tests/unit/check_*.c
 IT_SUITES   := $(patsubst tests/integration/it_%.c,%,$(wildcard tests/integration/it_*.c))
 
 .PHONY: all run check bench deps install clean unit integration asan-unit \
-        format format-check layers
+        format format-check layers fuzz fuzz-run
 all: $(B)/shardquake
 
 $(B)/%.o: %.c
@@ -100,6 +101,21 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh bench/run.sh $(B)/shardquake
 
+# The scenario loader under libFuzzer, ASan and UBSan: bytes as a scenario
+# file must load or be refused with a message.  Needs clang and its
+# runtime (Debian: clang, libclang-rt-14-dev); not part of check.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-run
+fuzz-run:
+	$(Q)command -v clang >/dev/null || { echo "make fuzz: needs clang and libclang-rt-14-dev"; exit 2; }
+	$(Q)mkdir -p build-fuzz/corpus
+	$(Q)clang -g -O1 -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_scenario \
+		tests/fuzz/fuzz_scenario.c $(LIB_SRC) $(PKG_LIBS) -pthread
+	build-fuzz/fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		build-fuzz/corpus scenarios
+
 install: $(B)/shardquake
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(B)/shardquake $(DESTDIR)$(PREFIX)/bin/shardquake
@@ -113,7 +129,7 @@ format-check:
 	clang-format --dry-run -Werror $(LIB_SRC) harness/main.c $(wildcard */*.h tests/*/*.[ch])
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 .SECONDARY:
 .DELETE_ON_ERROR:
