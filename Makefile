@@ -4,7 +4,7 @@
 #   make run        install missing packages, build, run the quick demo
 #   make check      install missing packages, build, run every test
 #   make bench      speed against redis-cli / redis-benchmark, as ratios
-#   make fuzz       libFuzzer on the scenario loader for $(FUZZ_SECONDS) s (clang)
+#   make fuzz       libFuzzer on the parsers of outside input (needs clang)
 #   make install    copy the binary to $(DESTDIR)$(PREFIX)/bin
 #
 # Missing packages are installed by ci/deps.sh, which `run`, `check` and
@@ -101,20 +101,35 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh bench/run.sh $(B)/shardquake
 
-# The scenario loader under libFuzzer, ASan and UBSan: bytes as a scenario
-# file must load or be refused with a message.  Needs clang and its
-# runtime (Debian: clang, libclang-rt-14-dev); not part of check.
+# Parsers of outside input under libFuzzer, ASan and UBSan: scenario files
+# and CLUSTER NODES answers must parse or be refused with a message.
+# tests/fuzz/fuzz_NAME.c, seeded from the directory after the colon.
+# Needs clang and its runtime (Debian: clang, libclang-rt-14-dev); not
+# part of check.  Each target runs for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := scenario:scenarios topology:tests/fixtures/cluster-nodes
+FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) \
+               -fsanitize=address,undefined
+FUZZ_OBJ    := $(LIB_SRC:%.c=build-fuzz/%.o)
+build-fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -pthread
 fuzz: deps
-	$(Q)$(MAKE) --no-print-directory fuzz-run
-fuzz-run:
 	$(Q)command -v clang >/dev/null || { echo "make fuzz: needs clang and libclang-rt-14-dev"; exit 2; }
-	$(Q)mkdir -p build-fuzz/corpus
-	$(Q)clang -g -O1 -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_scenario \
-		tests/fuzz/fuzz_scenario.c $(LIB_SRC) $(PKG_LIBS) -pthread
-	build-fuzz/fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		build-fuzz/corpus scenarios
+	$(Q)$(MAKE) --no-print-directory fuzz-run
+fuzz-run: $(foreach t,$(FUZZ_TARGETS),build-fuzz/fuzz_$(firstword $(subst :, ,$(t))))
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; seeds=$${t#*:}; mkdir -p build-fuzz/corpus-$$name; \
+		echo "== fuzz $$name for $(FUZZ_SECONDS) s"; \
+		if ! build-fuzz/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			build-fuzz/corpus-$$name $$seeds >build-fuzz/$$name.log 2>&1; then \
+			tail -n 40 build-fuzz/$$name.log; \
+			echo "make fuzz: $$name failed; the input is in build-fuzz/ (crash-*)"; exit 1; \
+		fi; \
+		grep "^Done" build-fuzz/$$name.log; \
+	done
 
 install: $(B)/shardquake
 	install -d $(DESTDIR)$(PREFIX)/bin
