@@ -196,7 +196,7 @@ out:
 static int
 move_keys(struct mover *m, int slot, struct err *e)
 {
-	long long budget, got;
+	long long budget, got, reported = -1;
 	int want;
 
 	for (;;) {
@@ -204,21 +204,32 @@ move_keys(struct mover *m, int slot, struct err *e)
 		budget = m->h && m->h->keys_until
 				 ? m->h->keys_until(m->h->arg, m->ev.slot_index,
 						    m->ev.slot_moved, m->ev.slot_keys)
-				 : 0;
+				 : -1;
+		if (budget == 0 && reported != m->ev.slot_moved) {
+			/* the caller's point is here: reported before another
+			 * key moves (a point of 0 keys, or a share that rounds
+			 * down to the keys moved so far) */
+			reported = m->ev.slot_moved;
+			if (reshard_emit(m, STEP_KEYS, e) < 0)
+				return -1;
+			continue;
+		}
 		if (budget > 0 && budget < want)
 			want = (int)budget;
 		got = move_batch(m, slot, want, e);
 		if (got < 0)
 			return -1;
-		if (got == 0 && m->ev.slot_moved > 0)
+		/* nothing more: done, once this count has been reported (an
+		 * empty slot still passes the keys step once) */
+		if (got == 0 && reported == m->ev.slot_moved)
 			return 0;
 		m->ev.slot_moved += got;
 		m->ev.total_moved += got;
 		m->pr->keys_moved += got;
+		reported = m->ev.slot_moved;
 		if (reshard_emit(m, STEP_KEYS, e) < 0)
 			return -1;
-		/* an empty slot still passes the keys step once; fewer keys
-		 * than asked for means the slot is empty now */
+		/* fewer keys than asked for means the slot is empty now */
 		if (got < want)
 			return 0;
 	}

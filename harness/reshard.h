@@ -64,7 +64,8 @@ struct reshard_hooks {
 	 * (it then fails with the hook's message in `e`). */
 	int (*on_step)(void *arg, const struct reshard_event *ev, struct err *e);
 	/* Before each batch: how many more keys of this slot may move before
-	 * the next event must be reported (0 or less: no limit). */
+	 * the next event must be reported; 0: report one now, before any
+	 * more move; less than 0: no limit. */
 	long long (*keys_until)(void *arg, int slot_index, long long slot_moved,
 				long long slot_keys);
 	void *arg;

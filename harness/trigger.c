@@ -194,16 +194,21 @@ static long long
 keys_until(void *arg, int slot_index, long long moved, long long slot_keys)
 {
 	struct trigger_set *ts = arg;
-	long long best = 0, left;
+	long long best = -1, left;
 	size_t i;
 
 	for (i = 0; i < ts->n; i++) {
 		const struct fault_spec *f = ts->v[i].spec;
 
-		if (ts->v[i].fired || f->step != STEP_KEYS || f->slot_index != slot_index)
+		if (ts->v[i].fired || f->step != STEP_KEYS || f->slot_index != slot_index ||
+		    f->point < 0)
 			continue;
+		/* 0: the point is reached (point = 0, or a share that rounds
+		 * to the keys moved so far): the driver reports it now */
 		left = point_of(f, slot_keys) - moved;
-		if (left > 0 && (best == 0 || left < best))
+		if (left < 0)
+			left = 0;
+		if (best < 0 || left < best)
 			best = left;
 	}
 	return best;

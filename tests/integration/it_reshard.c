@@ -66,7 +66,7 @@ until(void *arg, int slot_index, long long moved, long long total)
 	struct recorder *r = arg;
 
 	(void)total;
-	return slot_index == r->stop_slot_index ? r->stop_at - moved : 0;
+	return slot_index == r->stop_slot_index && moved <= r->stop_at ? r->stop_at - moved : -1;
 }
 
 static long long
@@ -110,11 +110,14 @@ START_TEST(test_reshard_steps_in_protocol_order)
 }
 END_TEST
 
-START_TEST(test_reshard_keys_trigger_lands_exactly_on_half)
+/* 1000 keys in the third slot of the plan; the keys step of that slot
+ * stops the reshard once `stop_at` keys have moved. */
+static void
+stop_in_third_slot(long long stop_at)
 {
 	struct reshard_plan plan = {0};
 	struct reshard_opts o = {64, 5000, false, 1}; /* 500 is no multiple of 64 */
-	struct recorder r = {.stop_slot_index = 3, .stop_at = 500, .kill_at_step = -1};
+	struct recorder r = {.stop_slot_index = 3, .stop_at = stop_at, .kill_at_step = -1};
 	struct reshard_hooks h = {.on_step = record, .keys_until = until, .arg = &r};
 	struct reshard_progress pr;
 	struct err e = ERR_INIT;
@@ -146,12 +149,26 @@ START_TEST(test_reshard_keys_trigger_lands_exactly_on_half)
 	plan.nslots = 3;
 	ck_assert_int_eq(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, &h, &pr, &e), -1);
 	ck_assert(r.stopped);
-	ck_assert_ptr_nonnull(strstr(e.msg, "fault point reached at 500 keys"));
+	snprintf(k, sizeof(k), "fault point reached at %lld keys", stop_at);
+	ck_assert_msg(strstr(e.msg, k) != NULL, "%s", e.msg);
 	ck_assert_int_eq(pr.at.slot_index, 3);
-	ck_assert_int_eq(pr.at.slot_moved, 500);
-	ck_assert_int_eq(count_in_slot(src, (int)tag), 500);
-	ck_assert_int_eq(count_in_slot(dst, (int)tag), 500);
+	ck_assert_int_eq(pr.at.slot_moved, stop_at);
+	ck_assert_int_eq(count_in_slot(src, (int)tag), 1000 - stop_at);
+	ck_assert_int_eq(count_in_slot(dst, (int)tag), stop_at);
 	local_cluster_stop(&lc, false);
+}
+
+START_TEST(test_reshard_keys_trigger_lands_exactly_on_half)
+{
+	stop_in_third_slot(500);
+}
+END_TEST
+
+/* A point of 0 keys (or a share that rounds down to 0) is reported
+ * before the first key of the slot moves, not after a whole batch. */
+START_TEST(test_reshard_keys_trigger_at_zero_fires_before_any_key_moves)
+{
+	stop_in_third_slot(0);
 }
 END_TEST
 
@@ -214,6 +231,7 @@ reshard_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_reshard_steps_in_protocol_order);
 	tcase_add_test(tc, test_reshard_keys_trigger_lands_exactly_on_half);
+	tcase_add_test(tc, test_reshard_keys_trigger_at_zero_fires_before_any_key_moves);
 	tcase_add_test(tc, test_reshard_keeps_every_key);
 	tcase_add_test(tc, test_reshard_stops_when_target_dies);
 	suite_add_tcase(s, tc);

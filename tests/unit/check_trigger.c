@@ -94,7 +94,7 @@ START_TEST(test_keys_fault_fires_once_at_its_point)
 {
 	arm();
 	/* not its slot: no limit asked */
-	ck_assert_int_eq(hooks.keys_until(hooks.arg, 1, 0, 100), 0);
+	ck_assert_int_eq(hooks.keys_until(hooks.arg, 1, 0, 100), -1);
 	step(STEP_KEYS, 1, 100, 100);
 	ck_assert_int_eq(injected[1], 0);
 	/* its slot: the driver is told to stop at 50 of 101 (rounded) */
@@ -106,7 +106,7 @@ START_TEST(test_keys_fault_fires_once_at_its_point)
 	ck_assert_int_eq(injected[1], 1);
 	ck_assert_int_eq(ts.v[0].at.slot_moved, 51);
 	/* fired: no more limits, no second shot */
-	ck_assert_int_eq(hooks.keys_until(hooks.arg, 2, 51, 101), 0);
+	ck_assert_int_eq(hooks.keys_until(hooks.arg, 2, 51, 101), -1);
 	step(STEP_KEYS, 2, 101, 101);
 	ck_assert_int_eq(injected[1], 1);
 	disarm();
@@ -116,6 +116,10 @@ END_TEST
 START_TEST(test_keys_fault_fires_on_a_slot_with_fewer_keys)
 {
 	arm();
+	/* 50% of 0 keys is here already: the driver must report it now,
+	 * before a batch moves; 50% of 1 key is one key away */
+	ck_assert_int_eq(hooks.keys_until(hooks.arg, 2, 0, 0), 0);
+	ck_assert_int_eq(hooks.keys_until(hooks.arg, 2, 0, 1), 1);
 	/* an empty slot passes the keys step once: 50% of 0 is reached */
 	step(STEP_KEYS, 2, 0, 0);
 	ck_assert_int_eq(injected[1], 1);
