@@ -1,6 +1,7 @@
 /*
  * main.c - the shardquake command: dispatch to one command per file.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,10 @@ main(int argc, char **argv)
 {
 	const struct command *const *c;
 	int i = 1;
+
+	/* a node that dies while we write to it is an error to report where
+	 * it happened (EPIPE), not a silent exit with status 141 */
+	signal(SIGPIPE, SIG_IGN);
 
 	while (i < argc && (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "-vv") == 0)) {
 		log_level = strcmp(argv[i], "-vv") == 0 ? LOG_DEBUG : LOG_INFO;

@@ -122,6 +122,17 @@ reshard_setslot(struct conn *c, int slot, const char *how, const char *id, struc
 	return conn_cmd_ok(c, e, "CLUSTER", "SETSLOT", s, how, id, NULL);
 }
 
+int
+reshard_migrate_timeout(struct mover *m, bool migrating, struct err *e)
+{
+	/* MIGRATE waits up to its own timeout per I/O with the target and
+	 * retries once; we wait longer, so that a slow or paused target is
+	 * reported by the source as the target's fault, and a late success
+	 * is counted (as the repair engine does, repair/apply.c) */
+	return conn_set_timeout(m->src, migrating ? m->o->timeout_ms * 3 + 1000 : m->o->timeout_ms,
+				e);
+}
+
 size_t
 reshard_migrate_argv(const struct mover *m, const struct reply *keys,
 		     const char ***argvp, size_t **lensp)
@@ -176,8 +187,10 @@ move_batch(struct mover *m, int slot, int want, struct err *e)
 		goto out;
 	}
 	argc = reshard_migrate_argv(m, keys, &argv, &lens);
+	if (reshard_migrate_timeout(m, true, e) < 0)
+		goto out;
 	r = conn_cmd_argv(m->src, (int)argc, argv, lens, e);
-	if (r == NULL)
+	if (reshard_migrate_timeout(m, false, r ? e : NULL) < 0 || r == NULL)
 		goto out;
 	if (r->type == REPLY_ERROR) {
 		err_set(e, 0, "'MIGRATE' of slot %d from '%s' to '%s:%d': %s", slot,

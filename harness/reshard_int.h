@@ -37,6 +37,8 @@ int reshard_setslot(struct conn *c, int slot, const char *how, const char *id,
  * argument vector (strings borrowed from m and keys); free both arrays. */
 size_t reshard_migrate_argv(const struct mover *m, const struct reply *keys,
 			    const char ***argv, size_t **lens);
+/* The source's read timeout while MIGRATEs run (migrating) or not. */
+int reshard_migrate_timeout(struct mover *m, bool migrating, struct err *e);
 /* Moves the plan's slots [first, first + count) together; see
  * reshard_round.c.  On failure m->ev is the slot and step it stopped at. */
 int reshard_round(struct mover *m, size_t first, size_t count, struct err *e);

@@ -116,7 +116,7 @@ keys_pass(struct round *r, struct err *e)
 	const char *argv[4] = {"CLUSTER", "GETKEYSINSLOT", NULL, NULL};
 	char s[16], cnt[16];
 	const char **margv;
-	size_t *mlens, i, margc, sent = 0;
+	size_t *mlens, i, margc, sent = 0, bad = r->n;
 	long long still = -1;
 	struct reply *rep;
 
@@ -154,35 +154,41 @@ keys_pass(struct round *r, struct err *e)
 		free(mlens);
 		sent++;
 	}
-	if (sent && conn_flush(m->src, e) < 0)
+	if (sent && (reshard_migrate_timeout(m, true, e) < 0 || conn_flush(m->src, e) < 0))
 		goto out;
-	still = 0;
+	/* every reply is read; a slot's keys count as moved when its
+	 * MIGRATE said so, and the first one that failed is where we stop */
 	for (i = 0; i < r->n; i++) {
 		if (!r->open[i] || keys[i]->nelem == 0)
 			continue;
-		at_slot(r, i);
-		rep = conn_read_reply(m->src, still < 0 ? NULL : e);
+		rep = conn_read_reply(m->src, bad < r->n ? NULL : e);
 		if (rep == NULL) {
-			still = -1;
-			goto out;
+			if (bad == r->n)
+				bad = i;
+			break;
 		}
-		if (still >= 0 && rep->type == REPLY_ERROR) {
-			err_set(e, 0, "'MIGRATE' of slot %d from '%s' to '%s:%d': %s",
-				r->slots[i], conn_addr(m->src), m->dst_host, m->dst_port,
-				rep->str);
-			still = -1; /* read the rest, then fail */
+		if (rep->type == REPLY_ERROR && bad == r->n) {
+			err_set(e, 0, "'MIGRATE' of slot %d from '%s' to '%s:%d': %s", r->slots[i],
+				conn_addr(m->src), m->dst_host, m->dst_port, rep->str);
+			bad = i;
+		} else if (rep->type != REPLY_ERROR) {
+			r->moved[i] += (long long)keys[i]->nelem;
+			m->ev.total_moved += (long long)keys[i]->nelem;
+			m->pr->keys_moved += (long long)keys[i]->nelem;
 		}
 		reply_free(rep);
 	}
-	if (still < 0)
+	if (sent)
+		reshard_migrate_timeout(m, false, NULL);
+	if (bad < r->n) {
+		at_slot(r, bad);
 		goto out;
+	}
+	still = 0;
 	/* report the keys step once per slot per pass, an empty slot too */
 	for (i = 0; i < r->n; i++) {
 		if (!r->open[i])
 			continue;
-		r->moved[i] += (long long)keys[i]->nelem;
-		m->ev.total_moved += (long long)keys[i]->nelem;
-		m->pr->keys_moved += (long long)keys[i]->nelem;
 		r->open[i] = keys[i]->nelem == (size_t)m->o->pipeline;
 		at_slot(r, i);
 		if (reshard_emit(m, STEP_KEYS, e) < 0) {

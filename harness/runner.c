@@ -202,7 +202,9 @@ phase_reshard(struct run *run)
 		return fail_run(run, "faults: %s", e.msg);
 	}
 	run->ts.tl = &run->tl;
-	run->ts.reshard_t0_ms = t0;
+	/* time faults count from the reshard's start, not from the phase's:
+	 * adding a new master first takes seconds */
+	run->ts.reshard_t0_ms = timeline_ms(&run->tl);
 	run->ts.interrupted = run->o->interrupted;
 	h = trigger_hooks(&run->ts);
 	run->reshard_completed =

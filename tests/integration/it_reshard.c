@@ -39,6 +39,7 @@ struct recorder {
 	int stop_slot_index;   /* stop on STEP_KEYS of this slot ... */
 	long long stop_at;     /* ... once this many keys moved */
 	int kill_at_step;      /* kill the target at this step of slot 2, or -1 */
+	bool pause;            /* ... or stop it (SIGSTOP) instead */
 	bool stopped;
 };
 
@@ -55,8 +56,12 @@ record(void *arg, const struct reshard_event *ev, struct err *e)
 		r->stopped = true;
 		return err_set(e, 0, "fault point reached at %lld keys", ev->slot_moved);
 	}
-	if (ev->slot_index == 2 && (int)ev->step == r->kill_at_step)
-		proc_kill(&lc.nodes[1].proc);
+	if (ev->slot_index == 2 && (int)ev->step == r->kill_at_step) {
+		if (r->pause)
+			kill(lc.nodes[1].proc.pid, SIGSTOP);
+		else
+			proc_kill(&lc.nodes[1].proc);
+	}
 	return 0;
 }
 
@@ -222,6 +227,32 @@ START_TEST(test_reshard_stops_when_target_dies)
 }
 END_TEST
 
+/* A target that stops answering mid-slot: the source's MIGRATE gives up
+ * and says so, and the driver, waiting longer than MIGRATE does, reports
+ * that (the target's fault), not a timeout of its own on the source. */
+START_TEST(test_reshard_blames_a_paused_target_not_the_source)
+{
+	struct reshard_plan plan = {0};
+	struct reshard_opts o = {10, 500, false, 1};
+	struct recorder r = {.stop_slot_index = -1, .kill_at_step = STEP_MIGRATING, .pause = true};
+	struct reshard_hooks h = {.on_step = record, .arg = &r};
+	struct reshard_progress pr;
+	struct err e = ERR_INIT;
+
+	up(20000);
+	snprintf(plan.source, sizeof(plan.source), "%s", lc.nodes[0].id);
+	snprintf(plan.target, sizeof(plan.target), "%s", lc.nodes[1].id);
+	ck_assert_int_eq(reshard_plan_count(&plan, "127.0.0.1", lc.nodes[0].port, 5, &e), 0);
+	ck_assert_int_eq(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, &h, &pr, &e), -1);
+	kill(lc.nodes[1].proc.pid, SIGCONT);
+	ck_assert_int_eq(pr.at.slot_index, 2);
+	ck_assert_msg(strstr(e.msg, "'MIGRATE' of slot") != NULL && strstr(e.msg, "IOERR") != NULL,
+		      "%s", e.msg);
+	reshard_plan_release(&plan);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
 Suite *
 reshard_suite(void)
 {
@@ -234,6 +265,7 @@ reshard_suite(void)
 	tcase_add_test(tc, test_reshard_keys_trigger_at_zero_fires_before_any_key_moves);
 	tcase_add_test(tc, test_reshard_keeps_every_key);
 	tcase_add_test(tc, test_reshard_stops_when_target_dies);
+	tcase_add_test(tc, test_reshard_blames_a_paused_target_not_the_source);
 	suite_add_tcase(s, tc);
 	return s;
 }
