@@ -63,6 +63,9 @@ node_start(struct local_node *n, const struct local_cluster_opts *o,
 	n->proc.argv = argv;
 	n->proc.out_path = out;
 	n->proc.detach = o->detach;
+	/* a Ctrl-C at the terminal is the harness's to handle: it stops the
+	 * run and then the nodes (PDEATHSIG still ends them if it dies) */
+	n->proc.new_pgrp = true;
 	if (proc_start(&n->proc, e) < 0)
 		return err_prefix(e, "node %d: ", n->port);
 	n->proc.argv = NULL;

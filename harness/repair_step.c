@@ -2,6 +2,7 @@
 #include "harness/repair_step.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,8 @@ static int
 redis_cli(struct repair_step *st, int port, struct err *e)
 {
 	char cmd[PATH_MAX * 2 + 128], log[PATH_MAX + 32], last[256] = "";
+	const char *argv[] = {"sh", "-c", cmd, NULL};
+	struct proc p = PROC_INIT;
 	uint64_t t0 = clock_now_ms();
 	int status;
 
@@ -153,9 +156,20 @@ redis_cli(struct repair_step *st, int port, struct err *e)
 		 "yes yes 2>/dev/null | timeout 120 redis-cli --cluster fix 127.0.0.1:%d "
 		 "--cluster-yes >'%s' 2>&1",
 		 port, log);
-	status = system(cmd);
-	if (status == -1)
-		return err_set(e, errno, "run redis-cli: %s", strerror(errno));
+	/* not system(): it would ignore SIGINT while redis-cli runs, and an
+	 * interrupted run must stop it (its whole pipeline) and go no further */
+	p.argv = argv;
+	p.new_pgrp = true;
+	if (proc_start(&p, e) < 0)
+		return err_prefix(e, "run redis-cli: ");
+	while (proc_wait(&p, 50, NULL) < 0) {
+		if (st->interrupted && *st->interrupted) {
+			kill(-p.pid, SIGKILL);
+			proc_kill(&p);
+			return err_set(e, 0, "interrupted");
+		}
+	}
+	status = p.status;
 	last_words(log, last, sizeof(last));
 	st->healthy = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	st->report = json_pack("{s:s, s:i, s:I, s:s}", "engine", "redis-cli", "exit",

@@ -529,17 +529,28 @@ write_results(struct run *run)
 	free(version);
 }
 
+static bool
+interrupted(const struct run *run)
+{
+	return run->o->interrupted && *run->o->interrupted;
+}
+
+/* Between phases: a run the user interrupted goes no further. */
+static bool
+stop(struct run *run)
+{
+	return interrupted(run) && fail_run(run, "interrupted") < 0;
+}
+
 static void
 run_phases(struct run *run)
 {
-	if (phase_cluster(run) < 0 || phase_load(run) < 0 || phase_reshard(run) < 0)
+	if (stop(run) || phase_cluster(run) < 0 || stop(run) || phase_load(run) < 0 ||
+	    stop(run) || phase_reshard(run) < 0 || stop(run))
 		return;
-	if (run->o->interrupted && *run->o->interrupted) {
-		fail_run(run, "interrupted");
-		return;
-	}
 	phase_settle(run);
-	if (phase_repair(run) < 0 || phase_verify(run) < 0)
+	if (stop(run) || phase_repair(run) < 0 || stop(run) || phase_verify(run) < 0 ||
+	    stop(run))
 		return;
 	phase_expect(run);
 }
@@ -564,6 +575,15 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	timeline_add(&run.tl, "scenario %s, seed %llu, results in %s", s->name,
 		     (unsigned long long)run.d.seed, r->dir);
 	run_phases(&run);
+	if (interrupted(&run) && strncmp(r->reason, "interrupted", 11) != 0) {
+		/* what failed after the signal failed because of it */
+		char was[sizeof(r->reason)];
+
+		snprintf(was, sizeof(was), "%s", r->reason);
+		r->status = RUN_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "interrupted%s%s", was[0] ? "; then " : "",
+			 was);
+	}
 	r->seconds = (double)(clock_now_ms() - t0) / 1000.0;
 	timeline_add(&run.tl, "result: %s", r->status == RUN_PASSED ? "passed" : r->reason);
 	write_results(&run);

@@ -182,11 +182,12 @@ on_step(void *arg, const struct reshard_event *ev, struct err *e)
 	timeline_add(ts->tl, "reshard %s slot %d (%d of plan), %lld/%lld keys",
 		     reshard_step_name(ev->step), ev->slot, ev->slot_index,
 		     ev->slot_moved, ev->slot_keys);
+	/* nothing fires once the user asked the run to stop */
+	if (ts->interrupted && *ts->interrupted)
+		return err_set(e, 0, "interrupted");
 	for (i = 0; i < ts->n; i++)
 		if (matches(ts, &ts->v[i], ev))
 			fire(ts, &ts->v[i], ev);
-	if (ts->interrupted && *ts->interrupted)
-		return err_set(e, 0, "interrupted");
 	return 0;
 }
 
