@@ -22,6 +22,11 @@ child(struct proc *p, int fd, pid_t parent)
 		setsid();
 	else if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);
+	/* what the harness has open (connections, logs, other nodes' pipes)
+	 * is not the child's: closed at exec, still usable by in_child */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		for (in = 3; in < 1024; in++)
+			fcntl(in, F_SETFD, FD_CLOEXEC);
 	if (p->new_pgrp && !p->detach)
 		setpgid(0, 0);
 	in = open("/dev/null", O_RDONLY);

@@ -167,6 +167,33 @@ START_TEST(test_proc_kill_reaps_and_describes)
 }
 END_TEST
 
+/* A child keeps only 0-2: an fd the harness left inheritable (a hiredis
+ * socket, a log) does not leak into a node that may outlive the run. */
+START_TEST(test_proc_child_inherits_no_open_fd)
+{
+	char out[] = "/tmp/sq-check-fd-XXXXXX", cmd[64];
+	const char *argv[] = {"sh", "-c", cmd, NULL};
+	struct proc p = PROC_INIT;
+	struct err e = ERR_INIT;
+	int fd = mkstemp(out), leak = dup(fd); /* dup: not close-on-exec */
+	char *said;
+
+	ck_assert_int_ge(leak, 3);
+	snprintf(cmd, sizeof(cmd), "test -e /proc/self/fd/%d && echo leaked || echo closed", leak);
+	p.argv = argv;
+	p.out_path = out;
+	ck_assert_int_eq(proc_start(&p, &e), 0);
+	ck_assert_int_eq(proc_wait(&p, 5000, &e), 0);
+	said = fs_read_file(out, NULL, &e);
+	ck_assert_ptr_nonnull(said);
+	ck_assert_str_eq(said, "closed\n");
+	free(said);
+	close(leak);
+	close(fd);
+	unlink(out);
+}
+END_TEST
+
 Suite *
 common_suite(void)
 {
@@ -184,6 +211,7 @@ common_suite(void)
 	tcase_add_test(tc, test_fs_read_missing_file_names_it);
 	tcase_add_test(tc, test_proc_start_reports_missing_binary);
 	tcase_add_test(tc, test_proc_kill_reaps_and_describes);
+	tcase_add_test(tc, test_proc_child_inherits_no_open_fd);
 	suite_add_tcase(s, tc);
 	return s;
 }
