@@ -2,6 +2,8 @@
 #include "common/clock.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static uint64_t start_us;
@@ -38,4 +40,25 @@ clock_sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+int
+clock_parse_duration_ms(const char *text, long long *ms)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || end == text || v < 0 || v > CLOCK_DURATION_MAX_MS)
+		return -1;
+	if (strcmp(end, "s") == 0) {
+		if (v > CLOCK_DURATION_MAX_MS / 1000)
+			return -1;
+		v *= 1000;
+	} else if (*end && strcmp(end, "ms") != 0) {
+		return -1;
+	}
+	*ms = v;
+	return 0;
 }

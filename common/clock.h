@@ -12,4 +12,10 @@ uint64_t clock_since_start_us(void);
 /* Sleeps `ms` milliseconds (restarting after signals). */
 void clock_sleep_ms(unsigned ms);
 
+/* The longest duration a file or option may ask for: 1 hour. */
+#define CLOCK_DURATION_MAX_MS 3600000LL
+/* "500", "500ms" or "2s" into *ms; -1 for anything else, negative, or
+ * longer than CLOCK_DURATION_MAX_MS. */
+int clock_parse_duration_ms(const char *text, long long *ms);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/xmalloc.h"
 #include "harness/reshard.h"
 
@@ -55,21 +56,10 @@ inum(const char *key, const char *v, int min, int max, int *out, char *msg, size
 static int
 duration(const char *key, const char *v, long long *out, char *msg, size_t n)
 {
-	char *end;
-	long long x;
-
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (errno || end == v || x < 0)
-		goto no;
-	if (strcmp(end, "s") == 0)
-		x *= 1000;
-	else if (*end && strcmp(end, "ms") != 0)
-		goto no;
-	*out = x;
-	return 0;
-no:
-	return bad(msg, n, "%s = '%s': expected a duration such as 500, 500ms or 2s", key, v);
+	if (clock_parse_duration_ms(v, out) == 0)
+		return 0;
+	return bad(msg, n, "%s = '%s': expected a duration such as 500, 500ms or 2s, at most 1 hour",
+		   key, v);
 }
 
 static int

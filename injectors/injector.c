@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/xmalloc.h"
 
 extern const struct injector_ops kill_injector;
@@ -89,25 +90,19 @@ params_duration_ms(const struct params *p, const char *key, long long def,
 		   long long *out, struct err *e)
 {
 	const struct param *x = find(p, key);
-	char *end;
 	long long v;
 
 	if (x == NULL) {
 		*out = def;
 		return 0;
 	}
-	errno = 0;
-	v = strtoll(x->value, &end, 10);
-	if (errno || end == x->value || v < 0)
-		goto bad;
-	if (strcmp(end, "s") == 0)
-		v *= 1000;
-	else if (*end && strcmp(end, "ms") != 0)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	return err_set(e, EINVAL, "line %d: %s = '%s': expected a duration such as 500, 500ms or 2s",
+	if (clock_parse_duration_ms(x->value, &v) == 0) {
+		*out = v;
+		return 0;
+	}
+	return err_set(e, EINVAL,
+		       "line %d: %s = '%s': expected a duration such as 500, 500ms or 2s, "
+		       "at most 1 hour",
 		       x->line, key, x->value);
 }
 

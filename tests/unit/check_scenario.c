@@ -142,7 +142,14 @@ static const struct {
 	 "11: 'duration_ms' is not a parameter of fault kind 'kill'"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = pause\n"
 	 "target = target\nat = keys\nduration_ms = soon\n",
-	 "11: duration_ms = 'soon': expected a duration such as 500, 500ms or 2s"},
+	 "11: duration_ms = 'soon': expected a duration such as 500, 500ms or 2s, at most 1 hour"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
+	 "target = target\nat = keys\nsignal = TERM\ngrace_ms = 9223372036854775s\n",
+	 "12: grace_ms = '9223372036854775s': expected a duration such as 500, 500ms or 2s, "
+	 "at most 1 hour"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
+	 "target = target\nat = time\nafter = 3601s\n",
+	 "11: after = '3601s': expected a duration such as 500, 500ms or 2s, at most 1 hour"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 3\nslots = 2\n",
 	 "1: [reshard] names master 3, but there are masters 0 to 2"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslot_list = 1-x\n",
