@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,17 +85,32 @@ make_dir(struct run *run)
 	struct tm tm;
 	struct err e = ERR_INIT;
 
+	const char *top = run->o->results ? run->o->results : "results";
+	int k;
+
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(run->r->dir, sizeof(run->r->dir), "%s/%s-%s-%d",
-		 run->o->results ? run->o->results : "results", run->s->name, stamp,
-		 (int)getpid());
-	if (fs_mkdir_p(run->r->dir, &e) < 0) {
-		snprintf(run->r->reason, sizeof(run->r->reason), "%s", e.msg);
-		run->r->status = RUN_FAILED;
-		return -1;
+	if (fs_mkdir_p(top, &e) < 0)
+		goto fail;
+	/* a run's directory is its own: the same scenario twice in one
+	 * second (a flakiness check) gets -2, -3, ... */
+	for (k = 1;; k++) {
+		int len = snprintf(run->r->dir, sizeof(run->r->dir), "%s/%s-%s-%d", top,
+				   run->s->name, stamp, (int)getpid());
+
+		if (k > 1 && len > 0 && (size_t)len < sizeof(run->r->dir))
+			snprintf(run->r->dir + len, sizeof(run->r->dir) - (size_t)len, "-%d", k);
+		if (mkdir(run->r->dir, 0755) == 0)
+			return 0;
+		if (errno != EEXIST) {
+			err_set(&e, errno, "mkdir '%s': %s", run->r->dir, strerror(errno));
+			goto fail;
+		}
 	}
-	return 0;
+fail:
+	snprintf(run->r->reason, sizeof(run->r->reason), "%s", e.msg);
+	run->r->status = RUN_FAILED;
+	return -1;
 }
 
 static int
