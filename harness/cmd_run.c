@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "common/xmalloc.h"
 #include "harness/cli.h"
 #include "harness/runner.h"
@@ -117,25 +118,39 @@ parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* Plays the scenarios (none when `skip` says why they cannot run);
+ * junit.xml lists every one, those not played as skipped. */
 static int
-play(struct scenario **v, size_t n, const struct run_opts *o)
+play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
 {
 	struct run_result *r = xcalloc(n + 1, sizeof(*r));
-	size_t i, passed = 0, failed = 0;
+	size_t i, passed = 0, failed = 0, skipped;
+	const char *top = o->results ? o->results : "results";
 	char path[PATH_MAX + 32];
 	struct err e = ERR_INIT;
 
-	for (i = 0; i < n && !interrupted; i++) {
+	for (i = 0; skip == NULL && i < n && !interrupted; i++) {
 		runner_run(v[i], o, &r[i]);
 		passed += r[i].status == RUN_PASSED;
 		failed += r[i].status == RUN_FAILED;
 	}
-	snprintf(path, sizeof(path), "%s/junit.xml", o->results ? o->results : "results");
-	if (junit_write(path, (const struct scenario *const *)v, r, i, &e) < 0)
+	skipped = n - i;
+	for (; i < n; i++) {
+		r[i].status = RUN_SKIPPED;
+		snprintf(r[i].reason, sizeof(r[i].reason), "%s",
+			 skip ? skip : "not played: the run was interrupted");
+	}
+	snprintf(path, sizeof(path), "%s/junit.xml", top);
+	if (fs_mkdir_p(top, &e) < 0 ||
+	    junit_write(path, (const struct scenario *const *)v, r, n, &e) < 0)
 		fprintf(stderr, "shardquake: %s\n", e.msg);
-	printf("%zu passed, %zu failed%s\n", passed, failed,
-	       interrupted ? " (interrupted)" : "");
+	printf("%zu passed, %zu failed", passed, failed);
+	if (skipped)
+		printf(", %zu skipped%s%s", skipped, skip ? ": " : "", skip ? skip : "");
+	printf("%s\n", interrupted ? " (interrupted)" : "");
 	free(r);
+	if (skip)
+		return EXIT_NOCAP;
 	return failed || interrupted ? EXIT_FINDINGS : EXIT_OK;
 }
 
@@ -160,13 +175,15 @@ run(int argc, char **argv)
 	if (rc < 0)
 		return EXIT_USAGE;
 	if (!have_redis(o.redis_server)) {
-		printf("0 passed, 0 failed, %zu skipped: no %s here\n", n,
-		       o.redis_server ? o.redis_server : "redis-server on PATH");
-		rc = EXIT_NOCAP;
+		char why[PATH_MAX + 32];
+
+		snprintf(why, sizeof(why), "no %s here",
+			 o.redis_server ? o.redis_server : "redis-server on PATH");
+		rc = play(v, n, &o, why);
 	} else {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
-		rc = play(v, n, &o);
+		rc = play(v, n, &o, NULL);
 	}
 	for (i = 0; i < n; i++)
 		scenario_free(v[i]);

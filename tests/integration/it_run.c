@@ -171,6 +171,25 @@ START_TEST(test_run_ctrl_c_stops_the_run_not_the_nodes_first)
 END_TEST
 
 
+/* Without redis-server nothing runs: exit 3, the summary says why, and
+ * junit.xml (not a stale one) lists every scenario as skipped. */
+START_TEST(test_run_without_redis_reports_every_scenario_skipped)
+{
+	char dir[] = "/tmp/sq-it-skip-XXXXXX";
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(it_sh("echo stale > %s/junit.xml", dir), 0);
+	ck_assert_int_eq(it_sh("%s run --results %s --redis-server /nonexistent/redis-server "
+			       "scenarios/kill-target-mid-slot.ini scenarios/pause-target-mid-slot.ini "
+			       "> %s/out 2>&1; test $? -eq 3", bin(), dir, dir), 0);
+	ck_assert_int_eq(it_sh("grep -q '^0 passed, 0 failed, 2 skipped: no /nonexistent/redis-server "
+			       "here$' %s/out", dir), 0);
+	ck_assert_int_eq(it_sh("grep -q 'tests=\"2\" failures=\"0\" skipped=\"2\"' %s/junit.xml",
+			       dir), 0);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
 Suite *
 run_suite(void)
 {
@@ -182,6 +201,7 @@ run_suite(void)
 	tcase_add_test(tc, test_run_same_seed_same_fault_point);
 	tcase_add_test(tc, test_run_sigint_leaves_no_redis_server);
 	tcase_add_test(tc, test_run_ctrl_c_stops_the_run_not_the_nodes_first);
+	tcase_add_test(tc, test_run_without_redis_reports_every_scenario_skipped);
 	suite_add_tcase(s, tc);
 	return s;
 }
