@@ -10,13 +10,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "injectors/injector.h"
 
 struct pause_priv {
 	long long duration_ms;
-	pid_t pid;
+	int pidfd;           /* the stopped node itself, not a pid that may
+			        be reused once a kill fault has reaped it */
 	bool thread_started;
 	bool resumed;
 	pthread_t thread;
@@ -41,7 +44,7 @@ resume(struct pause_priv *k)
 {
 	pthread_mutex_lock(&k->lock);
 	if (!k->resumed) {
-		kill(k->pid, SIGCONT);
+		pidfd_send_signal(k->pidfd, SIGCONT, NULL, 0); /* ESRCH: gone */
 		k->resumed = true;
 		pthread_cond_broadcast(&k->cond);
 	}
@@ -77,14 +80,22 @@ pause_inject(struct fault *f, struct target *t, struct err *e)
 
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_cond_init(&k->cond, NULL);
-	if (proc_signal(t->proc, SIGSTOP, e) < 0)
+	/* our unreaped child now (only this thread reaps), so the pidfd is it */
+	k->pidfd = proc_is_running(t->proc) ? pidfd_open(t->proc->pid, 0) : -1;
+	if (k->pidfd < 0 && proc_is_running(t->proc))
+		return err_set(e, errno, "pause node %d: pidfd_open: %s", t->port,
+			       strerror(errno));
+	if (proc_signal(t->proc, SIGSTOP, e) < 0) {
+		if (k->pidfd >= 0)
+			close(k->pidfd);
 		return err_prefix(e, "pause node %d: ", t->port);
-	k->pid = t->proc->pid;
+	}
 	f->target = t;
 	f->injected = true;
 	if (k->duration_ms > 0) {
 		if (pthread_create(&k->thread, NULL, timer, k) != 0) {
 			resume(k);
+			close(k->pidfd);
 			f->injected = false;
 			return err_set(e, EAGAIN, "pause node %d: cannot start the timer",
 				       t->port);
@@ -107,6 +118,7 @@ pause_revert(struct fault *f, struct err *e)
 		pthread_join(k->thread, NULL);
 		k->thread_started = false;
 	}
+	close(k->pidfd);
 	f->injected = false;
 	return 0;
 }

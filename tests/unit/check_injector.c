@@ -1,4 +1,5 @@
 /* Unit tests of the injector table and the kinds' parameter parsing. */
+#include <stdio.h>
 #include <string.h>
 
 #include "injectors/injector.h"
@@ -54,6 +55,50 @@ START_TEST(test_pause_parses_duration)
 }
 END_TEST
 
+/* The state letter of /proc/PID/stat: 'T' stopped, 'S' sleeping. */
+static char
+state_of(pid_t pid)
+{
+	char path[64], state = '?';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+			state = '?';
+		fclose(f);
+	}
+	return state;
+}
+
+/* A pause until teardown stops the node; revert resumes it.  Once the
+ * node is killed and reaped (a second fault), revert sends nothing: its
+ * pid may belong to a stranger by then. */
+START_TEST(test_pause_resumes_its_node_and_nothing_else)
+{
+	const char *argv[] = {"sleep", "30", NULL};
+	struct param p[] = {{"duration_ms", "0", 3}};
+	struct params ps = {p, 1};
+	struct proc pr = PROC_INIT;
+	struct target t = {.proc = &pr, .dir = "/tmp", .port = 1};
+	struct err e = ERR_INIT;
+	struct fault *f = fault_new(injector_find("pause"), &ps, &e);
+
+	ck_assert_msg(f != NULL, "%s", e.msg);
+	pr.argv = argv;
+	ck_assert_int_eq(proc_start(&pr, &e), 0);
+	ck_assert_msg(f->ops->inject(f, &t, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(state_of(pr.pid), 'T');
+	ck_assert_int_eq(f->ops->revert(f, &e), 0);
+	ck_assert_int_ne(state_of(pr.pid), 'T');
+	ck_assert_msg(f->ops->inject(f, &t, &e) == 0, "%s", e.msg);
+	proc_kill(&pr); /* reaped: the pid is free for anyone */
+	ck_assert_int_eq(f->ops->revert(f, &e), 0);
+	ck_assert_int_eq(f->ops->revert(f, &e), 0); /* idempotent */
+	fault_free(f);
+}
+END_TEST
+
 Suite *
 injector_suite(void)
 {
@@ -64,6 +109,7 @@ injector_suite(void)
 	tcase_add_test(tc, test_kill_grace_needs_term);
 	tcase_add_test(tc, test_kill_bad_signal_names_line);
 	tcase_add_test(tc, test_pause_parses_duration);
+	tcase_add_test(tc, test_pause_resumes_its_node_and_nothing_else);
 	suite_add_tcase(s, tc);
 	return s;
 }
