@@ -286,8 +286,8 @@ start_all(struct local_cluster *lc, struct conn **conns, struct err *e)
 	return 0;
 }
 
-static int
-write_pids(const struct local_cluster *lc, struct err *e)
+int
+local_cluster_write_pids(const struct local_cluster *lc, struct err *e)
 {
 	struct buf b = BUF_INIT;
 	char path[PATH_MAX + 16];
@@ -339,7 +339,7 @@ local_cluster_start(struct local_cluster *lc, const struct local_cluster_opts *o
 	}
 	if (form(lc, conns, e) < 0)
 		goto out;
-	if (o->detach && write_pids(lc, e) < 0)
+	if (o->detach && local_cluster_write_pids(lc, e) < 0)
 		goto out;
 	rc = local_cluster_wait_ready(lc, lc->opts.ready_timeout_ms, e);
 out:

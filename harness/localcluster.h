@@ -71,6 +71,10 @@ int local_cluster_add_master(struct local_cluster *lc, bool wait_ready, struct e
 
 /* Kills every node still running and frees `lc`.  When `keep_files` is
  * false and the directory was created by start, it is removed. */
+/* Writes DIR/cluster.pids, "PORT PID" a line: what `cluster down` stops.
+ * A kept cluster writes it again at the end of a run, when restarts and
+ * added masters have changed it. */
+int local_cluster_write_pids(const struct local_cluster *lc, struct err *e);
 void local_cluster_stop(struct local_cluster *lc, bool keep_files);
 
 /* Waits until every node that is running reports cluster_state:ok and

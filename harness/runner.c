@@ -607,6 +607,10 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	if (run.verified)
 		verdict_release(&run.v);
 	if (run.cluster_up && o->keep) {
+		struct err e = ERR_INIT;
+
+		if (local_cluster_write_pids(&run.lc, &e) < 0)
+			fprintf(stderr, "shardquake: %s\n", e.msg);
 		printf("  kept     the cluster runs on: shardquake cluster down --dir %s/nodes\n", r->dir);
 		free(run.lc.nodes);
 	} else if (run.cluster_up) {
