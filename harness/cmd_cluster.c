@@ -2,6 +2,7 @@
  * cmd_cluster.c - `shardquake cluster up|down`: a local cluster left
  * running for people and scripts, the way the usual runbooks start one.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -53,6 +54,7 @@ static bool
 is_our_node(int pid, int port)
 {
 	char path[64], cmd[512] = "", want[32];
+	const char *p;
 	FILE *f;
 	size_t n;
 
@@ -64,7 +66,13 @@ is_our_node(int pid, int port)
 	fclose(f);
 	cmd[n] = '\0';
 	snprintf(want, sizeof(want), ":%d", port);
-	return strstr(cmd, "redis-server") && strstr(cmd, want);
+	if (strstr(cmd, "redis-server") == NULL)
+		return false;
+	/* ":700" is not ":7000": the port must end where the digits do */
+	for (p = strstr(cmd, want); p; p = strstr(p + 1, want))
+		if (!isdigit((unsigned char)p[strlen(want)]))
+			return true;
+	return false;
 }
 
 /* Stops every node listed in DIR/cluster.pids.  Returns how many were
@@ -85,9 +93,17 @@ stop_listed(const char *dir, bool remove_files)
 		if (sscanf(line, "%d %d", &port, &pid) != 2)
 			continue;
 		if (is_our_node(pid, port)) {
+			uint64_t deadline = clock_now_ms() + 10000;
+
 			running++;
-			kill(pid, SIGKILL);
-			while (is_our_node(pid, port))
+			if (kill(pid, SIGKILL) < 0) {
+				/* not ours to stop (started by another user): say
+				 * so, and leave its files alone */
+				fprintf(stderr, "shardquake: cannot stop node %d (pid %d): %s\n",
+					port, pid, strerror(errno));
+				continue;
+			}
+			while (is_our_node(pid, port) && clock_now_ms() < deadline)
 				clock_sleep_ms(5);
 		}
 		snprintf(path, sizeof(path), "%s/node-%d", dir, port);
