@@ -333,6 +333,9 @@ reshard_run(const struct reshard_plan *plan, const char *host, int port,
 stop:
 	progress->stopped = true;
 	reached = progress->at.slot_index == m.ev.slot_index;
+	progress->at_reached = reached;
+	if (!reached)
+		progress->at = m.ev; /* the slot, not the last one done */
 	err_prefix(e, "reshard stopped at slot %d (%d of %zu), %s%s: ", m.ev.slot,
 		   m.ev.slot_index, plan->nslots, reached ? "step " : "before its first step",
 		   reached ? reshard_step_name(progress->at.step) : "");

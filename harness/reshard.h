@@ -54,8 +54,11 @@ struct reshard_event {
 struct reshard_progress {
 	int slots_done;
 	long long keys_moved;
-	/* where the driver stopped on an error */
+	/* where the driver stopped on an error: the slot it was at, and the
+	 * last step that slot reached (none when at_reached is false: it
+	 * stopped before the slot's first step) */
 	bool stopped;
+	bool at_reached;
 	struct reshard_event at;
 };
 

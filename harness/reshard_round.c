@@ -204,11 +204,14 @@ out:
 	return still;
 }
 
-/* Where a failed round stopped: slot `i` had reached step `step`. */
+/* Where a failed round stopped: slot `i` had reached step `step`
+ * (STEP_COUNT_: none, it stopped before the slot's first step). */
 static void
 stopped_at(struct round *r, size_t i, enum reshard_step step)
 {
 	at_slot(r, i);
+	if (step == STEP_COUNT_)
+		return; /* r->m->pr->at stays the last step done: not this slot */
 	r->m->ev.step = step;
 	r->m->pr->at = r->m->ev;
 }
@@ -246,7 +249,7 @@ reshard_round(struct mover *m, size_t first, size_t count, struct err *e)
 
 	for (i = 0; i < count; i++)
 		r.open[i] = true;
-	if (step_all(&r, m->dst, "IMPORTING", src, STEP_IMPORTING, STEP_IMPORTING, e) < 0 ||
+	if (step_all(&r, m->dst, "IMPORTING", src, STEP_IMPORTING, STEP_COUNT_, e) < 0 ||
 	    step_all(&r, m->src, "MIGRATING", dst, STEP_MIGRATING, STEP_IMPORTING, e) < 0)
 		goto out;
 	do

@@ -237,7 +237,12 @@ phase_reshard(struct run *run)
 		      "slots_done", run->progress.slots_done, "keys_moved",
 		      (json_int_t)run->progress.keys_moved);
 	if (!run->reshard_completed) {
-		json_object_set_new(j, "stopped_at", event_json(&run->progress.at));
+		json_t *at = event_json(&run->progress.at);
+
+		/* "step": the last step that slot reached, null if none */
+		if (!run->progress.at_reached)
+			json_object_set_new(at, "step", json_null());
+		json_object_set_new(j, "stopped_at", at);
 		json_object_set_new(j, "error", json_string(run->reshard_error));
 	}
 	json_object_set_new(run->report, "reshard", j);

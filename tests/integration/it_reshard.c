@@ -227,6 +227,31 @@ START_TEST(test_reshard_stops_when_target_dies)
 }
 END_TEST
 
+/* The target dies once slot 2 is done: the reshard stops at slot 3,
+ * before its first step, and says so (not "slot 2, slot-done"). */
+START_TEST(test_reshard_stop_before_a_slot_names_that_slot)
+{
+	struct reshard_plan plan = {0};
+	struct reshard_opts o = {10, 1000, false, 1};
+	struct recorder r = {.stop_slot_index = -1, .kill_at_step = STEP_SLOT_DONE};
+	struct reshard_hooks h = {.on_step = record, .arg = &r};
+	struct reshard_progress pr;
+	struct err e = ERR_INIT;
+
+	up(20000);
+	snprintf(plan.source, sizeof(plan.source), "%s", lc.nodes[0].id);
+	snprintf(plan.target, sizeof(plan.target), "%s", lc.nodes[1].id);
+	ck_assert_int_eq(reshard_plan_count(&plan, "127.0.0.1", lc.nodes[0].port, 5, &e), 0);
+	ck_assert_int_eq(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, &h, &pr, &e), -1);
+	ck_assert_int_eq(pr.slots_done, 2);
+	ck_assert_int_eq(pr.at.slot_index, 3);
+	ck_assert(!pr.at_reached);
+	ck_assert_msg(strstr(e.msg, "(3 of 5), before its first step") != NULL, "%s", e.msg);
+	reshard_plan_release(&plan);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
 /* A target that stops answering mid-slot: the source's MIGRATE gives up
  * and says so, and the driver, waiting longer than MIGRATE does, reports
  * that (the target's fault), not a timeout of its own on the source. */
@@ -265,6 +290,7 @@ reshard_suite(void)
 	tcase_add_test(tc, test_reshard_keys_trigger_at_zero_fires_before_any_key_moves);
 	tcase_add_test(tc, test_reshard_keeps_every_key);
 	tcase_add_test(tc, test_reshard_stops_when_target_dies);
+	tcase_add_test(tc, test_reshard_stop_before_a_slot_names_that_slot);
 	tcase_add_test(tc, test_reshard_blames_a_paused_target_not_the_source);
 	suite_add_tcase(s, tc);
 	return s;
