@@ -106,7 +106,7 @@ restart_cmd(void *arg, const char *host, int port, const char *id, struct err *e
 	return err_set(e, 0, "%s:%d did not answer within 30 s of '%s'", host, port, cmd);
 }
 
-static volatile int interrupted;
+static volatile sig_atomic_t interrupted;
 
 /* The first SIGINT/SIGTERM stops the repair at its next step, with the
  * relaxed settings put back; a second one stops it at once. */

@@ -41,7 +41,7 @@ static const char list_usage[] =
 	"Every scenario in " SCENARIO_GLOB ": its name, 'quick' where it is in the\n"
 	"quick suite, and its description.\n";
 
-static volatile int interrupted;
+static volatile sig_atomic_t interrupted;
 
 static void
 on_signal(int sig)

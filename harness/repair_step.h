@@ -7,6 +7,7 @@
 #define SQ_HARNESS_REPAIR_STEP_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "harness/localcluster.h"
@@ -17,7 +18,7 @@ struct repair_step {
 	const struct scenario *s;
 	struct local_cluster *lc;
 	const char *dir;           /* the run's results: audit.log, redis-cli-fix.log */
-	volatile int *interrupted; /* SIGINT/SIGTERM seen: stop soon */
+	volatile sig_atomic_t *interrupted; /* SIGINT/SIGTERM seen: stop soon */
 	/* out */
 	bool healthy;              /* as the engine judged it */
 	int added_port;            /* replace = yes: the new master's, else 0 */

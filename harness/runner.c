@@ -352,7 +352,7 @@ phase_settle(struct run *run)
 {
 	uint64_t t0 = timeline_ms(&run->tl), start = clock_now_ms();
 	uint64_t limit = (uint64_t)run->s->node_timeout_ms * 4 + 10000;
-	uint64_t since[64] = {0};
+	uint64_t *since = xcalloc(run->ts.n + 1, sizeof(*since)); /* per fault */
 	bool settled = false;
 	size_t i;
 
@@ -366,11 +366,12 @@ phase_settle(struct run *run)
 				continue;
 			settled = !proc_is_running(&run->lc.nodes[node].proc)
 					  ? flagged_everywhere(run, node)
-					  : back(run, node, &since[i % 64]);
+					  : back(run, node, &since[i]);
 		}
 		if (!settled)
 			clock_sleep_ms(50);
 	}
+	free(since);
 	json_object_set_new(run->report, "settled", json_boolean(settled));
 	phase_done(run, "settle", t0, settled ? "the cluster noticed every fault"
 					      : "gave up waiting: the state is as it is");

@@ -8,6 +8,7 @@
 #define SQ_HARNESS_RUNNER_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,7 +20,7 @@ struct run_opts {
 	bool has_seed;            /* --seed given: overrides the scenario's */
 	uint64_t seed;
 	const char *redis_server; /* NULL: on PATH */
-	volatile int *interrupted; /* set by a signal handler: stop soon */
+	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop soon */
 };
 
 enum run_status { RUN_PASSED, RUN_FAILED, RUN_SKIPPED };

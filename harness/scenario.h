@@ -91,6 +91,7 @@ struct scenario {
 	bool repair_restart, repair_salvage, repair_allow_loss, repair_replace;
 	/* [expect] */
 	int expect_reshard; /* -1 unset, 0 stops, 1 completes */
+	int expect_reshard_line;
 	int expect_state;   /* -1 unset, 0 fail, 1 ok */
 	int expect_healthy; /* -1 unset, 0 no, 1 yes */
 	struct expect_num open_slots, failed_nodes, lost_keys, unreachable_keys,

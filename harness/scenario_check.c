@@ -164,6 +164,10 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 		return bad(line, 1, msg, n, "[scenario] needs a name");
 	if (s->has_reshard && check_reshard(s, msg, n, line) < 0)
 		return -1;
+	if (s->expect_reshard >= 0 && !s->has_reshard)
+		return bad(line, s->expect_reshard_line, msg, n,
+			   "[expect] reshard = %s, but there is no [reshard] to expect it of",
+			   s->expect_reshard ? "completes" : "stops");
 	if (s->repair_replace && (s->engine != ENGINE_SHARDQUAKE || s->repair_restart ||
 				  !(s->repair_salvage || s->repair_allow_loss)))
 		return bad(line, 1, msg, n, "[repair] replace = yes needs engine = shardquake, "

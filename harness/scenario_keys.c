@@ -250,8 +250,10 @@ expect_section(struct scenario *s, const char *k, const char *v, int line, char 
 	static const char *const state[] = {"fail", "ok", NULL};
 	static const char *const yn[] = {"no", "yes", NULL};
 
-	if (strcmp(k, "reshard") == 0)
+	if (strcmp(k, "reshard") == 0) {
+		s->expect_reshard_line = line;
 		return word(k, v, reshard, &s->expect_reshard, msg, n);
+	}
 	if (strcmp(k, "cluster_state") == 0)
 		return word(k, v, state, &s->expect_state, msg, n);
 	if (strcmp(k, "healthy") == 0)

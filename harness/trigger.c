@@ -161,7 +161,7 @@ fire(struct trigger_set *ts, struct armed *a, const struct reshard_event *ev)
 	a->fired = true;
 	a->at = *ev;
 	a->fired_ms = timeline_ms(ts->tl);
-	timeline_add(ts->tl, "fault [%s] %s on node %d: firing at slot %d (%d of plan), step %s, %lld of %lld keys moved",
+	timeline_add(ts->tl, "fault [%s] %s on port %d: firing at slot %d (%d of plan), step %s, %lld of %lld keys moved",
 		     a->spec->name, a->spec->ops->name, a->target.port, ev->slot,
 		     ev->slot_index, reshard_step_name(ev->step), ev->slot_moved, ev->slot_keys);
 	if (a->spec->ops->inject(a->fault, &a->target, &e) < 0) {

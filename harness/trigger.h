@@ -5,6 +5,8 @@
 #ifndef SQ_HARNESS_TRIGGER_H
 #define SQ_HARNESS_TRIGGER_H
 
+#include <signal.h>
+
 #include "harness/localcluster.h"
 #include "harness/reshard.h"
 #include "harness/scenario.h"
@@ -31,7 +33,7 @@ struct trigger_set {
 	struct local_cluster *lc;
 	struct timeline *tl;
 	uint64_t reshard_t0_ms;
-	volatile int *interrupted; /* set by SIGINT/SIGTERM */
+	volatile sig_atomic_t *interrupted; /* set by SIGINT/SIGTERM */
 };
 
 /* Builds one armed fault per [fault] of the scenario, each aimed at its

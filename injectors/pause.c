@@ -128,8 +128,12 @@ pause_describe(const struct fault *f, char *out, size_t n)
 {
 	const struct pause_priv *k = f->priv;
 
-	snprintf(out, n, "node %d stopped (SIGSTOP) for %lld ms",
-		 f->target ? f->target->port : 0, k->duration_ms);
+	if (k->duration_ms > 0)
+		snprintf(out, n, "node %d stopped (SIGSTOP) for %lld ms",
+			 f->target ? f->target->port : 0, k->duration_ms);
+	else
+		snprintf(out, n, "node %d stopped (SIGSTOP) until the run ends",
+			 f->target ? f->target->port : 0);
 }
 
 const struct injector_ops pause_injector = {

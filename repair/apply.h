@@ -26,6 +26,8 @@
 #ifndef SQ_REPAIR_APPLY_H
 #define SQ_REPAIR_APPLY_H
 
+#include <signal.h>
+
 #include "repair/audit.h"
 #include "repair/move.h"
 #include "repair/plan.h"
@@ -37,7 +39,7 @@ struct repair_env {
 	struct audit *audit;
 	const char *redis_server;  /* for salvage; NULL: on PATH */
 	const char *stash_dir;     /* where kept duplicates go; NULL: $TMPDIR */
-	volatile int *interrupted; /* set by a signal handler: stop at the next
+	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop at the next
 				      step, putting the settings back */
 };
 

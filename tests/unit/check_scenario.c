@@ -150,6 +150,8 @@ static const struct {
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
 	 "target = target\nat = time\nafter = 3601s\n",
 	 "11: after = '3601s': expected a duration such as 500, 500ms or 2s, at most 1 hour"},
+	{"[scenario]\nname = x\n[expect]\nhealthy = yes\nreshard = completes\n",
+	 "5: [expect] reshard = completes, but there is no [reshard] to expect it of"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 3\nslots = 2\n",
 	 "1: [reshard] names master 3, but there are masters 0 to 2"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslot_list = 1-x\n",
