@@ -2,6 +2,7 @@
  * Integration tests of harness/localcluster.c, harness/load.c and the
  * `cluster up|down` command, on real redis-server processes.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,13 +190,13 @@ END_TEST
 START_TEST(test_cli_cluster_up_base_port_then_down)
 {
 	const char *bin = getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
-	char dir[] = "/tmp/sq-it-cli-XXXXXX", pids_path[128];
+	char dir[PATH_MAX], pids_path[PATH_MAX + 16];
 	int base = 0, port, pid, n = 0;
 	pid_t seen[3];
 	FILE *f;
 
 	it_require_redis("cluster");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	it_mkdtemp(dir, sizeof(dir), "sq-it-cli");
 	/* three consecutive free pairs */
 	for (port = 24000 + (getpid() % 4000); port < 40000 && !base; port += 3)
 		if (port_pair_is_free(port) && port_pair_is_free(port + 1) &&

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,12 +62,12 @@ report_in(const char *dir)
 
 START_TEST(test_run_same_seed_same_fault_point)
 {
-	char a[] = "/tmp/sq-it-seedA-XXXXXX", b[] = "/tmp/sq-it-seedB-XXXXXX";
+	char a[PATH_MAX], b[PATH_MAX];
 	json_t *ra, *rb, *fa, *fb;
 
 	it_require_redis("run");
-	ck_assert_ptr_nonnull(mkdtemp(a));
-	ck_assert_ptr_nonnull(mkdtemp(b));
+	it_mkdtemp(a, sizeof(a), "sq-it-seedA");
+	it_mkdtemp(b, sizeof(b), "sq-it-seedB");
 	ck_assert_int_eq(it_sh("%s run --seed 42 --results %s scenarios/kill-target-mid-slot.ini >/dev/null", bin(), a), 0);
 	ck_assert_int_eq(it_sh("%s run --seed 42 --results %s scenarios/kill-target-mid-slot.ini >/dev/null", bin(), b), 0);
 	ra = report_in(a);
@@ -121,7 +122,7 @@ children(pid_t parent, pid_t *out, int max)
 static void
 interrupt_a_run(bool whole_group)
 {
-	char dir[] = "/tmp/sq-it-int-XXXXXX", res[64], out[96];
+	char dir[PATH_MAX], res[PATH_MAX], out[PATH_MAX + 16];
 	char *said;
 	const char *argv[] = {bin(), "run", "--results", res, "scenarios/kill-target-mid-slot.ini", NULL};
 	struct proc p = PROC_INIT;
@@ -131,7 +132,7 @@ interrupt_a_run(bool whole_group)
 	int n = 0, i;
 
 	it_require_redis("run");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	it_mkdtemp(dir, sizeof(dir), "sq-it-int");
 	snprintf(res, sizeof(res), "%s", dir);
 	snprintf(out, sizeof(out), "%s/out.log", dir);
 	p.argv = argv;
@@ -175,9 +176,9 @@ END_TEST
  * junit.xml (not a stale one) lists every scenario as skipped. */
 START_TEST(test_run_without_redis_reports_every_scenario_skipped)
 {
-	char dir[] = "/tmp/sq-it-skip-XXXXXX";
+	char dir[PATH_MAX];
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	it_mkdtemp(dir, sizeof(dir), "sq-it-skip");
 	ck_assert_int_eq(it_sh("echo stale > %s/junit.xml", dir), 0);
 	ck_assert_int_eq(it_sh("%s run --results %s --redis-server /nonexistent/redis-server "
 			       "scenarios/kill-target-mid-slot.ini scenarios/pause-target-mid-slot.ini "

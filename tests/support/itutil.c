@@ -60,3 +60,12 @@ it_sh(const char *fmt, ...)
 	free(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+void
+it_mkdtemp(char *out, size_t n, const char *stem)
+{
+	const char *top = getenv("TMPDIR");
+
+	snprintf(out, n, "%s/%s-XXXXXX", top && *top ? top : "/tmp", stem);
+	ck_assert_msg(mkdtemp(out) != NULL, "mkdtemp '%s' failed", out);
+}

@@ -21,4 +21,8 @@ struct conn *it_conn(int port);
 /* Runs a shell command, returns its exit status (-1 if it did not exit). */
 int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A new directory $TMPDIR/STEM-XXXXXX into out (size n): under the
+ * integration run's private TMPDIR, so a failed test leaves nothing. */
+void it_mkdtemp(char *out, size_t n, const char *stem);
+
 #endif
