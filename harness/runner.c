@@ -23,6 +23,7 @@
 #include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/fs.h"
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "harness/load.h"
 #include "harness/repair_step.h"
@@ -73,6 +74,7 @@ fail_run(struct run *run, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(run->r->reason, sizeof(run->r->reason), fmt, ap);
 	va_end(ap);
+	utf8_sanitize(run->r->reason);
 	timeline_add(&run->tl, "failed: %s", run->r->reason);
 	return -1;
 }
@@ -226,8 +228,10 @@ phase_reshard(struct run *run)
 	run->reshard_completed =
 		reshard_run(&plan, "127.0.0.1", run->lc.nodes[0].port, &ro, &h,
 			    &run->progress, &e) == 0;
-	if (!run->reshard_completed)
+	if (!run->reshard_completed) {
 		snprintf(run->reshard_error, sizeof(run->reshard_error), "%s", e.msg);
+		utf8_sanitize(run->reshard_error);
+	}
 	j = json_pack("{s:o, s:o, s:i, s:b, s:i, s:I}", "from",
 		      run->s->from == RESHARD_FROM_ALL ? json_string("all")
 						       : json_integer(run->s->from),

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "harness/scenario_keys.h"
 
@@ -149,6 +150,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 1; /* keep reading: inih reports only the first error */
 	if (seen_before(l, section, name))
 		return fail(l, l->line, "'%s' is set twice in [%s]", name, section);
+	/* the file is text: its values end up in report.json and junit.xml */
+	if (!utf8_valid(name) || !utf8_valid(value))
+		return fail(l, l->line, "not UTF-8 text: save the file as UTF-8");
 	if (is_fault_section(section))
 		rc = scenario_fault_key(fault_for(l->s, section, l->section_line), name, value,
 					l->line, msg, sizeof(msg));

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "common/clock.h"
+#include "common/utf8.h"
 
 int
 timeline_open(struct timeline *t, const char *path)
@@ -32,6 +33,7 @@ timeline_add(struct timeline *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	utf8_sanitize(line); /* replies and key names are any bytes; cut lines too */
 	if (t->f) {
 		fprintf(t->f, "%10.3f %s\n", ms, line);
 		fflush(t->f);

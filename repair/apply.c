@@ -9,6 +9,7 @@
 #include "common/xmalloc.h"
 #include "repair/apply_int.h"
 #include "repair/salvage.h"
+#include "common/utf8.h"
 
 static const char *const relaxed_keys[2] = {"cluster-require-full-coverage",
 					    "cluster-allow-replica-migration"};
@@ -139,9 +140,13 @@ conflict(struct applier *ap, int slot, const struct move_result *m)
 
 	ap->res->conflicts += m->conflicts;
 	for (i = 0; i < m->conflicts && i < MOVE_CONFLICTS_MAX &&
-		    ap->res->nconflict < MOVE_CONFLICTS_MAX; i++)
-		snprintf(ap->res->conflict[ap->res->nconflict++], sizeof(ap->res->conflict[0]),
-			 "slot %d: %s", slot, m->conflict[i]);
+		    ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
+		char *c = ap->res->conflict[ap->res->nconflict++];
+
+		/* key names are any bytes; the report is JSON */
+		snprintf(c, sizeof(ap->res->conflict[0]), "slot %d: %s", slot, m->conflict[i]);
+		utf8_sanitize(c);
+	}
 }
 
 /* FIX: the keys of every other holder to the owner.  Per holder, one

@@ -10,6 +10,7 @@
 #include "verifier/checks.h"
 #include "verifier/keys.h"
 #include "cluster/snapshot.h"
+#include "common/utf8.h"
 
 static const struct {
 	const char *json, *title;
@@ -55,8 +56,8 @@ finding_add(struct finding *f, int max_examples, const char *fmt, ...)
 	if (vasprintf(&s, fmt, ap) < 0)
 		s = NULL;
 	va_end(ap);
-	if (s)
-		f->examples[f->nexamples++] = s;
+	if (s) /* key names and replies are any bytes: JSON wants UTF-8 */
+		f->examples[f->nexamples++] = utf8_sanitize(s);
 }
 
 long long

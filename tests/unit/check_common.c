@@ -9,6 +9,7 @@
 #include "common/fs.h"
 #include "common/proc.h"
 #include "common/rng.h"
+#include "common/utf8.h"
 #include "tests/support/runner.h"
 
 START_TEST(test_err_set_formats_and_returns_minus_one)
@@ -194,6 +195,21 @@ START_TEST(test_proc_child_inherits_no_open_fd)
 }
 END_TEST
 
+START_TEST(test_utf8_keeps_text_and_replaces_only_bad_bytes)
+{
+	char ok[] = "key \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xa5";
+	char bad[] = "a\xff" "b\xc3" "c\xe2\x82" "d\xc0\xaf" "e\xed\xa0\x80" "f\xf4\x90\x80\x80";
+	char cut[] = "\xe2\x82"; /* a sequence cut by a 1024-byte line limit */
+
+	ck_assert(utf8_valid(ok));
+	ck_assert_str_eq(utf8_sanitize(ok), "key \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xa5");
+	ck_assert(!utf8_valid(bad));
+	ck_assert_str_eq(utf8_sanitize(bad), "a?b?c??d??e???f????");
+	ck_assert(utf8_valid(bad));
+	ck_assert_str_eq(utf8_sanitize(cut), "??");
+}
+END_TEST
+
 Suite *
 common_suite(void)
 {
@@ -212,6 +228,7 @@ common_suite(void)
 	tcase_add_test(tc, test_proc_start_reports_missing_binary);
 	tcase_add_test(tc, test_proc_kill_reaps_and_describes);
 	tcase_add_test(tc, test_proc_child_inherits_no_open_fd);
+	tcase_add_test(tc, test_utf8_keeps_text_and_replaces_only_bad_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }

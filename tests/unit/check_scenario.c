@@ -150,6 +150,8 @@ static const struct {
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
 	 "target = target\nat = time\nafter = 3601s\n",
 	 "11: after = '3601s': expected a duration such as 500, 500ms or 2s, at most 1 hour"},
+	{"[scenario]\nname = x\ndescription = caf\xe9 (Latin-1)\n",
+	 "3: not UTF-8 text: save the file as UTF-8"},
 	{"[scenario]\nname = x\n[expect]\nhealthy = yes\nreshard = completes\n",
 	 "5: [expect] reshard = completes, but there is no [reshard] to expect it of"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 3\nslots = 2\n",
