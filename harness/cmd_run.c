@@ -84,11 +84,23 @@ load_all(char **files, size_t n, bool only_quick, struct scenario ***out, size_t
 static bool
 have_redis(const char *path)
 {
-	char cmd[600];
+	const char *name = path ? path : "redis-server", *dirs = getenv("PATH");
+	char full[PATH_MAX];
+	size_t len;
 
-	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1",
-		 path ? path : "redis-server");
-	return system(cmd) == 0;
+	/* as execvp will look for it, without a shell to quote it for */
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0;
+	for (; dirs && *dirs; dirs += len + (dirs[len] == ':')) {
+		len = strcspn(dirs, ":");
+		if (len == 0) /* an empty entry is the current directory */
+			snprintf(full, sizeof(full), "./%s", name);
+		else
+			snprintf(full, sizeof(full), "%.*s/%s", (int)len, dirs, name);
+		if (access(full, X_OK) == 0)
+			return true;
+	}
+	return false;
 }
 
 static int

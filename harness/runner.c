@@ -23,6 +23,7 @@
 #include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/fs.h"
+#include "common/proc.h"
 #include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "harness/load.h"
@@ -511,19 +512,29 @@ faults_json(const struct run *run)
 	return a;
 }
 
+/* `redis-server --version`, first line; run without a shell, so any
+ * path works.  The output goes through a file in the run's directory. */
 static char *
-redis_version(const char *server)
+redis_version(const struct run *run)
 {
-	char cmd[512], line[256] = "";
-	FILE *p;
+	const char *argv[] = {run->o->redis_server ? run->o->redis_server : "redis-server",
+			      "--version", NULL};
+	char path[PATH_MAX + 32], *text, *line = NULL;
+	struct proc p = PROC_INIT;
 
-	snprintf(cmd, sizeof(cmd), "%s --version 2>/dev/null", server ? server : "redis-server");
-	p = popen(cmd, "r");
-	if (p && fgets(line, sizeof(line), p))
-		line[strcspn(line, "\n")] = '\0';
-	if (p)
-		pclose(p);
-	return strdup(line);
+	snprintf(path, sizeof(path), "%s/redis-version.txt", run->r->dir);
+	p.argv = argv;
+	p.out_path = path;
+	if (proc_start(&p, NULL) == 0 && proc_wait(&p, 5000, NULL) < 0)
+		proc_kill(&p);
+	text = fs_read_file(path, NULL, NULL);
+	unlink(path);
+	if (text) {
+		text[strcspn(text, "\n")] = '\0';
+		line = xstrdup(utf8_sanitize(text));
+		free(text);
+	}
+	return line ? line : xstrdup("");
 }
 
 static void
@@ -532,7 +543,7 @@ write_results(struct run *run)
 	static const char *const status[] = {"passed", "failed", "skipped"};
 	char path[PATH_MAX + 32];
 	const struct scenario *s = run->s;
-	char *version = redis_version(run->o->redis_server);
+	char *version = redis_version(run);
 	struct err e = ERR_INIT;
 
 	json_object_set_new(run->report, "scenario",
