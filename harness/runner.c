@@ -395,8 +395,10 @@ phase_repair(struct run *run)
 	if (run->s->engine == ENGINE_NONE)
 		return 0;
 	rc = repair_step_run(&st, &e);
+	/* adding a master (even one that then failed to start) may have moved
+	 * the nodes array the faults point into */
+	trigger_retarget(&run->ts);
 	if (st.added_port) {
-		trigger_retarget(&run->ts);
 		timeline_add(&run->tl, "added an empty master on port %d to replace the dead "
 			     "one", st.added_port);
 	}
