@@ -92,6 +92,8 @@ struct scenario {
 	/* [expect] */
 	int expect_reshard; /* -1 unset, 0 stops, 1 completes */
 	int expect_reshard_line;
+	/* where keys were given, for errors about combinations */
+	int from_line, to_line, slots_line, replace_line;
 	int expect_state;   /* -1 unset, 0 fail, 1 ok */
 	int expect_healthy; /* -1 unset, 0 no, 1 yes */
 	struct expect_num open_slots, failed_nodes, lost_keys, unreachable_keys,

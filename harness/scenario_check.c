@@ -105,7 +105,7 @@ check_slot_list(struct scenario *s, char *msg, size_t n, int *line)
 
 	for (i = 0; i < s->slots; i++)
 		if (s->slot_list[i] < first || s->slot_list[i] > last)
-			return bad(line, 1, msg, n,
+			return bad(line, s->slots_line, msg, n,
 				   "[reshard] slot_list has slot %d, but master %d owns %ld-%ld",
 				   s->slot_list[i], s->from, first, last);
 	return 0;
@@ -132,25 +132,29 @@ check_reshard(struct scenario *s, char *msg, size_t n, int *line)
 {
 	if (s->from == RESHARD_FROM_ALL) {
 		if (s->to != RESHARD_TO_NEW)
-			return bad(line, 1, msg, n, "[reshard] from = all goes with to = new "
+			return bad(line, s->to_line ? s->to_line : s->from_line, msg, n,
+				   "[reshard] from = all goes with to = new "
 				   "(a rebalance to a new master)");
 		if (s->slots)
-			return bad(line, 1, msg, n, "[reshard] from = all plans its own slots: "
+			return bad(line, s->slots_line, msg, n, "[reshard] from = all plans its own slots: "
 				   "no slots or slot_list");
 		s->slots = rebalance_slots(s);
 		return 0;
 	}
 	if (s->from == s->to)
-		return bad(line, 1, msg, n, "[reshard] from and to are both master %d", s->from);
+		return bad(line, s->to_line, msg, n, "[reshard] from and to are both master %d",
+			   s->from);
 	if (s->from >= s->masters || s->to >= s->masters)
-		return bad(line, 1, msg, n, "[reshard] names master %d, but there are masters 0 to %d",
+		return bad(line, s->from >= s->masters ? s->from_line : s->to_line, msg, n,
+			   "[reshard] names master %d, but there are masters 0 to %d",
 			   s->from >= s->masters ? s->from : s->to, s->masters - 1);
 	if (s->slots == 0)
-		return bad(line, 1, msg, n, "[reshard] needs slots = N or slot_list = LIST");
+		return bad(line, s->from_line ? s->from_line : s->to_line, msg, n,
+			   "[reshard] needs slots = N or slot_list = LIST");
 	if (s->slot_list)
 		return check_slot_list(s, msg, n, line);
 	if (s->slots > 16384 / s->masters)
-		return bad(line, 1, msg, n, "[reshard] slots = %d, but master %d owns only %d",
+		return bad(line, s->slots_line, msg, n, "[reshard] slots = %d, but master %d owns only %d",
 			   s->slots, s->from, 16384 / s->masters);
 	return 0;
 }
@@ -170,7 +174,8 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 			   s->expect_reshard ? "completes" : "stops");
 	if (s->repair_replace && (s->engine != ENGINE_SHARDQUAKE || s->repair_restart ||
 				  !(s->repair_salvage || s->repair_allow_loss)))
-		return bad(line, 1, msg, n, "[repair] replace = yes needs engine = shardquake, "
+		return bad(line, s->replace_line, msg, n,
+			   "[repair] replace = yes needs engine = shardquake, "
 			   "restart = no, and salvage = yes or allow_data_loss = yes: the new "
 			   "master takes the dead one's slots and its keys come from its files, or "
 			   "are lost");

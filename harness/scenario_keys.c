@@ -199,9 +199,16 @@ slot_list(struct scenario *s, const char *v, char *msg, size_t n)
 }
 
 static int
-reshard_section(struct scenario *s, const char *k, const char *v, char *msg, size_t n)
+reshard_section(struct scenario *s, const char *k, const char *v, int line, char *msg,
+		size_t n)
 {
 	s->has_reshard = true;
+	if (strcmp(k, "from") == 0)
+		s->from_line = line;
+	else if (strcmp(k, "to") == 0)
+		s->to_line = line;
+	else if (strcmp(k, "slots") == 0 || strcmp(k, "slot_list") == 0)
+		s->slots_line = line;
 	if (strcmp(k, "from") == 0 && strcmp(v, "all") == 0)
 		return (s->from = RESHARD_FROM_ALL), 0;
 	if (strcmp(k, "to") == 0 && strcmp(v, "new") == 0)
@@ -224,7 +231,8 @@ reshard_section(struct scenario *s, const char *k, const char *v, char *msg, siz
 }
 
 static int
-repair_section(struct scenario *s, const char *k, const char *v, char *msg, size_t n)
+repair_section(struct scenario *s, const char *k, const char *v, int line, char *msg,
+	       size_t n)
 {
 	static const char *const engines[] = {"none", "shardquake", "redis-cli", NULL};
 
@@ -236,7 +244,7 @@ repair_section(struct scenario *s, const char *k, const char *v, char *msg, size
 		return yesno(k, v, &s->repair_salvage, msg, n);
 	if (strcmp(k, "allow_data_loss") == 0)
 		return yesno(k, v, &s->repair_allow_loss, msg, n);
-	if (strcmp(k, "replace") == 0)
+	if (strcmp(k, "replace") == 0 && (s->replace_line = line) > 0)
 		return yesno(k, v, &s->repair_replace, msg, n);
 	return bad(msg, n, "unknown key '%s' in [repair]: expected engine, restart, salvage, "
 		   "allow_data_loss or replace", k);
@@ -283,9 +291,9 @@ scenario_key(struct scenario *s, const char *section, const char *name,
 	if (strcmp(section, "data") == 0)
 		return data_section(s, name, value, msg, n);
 	if (strcmp(section, "reshard") == 0)
-		return reshard_section(s, name, value, msg, n);
+		return reshard_section(s, name, value, line, msg, n);
 	if (strcmp(section, "repair") == 0)
-		return repair_section(s, name, value, msg, n);
+		return repair_section(s, name, value, line, msg, n);
 	if (strcmp(section, "expect") == 0)
 		return expect_section(s, name, value, line, msg, n);
 	return bad(msg, n, "unknown section [%s]", section); /* caught earlier */

@@ -154,8 +154,14 @@ static const struct {
 	 "3: not UTF-8 text: save the file as UTF-8"},
 	{"[scenario]\nname = x\n[expect]\nhealthy = yes\nreshard = completes\n",
 	 "5: [expect] reshard = completes, but there is no [reshard] to expect it of"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 1\nto = 1\nslots = 2\n",
+	 "5: [reshard] from and to are both master 1"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\n",
+	 "4: [reshard] needs slots = N or slot_list = LIST"},
+	{"[scenario]\nname = x\n[cluster]\nmasters = 3\n[reshard]\nfrom = 0\nto = 1\nslots = 6000\n",
+	 "8: [reshard] slots = 6000, but master 0 owns only 5461"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 3\nslots = 2\n",
-	 "1: [reshard] names master 3, but there are masters 0 to 2"},
+	 "5: [reshard] names master 3, but there are masters 0 to 2"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslot_list = 1-x\n",
 	 "6: slot_list: bad slot list '1-x' at 'x': expected slots 0-16383 as N or N-M, "
 	 "separated by commas"},
@@ -167,13 +173,13 @@ static const struct {
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\nslot_list = 1\n",
 	 "7: 'slot_list' in [reshard]: give slots or slot_list, once"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 1\nto = 0\nslot_list = 5460-5462\n",
-	 "1: [reshard] slot_list has slot 5460, but master 1 owns 5461-10921"},
+	 "6: [reshard] slot_list has slot 5460, but master 1 owns 5461-10921"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = everyone\n",
 	 "4: from = 'everyone': expected a master number from 0 to 99, or all"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = all\nto = 1\n",
-	 "1: [reshard] from = all goes with to = new (a rebalance to a new master)"},
+	 "5: [reshard] from = all goes with to = new (a rebalance to a new master)"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = all\nto = new\nslots = 5\n",
-	 "1: [reshard] from = all plans its own slots: no slots or slot_list"},
+	 "6: [reshard] from = all plans its own slots: no slots or slot_list"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = all\nto = new\n[fault]\nkind = kill\n"
 	 "target = bystander\nat = importing\n",
 	 "6: [fault] targets a bystander, but with from = all every master gives slots"},
@@ -189,7 +195,7 @@ static const struct {
 	{"[scenario]\nname = x\n[repair]\nsalvage = maybe\n",
 	 "4: salvage = 'maybe': expected yes or no"},
 	{"[scenario]\nname = x\n[repair]\nengine = shardquake\nrestart = yes\nreplace = yes\n",
-	 "1: [repair] replace = yes needs engine = shardquake, restart = no, and salvage = yes "
+	 "6: [repair] replace = yes needs engine = shardquake, restart = no, and salvage = yes "
 	 "or allow_data_loss = yes: the new master takes the dead one's slots and its keys come "
 	 "from its files, or are lost"},
 	{"[scenario]\nname = x\ndescription = "
