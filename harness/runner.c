@@ -46,6 +46,8 @@ struct run {
 	char reshard_error[ERR_MSG_MAX];
 	struct verdict v;
 	bool verified;
+	bool expected;         /* phase_expect ran */
+	bool expect_unchecked; /* it runs only to list what was not checked */
 };
 
 static void
@@ -440,6 +442,13 @@ phase_verify(struct run *run)
 static void
 expect(struct run *run, const char *name, const char *want, const char *got, bool ok)
 {
+	if (run->expect_unchecked) {
+		/* the run failed before the checks: each is listed, not graded */
+		json_array_append_new(run->expects,
+				      json_pack("{s:s, s:s, s:s, s:n}", "name", name, "expected",
+						want, "actual", "not checked", "passed"));
+		return;
+	}
 	json_array_append_new(run->expects, json_pack("{s:s, s:s, s:s, s:b}", "name", name,
 						      "expected", want, "actual", got, "passed", ok));
 	timeline_add(&run->tl, "expect %s = %s: %s (%s)", name, want, ok ? "ok" : "FAILED", got);
@@ -470,11 +479,14 @@ phase_expect(struct run *run)
 	char what[300];
 	size_t i;
 
+	run->expected = true;
 	for (i = 0; i < run->ts.n; i++) {
 		snprintf(what, sizeof(what), "%s", run->ts.v[i].fired ? run->ts.v[i].effect : "never fired");
 		expect(run, run->ts.v[i].spec->name, "fired", what,
 		       run->ts.v[i].fired && !run->ts.v[i].failed);
 	}
+	for (; run->expect_unchecked && i < s->nfaults; i++) /* never armed */
+		expect(run, s->faults[i].name, "fired", "", false);
 	if (s->expect_reshard >= 0)
 		expect(run, "reshard", reshard[s->expect_reshard],
 		       reshard[run->reshard_completed], s->expect_reshard == run->reshard_completed);
@@ -614,6 +626,10 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	timeline_add(&run.tl, "scenario %s, seed %llu, results in %s", s->name,
 		     (unsigned long long)run.d.seed, r->dir);
 	run_phases(&run);
+	if (!run.expected) {
+		run.expect_unchecked = true;
+		phase_expect(&run);
+	}
 	if (interrupted(&run) && strncmp(r->reason, "interrupted", 11) != 0) {
 		/* what failed after the signal failed because of it */
 		char was[sizeof(r->reason)];

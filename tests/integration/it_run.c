@@ -124,6 +124,7 @@ interrupt_a_run(bool whole_group)
 {
 	char dir[PATH_MAX], res[PATH_MAX], out[PATH_MAX + 16];
 	char *said;
+	json_t *rep, *exp;
 	const char *argv[] = {bin(), "run", "--results", res, "scenarios/kill-target-mid-slot.ini", NULL};
 	struct proc p = PROC_INIT;
 	struct err e = ERR_INIT;
@@ -156,6 +157,15 @@ interrupt_a_run(bool whole_group)
 	/* the reason is the interrupt, not what it broke afterwards */
 	ck_assert_msg(strstr(said, "interrupted; then") == NULL, "it said: %s", said);
 	free(said);
+	/* the report lists what the scenario expected, as not checked */
+	rep = report_in(dir);
+	ck_assert_str_eq(json_string_value(json_object_get(rep, "reason")), "interrupted");
+	exp = json_object_get(rep, "expectations");
+	ck_assert_int_gt((long)json_array_size(exp), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(exp, 0), "actual")),
+			 "not checked");
+	ck_assert(json_is_null(json_object_get(json_array_get(exp, 0), "passed")));
+	json_decref(rep);
 	it_sh("rm -rf %s", dir);
 }
 
