@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/proc.h"
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "harness/node.h"
 #include "repair/repair.h"
@@ -145,38 +146,43 @@ last_words(const char *path, char *out, size_t n)
 static int
 redis_cli(struct repair_step *st, int port, struct err *e)
 {
-	char cmd[PATH_MAX * 2 + 128], log[PATH_MAX + 32], last[256] = "";
-	const char *argv[] = {"sh", "-c", cmd, NULL};
+	char addr[32], log[PATH_MAX + 32], last[256] = "";
+	const char *argv[] = {"redis-cli", "--cluster", "fix", addr, "--cluster-yes", NULL};
 	struct proc p = PROC_INIT;
 	uint64_t t0 = clock_now_ms();
+	bool timed_out = false;
 	int status;
 
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
 	snprintf(log, sizeof(log), "%s/redis-cli-fix.log", st->dir);
-	snprintf(cmd, sizeof(cmd),
-		 "yes yes 2>/dev/null | timeout 120 redis-cli --cluster fix 127.0.0.1:%d "
-		 "--cluster-yes >'%s' 2>&1",
-		 port, log);
-	/* not system(): it would ignore SIGINT while redis-cli runs, and an
-	 * interrupted run must stop it (its whole pipeline) and go no further */
+	/* our own child (PDEATHSIG, no shell, no timeout(1) in a process
+	 * group of its own): an interrupted run stops it for sure, and so
+	 * does our 120 s limit; --cluster-yes answers its questions */
 	p.argv = argv;
-	p.new_pgrp = true;
+	p.out_path = log;
 	if (proc_start(&p, e) < 0)
 		return err_prefix(e, "run redis-cli: ");
 	while (proc_wait(&p, 50, NULL) < 0) {
 		if (st->interrupted && *st->interrupted) {
-			kill(-p.pid, SIGKILL);
 			proc_kill(&p);
 			return err_set(e, 0, "interrupted");
+		}
+		if (clock_now_ms() - t0 > 120000) {
+			proc_kill(&p);
+			timed_out = true;
 		}
 	}
 	status = p.status;
 	last_words(log, last, sizeof(last));
+	utf8_sanitize(last);
 	st->healthy = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	st->report = json_pack("{s:s, s:i, s:I, s:s}", "engine", "redis-cli", "exit",
 			       WIFEXITED(status) ? WEXITSTATUS(status) : -1, "ms",
 			       (json_int_t)(clock_now_ms() - t0), "last_line", last);
-	snprintf(st->summary, sizeof(st->summary), "redis-cli --cluster fix exited %d: %s",
+	snprintf(st->summary, sizeof(st->summary), "redis-cli --cluster fix %s %d: %s",
+		 timed_out ? "timed out after 120 s, status" : "exited",
 		 WIFEXITED(status) ? WEXITSTATUS(status) : -1, last);
+	utf8_sanitize(st->summary);
 	/* let the cluster take in what it did */
 	clock_sleep_ms(2000);
 	return 0;
