@@ -80,6 +80,7 @@ pause_inject(struct fault *f, struct target *t, struct err *e)
 
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_cond_init(&k->cond, NULL);
+	k->resumed = false;
 	/* our unreaped child now (only this thread reaps), so the pidfd is it */
 	k->pidfd = proc_is_running(t->proc) ? pidfd_open(t->proc->pid, 0) : -1;
 	if (k->pidfd < 0 && proc_is_running(t->proc))

@@ -87,9 +87,11 @@ state_settles(pid_t pid, char c, bool is)
 	return false;
 }
 
-/* A pause until teardown stops the node; revert resumes it.  Once the
- * node is killed and reaped (a second fault), revert sends nothing: its
- * pid may belong to a stranger by then. */
+/* A pause until teardown stops the node and revert resumes it, twice
+ * over (inject arms it again).  Once the node is killed and reaped (a
+ * second fault), revert still succeeds; that it signals no stranger who
+ * got the pid meanwhile is the pidfd's doing, which a test cannot
+ * provoke (it would need the pid reused). */
 START_TEST(test_pause_resumes_its_node_and_nothing_else)
 {
 	const char *argv[] = {"sleep", "30", NULL};
@@ -103,6 +105,10 @@ START_TEST(test_pause_resumes_its_node_and_nothing_else)
 	ck_assert_msg(f != NULL, "%s", e.msg);
 	pr.argv = argv;
 	ck_assert_int_eq(proc_start(&pr, &e), 0);
+	ck_assert_msg(f->ops->inject(f, &t, &e) == 0, "%s", e.msg);
+	ck_assert(state_settles(pr.pid, 'T', true));
+	ck_assert_int_eq(f->ops->revert(f, &e), 0);
+	ck_assert(state_settles(pr.pid, 'T', false));
 	ck_assert_msg(f->ops->inject(f, &t, &e) == 0, "%s", e.msg);
 	ck_assert(state_settles(pr.pid, 'T', true));
 	ck_assert_int_eq(f->ops->revert(f, &e), 0);
