@@ -73,6 +73,12 @@ check_header(struct loader *l, const char *line)
 		return; /* inih reports it */
 	snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
 	l->section_line = l->line;
+	/* inih keeps 49 bytes of a section name and drops the rest silently:
+	 * two long fault names would become one, or a character be cut */
+	if (end - p - 1 > 49) {
+		fail(l, l->line, "section name longer than 49 bytes");
+		return;
+	}
 	if (is_fault_section(name))
 		return;
 	for (s = sections; *s; s++)
@@ -151,7 +157,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if (seen_before(l, section, name))
 		return fail(l, l->line, "'%s' is set twice in [%s]", name, section);
 	/* the file is text: its values end up in report.json and junit.xml */
-	if (!utf8_valid(name) || !utf8_valid(value))
+	if (!utf8_valid(section) || !utf8_valid(name) || !utf8_valid(value))
 		return fail(l, l->line, "not UTF-8 text: save the file as UTF-8");
 	if (is_fault_section(section))
 		rc = scenario_fault_key(fault_for(l->s, section, l->section_line), name, value,

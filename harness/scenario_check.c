@@ -95,6 +95,20 @@ check_fault(const struct scenario *s, const struct fault_spec *f, char *msg,
 	return check_params(f, msg, n, line);
 }
 
+/* The line of a [reshard] key, or when that key was left to its default,
+ * of one that was given (line 1 only if none was). */
+static int
+reshard_at(const struct scenario *s, int line)
+{
+	if (line > 0)
+		return line;
+	if (s->from_line > 0)
+		return s->from_line;
+	if (s->to_line > 0)
+		return s->to_line;
+	return s->slots_line > 0 ? s->slots_line : 1;
+}
+
 /* A local cluster gives master i the slots i*16384/m to (i+1)*16384/m-1. */
 static int
 check_slot_list(struct scenario *s, char *msg, size_t n, int *line)
@@ -105,7 +119,7 @@ check_slot_list(struct scenario *s, char *msg, size_t n, int *line)
 
 	for (i = 0; i < s->slots; i++)
 		if (s->slot_list[i] < first || s->slot_list[i] > last)
-			return bad(line, s->slots_line, msg, n,
+			return bad(line, reshard_at(s, s->slots_line), msg, n,
 				   "[reshard] slot_list has slot %d, but master %d owns %ld-%ld",
 				   s->slot_list[i], s->from, first, last);
 	return 0;
@@ -132,29 +146,29 @@ check_reshard(struct scenario *s, char *msg, size_t n, int *line)
 {
 	if (s->from == RESHARD_FROM_ALL) {
 		if (s->to != RESHARD_TO_NEW)
-			return bad(line, s->to_line ? s->to_line : s->from_line, msg, n,
+			return bad(line, reshard_at(s, s->to_line), msg, n,
 				   "[reshard] from = all goes with to = new "
 				   "(a rebalance to a new master)");
 		if (s->slots)
-			return bad(line, s->slots_line, msg, n, "[reshard] from = all plans its own slots: "
+			return bad(line, reshard_at(s, s->slots_line), msg, n, "[reshard] from = all plans its own slots: "
 				   "no slots or slot_list");
 		s->slots = rebalance_slots(s);
 		return 0;
 	}
 	if (s->from == s->to)
-		return bad(line, s->to_line, msg, n, "[reshard] from and to are both master %d",
+		return bad(line, reshard_at(s, s->to_line), msg, n, "[reshard] from and to are both master %d",
 			   s->from);
 	if (s->from >= s->masters || s->to >= s->masters)
-		return bad(line, s->from >= s->masters ? s->from_line : s->to_line, msg, n,
+		return bad(line, reshard_at(s, s->from >= s->masters ? s->from_line : s->to_line), msg, n,
 			   "[reshard] names master %d, but there are masters 0 to %d",
 			   s->from >= s->masters ? s->from : s->to, s->masters - 1);
 	if (s->slots == 0)
-		return bad(line, s->from_line ? s->from_line : s->to_line, msg, n,
+		return bad(line, reshard_at(s, 0), msg, n,
 			   "[reshard] needs slots = N or slot_list = LIST");
 	if (s->slot_list)
 		return check_slot_list(s, msg, n, line);
 	if (s->slots > 16384 / s->masters)
-		return bad(line, s->slots_line, msg, n, "[reshard] slots = %d, but master %d owns only %d",
+		return bad(line, reshard_at(s, s->slots_line), msg, n, "[reshard] slots = %d, but master %d owns only %d",
 			   s->slots, s->from, 16384 / s->masters);
 	return 0;
 }
