@@ -109,7 +109,7 @@ bench: deps
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := scenario:scenarios topology:tests/fixtures/cluster-nodes
 FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) \
-               -fsanitize=address,undefined
+               -fsanitize=address,undefined -MMD -MP
 FUZZ_OBJ    := $(LIB_SRC:%.c=build-fuzz/%.o)
 build-fuzz/%.o: %.c
 	@mkdir -p $(@D)
@@ -124,6 +124,7 @@ fuzz-run: $(foreach t,$(FUZZ_TARGETS),build-fuzz/fuzz_$(firstword $(subst :, ,$(
 		name=$${t%%:*}; seeds=$${t#*:}; mkdir -p build-fuzz/corpus-$$name; \
 		echo "== fuzz $$name for $(FUZZ_SECONDS) s"; \
 		if ! build-fuzz/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-artifact_prefix=build-fuzz/ \
 			build-fuzz/corpus-$$name $$seeds >build-fuzz/$$name.log 2>&1; then \
 			tail -n 40 build-fuzz/$$name.log; \
 			echo "make fuzz: $$name failed; the input is in build-fuzz/ (crash-*)"; exit 1; \
@@ -148,4 +149,4 @@ clean:
 
 .SECONDARY:
 .DELETE_ON_ERROR:
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) build-fuzz -name '*.d' 2>/dev/null)

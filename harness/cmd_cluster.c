@@ -105,6 +105,11 @@ stop_listed(const char *dir, bool remove_files)
 			}
 			while (is_our_node(pid, port) && clock_now_ms() < deadline)
 				clock_sleep_ms(5);
+			if (is_our_node(pid, port)) {
+				fprintf(stderr, "shardquake: node %d (pid %d) still runs after "
+					"SIGKILL and 10 s: its files are left\n", port, pid);
+				continue;
+			}
 		}
 		snprintf(path, sizeof(path), "%s/node-%d", dir, port);
 		if (remove_files && fs_rm_rf(path, &e) < 0)

@@ -88,7 +88,9 @@ have_redis(const char *path)
 	char full[PATH_MAX];
 	size_t len;
 
-	/* as execvp will look for it, without a shell to quote it for */
+	/* much as execvp will look for it, without a shell to quote it for */
+	if (dirs == NULL)
+		dirs = "/bin:/usr/bin"; /* execvp's default */
 	if (strchr(name, '/'))
 		return access(name, X_OK) == 0;
 	for (; dirs && *dirs; dirs += len + (dirs[len] == ':')) {

@@ -322,6 +322,7 @@ reshard_run(const struct reshard_plan *plan, const char *host, int port,
 		if (m.src_id == NULL || strcmp(m.src_id, source_of(plan, i)) != 0) {
 			m.ev.slot = plan->slots[i];
 			m.ev.slot_index = (int)i + 1;
+			m.ev.slot_moved = m.ev.slot_keys = 0; /* not the last slot's */
 			if (set_source(&m, source_of(plan, i), e) < 0)
 				goto stop;
 		}

@@ -103,7 +103,11 @@ make_dir(struct run *run)
 		int len = snprintf(run->r->dir, sizeof(run->r->dir), "%s/%s-%s-%d", top,
 				   run->s->name, stamp, (int)getpid());
 
-		if (k > 1 && len > 0 && (size_t)len < sizeof(run->r->dir))
+		if (len < 0 || (size_t)len + 16 > sizeof(run->r->dir)) {
+			err_set(&e, ENAMETOOLONG, "results directory under '%s': name too long", top);
+			goto fail;
+		}
+		if (k > 1)
 			snprintf(run->r->dir + len, sizeof(run->r->dir) - (size_t)len, "-%d", k);
 		if (mkdir(run->r->dir, 0755) == 0)
 			return 0;
@@ -610,6 +614,7 @@ void
 runner_run(const struct scenario *s, const struct run_opts *o, struct run_result *r)
 {
 	struct run run = {.s = s, .o = o, .r = r};
+	bool checked;
 	char path[PATH_MAX + 32];
 	uint64_t t0 = clock_now_ms();
 
@@ -626,11 +631,14 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	timeline_add(&run.tl, "scenario %s, seed %llu, results in %s", s->name,
 		     (unsigned long long)run.d.seed, r->dir);
 	run_phases(&run);
-	if (!run.expected) {
+	checked = run.expected;
+	if (!checked) {
 		run.expect_unchecked = true;
 		phase_expect(&run);
 	}
-	if (interrupted(&run) && strncmp(r->reason, "interrupted", 11) != 0) {
+	/* a signal that came before the checks is why the run stopped; one
+	 * that came after them changes nothing */
+	if (interrupted(&run) && !checked && strstr(r->reason, "interrupted") == NULL) {
 		/* what failed after the signal failed because of it */
 		char was[sizeof(r->reason)];
 
