@@ -28,7 +28,7 @@ static const char usage[] =
 	"to one round of slots may then be left open (--round 1: one slot).\n"
 	"  --pipeline N   keys per MIGRATE (default 1000; redis-cli's is 10)\n"
 	"  --round N      slots moved together (default 100; 1 = one at a time)\n"
-	"  --timeout MS   per command and MIGRATE timeout (default 5000)\n"
+	"  --timeout MS   per command and MIGRATE timeout (default 5000; a\n                 MIGRATE's answer is awaited 3x that, plus 1 s)\n"
 	"  --replace      MIGRATE ... REPLACE (overwrite keys on the target)\n";
 
 static int
