@@ -122,6 +122,12 @@ reshard_setslot(struct conn *c, int slot, const char *how, const char *id, struc
 	return conn_cmd_ok(c, e, "CLUSTER", "SETSLOT", s, how, id, NULL);
 }
 
+bool
+reshard_is_nokey(const struct reply *r)
+{
+	return r->type == REPLY_STATUS && strcmp(r->str, "NOKEY") == 0;
+}
+
 int
 reshard_migrate_timeout(struct mover *m, bool migrating, struct err *e)
 {
@@ -161,15 +167,17 @@ reshard_migrate_argv(const struct mover *m, const struct reply *keys,
 	return argc;
 }
 
-/* Moves up to `want` keys of the slot; returns how many, or -1. */
+/* Moves up to `want` keys of the slot: returns how many GETKEYSINSLOT
+ * gave (fewer than `want`: the slot is empty now), or -1; *moved is how
+ * many MIGRATE moved (0 on +NOKEY: they expired or were deleted). */
 static long long
-move_batch(struct mover *m, int slot, int want, struct err *e)
+move_batch(struct mover *m, int slot, int want, long long *moved_out, struct err *e)
 {
 	char s[16], n[16];
 	const char **argv = NULL;
 	size_t *lens = NULL;
 	struct reply *keys, *r = NULL;
-	long long moved = -1;
+	long long got = -1;
 	size_t argc;
 
 	snprintf(s, sizeof(s), "%d", slot);
@@ -183,7 +191,7 @@ move_batch(struct mover *m, int slot, int want, struct err *e)
 		goto out;
 	}
 	if (keys->nelem == 0) {
-		moved = 0;
+		got = 0;
 		goto out;
 	}
 	argc = reshard_migrate_argv(m, keys, &argv, &lens);
@@ -197,19 +205,20 @@ move_batch(struct mover *m, int slot, int want, struct err *e)
 			conn_addr(m->src), m->dst_host, m->dst_port, r->str);
 		goto out;
 	}
-	moved = (long long)keys->nelem;
+	got = (long long)keys->nelem;
 out:
+	*moved_out = got > 0 && r && reshard_is_nokey(r) ? 0 : got;
 	reply_free(r);
 	reply_free(keys);
 	free(argv);
 	free(lens);
-	return moved;
+	return got;
 }
 
 static int
 move_keys(struct mover *m, int slot, struct err *e)
 {
-	long long budget, got, reported = -1;
+	long long budget, got, moved, reported = -1;
 	int want;
 
 	for (;;) {
@@ -229,16 +238,16 @@ move_keys(struct mover *m, int slot, struct err *e)
 		}
 		if (budget > 0 && budget < want)
 			want = (int)budget;
-		got = move_batch(m, slot, want, e);
+		got = move_batch(m, slot, want, &moved, e);
 		if (got < 0)
 			return -1;
 		/* nothing more: done, once this count has been reported (an
 		 * empty slot still passes the keys step once) */
 		if (got == 0 && reported == m->ev.slot_moved)
 			return 0;
-		m->ev.slot_moved += got;
-		m->ev.total_moved += got;
-		m->pr->keys_moved += got;
+		m->ev.slot_moved += moved;
+		m->ev.total_moved += moved;
+		m->pr->keys_moved += moved;
 		reported = m->ev.slot_moved;
 		if (reshard_emit(m, STEP_KEYS, e) < 0)
 			return -1;

@@ -37,6 +37,8 @@ int reshard_setslot(struct conn *c, int slot, const char *how, const char *id,
  * argument vector (strings borrowed from m and keys); free both arrays. */
 size_t reshard_migrate_argv(const struct mover *m, const struct reply *keys,
 			    const char ***argv, size_t **lens);
+/* MIGRATE's +NOKEY: none of its keys existed any more (nothing moved). */
+bool reshard_is_nokey(const struct reply *r);
 /* The source's read timeout while MIGRATEs run (migrating) or not. */
 int reshard_migrate_timeout(struct mover *m, bool migrating, struct err *e);
 /* Moves the plan's slots [first, first + count) together; see

@@ -171,7 +171,7 @@ keys_pass(struct round *r, struct err *e)
 			err_set(e, 0, "'MIGRATE' of slot %d from '%s' to '%s:%d': %s", r->slots[i],
 				conn_addr(m->src), m->dst_host, m->dst_port, rep->str);
 			bad = i;
-		} else if (rep->type != REPLY_ERROR) {
+		} else if (rep->type != REPLY_ERROR && !reshard_is_nokey(rep)) {
 			r->moved[i] += (long long)keys[i]->nelem;
 			m->ev.total_moved += (long long)keys[i]->nelem;
 			m->pr->keys_moved += (long long)keys[i]->nelem;

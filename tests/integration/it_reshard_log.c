@@ -183,6 +183,63 @@ START_TEST(test_a_round_keeps_the_order_within_each_slot)
 }
 END_TEST
 
+/* Deletes the keys of the first GETKEYSINSLOT answer it sees, so that
+ * the MIGRATE that follows finds none of them (+NOKEY). */
+struct vanish {
+	bool done;
+	int port;
+};
+
+static void
+vanish_replied(void *arg, const struct conn *c, const struct reply *r, const char *failure)
+{
+	struct vanish *v = arg;
+	struct err e = ERR_INIT;
+	struct conn *d;
+	size_t i;
+
+	(void)c;
+	(void)failure;
+	if (v->done || r == NULL || r->type != REPLY_ARRAY || r->nelem == 0 ||
+	    r->elem[0]->type != REPLY_STRING)
+		return;
+	v->done = true; /* before our own DELs come through here */
+	d = it_conn(v->port);
+	for (i = 0; i < r->nelem; i++)
+		ck_assert_int_eq(conn_cmd_int(d, &(long long){0}, &e, "DEL", r->elem[i]->str, NULL), 0);
+	conn_free(d);
+}
+
+/* Keys that vanish between GETKEYSINSLOT and MIGRATE (expired, deleted)
+ * are not counted as moved: MIGRATE says +NOKEY. */
+START_TEST(test_keys_gone_before_migrate_are_not_counted)
+{
+	struct cmdlog l = {0};
+	struct vanish v = {0};
+	struct conn_trace t = {.replied = vanish_replied, .arg = &v};
+	struct reshard_plan plan = {0};
+	struct reshard_opts o = {.pipeline = 10, .timeout_ms = 5000, .slots_per_round = 1};
+	struct reshard_progress pr;
+	struct err e = ERR_INIT;
+	int slots[2];
+
+	setup(&l, slots);
+	v.port = lc.nodes[l.src].port;
+	snprintf(plan.source, sizeof(plan.source), "%s", l.src_id);
+	snprintf(plan.target, sizeof(plan.target), "%s", l.dst_id);
+	plan.slots = slots;
+	plan.nslots = 1;
+	conn_trace_set(&t);
+	ck_assert_msg(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, NULL, &pr, &e) == 0,
+		      "%s", e.msg);
+	conn_trace_set(NULL);
+	ck_assert(v.done);
+	ck_assert_int_eq(pr.slots_done, 1);
+	ck_assert_int_eq(pr.keys_moved, 0);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
 Suite *
 reshard_log_suite(void)
 {
@@ -192,6 +249,7 @@ reshard_log_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_one_slot_at_a_time_in_redis_cli_order);
 	tcase_add_test(tc, test_a_round_keeps_the_order_within_each_slot);
+	tcase_add_test(tc, test_keys_gone_before_migrate_are_not_counted);
 	suite_add_tcase(s, tc);
 	return s;
 }
