@@ -185,6 +185,12 @@ conn_set_timeout(struct conn *c, int timeout_ms, struct err *e)
 	return 0;
 }
 
+int
+conn_migrate_wait_ms(int timeout_ms)
+{
+	return timeout_ms * 3 + 1000;
+}
+
 /* Turns a context error into `e` and marks the connection broken. */
 static void
 io_failure(struct conn *c, struct err *e)

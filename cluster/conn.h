@@ -58,6 +58,11 @@ bool conn_is_broken(const struct conn *c);
 int conn_reconnect(struct conn *c, struct err *e);
 /* Changes the read/write timeout of an open connection. */
 int conn_set_timeout(struct conn *c, int timeout_ms, struct err *e);
+/* How long to wait for the answer of a MIGRATE given timeout_ms: it
+ * waits up to that per I/O with the target and retries once, so its
+ * answer may take longer, and must not break the link (or be blamed on
+ * the node that sent it) when the target is merely slow. */
+int conn_migrate_wait_ms(int timeout_ms);
 
 /* Sends one command and reads its reply.  Arguments are NUL-terminated
  * strings, the list ends with NULL. */

@@ -131,12 +131,10 @@ reshard_is_nokey(const struct reply *r)
 int
 reshard_migrate_timeout(struct mover *m, bool migrating, struct err *e)
 {
-	/* MIGRATE waits up to its own timeout per I/O with the target and
-	 * retries once; we wait longer, so that a slow or paused target is
-	 * reported by the source as the target's fault, and a late success
-	 * is counted (as the repair engine does, repair/apply.c) */
-	return conn_set_timeout(m->src, migrating ? m->o->timeout_ms * 3 + 1000 : m->o->timeout_ms,
-				e);
+	/* a late success is counted, and a paused target reported by the
+	 * source as the target's fault */
+	return conn_set_timeout(
+		m->src, migrating ? conn_migrate_wait_ms(m->o->timeout_ms) : m->o->timeout_ms, e);
 }
 
 size_t

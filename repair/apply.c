@@ -184,9 +184,7 @@ move_all(struct applier *ap, bool *kept, struct err *e)
 			continue;
 		if ((src = apply_conn(ap, (int)h, e)) == NULL)
 			goto out;
-		/* MIGRATE's own timeout is per I/O with the target: the reply
-		 * may take longer than that, and must not break the link */
-		if (conn_set_timeout(src, ap->o->timeout_ms * 3 + 1000, e) < 0)
+		if (conn_set_timeout(src, conn_migrate_wait_ms(ap->o->timeout_ms), e) < 0)
 			goto out;
 		memset(&m, 0, sizeof(m));
 		audit_note(ap->env->audit, "keys of %zu slots from %s", k, conn_addr(src));

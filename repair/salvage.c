@@ -216,7 +216,7 @@ salvage_node(const struct salvage_src *src, const struct assessment *a,
 	if (rescue_start(&r, src->dir, redis_server, timeout_ms, e) < 0 ||
 	    owners_load(&o, a, timeout_ms, e) < 0)
 		goto out;
-	if (conn_set_timeout(r.srv.c, timeout_ms * 3 + 1000, e) < 0) /* see apply.c */
+	if (conn_set_timeout(r.srv.c, conn_migrate_wait_ms(timeout_ms), e) < 0)
 		goto out;
 	/* nothing loaded is not "nothing to salvage": a node whose files
 	 * hold no key is given up with --allow-data-loss, knowingly */
