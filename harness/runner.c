@@ -82,6 +82,12 @@ fail_run(struct run *run, const char *fmt, ...)
 	return -1;
 }
 
+static bool
+interrupted(const struct run *run)
+{
+	return run->o->interrupted && *run->o->interrupted;
+}
+
 static int
 make_dir(struct run *run)
 {
@@ -89,7 +95,6 @@ make_dir(struct run *run)
 	time_t now = time(NULL);
 	struct tm tm;
 	struct err e = ERR_INIT;
-
 	const char *top = run->o->results ? run->o->results : "results";
 	int k;
 
@@ -367,8 +372,7 @@ phase_settle(struct run *run)
 	bool settled = false;
 	size_t i;
 
-	while (!settled && clock_now_ms() - start < limit &&
-	       !(run->o->interrupted && *run->o->interrupted)) {
+	while (!settled && clock_now_ms() - start < limit && !interrupted(run)) {
 		settled = true;
 		for (i = 0; i < run->ts.n && settled; i++) {
 			int node = run->ts.v[i].node;
@@ -537,7 +541,7 @@ redis_version(const struct run *run)
 {
 	const char *argv[] = {run->o->redis_server ? run->o->redis_server : "redis-server",
 			      "--version", NULL};
-	char path[PATH_MAX + 32], *text, *line = NULL;
+	char path[PATH_MAX + 32], *text;
 	struct proc p = PROC_INIT;
 
 	snprintf(path, sizeof(path), "%s/redis-version.txt", run->r->dir);
@@ -547,12 +551,10 @@ redis_version(const struct run *run)
 		proc_kill(&p);
 	text = fs_read_file(path, NULL, NULL);
 	unlink(path);
-	if (text) {
-		text[strcspn(text, "\n")] = '\0';
-		line = xstrdup(utf8_sanitize(text));
-		free(text);
-	}
-	return line ? line : xstrdup("");
+	if (text == NULL)
+		return xstrdup("");
+	text[strcspn(text, "\n")] = '\0';
+	return utf8_sanitize(text);
 }
 
 static void
@@ -582,12 +584,6 @@ write_results(struct run *run)
 	if (junit_write(path, &s, run->r, 1, &e) < 0)
 		fprintf(stderr, "shardquake: %s\n", e.msg);
 	free(version);
-}
-
-static bool
-interrupted(const struct run *run)
-{
-	return run->o->interrupted && *run->o->interrupted;
 }
 
 /* Between phases: a run the user interrupted goes no further. */
