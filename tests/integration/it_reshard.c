@@ -204,25 +204,35 @@ START_TEST(test_reshard_keeps_every_key)
 }
 END_TEST
 
-START_TEST(test_reshard_stops_when_target_dies)
+/* 20000 keys; 5 slots of master 0 go to master 1 one at a time, and
+ * the recorder's fault hits master 1 in slot 2: the reshard must stop. */
+static void
+run_until_stopped(struct recorder *r, int timeout_ms, struct reshard_progress *pr,
+		  struct err *e)
 {
 	struct reshard_plan plan = {0};
-	struct reshard_opts o = {10, 1000, false, 1};
-	struct recorder r = {.stop_slot_index = -1, .kill_at_step = STEP_MIGRATING};
-	struct reshard_hooks h = {.on_step = record, .arg = &r};
-	struct reshard_progress pr;
-	struct err e = ERR_INIT;
+	struct reshard_opts o = {10, timeout_ms, false, 1};
+	struct reshard_hooks h = {.on_step = record, .arg = r};
 
 	up(20000);
 	snprintf(plan.source, sizeof(plan.source), "%s", lc.nodes[0].id);
 	snprintf(plan.target, sizeof(plan.target), "%s", lc.nodes[1].id);
-	ck_assert_int_eq(reshard_plan_count(&plan, "127.0.0.1", lc.nodes[0].port, 5, &e), 0);
-	ck_assert_int_eq(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, &h, &pr, &e), -1);
+	ck_assert_int_eq(reshard_plan_count(&plan, "127.0.0.1", lc.nodes[0].port, 5, e), 0);
+	ck_assert_int_eq(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, &h, pr, e), -1);
+	reshard_plan_release(&plan);
+}
+
+START_TEST(test_reshard_stops_when_target_dies)
+{
+	struct recorder r = {.stop_slot_index = -1, .kill_at_step = STEP_MIGRATING};
+	struct reshard_progress pr;
+	struct err e = ERR_INIT;
+
+	run_until_stopped(&r, 1000, &pr, &e);
 	ck_assert(pr.stopped);
 	ck_assert_int_eq(pr.slots_done, 1);
 	ck_assert_int_eq(pr.at.slot_index, 2);
 	ck_assert_msg(strstr(e.msg, "reshard stopped at slot") != NULL, "%s", e.msg);
-	reshard_plan_release(&plan);
 	local_cluster_stop(&lc, false);
 }
 END_TEST
@@ -231,23 +241,15 @@ END_TEST
  * before its first step, and says so (not "slot 2, slot-done"). */
 START_TEST(test_reshard_stop_before_a_slot_names_that_slot)
 {
-	struct reshard_plan plan = {0};
-	struct reshard_opts o = {10, 1000, false, 1};
 	struct recorder r = {.stop_slot_index = -1, .kill_at_step = STEP_SLOT_DONE};
-	struct reshard_hooks h = {.on_step = record, .arg = &r};
 	struct reshard_progress pr;
 	struct err e = ERR_INIT;
 
-	up(20000);
-	snprintf(plan.source, sizeof(plan.source), "%s", lc.nodes[0].id);
-	snprintf(plan.target, sizeof(plan.target), "%s", lc.nodes[1].id);
-	ck_assert_int_eq(reshard_plan_count(&plan, "127.0.0.1", lc.nodes[0].port, 5, &e), 0);
-	ck_assert_int_eq(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, &h, &pr, &e), -1);
+	run_until_stopped(&r, 1000, &pr, &e);
 	ck_assert_int_eq(pr.slots_done, 2);
 	ck_assert_int_eq(pr.at.slot_index, 3);
 	ck_assert(!pr.at_reached);
 	ck_assert_msg(strstr(e.msg, "(3 of 5), before its first step") != NULL, "%s", e.msg);
-	reshard_plan_release(&plan);
 	local_cluster_stop(&lc, false);
 }
 END_TEST
@@ -257,23 +259,15 @@ END_TEST
  * that (the target's fault), not a timeout of its own on the source. */
 START_TEST(test_reshard_blames_a_paused_target_not_the_source)
 {
-	struct reshard_plan plan = {0};
-	struct reshard_opts o = {10, 500, false, 1};
 	struct recorder r = {.stop_slot_index = -1, .kill_at_step = STEP_MIGRATING, .pause = true};
-	struct reshard_hooks h = {.on_step = record, .arg = &r};
 	struct reshard_progress pr;
 	struct err e = ERR_INIT;
 
-	up(20000);
-	snprintf(plan.source, sizeof(plan.source), "%s", lc.nodes[0].id);
-	snprintf(plan.target, sizeof(plan.target), "%s", lc.nodes[1].id);
-	ck_assert_int_eq(reshard_plan_count(&plan, "127.0.0.1", lc.nodes[0].port, 5, &e), 0);
-	ck_assert_int_eq(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, &h, &pr, &e), -1);
+	run_until_stopped(&r, 500, &pr, &e);
 	kill(lc.nodes[1].proc.pid, SIGCONT);
 	ck_assert_int_eq(pr.at.slot_index, 2);
 	ck_assert_msg(strstr(e.msg, "'MIGRATE' of slot") != NULL && strstr(e.msg, "IOERR") != NULL,
 		      "%s", e.msg);
-	reshard_plan_release(&plan);
 	local_cluster_stop(&lc, false);
 }
 END_TEST

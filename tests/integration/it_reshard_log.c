@@ -100,23 +100,33 @@ setup(struct cmdlog *l, int *slots)
 			   : (int)tag - 1;
 }
 
+/* The first n slots of `slots` from l's source to its target, with the
+ * tap t on every command and reply; the reshard must complete. */
 static void
-run_logged(struct cmdlog *l, int *slots, int round)
+run_traced(const struct cmdlog *l, int *slots, size_t n, const struct reshard_opts *o,
+	   const struct conn_trace *t, struct reshard_progress *pr)
 {
-	struct conn_trace t = {.sent = sent, .arg = l};
 	struct reshard_plan plan = {0};
-	struct reshard_opts o = {.pipeline = 2, .timeout_ms = 5000, .slots_per_round = round};
-	struct reshard_progress pr;
 	struct err e = ERR_INIT;
 
 	snprintf(plan.source, sizeof(plan.source), "%s", l->src_id);
 	snprintf(plan.target, sizeof(plan.target), "%s", l->dst_id);
 	plan.slots = slots;
-	plan.nslots = 2;
-	conn_trace_set(&t);
-	ck_assert_msg(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, NULL, &pr, &e) == 0,
+	plan.nslots = n;
+	conn_trace_set(t);
+	ck_assert_msg(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, o, NULL, pr, &e) == 0,
 		      "%s", e.msg);
 	conn_trace_set(NULL);
+}
+
+static void
+run_logged(struct cmdlog *l, int *slots, int round)
+{
+	struct conn_trace t = {.sent = sent, .arg = l};
+	struct reshard_opts o = {.pipeline = 2, .timeout_ms = 5000, .slots_per_round = round};
+	struct reshard_progress pr;
+
+	run_traced(l, slots, 2, &o, &t, &pr);
 	ck_assert_int_eq(pr.slots_done, 2);
 	ck_assert_int_eq(pr.keys_moved, 3);
 }
@@ -217,22 +227,13 @@ START_TEST(test_keys_gone_before_migrate_are_not_counted)
 	struct cmdlog l = {0};
 	struct vanish v = {0};
 	struct conn_trace t = {.replied = vanish_replied, .arg = &v};
-	struct reshard_plan plan = {0};
 	struct reshard_opts o = {.pipeline = 10, .timeout_ms = 5000, .slots_per_round = 1};
 	struct reshard_progress pr;
-	struct err e = ERR_INIT;
 	int slots[2];
 
 	setup(&l, slots);
 	v.port = lc.nodes[l.src].port;
-	snprintf(plan.source, sizeof(plan.source), "%s", l.src_id);
-	snprintf(plan.target, sizeof(plan.target), "%s", l.dst_id);
-	plan.slots = slots;
-	plan.nslots = 1;
-	conn_trace_set(&t);
-	ck_assert_msg(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, NULL, &pr, &e) == 0,
-		      "%s", e.msg);
-	conn_trace_set(NULL);
+	run_traced(&l, slots, 1, &o, &t, &pr);
 	ck_assert(v.done);
 	ck_assert_int_eq(pr.slots_done, 1);
 	ck_assert_int_eq(pr.keys_moved, 0);
