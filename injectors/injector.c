@@ -54,6 +54,8 @@ fault_free(struct fault *f)
 		return;
 	if (f->ops->revert)
 		f->ops->revert(f, NULL);
+	if (f->ops->release)
+		f->ops->release(f);
 	free(f->priv);
 	free(f);
 }

@@ -11,13 +11,25 @@
  * - parse() reads the kind's own parameters into f->priv; it touches
  *   nothing else, and rejects unknown or bad parameters with a message
  *   naming the parameter.
- * - prepare() (optional) runs in the harness before the node is started;
- *   in_child() (optional) runs in the node's process after fork, before
- *   exec.
+ * - check() (optional) says whether this machine can do the fault at
+ *   all (root, a memory controller, seccomp user notification...);
+ *   -1 with `e` naming what is missing makes the scenario *skipped*
+ *   with that reason, never passed.  It runs before any node starts.
+ * - prepare() (optional) runs in the harness before every start of the
+ *   target's process (its first start and each restart), with
+ *   t->proc, t->dir and t->port already set and t->proc->pid still 0;
+ *   in_child() (optional) then runs in the node's process after fork,
+ *   before exec: async-signal-safe work only (no locks; a failure is
+ *   _exit(127) or a note the harness can see, never a return).
  * - inject() is all-or-nothing: on failure nothing is left changed.
- * - revert() is idempotent: safe after a failed or partial inject, and
- *   safe twice (the harness always calls it at teardown).  NULL where
- *   the fault cannot be undone (kill).
+ * - revert() heals: it undoes what inject() changed, and the node goes
+ *   on as before the fault (the harness calls it where the scenario's
+ *   `heal` says, and always at teardown).  Idempotent: safe after a
+ *   failed or partial inject, before any inject, and twice.  NULL where
+ *   nothing can be undone (kill).
+ * - release() (optional) frees what prepare() made (a cgroup, a
+ *   supervisor thread); called once at teardown, after revert() and
+ *   after the node's process has been stopped.
  */
 #ifndef SQ_INJECTORS_INJECTOR_H
 #define SQ_INJECTORS_INJECTOR_H
@@ -46,6 +58,18 @@ struct target {
 	struct proc *proc;  /* the node's process (the harness's child) */
 	const char *dir;    /* the node's own directory */
 	int port;
+	/* Unique to this run and node, safe in a file or cgroup name
+	 * ("sq<harness pid>-<port>"): names whatever the fault creates on
+	 * the host, so that `shardquake clean` removes only what a dead
+	 * run left behind. */
+	const char *tag;
+	/* Sends one command to the node and copies its reply, as text, to
+	 * out (errors included: "-OOM ...").  Set by the harness, so that
+	 * injectors need not speak the protocol.  Returns 0, or -1 with
+	 * `e` set when the node could not be asked. */
+	int (*command)(void *arg, const char *const *argv, char *out, size_t n,
+		       struct err *e);
+	void *command_arg;
 	/* Starts the node again from its own files (restart); set by the
 	 * harness.  Returns 0, or -1 with `e` set. */
 	int (*restart)(void *arg, struct err *e);
@@ -58,12 +82,16 @@ struct injector_ops {
 	const char *name;  /* "kill", as written in scenario files */
 	size_t priv_size;  /* bytes the harness allocates for fault->priv */
 	int (*parse)(struct fault *f, const struct params *p, struct err *e);
+	int (*check)(const struct fault *f, struct err *e);
 	int (*prepare)(struct fault *f, struct target *t, struct err *e);
 	void (*in_child)(struct fault *f, struct target *t);
 	int (*inject)(struct fault *f, struct target *t, struct err *e);
 	int (*revert)(struct fault *f, struct err *e);
+	void (*release)(struct fault *f);
 	/* One line on what inject() observed ("killed by signal 9"), into
-	 * out; optional. */
+	 * out; optional.  Called right after inject() and again once the
+	 * cluster has settled, so a fault whose effect comes later (an OOM
+	 * kill, failed writes) reports what it did by then. */
 	void (*describe)(const struct fault *f, char *out, size_t n);
 };
 
@@ -84,7 +112,7 @@ const struct injector_ops *injector_find(const char *name);
  * NULL and `e` set on a bad parameter. */
 struct fault *fault_new(const struct injector_ops *ops, const struct params *p,
 			struct err *e);
-/* Reverts (when needed) and frees. */
+/* Reverts (when needed), releases and frees. */
 void fault_free(struct fault *f);
 
 /* Parameter helpers for parse(): the value of `key` or NULL; a
