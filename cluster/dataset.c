@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/slot.h"
 #include "common/rng.h"
 #include "common/xmalloc.h"
 
@@ -18,15 +19,40 @@ dataset_key(long long i, char out[DATASET_KEY_MAX])
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+size_t
+dataset_value_len(const struct dataset *d, long long i)
+{
+	char key[DATASET_KEY_MAX];
+	size_t len;
+	int slot;
+
+	if (d->big_value_size == 0)
+		return d->value_size;
+	len = dataset_key(i, key);
+	slot = (int)key_slot(key, len);
+	return slot >= d->big_first && slot <= d->big_last ? d->big_value_size
+							   : d->value_size;
+}
+
+size_t
+dataset_value_max(const struct dataset *d)
+{
+	return d->big_value_size > d->value_size ? d->big_value_size : d->value_size;
+}
+
 void
 dataset_value(const struct dataset *d, long long i, char *out)
 {
-	uint64_t x = rng_mix(d->seed ^ rng_mix((uint64_t)i));
-	size_t k;
+	uint64_t base = d->seed ^ rng_mix((uint64_t)i), x = rng_mix(base);
+	size_t k, n = dataset_value_len(d, i);
 
-	for (k = 0; k < d->value_size; k++) {
+	/* 10 characters of 6 bits from each 64-bit word; each word from the
+	 * block's own number, so that a long value does not repeat (mixing
+	 * the 4 bits left over cycled in a few blocks, and a 1 MB value
+	 * compressed to 3 KB: its MIGRATE cost no memory) */
+	for (k = 0; k < n; k++) {
 		if (k % 10 == 0 && k)
-			x = rng_mix(x);
+			x = rng_mix(base + (uint64_t)(k / 10) * 0x9E3779B97F4A7C15ULL);
 		out[k] = alphabet[x & 63];
 		x >>= 6;
 	}
@@ -59,7 +85,7 @@ dataset_value_matches(const struct dataset *d, long long i, const char *val,
 	char small[256], *buf = small;
 	bool same;
 
-	if (len != d->value_size)
+	if (len != dataset_value_len(d, i))
 		return false;
 	if (len > sizeof(small))
 		buf = xmalloc(len);

@@ -43,7 +43,7 @@ parse(int argc, char **argv, struct dataset *d, int *pipeline)
 static int
 run(int argc, char **argv)
 {
-	struct dataset d = {0, 1, DATASET_VALUE_DEFAULT};
+	struct dataset d = {.keys = 0, .seed = 1, .value_size = DATASET_VALUE_DEFAULT};
 	struct err e = ERR_INIT;
 	char host[256];
 	int port, pipeline = 1000, rc;

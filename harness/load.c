@@ -54,7 +54,7 @@ load_node(void *arg)
 {
 	struct loader *l = arg;
 	const struct dataset *d = l->d;
-	char key[DATASET_KEY_MAX], *val = xmalloc(d->value_size);
+	char key[DATASET_KEY_MAX], *val = xmalloc(dataset_value_max(d));
 	const char *argv[3] = {"SET", key, val};
 	size_t lens[3] = {3, 0, d->value_size};
 	long long i, batch_first = 0;
@@ -72,6 +72,7 @@ load_node(void *arg)
 		if (queued == 0)
 			batch_first = i;
 		dataset_value(d, i, val);
+		lens[2] = dataset_value_len(d, i);
 		conn_append_argv(c, 3, argv, lens); /* hiredis copies the args */
 		if (++queued == l->pipeline) {
 			if (drain(c, queued, batch_first, &l->e) < 0)

@@ -615,7 +615,8 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	uint64_t t0 = clock_now_ms();
 
 	memset(r, 0, sizeof(*r));
-	run.d = (struct dataset){s->keys, o->has_seed ? o->seed : s->seed, (size_t)s->value_size};
+	run.d = (struct dataset){.keys = s->keys, .seed = o->has_seed ? o->seed : s->seed,
+				 .value_size = (size_t)s->value_size};
 	if (make_dir(&run) < 0)
 		return;
 	snprintf(path, sizeof(path), "%s/timeline.log", r->dir);

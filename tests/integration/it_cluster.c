@@ -78,7 +78,7 @@ END_TEST
 START_TEST(test_load_puts_every_key_on_its_owner)
 {
 	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
-	struct dataset d = {100000, 11, 24};
+	struct dataset d = {.keys = 100000, .seed = 11, .value_size = 24};
 	struct local_cluster lc;
 	struct err e = ERR_INIT;
 	long long total = 0, n;

@@ -20,7 +20,7 @@ START_TEST(test_rebalance_to_a_new_master_keeps_every_key)
 {
 	struct local_cluster lc;
 	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
-	struct dataset d = {30000, 5, 16};
+	struct dataset d = {.keys = 30000, .seed = 5, .value_size = 16};
 	struct verify_opts vo = {.dataset = &d};
 	struct reshard_plan plan = {0};
 	struct reshard_opts ro = {.pipeline = 100, .timeout_ms = 5000, .slots_per_round = 300};

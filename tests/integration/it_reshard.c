@@ -23,7 +23,7 @@ static void
 up(long long keys)
 {
 	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
-	struct dataset d = {keys, 9, 16};
+	struct dataset d = {.keys = keys, .seed = 9, .value_size = 16};
 	struct err e = ERR_INIT;
 
 	it_require_redis("reshard");
@@ -179,7 +179,7 @@ END_TEST
 
 START_TEST(test_reshard_keeps_every_key)
 {
-	struct dataset d = {50000, 9, 16};
+	struct dataset d = {.keys = 50000, .seed = 9, .value_size = 16};
 	struct verify_opts vo = {.dataset = &d};
 	struct reshard_plan plan = {0};
 	struct reshard_opts o = {100, 5000, false, 64}; /* 200 slots: 3 full rounds and a short one */

@@ -20,7 +20,7 @@
 #define KEYS 100000
 
 static struct local_cluster lc;
-static struct dataset ds = {KEYS, 5, 32};
+static struct dataset ds = {.keys = KEYS, .seed = 5, .value_size = 32};
 
 static void
 up(void)

@@ -13,7 +13,7 @@
 #include "tests/support/runner.h"
 
 struct local_cluster rp_lc;
-struct dataset rp_ds = {20000, 13, 16};
+struct dataset rp_ds = {.keys = 20000, .seed = 13, .value_size = 16};
 
 void
 rp_up(int masters, int replicas, enum persistence p, long long keys)

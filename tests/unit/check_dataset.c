@@ -1,4 +1,5 @@
 /* Unit tests of cluster/dataset.c: names, derived values, parsing back. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,9 @@ END_TEST
 
 START_TEST(test_dataset_value_depends_on_seed_and_index_only)
 {
-	struct dataset a = {100, 7, 32}, b = {999, 7, 32}, c = {100, 8, 32};
+	struct dataset a = {.keys = 100, .seed = 7, .value_size = 32};
+	struct dataset b = {.keys = 999, .seed = 7, .value_size = 32};
+	struct dataset c = {.keys = 100, .seed = 8, .value_size = 32};
 	char va[32], vb[32], vc[32], v2[32];
 
 	dataset_value(&a, 5, va);
@@ -39,7 +42,7 @@ END_TEST
 START_TEST(test_dataset_value_is_stable_across_builds)
 {
 	/* a recorded value: a change of derivation breaks replays of old runs */
-	struct dataset d = {10, 1, 16};
+	struct dataset d = {.keys = 10, .seed = 1, .value_size = 16};
 	char v[17] = {0};
 
 	dataset_value(&d, 0, v);
@@ -54,13 +57,67 @@ END_TEST
 
 START_TEST(test_dataset_large_values_match)
 {
-	struct dataset d = {1, 3, 4096};
+	struct dataset d = {.keys = 1, .seed = 3, .value_size = 4096};
 	char *v = xmalloc(4096);
 
 	dataset_value(&d, 0, v);
 	ck_assert(dataset_value_matches(&d, 0, v, 4096));
 	v[4095] ^= 1;
 	ck_assert(!dataset_value_matches(&d, 0, v, 4096));
+	free(v);
+}
+END_TEST
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A long value does not repeat itself: each block of 8 characters is
+ * (nearly always) new, so that it does not compress to nothing. */
+START_TEST(test_dataset_long_value_does_not_repeat)
+{
+	struct dataset d = {.keys = 1, .seed = 12, .value_size = 1 << 20};
+	size_t nblocks = (1 << 20) / 8, i, dup = 0;
+	char *v = xmalloc(1 << 20);
+	uint64_t *b = xmalloc(nblocks * sizeof(*b));
+
+	dataset_value(&d, 0, v);
+	memcpy(b, v, nblocks * sizeof(*b));
+	qsort(b, nblocks, sizeof(*b), cmp_u64);
+	for (i = 1; i < nblocks; i++)
+		dup += b[i] == b[i - 1];
+	ck_assert_uint_lt(dup, nblocks / 1000);
+	free(b);
+	free(v);
+}
+END_TEST
+
+/* Keys in the big slots get big values, the others keep value_size, and
+ * each matches only at its own length. */
+START_TEST(test_dataset_big_slots_get_big_values)
+{
+	struct dataset d = {.keys = 20000, .seed = 3, .value_size = 16,
+			    .big_value_size = 5000, .big_first = 100, .big_last = 199};
+	char key[DATASET_KEY_MAX], *v = xmalloc(5000);
+	long long i, big = 0;
+
+	for (i = 0; i < d.keys; i++) {
+		size_t klen = dataset_key(i, key), len = dataset_value_len(&d, i);
+		unsigned slot = key_slot(key, klen);
+
+		ck_assert_uint_eq(len, slot >= 100 && slot <= 199 ? 5000 : 16);
+		if (len == 5000)
+			big++;
+		dataset_value(&d, i, v);
+		ck_assert(dataset_value_matches(&d, i, v, len));
+		ck_assert(!dataset_value_matches(&d, i, v, len == 16 ? 5000 : 16));
+	}
+	ck_assert_int_gt(big, 0);
+	ck_assert_uint_eq(dataset_value_max(&d), 5000);
 	free(v);
 }
 END_TEST
@@ -115,6 +172,8 @@ dataset_suite(void)
 	tcase_add_test(tc, test_dataset_value_depends_on_seed_and_index_only);
 	tcase_add_test(tc, test_dataset_value_is_stable_across_builds);
 	tcase_add_test(tc, test_dataset_large_values_match);
+	tcase_add_test(tc, test_dataset_big_slots_get_big_values);
+	tcase_add_test(tc, test_dataset_long_value_does_not_repeat);
 	tcase_add_loop_test(tc, test_dataset_parse_key_row, 0,
 			    (int)(sizeof(parse_rows) / sizeof(parse_rows[0])));
 	tcase_add_test(tc, test_dataset_keys_spread_over_all_slots);
