@@ -33,7 +33,9 @@ static const char run_usage[] =
 	"  --results DIR       where runs are written (default results)\n"
 	"  --redis-server PATH the redis-server binary (default: on PATH)\n"
 	"exit status: 0 all passed, 1 a scenario failed, 2 a bad scenario file,\n"
-	"3 skipped: no redis-server here\n";
+	"3 skipped: no redis-server here, or a fault needs what this machine\n"
+	"lacks (root, a memory cgroup, seccomp user notification), and nothing\n"
+	"else ran\n";
 
 static const char list_usage[] =
 	"usage: shardquake list\n"
@@ -138,7 +140,7 @@ static int
 play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
 {
 	struct run_result *r = xcalloc(n + 1, sizeof(*r));
-	size_t i, passed = 0, failed = 0, skipped;
+	size_t i, passed = 0, failed = 0, skipped, lacking = 0;
 	const char *top = o->results ? o->results : "results";
 	char path[PATH_MAX + 32];
 	struct err e = ERR_INIT;
@@ -147,8 +149,9 @@ play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
 		runner_run(v[i], o, &r[i]);
 		passed += r[i].status == RUN_PASSED;
 		failed += r[i].status == RUN_FAILED;
+		lacking += r[i].status == RUN_SKIPPED; /* a fault this machine cannot do */
 	}
-	skipped = n - i;
+	skipped = n - i + lacking;
 	for (; i < n; i++) {
 		r[i].status = RUN_SKIPPED;
 		snprintf(r[i].reason, sizeof(r[i].reason), "%s",
@@ -163,9 +166,12 @@ play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
 		printf(", %zu skipped%s%s", skipped, skip ? ": " : "", skip ? skip : "");
 	printf("%s\n", interrupted ? " (interrupted)" : "");
 	free(r);
-	if (skip)
+	if (failed || interrupted)
+		return EXIT_FINDINGS;
+	/* skipped, and nothing else ran: the machine lacks what they need */
+	if (skip || (lacking && passed == 0))
 		return EXIT_NOCAP;
-	return failed || interrupted ? EXIT_FINDINGS : EXIT_OK;
+	return EXIT_OK;
 }
 
 static int

@@ -24,6 +24,8 @@
 
 enum persistence { PERSIST_NONE, PERSIST_RDB, PERSIST_AOF };
 
+struct local_node;
+
 struct local_cluster_opts {
 	int masters;            /* >= 1 (redis wants 3 for failover, we allow 1) */
 	int replicas;           /* per master */
@@ -34,10 +36,16 @@ struct local_cluster_opts {
 	int node_timeout_ms;    /* cluster-node-timeout; 0: 2000 */
 	bool detach;            /* nodes survive the caller (cluster up) */
 	int ready_timeout_ms;   /* how long to wait for agreement; 0: 30000 */
+	/* Optional: called before every start of a node's process (its
+	 * first, a restart, an added master) with lc->nodes in place and
+	 * n->proc filled but not started; may set n->proc.in_child.  -1
+	 * with `e` set: the node is not started. */
+	int (*before_start)(void *arg, struct local_node *n, struct err *e);
+	void *hook_arg;
 };
 
 #define LOCAL_CLUSTER_OPTS_INIT                                               \
-	{3, 0, 0, NULL, NULL, PERSIST_AOF, 0, false, 0}
+	{3, 0, 0, NULL, NULL, PERSIST_AOF, 0, false, 0, NULL, NULL}
 
 struct local_node {
 	struct proc proc;

@@ -18,6 +18,7 @@ static const struct command *const commands[] = {
 	&cmd_reshard,
 	&cmd_repair,
 	&cmd_verify,
+	&cmd_clean,
 	NULL,
 };
 

@@ -66,6 +66,8 @@ node_start(struct local_node *n, const struct local_cluster_opts *o,
 	/* a Ctrl-C at the terminal is the harness's to handle: it stops the
 	 * run and then the nodes (PDEATHSIG still ends them if it dies) */
 	n->proc.new_pgrp = true;
+	if (o->before_start && o->before_start(o->hook_arg, n, e) < 0)
+		return err_prefix(e, "node %d: ", n->port);
 	if (proc_start(&n->proc, e) < 0)
 		return err_prefix(e, "node %d: ", n->port);
 	n->proc.argv = NULL;

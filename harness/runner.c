@@ -143,9 +143,12 @@ phase_cluster(struct run *run)
 	o.redis_server = run->o->redis_server;
 	o.dir = dir;
 	o.detach = run->o->keep;
+	o.before_start = trigger_before_start;
+	o.hook_arg = &run->ts;
 	if (local_cluster_start(&run->lc, &o, &e) < 0)
 		return fail_run(run, "cluster up: %s", e.msg);
 	run->cluster_up = true;
+	trigger_retarget(&run->ts);
 	phase_done(run, "cluster", t0, "%d masters, %d replicas each, first node 127.0.0.1:%d",
 		   o.masters, o.replicas, run->lc.nodes[0].port);
 	return 0;
@@ -227,15 +230,11 @@ phase_reshard(struct run *run)
 		reshard_plan_release(&plan);
 		return fail_run(run, "reshard plan: %s", e.msg);
 	}
-	if (trigger_arm(&run->ts, run->s, &run->lc, &e) < 0) {
-		reshard_plan_release(&plan);
-		return fail_run(run, "faults: %s", e.msg);
-	}
-	run->ts.tl = &run->tl;
+	/* a master added for to = new moved the nodes the faults point at */
+	trigger_retarget(&run->ts);
 	/* time faults count from the reshard's start, not from the phase's:
 	 * adding a new master first takes seconds */
 	run->ts.reshard_t0_ms = timeline_ms(&run->tl);
-	run->ts.interrupted = run->o->interrupted;
 	h = trigger_hooks(&run->ts);
 	run->reshard_completed =
 		reshard_run(&plan, "127.0.0.1", run->lc.nodes[0].port, &ro, &h,
@@ -593,15 +592,41 @@ stop(struct run *run)
 	return interrupted(run) && fail_run(run, "interrupted") < 0;
 }
 
+/* Aims the faults before any node starts (some act before exec), and
+ * asks whether this machine can do them: a scenario whose fault needs
+ * what is missing is skipped with the reason, never passed. */
+static int
+phase_arm(struct run *run)
+{
+	struct err e = ERR_INIT;
+
+	run->ts.tl = &run->tl;
+	run->ts.interrupted = run->o->interrupted;
+	if (trigger_arm(&run->ts, run->s, &run->lc, &e) < 0)
+		return fail_run(run, "faults: %s", e.msg);
+	if (trigger_check(&run->ts, &e) < 0) {
+		run->r->status = RUN_SKIPPED;
+		snprintf(run->r->reason, sizeof(run->r->reason), "%s", e.msg);
+		timeline_add(&run->tl, "skipped: %s", e.msg);
+		printf("  skipped  %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 run_phases(struct run *run)
 {
-	if (stop(run) || phase_cluster(run) < 0 || stop(run) || phase_load(run) < 0 ||
+	if (stop(run) || phase_arm(run) < 0 || stop(run) || phase_cluster(run) < 0 || stop(run) || phase_load(run) < 0 ||
 	    stop(run) || phase_reshard(run) < 0 || stop(run))
 		return;
 	phase_settle(run);
-	if (stop(run) || phase_repair(run) < 0 || stop(run) || phase_verify(run) < 0 ||
-	    stop(run))
+	trigger_observe(&run->ts);
+	trigger_heal(&run->ts, HEAL_BEFORE_REPAIR);
+	if (stop(run) || phase_repair(run) < 0)
+		return;
+	trigger_heal(&run->ts, HEAL_AFTER_REPAIR);
+	if (stop(run) || phase_verify(run) < 0 || stop(run))
 		return;
 	phase_expect(run);
 }
@@ -609,6 +634,7 @@ run_phases(struct run *run)
 void
 runner_run(const struct scenario *s, const struct run_opts *o, struct run_result *r)
 {
+	static const char *const status_word[] = {"PASSED", "FAILED", "SKIPPED"};
 	struct run run = {.s = s, .o = o, .r = r};
 	bool checked;
 	char path[PATH_MAX + 32];
@@ -616,7 +642,9 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 
 	memset(r, 0, sizeof(*r));
 	run.d = (struct dataset){.keys = s->keys, .seed = o->has_seed ? o->seed : s->seed,
-				 .value_size = (size_t)s->value_size};
+				 .value_size = (size_t)s->value_size,
+				 .big_value_size = (size_t)s->big_value_size,
+				 .big_first = s->big_first, .big_last = s->big_last};
 	if (make_dir(&run) < 0)
 		return;
 	snprintf(path, sizeof(path), "%s/timeline.log", r->dir);
@@ -629,6 +657,9 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 		     (unsigned long long)run.d.seed, r->dir);
 	run_phases(&run);
 	checked = run.expected;
+	if (r->status == RUN_SKIPPED)
+		checked = true; /* nothing was played: nothing to list */
+	trigger_observe(&run.ts);
 	if (!checked) {
 		run.expect_unchecked = true;
 		phase_expect(&run);
@@ -647,7 +678,6 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	r->seconds = (double)(clock_now_ms() - t0) / 1000.0;
 	timeline_add(&run.tl, "result: %s", r->status == RUN_PASSED ? "passed" : r->reason);
 	write_results(&run);
-	trigger_disarm(&run.ts); /* after the report, which describes the faults */
 	if (run.verified)
 		verdict_release(&run.v);
 	if (run.cluster_up && o->keep) {
@@ -660,8 +690,11 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	} else if (run.cluster_up) {
 		local_cluster_stop(&run.lc, true);
 	}
+	/* after the report, which describes the faults, and once the nodes
+	 * are stopped: a cgroup or a supervisor outlives its node's process */
+	trigger_disarm(&run.ts);
 	json_decref(run.report);
 	timeline_close(&run.tl);
-	printf("  %s %s%s%s\n", r->status == RUN_PASSED ? "PASSED" : "FAILED", r->dir,
+	printf("  %s %s%s%s\n", status_word[r->status], r->dir,
 	       r->status == RUN_PASSED ? "" : ": ", r->status == RUN_PASSED ? "" : r->reason);
 }

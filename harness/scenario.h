@@ -3,9 +3,9 @@
  *
  *   [scenario]  name, description, seed, quick
  *   [cluster]   masters, replicas, persistence, node_timeout
- *   [data]      keys, value_size
+ *   [data]      keys, value_size, big_value_size, big_slots
  *   [reshard]   from, to, slots or slot_list, pipeline
- *   [fault]     kind, target, at, slot, point, after, + the kind's own keys
+ *   [fault]     kind, target, at, slot, point, after, heal, + the kind's own keys
  *               (several: [fault], [fault 2], [fault evict], ...)
  *   [repair]    engine, restart, salvage, allow_data_loss, replace
  *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
@@ -34,6 +34,11 @@ enum role {
 	ROLE_NODE, /* node:N, N an index into the cluster's nodes */
 };
 
+/* When a fault is healed (its revert() runs): once the cluster has
+ * settled, before the repair; after the repair, before the verifier; or
+ * only at teardown. */
+enum fault_heal { HEAL_NEVER, HEAL_BEFORE_REPAIR, HEAL_AFTER_REPAIR };
+
 #define STEP_TIME STEP_COUNT_ /* "time": T ms after the reshard started */
 
 struct fault_spec {
@@ -47,6 +52,8 @@ struct fault_spec {
 	long long point; /* keys: a count, or a percentage when point_pct */
 	bool point_pct;
 	long long after_ms; /* time: ms after the reshard started */
+	int heal;        /* enum fault_heal: when revert() runs */
+	int heal_line;
 	struct param *params; /* the kind's own keys (owned strings) */
 	size_t nparams;
 };
@@ -78,6 +85,9 @@ struct scenario {
 	/* [data] */
 	long long keys;
 	int value_size;
+	int big_value_size;     /* 0, or bytes per value in big_first..big_last */
+	int big_first, big_last;
+	int big_line, big_slots_line;
 	/* [reshard] */
 	bool has_reshard;
 	int from, to, slots, pipeline; /* from = all, to = new: below */

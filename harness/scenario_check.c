@@ -90,6 +90,12 @@ check_fault(const struct scenario *s, const struct fault_spec *f, char *msg,
 	if (f->step != STEP_TIME && f->slot_index > s->slots)
 		return bad(line, f->line, msg, n, "[%s] fires at slot %d, but the reshard moves %d slot%s",
 			   f->name, f->slot_index, s->slots, s->slots == 1 ? "" : "s");
+	if (f->heal_line > 0 && f->ops->revert == NULL)
+		return bad(line, f->heal_line, msg, n, "[%s] has 'heal', but a %s fault cannot be "
+			   "undone", f->name, f->ops->name);
+	if (f->heal == HEAL_AFTER_REPAIR && s->engine == ENGINE_NONE)
+		return bad(line, f->heal_line, msg, n, "[%s] heal = after-repair, but [repair] "
+			   "engine is none", f->name);
 	if (check_role(s, f, msg, n, line) < 0)
 		return -1;
 	return check_params(f, msg, n, line);
@@ -182,6 +188,12 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 		return bad(line, 1, msg, n, "[scenario] needs a name");
 	if (s->has_reshard && check_reshard(s, msg, n, line) < 0)
 		return -1;
+	if ((s->big_line > 0) != (s->big_slots_line > 0))
+		return bad(line, s->big_line > 0 ? s->big_line : s->big_slots_line, msg, n,
+			   "[data] big_value_size and big_slots go together: the keys of which "
+			   "slots are big, and how big");
+	if (s->big_line > 0 && s->keys == 0)
+		return bad(line, s->big_line, msg, n, "[data] big_value_size, but keys = 0");
 	if (s->expect_reshard >= 0 && !s->has_reshard)
 		return bad(line, s->expect_reshard_line, msg, n,
 			   "[expect] reshard = %s, but there is no [reshard] to expect it of",

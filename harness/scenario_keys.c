@@ -164,14 +164,42 @@ cluster_section(struct scenario *s, const char *k, const char *v, char *msg, siz
 	return bad(msg, n, "unknown key '%s' in [cluster]: expected masters, replicas, persistence or node_timeout", k);
 }
 
+/* "A-B" or "A", slots 0..16383, A <= B. */
 static int
-data_section(struct scenario *s, const char *k, const char *v, char *msg, size_t n)
+slot_range(const char *k, const char *v, int *first, int *last, char *msg, size_t n)
+{
+	int a, b, used = 0;
+
+	if (sscanf(v, "%d-%d%n", &a, &b, &used) == 2 && v[used] == '\0') {
+		/* a range */
+	} else if (sscanf(v, "%d%n", &a, &used) == 1 && v[used] == '\0') {
+		b = a;
+	} else {
+		a = -1;
+		b = -2;
+	}
+	if (a < 0 || b < a || b >= 16384 || v[0] < '0' || v[0] > '9')
+		return bad(msg, n, "%s = '%s': expected a slot range such as 0-9 (slots 0 to 16383)",
+			   k, v);
+	*first = a;
+	*last = b;
+	return 0;
+}
+
+static int
+data_section(struct scenario *s, const char *k, const char *v, int line, char *msg,
+	     size_t n)
 {
 	if (strcmp(k, "keys") == 0)
 		return num(k, v, 0, 100000000, &s->keys, msg, n);
 	if (strcmp(k, "value_size") == 0)
 		return inum(k, v, 1, 1 << 20, &s->value_size, msg, n);
-	return bad(msg, n, "unknown key '%s' in [data]: expected keys or value_size", k);
+	if (strcmp(k, "big_value_size") == 0 && (s->big_line = line) > 0)
+		return inum(k, v, 1, 1 << 20, &s->big_value_size, msg, n);
+	if (strcmp(k, "big_slots") == 0 && (s->big_slots_line = line) > 0)
+		return slot_range(k, v, &s->big_first, &s->big_last, msg, n);
+	return bad(msg, n, "unknown key '%s' in [data]: expected keys, value_size, big_value_size "
+		   "or big_slots", k);
 }
 
 /* A master number 0..99, or the word `word`. */
@@ -289,7 +317,7 @@ scenario_key(struct scenario *s, const char *section, const char *name,
 	if (strcmp(section, "cluster") == 0)
 		return cluster_section(s, name, value, msg, n);
 	if (strcmp(section, "data") == 0)
-		return data_section(s, name, value, msg, n);
+		return data_section(s, name, value, line, msg, n);
 	if (strcmp(section, "reshard") == 0)
 		return reshard_section(s, name, value, line, msg, n);
 	if (strcmp(section, "repair") == 0)
@@ -375,6 +403,12 @@ scenario_fault_key(struct fault_spec *f, const char *name, const char *value,
 		return parse_point(value, f, msg, n);
 	if (strcmp(name, "after") == 0)
 		return duration(name, value, &f->after_ms, msg, n);
+	if (strcmp(name, "heal") == 0) {
+		static const char *const when[] = {"never", "before-repair", "after-repair", NULL};
+
+		f->heal_line = line;
+		return word(name, value, when, &f->heal, msg, n);
+	}
 	/* anything else belongs to the kind; checked once the kind is known */
 	f->params = xreallocarray(f->params, f->nparams + 1, sizeof(*f->params));
 	f->params[f->nparams].key = xstrdup(name);

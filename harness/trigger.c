@@ -12,40 +12,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/xmalloc.h"
 #include "harness/node.h"
 
+/* The node a fault aims at, by the cluster's layout (localcluster.h):
+ * masters 0..m-1, then the replicas, replica k of master k % m; a master
+ * added for to = new comes last.  Known before any node starts, so that
+ * prepare() can run before the target's first start. */
 static int
-find_replica(const struct local_cluster *lc, int master)
+resolve(const struct scenario *s, const struct fault_spec *f)
 {
-	size_t i;
-
-	for (i = 0; i < lc->n; i++)
-		if (!lc->nodes[i].is_master && lc->nodes[i].master == master)
-			return (int)i;
-	return -1;
-}
-
-static int
-resolve(const struct scenario *s, const struct fault_spec *f,
-	const struct local_cluster *lc)
-{
-	int m;
+	int m, nodes = s->masters * (1 + s->replicas);
 
 	switch (f->role) {
 	/* from = all: master 0 gives first; to = new: the master added last */
 	case ROLE_SOURCE: return s->from == RESHARD_FROM_ALL ? 0 : s->from;
-	case ROLE_TARGET: return s->to == RESHARD_TO_NEW ? (int)lc->n - 1 : s->to;
+	case ROLE_TARGET: return s->to == RESHARD_TO_NEW ? nodes : s->to;
 	case ROLE_BYSTANDER:
 		for (m = 0; m < s->masters; m++)
 			if (m != s->from && m != s->to)
 				return m;
 		return -1;
 	case ROLE_SOURCE_REPLICA:
-		return find_replica(lc, s->from == RESHARD_FROM_ALL ? 0 : s->from);
-	case ROLE_TARGET_REPLICA: return find_replica(lc, s->to);
-	case ROLE_NODE: return f->node < (int)lc->n ? f->node : -1;
+		return s->replicas ? s->masters + (s->from == RESHARD_FROM_ALL ? 0 : s->from) : -1;
+	case ROLE_TARGET_REPLICA:
+		return s->replicas && s->to != RESHARD_TO_NEW ? s->masters + s->to : -1;
+	case ROLE_NODE:
+		return f->node < nodes + (s->to == RESHARD_TO_NEW) ? f->node : -1;
 	}
 	return -1;
 }
@@ -68,6 +63,55 @@ restart_node(void *arg, struct err *e)
 	return 0;
 }
 
+/* One command to the fault's node; the reply as text. */
+static int
+node_command(void *arg, const char *const *argv, char *out, size_t n, struct err *e)
+{
+	struct armed *a = arg;
+	struct conn *c = conn_open("127.0.0.1", a->target.port, 2000, e);
+	struct reply *r;
+	int argc = 0;
+
+	if (c == NULL)
+		return -1;
+	while (argv[argc])
+		argc++;
+	r = conn_cmd_argv(c, argc, argv, NULL, e);
+	conn_free(c);
+	if (r == NULL)
+		return -1;
+	if (r->type == REPLY_ARRAY) { /* one element a line: CONFIG GET */
+		size_t i, used = 0;
+
+		out[0] = '\0';
+		for (i = 0; i < r->nelem && used < n; i++)
+			used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "\n" : "",
+						 r->elem[i]->str ? r->elem[i]->str : "");
+	} else if (r->type == REPLY_ERROR)
+		snprintf(out, n, "-%s", r->str);
+	else if (r->type == REPLY_INTEGER)
+		snprintf(out, n, "%lld", r->integer);
+	else if (r->str)
+		snprintf(out, n, "%s", r->str);
+	else
+		snprintf(out, n, "%s", r->type == REPLY_NIL ? "(nil)" : "");
+	reply_free(r);
+	return 0;
+}
+
+/* Points a fault's target at its node as it is now. */
+static void
+aim(struct armed *a)
+{
+	struct local_node *n = &a->set->lc->nodes[a->node];
+
+	a->target.proc = &n->proc;
+	a->target.dir = n->dir;
+	a->target.port = n->port;
+	snprintf(a->tag, sizeof(a->tag), "sq%d-%d", (int)getpid(), n->port);
+	a->target.tag = a->tag;
+}
+
 int
 trigger_arm(struct trigger_set *ts, const struct scenario *s,
 	    struct local_cluster *lc, struct err *e)
@@ -83,7 +127,7 @@ trigger_arm(struct trigger_set *ts, const struct scenario *s,
 
 		a->set = ts;
 		a->spec = &s->faults[i];
-		a->node = resolve(s, a->spec, lc);
+		a->node = resolve(s, a->spec);
 		if (a->node < 0)
 			return err_set(e, 0, "[%s]: no node plays %s in this cluster",
 				       a->spec->name,
@@ -92,12 +136,64 @@ trigger_arm(struct trigger_set *ts, const struct scenario *s,
 		a->fault = fault_new(a->spec->ops, &p, e);
 		if (a->fault == NULL)
 			return -1;
-		a->target.proc = &lc->nodes[a->node].proc;
-		a->target.dir = lc->nodes[a->node].dir;
-		a->target.port = lc->nodes[a->node].port;
 		a->target.restart = restart_node;
 		a->target.restart_arg = a;
+		a->target.command = node_command;
+		a->target.command_arg = a;
 		ts->n++;
+	}
+	return 0;
+}
+
+int
+trigger_check(const struct trigger_set *ts, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++) {
+		const struct armed *a = &ts->v[i];
+
+		if (a->spec->ops->check && a->spec->ops->check(a->fault, e) < 0)
+			return err_prefix(e, "[%s] %s: ", a->spec->name, a->spec->ops->name);
+	}
+	return 0;
+}
+
+/* In the node's process, after fork: every in_child() of its faults,
+ * from the first one (arg) on. */
+static void
+in_child(void *arg)
+{
+	struct armed *first = arg, *a;
+	struct trigger_set *ts = first->set;
+
+	for (a = first; a < ts->v + ts->n; a++)
+		if (a->node == first->node && a->spec->ops->in_child)
+			a->spec->ops->in_child(a->fault, &a->target);
+}
+
+int
+trigger_before_start(void *arg, struct local_node *n, struct err *e)
+{
+	struct trigger_set *ts = arg;
+	int node = (int)(n - ts->lc->nodes);
+	struct armed *first = NULL;
+	size_t i;
+
+	for (i = 0; i < ts->n; i++) {
+		struct armed *a = &ts->v[i];
+
+		if (a->node != node)
+			continue;
+		aim(a);
+		if (a->spec->ops->prepare && a->spec->ops->prepare(a->fault, &a->target, e) < 0)
+			return err_prefix(e, "[%s] %s: ", a->spec->name, a->spec->ops->name);
+		if (a->spec->ops->in_child && first == NULL)
+			first = a;
+	}
+	if (first) {
+		n->proc.in_child = in_child;
+		n->proc.in_child_arg = first;
 	}
 	return 0;
 }
@@ -107,9 +203,47 @@ trigger_retarget(struct trigger_set *ts)
 {
 	size_t i;
 
+	for (i = 0; i < ts->n; i++)
+		if (ts->v[i].node < (int)ts->lc->n)
+			aim(&ts->v[i]);
+}
+
+void
+trigger_heal(struct trigger_set *ts, int when)
+{
+	struct err e = ERR_INIT;
+	size_t i;
+
 	for (i = 0; i < ts->n; i++) {
-		ts->v[i].target.proc = &ts->lc->nodes[ts->v[i].node].proc;
-		ts->v[i].target.dir = ts->lc->nodes[ts->v[i].node].dir;
+		struct armed *a = &ts->v[i];
+
+		if (!a->fired || a->healed || a->spec->heal != when || !a->spec->ops->revert)
+			continue;
+		a->healed = true;
+		if (a->spec->ops->revert(a->fault, &e) < 0) {
+			timeline_add(ts->tl, "fault [%s]: heal failed: %s", a->spec->name, e.msg);
+			continue;
+		}
+		timeline_add(ts->tl, "fault [%s]: healed", a->spec->name);
+	}
+}
+
+void
+trigger_observe(struct trigger_set *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++) {
+		struct armed *a = &ts->v[i];
+
+		if (a->fired && !a->failed && a->spec->ops->describe) {
+			char was[sizeof(a->effect)];
+
+			snprintf(was, sizeof(was), "%s", a->effect);
+			a->spec->ops->describe(a->fault, a->effect, sizeof(a->effect));
+			if (strcmp(was, a->effect) != 0)
+				timeline_add(ts->tl, "fault [%s]: %s", a->spec->name, a->effect);
+		}
 	}
 }
 

@@ -25,6 +25,8 @@ struct armed {
 	uint64_t fired_ms;
 	char effect[256];     /* what inject() observed, or why it failed */
 	bool failed;
+	bool healed;          /* revert() ran at the scenario's heal point */
+	char tag[32];         /* target.tag */
 };
 
 struct trigger_set {
@@ -37,13 +39,27 @@ struct trigger_set {
 };
 
 /* Builds one armed fault per [fault] of the scenario, each aimed at its
- * node.  -1 with `e` when a role names no node of this cluster. */
+ * node by the cluster's layout; called before the cluster starts (`lc`
+ * is where it will be).  -1 with `e` when a role names no node. */
 int trigger_arm(struct trigger_set *ts, const struct scenario *s,
 		struct local_cluster *lc, struct err *e);
+/* Asks each fault kind whether this machine can do it; -1 with `e`
+ * saying what is missing (the scenario is then skipped). */
+int trigger_check(const struct trigger_set *ts, struct err *e);
+/* The cluster's before_start hook (arg: the set): aims the node's
+ * faults at it, runs their prepare() and sets their in_child(). */
+int trigger_before_start(void *arg, struct local_node *n, struct err *e);
 /* Points every fault at its node again after lc->nodes moved (a master
  * added). */
 void trigger_retarget(struct trigger_set *ts);
-/* Reverts and frees every fault.  Safe to call twice. */
+/* Reverts the fired faults whose heal point is `when` (enum fault_heal),
+ * once each; the timeline says how it went. */
+void trigger_heal(struct trigger_set *ts, int when);
+/* Asks each fired fault again what it did (an OOM kill or failed writes
+ * come after the firing), updating `effect`. */
+void trigger_observe(struct trigger_set *ts);
+/* Reverts, releases and frees every fault.  Call once the nodes are
+ * stopped.  Safe to call twice. */
 void trigger_disarm(struct trigger_set *ts);
 
 /* The reshard hooks for this set. */

@@ -12,12 +12,14 @@ extern const struct injector_ops kill_injector;
 extern const struct injector_ops pause_injector;
 extern const struct injector_ops restart_injector;
 extern const struct injector_ops lose_disk_injector;
+extern const struct injector_ops oom_injector;
 
 const struct injector_ops *const injector_table[] = {
 	&kill_injector,
 	&pause_injector,
 	&restart_injector,
 	&lose_disk_injector,
+	&oom_injector,
 	NULL,
 };
 

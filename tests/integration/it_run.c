@@ -39,27 +39,6 @@ START_TEST(test_run_quick_suite_passes)
 }
 END_TEST
 
-/* The report.json of the only run under `dir`. */
-static json_t *
-report_in(const char *dir)
-{
-	char path[512];
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	json_t *j = NULL;
-
-	ck_assert_ptr_nonnull(dp);
-	while ((d = readdir(dp)) != NULL) {
-		if (d->d_name[0] == '.' || strstr(d->d_name, "kill-target") == NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/report.json", dir, d->d_name);
-		j = json_load_file(path, 0, NULL);
-	}
-	closedir(dp);
-	ck_assert_ptr_nonnull(j);
-	return j;
-}
-
 START_TEST(test_run_same_seed_same_fault_point)
 {
 	char a[PATH_MAX], b[PATH_MAX];
@@ -70,8 +49,8 @@ START_TEST(test_run_same_seed_same_fault_point)
 	it_mkdtemp(b, sizeof(b), "sq-it-seedB");
 	ck_assert_int_eq(it_sh("%s run --seed 42 --results %s scenarios/kill-target-mid-slot.ini >/dev/null", bin(), a), 0);
 	ck_assert_int_eq(it_sh("%s run --seed 42 --results %s scenarios/kill-target-mid-slot.ini >/dev/null", bin(), b), 0);
-	ra = report_in(a);
-	rb = report_in(b);
+	ra = it_report(a, "kill-target");
+	rb = it_report(b, "kill-target");
 	ck_assert_int_eq(json_integer_value(json_object_get(ra, "seed")), 42);
 	fa = json_object_get(json_array_get(json_object_get(ra, "faults"), 0), "at");
 	fb = json_object_get(json_array_get(json_object_get(rb, "faults"), 0), "at");
@@ -158,7 +137,7 @@ interrupt_a_run(bool whole_group)
 	ck_assert_msg(strstr(said, "interrupted; then") == NULL, "it said: %s", said);
 	free(said);
 	/* the report lists what the scenario expected, as not checked */
-	rep = report_in(dir);
+	rep = it_report(dir, "kill-target");
 	ck_assert_str_eq(json_string_value(json_object_get(rep, "reason")), "interrupted");
 	exp = json_object_get(rep, "expectations");
 	ck_assert_int_gt((long)json_array_size(exp), 1);

@@ -1,6 +1,8 @@
 /* itutil.c - integration test helpers; see itutil.h. */
 #include "tests/support/itutil.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,4 +70,24 @@ it_mkdtemp(char *out, size_t n, const char *stem)
 
 	snprintf(out, n, "%s/%s-XXXXXX", top && *top ? top : "/tmp", stem);
 	ck_assert_msg(mkdtemp(out) != NULL, "mkdtemp '%s' failed", out);
+}
+
+json_t *
+it_report(const char *dir, const char *scenario)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	json_t *j = NULL;
+
+	ck_assert_msg(dp != NULL, "no results directory '%s'", dir);
+	while (j == NULL && (d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, scenario, strlen(scenario)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/report.json", dir, d->d_name);
+		j = json_load_file(path, 0, NULL);
+	}
+	closedir(dp);
+	ck_assert_msg(j != NULL, "no report of '%s' under '%s'", scenario, dir);
+	return j;
 }

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "cluster/conn.h"
 
 /* Skips the running test unless redis-server is on PATH. */
@@ -24,5 +26,10 @@ int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A new directory $TMPDIR/STEM-XXXXXX into out (size n): under the
  * integration run's private TMPDIR, so a failed test leaves nothing. */
 void it_mkdtemp(char *out, size_t n, const char *stem);
+
+/* The report.json of the run under `dir` (a --results directory) whose
+ * name starts with `scenario`; the test fails when there is none.
+ * json_decref() it. */
+json_t *it_report(const char *dir, const char *scenario);
 
 #endif

@@ -124,7 +124,7 @@ static const struct {
 	{"[scenario]\nname = Bad Name\n",
 	 "2: name = 'Bad Name': expected letters a-z, digits, '-', '_' or '.'"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 1\n[fault]\nkind = explode\n",
-	 "8: kind = 'explode': expected one of kill, pause, restart, lose-disk"},
+	 "8: kind = 'explode': expected one of kill, pause, restart, lose-disk, oom"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 1\n[fault]\nkind = kill\n"
 	 "target = target\nat = keys\nslot = 2\n",
 	 "7: [fault] fires at slot 2, but the reshard moves 1 slot"},
@@ -150,6 +150,28 @@ static const struct {
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
 	 "target = target\nat = time\nafter = 3601s\n",
 	 "11: after = '3601s': expected a duration such as 500, 500ms or 2s, at most 1 hour"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
+	 "target = target\nat = keys\nheal = before-repair\n",
+	 "11: [fault] has 'heal', but a kill fault cannot be undone"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = pause\n"
+	 "target = target\nat = keys\nheal = later\n",
+	 "11: heal = 'later': expected never, before-repair or after-repair"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = pause\n"
+	 "target = target\nat = keys\nheal = after-repair\n",
+	 "11: [fault] heal = after-repair, but [repair] engine is none"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = oom\n"
+	 "target = target\nat = keys\nmechanism = swap\n",
+	 "11: mechanism = 'swap': expected cgroup or maxmemory"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = oom\n"
+	 "target = target\nat = keys\nheadroom_mb = 0\n",
+	 "11: headroom_mb = '0': expected a whole number of megabytes from 1 to 4096"},
+	{"[scenario]\nname = x\n[data]\nkeys = 10\nbig_value_size = 4096\n",
+	 "5: [data] big_value_size and big_slots go together: the keys of which slots are big, "
+	 "and how big"},
+	{"[scenario]\nname = x\n[data]\nkeys = 10\nbig_slots = 9-3\n",
+	 "5: big_slots = '9-3': expected a slot range such as 0-9 (slots 0 to 16383)"},
+	{"[scenario]\nname = x\n[data]\nkeys = 0\nbig_slots = 3\nbig_value_size = 10\n",
+	 "6: [data] big_value_size, but keys = 0"},
 	{"[scenario]\nname = x\n[fault caf\xe9]\nkind = kill\n",
 	 "4: not UTF-8 text: save the file as UTF-8"},
 	{"[scenario]\nname = x\n[fault a-fault-name-that-goes-on-and-on-for-too-long]\nkind = kill\n",

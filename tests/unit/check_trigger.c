@@ -68,6 +68,7 @@ arm(void)
 	ck_assert_int_eq(timeline_open(&tl, NULL), 0);
 	tl.quiet = 1;
 	ck_assert_msg(trigger_arm(&ts, sc, &lc, &e) == 0, "%s", e.msg);
+	trigger_retarget(&ts); /* as once the cluster is up */
 	ts.tl = &tl;
 	hooks = trigger_hooks(&ts);
 }

@@ -1,0 +1,164 @@
+/*
+ * Integration tests of `shardquake run` with the faults that need the
+ * machine's help (a memory cgroup): the shipped scenario passes with the
+ * kernel's own evidence in its report, a machine without what it needs
+ * skips it with the reason (exit 3), and nothing made on the host
+ * outlives the run: not after a normal end, SIGINT, nor kill -9 followed
+ * by `shardquake clean`.
+ */
+#include <dirent.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/proc.h"
+#include "injectors/memcg.h"
+#include "tests/support/itutil.h"
+#include "tests/support/runner.h"
+
+static const char *
+bin(void)
+{
+	return getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
+}
+
+/* Skips unless this machine can give a node a memory cgroup. */
+static void
+require_memcg(char *base, size_t n)
+{
+	struct err e = ERR_INIT;
+	enum memcg_version v;
+
+	it_require_redis("fault_run");
+	if (geteuid() != 0)
+		test_skip("fault_run: a memory cgroup needs root");
+	if (memcg_base(base, n, &v, &e) < 0)
+		test_skip("fault_run: %s", e.msg);
+}
+
+/* How many groups below `base` carry the tag of run `pid` (any run's
+ * when pid is 0). */
+static int
+groups_of(const char *base, pid_t pid)
+{
+	struct dirent *d;
+	DIR *dp = opendir(base);
+	int n = 0, p, port, used;
+
+	while (dp && (d = readdir(dp)) != NULL) {
+		used = 0;
+		if (sscanf(d->d_name, "sq%d-%d%n", &p, &port, &used) == 2 && !d->d_name[used])
+			n += pid == 0 || p == pid;
+	}
+	if (dp)
+		closedir(dp);
+	return n;
+}
+
+START_TEST(test_oom_scenario_passes_with_the_kernels_evidence)
+{
+	char base[PATH_MAX], dir[PATH_MAX];
+	json_t *rep, *fault;
+	const char *effect;
+	int before;
+
+	require_memcg(base, sizeof(base));
+	before = groups_of(base, 0);
+	it_mkdtemp(dir, sizeof(dir), "sq-it-oom");
+	ck_assert_int_eq(it_sh("%s run --results %s scenarios/oom-target-mid-slot.ini > %s/out "
+			       "2>&1", bin(), dir, dir), 0);
+	rep = it_report(dir, "oom-target-mid-slot");
+	ck_assert_str_eq(json_string_value(json_object_get(rep, "result")), "passed");
+	fault = json_array_get(json_object_get(rep, "faults"), 0);
+	effect = json_string_value(json_object_get(fault, "effect"));
+	ck_assert_ptr_nonnull(effect);
+	ck_assert_msg(strstr(effect, "OOM-killed by the kernel") && strstr(effect, "oom_kill 1") &&
+			      strstr(effect, "killed by signal 9"),
+		      "%s", effect);
+	json_decref(rep);
+	/* its group went with it */
+	ck_assert_int_eq(groups_of(base, 0), before);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
+/* kill -9 of the harness once the target's group exists: the nodes die
+ * with it (PDEATHSIG), the group stays, `clean` removes it. */
+START_TEST(test_oom_kill_9_then_clean_leaves_nothing)
+{
+	char base[PATH_MAX], dir[PATH_MAX], out[PATH_MAX + 16];
+	const char *argv[] = {bin(), "run", "--results", dir,
+			      "scenarios/oom-target-mid-slot.ini", NULL};
+	struct proc p = PROC_INIT;
+	struct err e = ERR_INIT;
+	uint64_t deadline;
+
+	require_memcg(base, sizeof(base));
+	it_mkdtemp(dir, sizeof(dir), "sq-it-oom9");
+	snprintf(out, sizeof(out), "%s/out.log", dir);
+	p.argv = argv;
+	p.out_path = out;
+	ck_assert_int_eq(proc_start(&p, &e), 0);
+	deadline = clock_now_ms() + 20000;
+	while (groups_of(base, p.pid) == 0 && clock_now_ms() < deadline)
+		clock_sleep_ms(10);
+	ck_assert_int_eq(groups_of(base, p.pid), 1);
+	proc_kill(&p); /* SIGKILL: no teardown at all */
+	/* the node in the group dies by PDEATHSIG; clean then removes it */
+	deadline = clock_now_ms() + 10000;
+	while (groups_of(base, p.pid) > 0 && clock_now_ms() < deadline) {
+		/* 1 while the node is still on its way out of the group */
+		it_sh("%s clean > /dev/null 2>&1", bin());
+		if (groups_of(base, p.pid) > 0)
+			clock_sleep_ms(50);
+	}
+	ck_assert_int_eq(it_sh("%s clean > /dev/null", bin()), 0);
+	ck_assert_msg(groups_of(base, p.pid) == 0, "clean left the group of run %d",
+		      (int)p.pid);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
+/* Not root: the oom scenario is skipped with the reason and exit 3, and
+ * never passes. */
+START_TEST(test_oom_without_root_is_skipped_with_the_reason)
+{
+	char base[PATH_MAX], dir[] = "build/sq-it-oomskip-XXXXXX";
+
+	require_memcg(base, sizeof(base));
+	if (it_sh("command -v setpriv > /dev/null") != 0)
+		test_skip("fault_run: no setpriv to run as another user");
+	/* not under the tests' private TMPDIR, which nobody else may enter */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(it_sh("chmod 777 %s", dir), 0);
+	ck_assert_int_eq(it_sh("setpriv --reuid 65534 --regid 65534 --clear-groups "
+			       "%s run --results %s scenarios/oom-target-mid-slot.ini > %s/out "
+			       "2>&1; test $? -eq 3",
+			       bin(), dir, dir),
+			 0);
+	ck_assert_int_eq(it_sh("grep -q '^0 passed, 0 failed, 1 skipped' %s/out", dir), 0);
+	ck_assert_int_eq(it_sh("grep -q 'a memory cgroup needs root' %s/out", dir), 0);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
+Suite *
+fault_run_suite(void)
+{
+	Suite *s = suite_create("fault_run");
+	TCase *tc = tcase_create("scenarios");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_oom_scenario_passes_with_the_kernels_evidence);
+	tcase_add_test(tc, test_oom_kill_9_then_clean_leaves_nothing);
+	tcase_add_test(tc, test_oom_without_root_is_skipped_with_the_reason);
+	suite_add_tcase(s, tc);
+	return s;
+}
