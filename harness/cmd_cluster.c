@@ -221,7 +221,7 @@ cluster_up(int argc, char **argv)
 	t1 = clock_now_ms();
 	print_cluster(&lc, t1 - t0);
 	if (a.d.keys > 0) {
-		if (dataset_load(&a.d, "127.0.0.1", lc.nodes[0].port, 0, &e) < 0) {
+		if (dataset_load(&a.d, lc.nodes[0].host, lc.nodes[0].port, 0, &e) < 0) {
 			fprintf(stderr, "shardquake: load: %s\n", e.msg);
 			stop_listed(a.dir, true);
 			free(lc.nodes);

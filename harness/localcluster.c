@@ -168,6 +168,7 @@ layout(struct local_cluster *lc, const struct local_cluster_opts *o)
 	lc->n = (size_t)o->masters * (size_t)(1 + o->replicas);
 	lc->nodes = xcalloc(lc->n, sizeof(*lc->nodes));
 	for (i = 0; i < lc->n; i++) {
+		snprintf(lc->nodes[i].host, sizeof(lc->nodes[i].host), "127.0.0.1");
 		lc->nodes[i].is_master = i < (size_t)o->masters;
 		lc->nodes[i].master =
 			lc->nodes[i].is_master ? -1
@@ -201,12 +202,12 @@ setup_node(struct local_cluster *lc, size_t i, struct conn *c, struct err *e)
 }
 
 static int
-meet(struct conn *c, int port, struct err *e)
+meet(struct conn *c, const struct local_node *peer, struct err *e)
 {
 	char p[16];
 
-	snprintf(p, sizeof(p), "%d", port);
-	return conn_cmd_ok(c, e, "CLUSTER", "MEET", "127.0.0.1", p, NULL);
+	snprintf(p, sizeof(p), "%d", peer->port);
+	return conn_cmd_ok(c, e, "CLUSTER", "MEET", peer->host, p, NULL);
 }
 
 /* True when the node behind `c` knows `id` past the handshake. */
@@ -261,10 +262,10 @@ form(struct local_cluster *lc, struct conn **conns, struct err *e)
 		if (setup_node(lc, i, conns[i], e) < 0)
 			return err_prefix(e, "node %d: ", lc->nodes[i].port);
 	for (i = 1; i < lc->n; i++) {
-		if (meet(conns[0], lc->nodes[i].port, e) < 0)
+		if (meet(conns[0], &lc->nodes[i], e) < 0)
 			return -1;
 		if (!lc->nodes[i].is_master &&
-		    meet(conns[i], lc->nodes[lc->nodes[i].master].port, e) < 0)
+		    meet(conns[i], &lc->nodes[lc->nodes[i].master], e) < 0)
 			return -1;
 	}
 	return replicate(lc, conns, lc->opts.ready_timeout_ms, e);
@@ -398,19 +399,22 @@ local_cluster_add_master(struct local_cluster *lc, bool wait_ready, struct err *
 	struct conn *c = NULL;
 	char *id;
 	int rc = -1, base = lc->opts.base_port, peer = -1;
+	struct local_node p;
 	size_t i;
 
 	for (i = 0; i < lc->n && peer < 0; i++)
 		if (proc_is_running(&lc->nodes[i].proc))
-			peer = lc->nodes[i].port;
+			peer = (int)i;
 	if (peer < 0)
 		return err_set(e, 0, "adding a master: no node of the cluster runs");
+	p = lc->nodes[peer]; /* a copy: lc->nodes moves below */
 
 	lc->nodes = xrealloc(lc->nodes, (lc->n + 1) * sizeof(*lc->nodes));
 	n = &lc->nodes[lc->n++];
 	memset(n, 0, sizeof(*n));
 	n->is_master = true;
 	n->master = -1;
+	snprintf(n->host, sizeof(n->host), "127.0.0.1");
 	if (pick_ports(lc, base, lc->n - 1, e) < 0 ||
 	    node_dir(lc, n, &lc->opts, e) < 0 || node_start(n, &lc->opts, e) < 0 ||
 	    (c = node_wait_ping(n, PING_TIMEOUT_MS, e)) == NULL)
@@ -421,7 +425,7 @@ local_cluster_add_master(struct local_cluster *lc, bool wait_ready, struct err *
 	free(id);
 	/* no SET-CONFIG-EPOCH: it starts at 0 and takes a fresh epoch
 	 * when it is handed its first slot */
-	if (meet(c, peer, e) < 0)
+	if (meet(c, &p, e) < 0)
 		goto out;
 	rc = wait_ready ? local_cluster_wait_ready(lc, lc->opts.ready_timeout_ms, e)
 			: known_by_all(lc, n, e);

@@ -49,6 +49,7 @@ struct local_cluster_opts {
 
 struct local_node {
 	struct proc proc;
+	char host[48];          /* its address: 127.0.0.1 on loopback */
 	int port;
 	char id[NODE_ID_LEN + 1];
 	char dir[PATH_MAX];     /* the node's own directory */

@@ -19,7 +19,7 @@ node_write_config(const struct local_node *n, const struct local_cluster_opts *o
 	if (fs_mkdir_p(n->dir, e) < 0)
 		return -1;
 	buf_addf(&b, "# written by shardquake\n"
-		     "port %d\nbind 127.0.0.1\nprotected-mode yes\n"
+		     "port %d\nbind %s\nprotected-mode no\n"
 		     "daemonize no\npidfile \"\"\n"
 		     "dir \"%s\"\nlogfile \"%s/redis.log\"\n"
 		     "cluster-enabled yes\ncluster-config-file nodes.conf\n"
@@ -27,7 +27,7 @@ node_write_config(const struct local_node *n, const struct local_cluster_opts *o
 		     /* replicas sync at once, not after the default 5 s wait
 		      * for more replicas to share a diskless transfer */
 		     "repl-diskless-sync-delay 0\n",
-		 n->port, n->dir, n->dir,
+		 n->port, n->host, n->dir, n->dir,
 		 o->node_timeout_ms > 0 ? o->node_timeout_ms : 2000);
 	switch (o->persistence) {
 	case PERSIST_NONE:
@@ -105,7 +105,7 @@ node_wait_ping(struct local_node *n, int timeout_ms, struct err *e)
 				n->dir);
 			return NULL;
 		}
-		c = conn_open("127.0.0.1", n->port, 1000, &last);
+		c = conn_open(n->host, n->port, 1000, &last);
 		if (c) {
 			struct reply *r = conn_cmd(c, &last, "PING", NULL);
 			bool pong = r && r->type == REPLY_STATUS;

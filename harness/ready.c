@@ -81,7 +81,7 @@ check_once(struct local_cluster *lc, struct conn **conns, struct view *views,
 			continue;
 		if (conns[i] == NULL || conn_is_broken(conns[i])) {
 			conn_free(conns[i]);
-			conns[i] = conn_open("127.0.0.1", lc->nodes[i].port, 1000, e);
+			conns[i] = conn_open(lc->nodes[i].host, lc->nodes[i].port, 1000, e);
 			if (conns[i] == NULL)
 				return -1;
 		}

@@ -17,9 +17,10 @@
 #include "harness/node.h"
 #include "repair/repair.h"
 
-/* A node of the local cluster that answers, for the engine to start from. */
+/* A node of the local cluster that answers, for the engine to start
+ * from: its index, or -1. */
 static int
-entry_port(const struct local_cluster *lc)
+entry_node(struct local_cluster *lc)
 {
 	size_t i;
 
@@ -29,14 +30,15 @@ entry_port(const struct local_cluster *lc)
 		struct reply *r;
 		bool ok;
 
-		if (!proc_is_running(&n->proc) || (c = conn_open("127.0.0.1", n->port, 500, NULL)) == NULL)
+		if (!proc_is_running(&n->proc) ||
+		    (c = conn_open(n->host, n->port, 500, NULL)) == NULL)
 			continue;
 		r = conn_cmd(c, NULL, "PING", NULL);
 		ok = r && r->type == REPLY_STATUS;
 		reply_free(r);
 		conn_free(c);
 		if (ok)
-			return n->port;
+			return (int)i;
 	}
 	return -1;
 }
@@ -65,7 +67,7 @@ repair_step_restart(void *arg, const char *host, int port, const char *id, struc
 }
 
 static int
-bundled(struct repair_step *st, int port, struct err *e)
+bundled(struct repair_step *st, const char *host, int port, struct err *e)
 {
 	struct salvage_src *sv = xcalloc(st->lc->n + 1, sizeof(*sv));
 	struct repair_opts o = {.timeout_ms = 1000};
@@ -89,7 +91,8 @@ bundled(struct repair_step *st, int port, struct err *e)
 	env.stash_dir = st->dir; /* duplicates kept with the run's results */
 	for (i = 0; st->s->repair_salvage && i < st->lc->n; i++)
 		if (!proc_is_running(&st->lc->nodes[i].proc)) {
-			snprintf(sv[o.nsalvage].host, sizeof(sv[0].host), "127.0.0.1");
+			snprintf(sv[o.nsalvage].host, sizeof(sv[0].host), "%s",
+				 st->lc->nodes[i].host);
 			sv[o.nsalvage].port = st->lc->nodes[i].port;
 			snprintf(sv[o.nsalvage].dir, sizeof(sv[0].dir), "%s", st->lc->nodes[i].dir);
 			o.nsalvage++;
@@ -97,7 +100,7 @@ bundled(struct repair_step *st, int port, struct err *e)
 	o.salvage = sv;
 	audit_start(&audit, af);
 	env.audit = &audit;
-	rc = repair_run("127.0.0.1", port, &o, &env, false, af, &res, e);
+	rc = repair_run(host, port, &o, &env, false, af, &res, e);
 	audit_pause(&audit);
 	fclose(af);
 	free(sv);
@@ -144,16 +147,16 @@ last_words(const char *path, char *out, size_t n)
 
 /* redis-cli --cluster fix, answering yes to every question. */
 static int
-redis_cli(struct repair_step *st, int port, struct err *e)
+redis_cli(struct repair_step *st, const char *host, int port, struct err *e)
 {
-	char addr[32], log[PATH_MAX + 32], last[256] = "";
+	char addr[80], log[PATH_MAX + 32], last[256] = "";
 	const char *argv[] = {"redis-cli", "--cluster", "fix", addr, "--cluster-yes", NULL};
 	struct proc p = PROC_INIT;
 	uint64_t t0 = clock_now_ms();
 	bool timed_out = false;
 	int status;
 
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	snprintf(addr, sizeof(addr), "%s:%d", host, port);
 	snprintf(log, sizeof(log), "%s/redis-cli-fix.log", st->dir);
 	/* our own child (PDEATHSIG, no shell, no timeout(1) in a process
 	 * group of its own): an interrupted run stops it for sure, and so
@@ -191,10 +194,14 @@ redis_cli(struct repair_step *st, int port, struct err *e)
 int
 repair_step_run(struct repair_step *st, struct err *e)
 {
-	int port = entry_port(st->lc);
+	int i = entry_node(st->lc), port;
+	char host[sizeof(st->lc->nodes[0].host)];
 
-	if (port < 0)
+	if (i < 0)
 		return err_set(e, 0, "no node of the cluster answers");
+	/* copied: adding a master moves the nodes array */
+	snprintf(host, sizeof(host), "%s", st->lc->nodes[i].host);
+	port = st->lc->nodes[i].port;
 	if (st->s->repair_replace) {
 		/* an empty master: the engine gives it a dead master's slots */
 		if (local_cluster_add_master(st->lc, false, e) < 0)
@@ -202,6 +209,6 @@ repair_step_run(struct repair_step *st, struct err *e)
 		st->added_port = st->lc->nodes[st->lc->n - 1].port;
 	}
 	if (st->s->engine == ENGINE_REDIS_CLI)
-		return redis_cli(st, port, e);
-	return bundled(st, port, e);
+		return redis_cli(st, host, port, e);
+	return bundled(st, host, port, e);
 }

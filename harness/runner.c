@@ -149,8 +149,8 @@ phase_cluster(struct run *run)
 		return fail_run(run, "cluster up: %s", e.msg);
 	run->cluster_up = true;
 	trigger_retarget(&run->ts);
-	phase_done(run, "cluster", t0, "%d masters, %d replicas each, first node 127.0.0.1:%d",
-		   o.masters, o.replicas, run->lc.nodes[0].port);
+	phase_done(run, "cluster", t0, "%d masters, %d replicas each, first node %s:%d",
+		   o.masters, o.replicas, run->lc.nodes[0].host, run->lc.nodes[0].port);
 	return 0;
 }
 
@@ -162,7 +162,7 @@ phase_load(struct run *run)
 
 	if (run->d.keys == 0)
 		return 0;
-	if (dataset_load(&run->d, "127.0.0.1", run->lc.nodes[0].port, 0, &e) < 0)
+	if (dataset_load(&run->d, run->lc.nodes[0].host, run->lc.nodes[0].port, 0, &e) < 0)
 		return fail_run(run, "load: %s", e.msg);
 	phase_done(run, "load", t0, "%lld keys, seed %llu", run->d.keys,
 		   (unsigned long long)run->d.seed);
@@ -196,7 +196,7 @@ make_plan(struct run *run, struct reshard_plan *plan, struct err *e)
 	to = &lc->nodes[s->to == RESHARD_TO_NEW ? (int)lc->n - 1 : s->to];
 	snprintf(plan->target, sizeof(plan->target), "%s", to->id);
 	if (s->from == RESHARD_FROM_ALL) {
-		if (reshard_plan_rebalance(plan, "127.0.0.1", lc->nodes[0].port, e) < 0)
+		if (reshard_plan_rebalance(plan, lc->nodes[0].host, lc->nodes[0].port, e) < 0)
 			return -1;
 		if (plan->nslots != (size_t)s->slots)
 			return err_set(e, 0, "the rebalance moves %zu slots, the scenario "
@@ -205,7 +205,7 @@ make_plan(struct run *run, struct reshard_plan *plan, struct err *e)
 	}
 	snprintf(plan->source, sizeof(plan->source), "%s", lc->nodes[s->from].id);
 	if (s->slot_list == NULL)
-		return reshard_plan_count(plan, "127.0.0.1", lc->nodes[0].port, s->slots, e);
+		return reshard_plan_count(plan, lc->nodes[0].host, lc->nodes[0].port, s->slots, e);
 	plan->slots = xcalloc((size_t)s->slots, sizeof(int));
 	memcpy(plan->slots, s->slot_list, (size_t)s->slots * sizeof(int));
 	plan->nslots = (size_t)s->slots;
@@ -237,7 +237,7 @@ phase_reshard(struct run *run)
 	run->ts.reshard_t0_ms = timeline_ms(&run->tl);
 	h = trigger_hooks(&run->ts);
 	run->reshard_completed =
-		reshard_run(&plan, "127.0.0.1", run->lc.nodes[0].port, &ro, &h,
+		reshard_run(&plan, run->lc.nodes[0].host, run->lc.nodes[0].port, &ro, &h,
 			    &run->progress, &e) == 0;
 	if (!run->reshard_completed) {
 		snprintf(run->reshard_error, sizeof(run->reshard_error), "%s", e.msg);
@@ -289,7 +289,7 @@ flagging(struct run *run, int node, unsigned flags, int *asked)
 		if ((int)i == node || !proc_is_running(&run->lc.nodes[i].proc))
 			continue;
 		(*asked)++;
-		if (topology_fetch_addr("127.0.0.1", run->lc.nodes[i].port, 500, &t, NULL) == 0 &&
+		if (topology_fetch_addr(run->lc.nodes[i].host, run->lc.nodes[i].port, 500, &t, NULL) == 0 &&
 		    (n = topology_find(&t, run->lc.nodes[node].id)) && (n->flags & flags))
 			count++;
 		topology_release(&t);
@@ -309,7 +309,7 @@ flagged_everywhere(struct run *run, int dead)
 static bool
 answers(struct run *run, int node)
 {
-	struct conn *c = conn_open("127.0.0.1", run->lc.nodes[node].port, 300, NULL);
+	struct conn *c = conn_open(run->lc.nodes[node].host, run->lc.nodes[node].port, 300, NULL);
 	struct reply *r = c ? conn_cmd(c, NULL, "PING", NULL) : NULL;
 	bool ok = r && r->type == REPLY_STATUS;
 
@@ -321,7 +321,7 @@ answers(struct run *run, int node)
 static bool
 state_ok(struct run *run, int node)
 {
-	struct conn *c = conn_open("127.0.0.1", run->lc.nodes[node].port, 300, NULL);
+	struct conn *c = conn_open(run->lc.nodes[node].host, run->lc.nodes[node].port, 300, NULL);
 	char *info = c ? conn_cmd_str(c, NULL, "CLUSTER", "INFO", NULL) : NULL;
 	char state[16] = "";
 
@@ -428,14 +428,14 @@ phase_verify(struct run *run)
 	struct err e = ERR_INIT;
 	uint64_t t0 = timeline_ms(&run->tl);
 	size_t i;
-	int port = -1;
+	int at = -1;
 
-	for (i = 0; i < run->lc.n && port < 0; i++)
+	for (i = 0; i < run->lc.n && at < 0; i++)
 		if (proc_is_running(&run->lc.nodes[i].proc) && answers(run, (int)i))
-			port = run->lc.nodes[i].port;
-	if (port < 0)
+			at = (int)i;
+	if (at < 0)
 		return fail_run(run, "verify: no node is left running");
-	if (verify_cluster("127.0.0.1", port, &vo, &run->v, &e) < 0)
+	if (verify_cluster(run->lc.nodes[at].host, run->lc.nodes[at].port, &vo, &run->v, &e) < 0)
 		return fail_run(run, "verify: %s", e.msg);
 	run->verified = true;
 	json_object_set_new(run->report, "verdict", verdict_to_json(&run->v));

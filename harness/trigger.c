@@ -68,7 +68,8 @@ static int
 node_command(void *arg, const char *const *argv, char *out, size_t n, struct err *e)
 {
 	struct armed *a = arg;
-	struct conn *c = conn_open("127.0.0.1", a->target.port, 2000, e);
+	const struct local_node *nd = &a->set->lc->nodes[a->node];
+	struct conn *c = conn_open(nd->host, nd->port, 2000, e);
 	struct reply *r;
 	int argc = 0;
 
