@@ -33,8 +33,11 @@ else
 Q := @
 endif
 
-MODULES   := common cluster verifier repair injectors harness
-LIB_SRC   := $(filter-out harness/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+MODULES   := common cluster verifier repair injectors
+# harness/ has one folder per concern: cli/ scenario/ reshard/ local/ run/
+HARNESS   := cli scenario reshard local run
+LIB_SRC   := $(filter-out harness/cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)) \
+             $(foreach h,$(HARNESS),$(wildcard harness/$(h)/*.c)))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
 SUPPORT_SRC := $(wildcard tests/support/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c) $(SUPPORT_SRC)
@@ -54,7 +57,7 @@ $(B)/%.o: %.c
 $(B)/libsq.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/shardquake: $(B)/harness/main.o $(B)/libsq.a
+$(B)/shardquake: $(B)/harness/cli/main.o $(B)/libsq.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -140,9 +143,9 @@ layers:
 	$(Q)sh ci/check-layers.sh
 
 format:
-	clang-format -i $(LIB_SRC) harness/main.c $(wildcard */*.h tests/*/*.[ch])
+	clang-format -i $(LIB_SRC) harness/cli/main.c $(wildcard */*.h */*/*.h tests/*/*.[ch])
 format-check:
-	clang-format --dry-run -Werror $(LIB_SRC) harness/main.c $(wildcard */*.h tests/*/*.[ch])
+	clang-format --dry-run -Werror $(LIB_SRC) harness/cli/main.c $(wildcard */*.h */*/*.h tests/*/*.[ch])
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -10,7 +10,7 @@ check() { # DIR FORBIDDEN-DIR...
 	shift
 	[ -d "$dir" ] || return 0
 	for f in "$@"; do
-		hits=$(grep -n "#include \"$f/" "$dir"/*.[ch] 2>/dev/null)
+		hits=$(grep -rn --include='*.[ch]' "#include \"$f/" "$dir" 2>/dev/null)
 		if [ -n "$hits" ]; then
 			echo "layers: $dir/ must not include $f/:" >&2
 			echo "$hits" >&2
@@ -23,5 +23,12 @@ check cluster verifier repair injectors harness
 check verifier repair injectors harness
 check repair verifier injectors harness
 check injectors cluster verifier repair harness
+# inside harness/: cli may use every concern; run plays scenarios on
+# local clusters with the reshard driver; a scenario names steps and
+# cluster shapes; the driver and the local cluster know no scenario
+check harness/reshard harness/cli harness/run harness/scenario harness/local
+check harness/local harness/cli harness/run harness/scenario harness/reshard
+check harness/scenario harness/cli harness/run
+check harness/run harness/cli
 if [ $bad -eq 0 ]; then echo "layers: ok"; fi
 exit $bad

@@ -10,7 +10,7 @@
 #include "cluster/client.h"
 #include "cluster/slot.h"
 #include "common/clock.h"
-#include "harness/localcluster.h"
+#include "harness/local/localcluster.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 

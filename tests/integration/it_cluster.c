@@ -1,5 +1,5 @@
 /*
- * Integration tests of harness/localcluster.c, harness/load.c and the
+ * Integration tests of harness/local/localcluster.c, harness/local/load.c and the
  * `cluster up|down` command, on real redis-server processes.
  */
 #include <limits.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "cluster/topology.h"
-#include "harness/load.h"
-#include "harness/localcluster.h"
+#include "harness/local/load.h"
+#include "harness/local/localcluster.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 

@@ -7,7 +7,7 @@
 
 #include "cluster/slot.h"
 #include "common/rng.h"
-#include "harness/localcluster.h"
+#include "harness/local/localcluster.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 

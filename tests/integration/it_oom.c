@@ -18,7 +18,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/xmalloc.h"
-#include "harness/localcluster.h"
+#include "harness/local/localcluster.h"
 #include "injectors/injector.h"
 #include "injectors/memcg.h"
 #include "tests/support/itutil.h"

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "cluster/fetch.h"
-#include "harness/load.h"
-#include "harness/localcluster.h"
-#include "harness/reshard.h"
+#include "harness/local/load.h"
+#include "harness/local/localcluster.h"
+#include "harness/reshard/reshard.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 #include "verifier/verify.h"

@@ -14,7 +14,7 @@
 #include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/fs.h"
-#include "harness/repair_step.h"
+#include "harness/run/repair_step.h"
 #include "tests/integration/repair_util.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"

@@ -11,8 +11,8 @@
 
 #include "cluster/conn.h"
 #include "cluster/slot.h"
-#include "harness/localcluster.h"
-#include "harness/reshard.h"
+#include "harness/local/localcluster.h"
+#include "harness/reshard/reshard.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 

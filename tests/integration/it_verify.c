@@ -11,8 +11,8 @@
 
 #include "cluster/slot.h"
 #include "common/clock.h"
-#include "harness/load.h"
-#include "harness/localcluster.h"
+#include "harness/local/load.h"
+#include "harness/local/localcluster.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 #include "verifier/verify.h"

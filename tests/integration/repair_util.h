@@ -5,8 +5,8 @@
 #ifndef SQ_TESTS_REPAIR_UTIL_H
 #define SQ_TESTS_REPAIR_UTIL_H
 
-#include "harness/load.h"
-#include "harness/localcluster.h"
+#include "harness/local/load.h"
+#include "harness/local/localcluster.h"
 #include "repair/repair.h"
 #include "verifier/verify.h"
 

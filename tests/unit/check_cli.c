@@ -1,8 +1,8 @@
-/* Unit tests of harness/cli.c: numbers and addresses from the command line. */
+/* Unit tests of harness/cli/cli.c: numbers and addresses from the command line. */
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/cli.h"
+#include "harness/cli/cli.h"
 #include "tests/support/runner.h"
 
 static const struct {

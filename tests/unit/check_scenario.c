@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/reshard.h"
-#include "harness/scenario.h"
+#include "harness/reshard/reshard.h"
+#include "harness/scenario/scenario.h"
 #include "tests/support/runner.h"
 
 static const char good[] =

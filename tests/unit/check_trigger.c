@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/trigger.h"
+#include "harness/run/trigger.h"
 #include "tests/support/runner.h"
 
 static int injected[4];

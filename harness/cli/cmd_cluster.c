@@ -1,0 +1,290 @@
+/*
+ * cmd_cluster.c - `shardquake cluster up|down`: a local cluster left
+ * running for people and scripts, the way the usual runbooks start one.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "harness/cli/cli.h"
+#include "harness/local/load.h"
+#include "harness/local/localcluster.h"
+
+static const char usage[] =
+	"usage: shardquake cluster up [options]\n"
+	"       shardquake cluster down [--dir DIR]\n"
+	"\n"
+	"up: start a local Redis Cluster on 127.0.0.1 and return once every node\n"
+	"says cluster_state:ok and all agree; the nodes keep running.\n"
+	"  --masters N         masters (default 3)\n"
+	"  --replicas N        replicas per master (default 0)\n"
+	"  --base-port P       nodes listen on P, P+1, ... masters first\n"
+	"                      (default: free ports)\n"
+	"  --keys N            load N dataset keys (default 0)\n"
+	"  --seed S            dataset seed (default 1)\n"
+	"  --value-size B      bytes per value (default 32)\n"
+	"  --persistence M     none, rdb or aof (default aof, fsync everysec)\n"
+	"  --node-timeout MS   cluster-node-timeout (default 2000)\n"
+	"  --redis-server PATH the redis-server binary (default: on PATH)\n"
+	"  --dir DIR           where the nodes live (default $TMPDIR/shardquake-cluster)\n"
+	"\n"
+	"down: stop the nodes started by 'up' in DIR and remove their files.\n"
+	"  --dir DIR           as given to 'up'\n"
+	"  --keep-files        stop the nodes but keep their directories\n";
+
+static void
+default_dir(char *out, size_t n)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(out, n, "%s/shardquake-cluster", tmp && *tmp ? tmp : "/tmp");
+}
+
+/* True when `pid` is a live redis-server listening on `port`: the pid in
+ * a file may have been reused since, and we never signal a stranger. */
+static bool
+is_our_node(int pid, int port)
+{
+	char path[64], cmd[512] = "", want[32];
+	const char *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	n = fread(cmd, 1, sizeof(cmd) - 1, f);
+	fclose(f);
+	cmd[n] = '\0';
+	snprintf(want, sizeof(want), ":%d", port);
+	if (strstr(cmd, "redis-server") == NULL)
+		return false;
+	/* ":700" is not ":7000": the port must end where the digits do */
+	for (p = strstr(cmd, want); p; p = strstr(p + 1, want))
+		if (!isdigit((unsigned char)p[strlen(want)]))
+			return true;
+	return false;
+}
+
+/* Stops every node listed in DIR/cluster.pids.  Returns how many were
+ * running, or -1 when there is no pid file. */
+static int
+stop_listed(const char *dir, bool remove_files)
+{
+	char path[PATH_MAX + 32], *text, *line, *save = NULL;
+	struct err e = ERR_INIT;
+	int port, pid, running = 0;
+
+	snprintf(path, sizeof(path), "%s/cluster.pids", dir);
+	text = fs_read_file(path, NULL, &e);
+	if (text == NULL)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%d %d", &port, &pid) != 2)
+			continue;
+		if (is_our_node(pid, port)) {
+			uint64_t deadline = clock_now_ms() + 10000;
+
+			running++;
+			if (kill(pid, SIGKILL) < 0) {
+				/* not ours to stop (started by another user): say
+				 * so, and leave its files alone */
+				fprintf(stderr, "shardquake: cannot stop node %d (pid %d): %s\n",
+					port, pid, strerror(errno));
+				continue;
+			}
+			while (is_our_node(pid, port) && clock_now_ms() < deadline)
+				clock_sleep_ms(5);
+			if (is_our_node(pid, port)) {
+				fprintf(stderr, "shardquake: node %d (pid %d) still runs after "
+					"SIGKILL and 10 s: its files are left\n", port, pid);
+				continue;
+			}
+		}
+		snprintf(path, sizeof(path), "%s/node-%d", dir, port);
+		if (remove_files && fs_rm_rf(path, &e) < 0)
+			fprintf(stderr, "shardquake: %s\n", e.msg);
+	}
+	free(text);
+	snprintf(path, sizeof(path), "%s/cluster.pids", dir);
+	unlink(path);
+	if (remove_files)
+		rmdir(dir); /* only if now empty */
+	return running;
+}
+
+static int
+parse_persistence(const char *s, enum persistence *p)
+{
+	if (strcmp(s, "none") == 0)
+		*p = PERSIST_NONE;
+	else if (strcmp(s, "rdb") == 0)
+		*p = PERSIST_RDB;
+	else if (strcmp(s, "aof") == 0)
+		*p = PERSIST_AOF;
+	else
+		return cli_usage_error(&cmd_cluster,
+				       "--persistence '%s': expected none, rdb or aof", s);
+	return 0;
+}
+
+struct up_args {
+	struct local_cluster_opts o;
+	struct dataset d;
+	char dir[PATH_MAX];
+};
+
+static int
+parse_up(int argc, char **argv, struct up_args *a)
+{
+	static const struct option opts[] = {
+		CLI_DATASET_OPTIONS,
+		{"masters", 1, 0, 'm'},      {"replicas", 1, 0, 'r'},
+		{"base-port", 1, 0, 'p'},
+		{"persistence", 1, 0, 'P'},  {"node-timeout", 1, 0, 't'},
+		{"redis-server", 1, 0, 'R'}, {"dir", 1, 0, 'd'},
+		{"help", 0, 0, 'h'},         {0, 0, 0, 0}};
+	int c, rc = 0;
+
+	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': rc = cli_parse_int("--masters", optarg, 1, 500, &a->o.masters); break;
+		case 'r': rc = cli_parse_int("--replicas", optarg, 0, 5, &a->o.replicas); break;
+		case 'p': rc = cli_parse_int("--base-port", optarg, 1, 55535, &a->o.base_port); break;
+		case 'k': case 's': case 'v': rc = cli_dataset_opt(c, optarg, &a->d); break;
+		case 'P': rc = parse_persistence(optarg, &a->o.persistence); break;
+		case 't': rc = cli_parse_int("--node-timeout", optarg, 100, 600000, &a->o.node_timeout_ms); break;
+		case 'R': a->o.redis_server = optarg; break;
+		case 'd': snprintf(a->dir, sizeof(a->dir), "%s", optarg); break;
+		case 'h': fputs(usage, stdout); return 1;
+		default: return cli_usage_error(&cmd_cluster, "bad option for 'cluster up'");
+		}
+	}
+	if (rc)
+		return EXIT_USAGE;
+	if (optind < argc)
+		return cli_usage_error(&cmd_cluster, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+static void
+print_cluster(const struct local_cluster *lc, uint64_t ms)
+{
+	size_t i;
+
+	printf("cluster up in %llu ms: %d masters, %d replicas each, in %s\n",
+	       (unsigned long long)ms, lc->opts.masters, lc->opts.replicas, lc->dir);
+	for (i = 0; i < lc->n; i++) {
+		const struct local_node *n = &lc->nodes[i];
+
+		if (n->is_master)
+			printf("  127.0.0.1:%d  %s  master  pid %d\n", n->port, n->id,
+			       (int)n->proc.pid);
+		else
+			printf("  127.0.0.1:%d  %s  replica of 127.0.0.1:%d  pid %d\n",
+			       n->port, n->id, lc->nodes[n->master].port,
+			       (int)n->proc.pid);
+	}
+}
+
+static int
+cluster_up(int argc, char **argv)
+{
+	struct up_args a = {.o = LOCAL_CLUSTER_OPTS_INIT,
+			    .d = {0, 1, DATASET_VALUE_DEFAULT}};
+	struct local_cluster lc;
+	struct err e = ERR_INIT;
+	uint64_t t0 = clock_now_ms(), t1, t2;
+	int rc;
+
+	default_dir(a.dir, sizeof(a.dir));
+	if ((rc = parse_up(argc, argv, &a)) != 0)
+		return rc == 1 ? EXIT_OK : rc;
+	if (stop_listed(a.dir, false) > 0)
+		fprintf(stderr, "shardquake: stopped the cluster still running in %s\n", a.dir);
+	a.o.dir = a.dir;
+	a.o.detach = true;
+	if (local_cluster_start(&lc, &a.o, &e) < 0) {
+		fprintf(stderr, "shardquake: cluster up: %s\n", e.msg);
+		return EXIT_FINDINGS;
+	}
+	t1 = clock_now_ms();
+	print_cluster(&lc, t1 - t0);
+	if (a.d.keys > 0) {
+		if (dataset_load(&a.d, lc.nodes[0].host, lc.nodes[0].port, 0, &e) < 0) {
+			fprintf(stderr, "shardquake: load: %s\n", e.msg);
+			stop_listed(a.dir, true);
+			free(lc.nodes);
+			return EXIT_FINDINGS;
+		}
+		t2 = clock_now_ms();
+		printf("loaded %lld keys (seed %llu, %zu-byte values) in %llu ms\n",
+		       a.d.keys, (unsigned long long)a.d.seed, a.d.value_size,
+		       (unsigned long long)(t2 - t1));
+	}
+	printf("stop it with: shardquake cluster down --dir %s\n", lc.dir);
+	free(lc.nodes); /* the processes stay: they are detached */
+	return EXIT_OK;
+}
+
+static int
+cluster_down(int argc, char **argv)
+{
+	static const struct option opts[] = {{"dir", 1, 0, 'd'},
+					     {"keep-files", 0, 0, 'k'},
+					     {"help", 0, 0, 'h'},
+					     {0, 0, 0, 0}};
+	char dir[PATH_MAX];
+	bool keep = false;
+	int c, n;
+
+	default_dir(dir, sizeof(dir));
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': snprintf(dir, sizeof(dir), "%s", optarg); break;
+		case 'k': keep = true; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(&cmd_cluster, "bad option for 'cluster down'");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(&cmd_cluster, "unexpected argument '%s'", argv[optind]);
+	n = stop_listed(dir, !keep);
+	if (n < 0) {
+		fprintf(stderr, "shardquake: cluster down: no cluster in '%s' (no cluster.pids)\n", dir);
+		return EXIT_FINDINGS;
+	}
+	printf("stopped %d node%s in %s\n", n, n == 1 ? "" : "s", dir);
+	return EXIT_OK;
+}
+
+static int
+run(int argc, char **argv)
+{
+	if (argc < 2 || cli_is_help(argv[1])) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "up") == 0)
+		return cluster_up(argc - 1, argv + 1);
+	if (strcmp(argv[1], "down") == 0)
+		return cluster_down(argc - 1, argv + 1);
+	return cli_usage_error(&cmd_cluster, "unknown 'cluster' action '%s'", argv[1]);
+}
+
+const struct command cmd_cluster = {
+	.name = "cluster",
+	.summary = "start or stop a local cluster that keeps running",
+	.usage = usage,
+	.run = run,
+};

@@ -1,0 +1,217 @@
+/*
+ * cmd_repair.c - `shardquake repair`: the bundled repair engine on any
+ * cluster reachable from one address.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cluster/conn.h"
+#include "common/clock.h"
+#include "harness/cli/cli.h"
+#include "repair/repair.h"
+
+static const char usage[] =
+	"usage: shardquake repair HOST:PORT [--dry-run] [--allow-data-loss]\n"
+	"                         [--salvage HOST:PORT=DIR]... [--restart-cmd CMD]\n"
+	"                         [--audit FILE] [--timeout MS] [--json]\n"
+	"\n"
+	"Assess the cluster (every node, each one's own view, keys per slot on\n"
+	"every reachable master), plan, and apply the plan; again until nothing\n"
+	"is left to do.  Open slots are finished or rolled back, whichever the\n"
+	"nodes' states say, moving keys with MIGRATE; keys held by a node that\n"
+	"does not own their slot go to the owner; disputed slots go to the\n"
+	"claimant with the highest epoch; slots nobody serves go to the node\n"
+	"holding their keys.  No key is ever deleted or overwritten: keys with\n"
+	"another value on the owner are conflicts, reported and left in place;\n"
+	"equal duplicates are kept in a stash file (its path is printed).\n"
+	"The slots of a master that is down are given away only when its keys\n"
+	"are salvaged, or with --allow-data-loss.\n"
+	"  --dry-run            print the plan, change nothing\n"
+	"  --allow-data-loss    give away the slots of dead masters whose keys\n"
+	"                       cannot be recovered\n"
+	"  --salvage ADDR=DIR   ADDR is down: its keys are read from its data\n"
+	"                       directory DIR (AOF, else RDB) by a rescue\n"
+	"                       redis-server and moved to their owners\n"
+	"  --restart-cmd CMD    run CMD (sh -c) to start a dead node again, with\n"
+	"                       SQ_NODE_HOST, SQ_NODE_PORT and SQ_NODE_ID set\n"
+	"  --audit FILE         every command sent and reply (default: stderr)\n"
+	"  --timeout MS         connect and reply timeout per node (default 2000)\n"
+	"  --json               the plans and the result as JSON on stdout\n"
+	"Exit status: 0 healthy afterwards, 1 not (what is left is printed),\n"
+	"2 usage error.\n";
+
+struct cli {
+	struct repair_opts o;
+	struct salvage_src *salvage;
+	size_t nsalvage;
+	const char *restart_cmd, *audit_path;
+	bool dry_run, json;
+};
+
+static int
+add_salvage(struct cli *c, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct salvage_src *s;
+	char addr[128];
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(addr) || !eq[1])
+		return cli_usage_error(&cmd_repair, "--salvage '%s': expected HOST:PORT=DIR", arg);
+	c->salvage = realloc(c->salvage, (c->nsalvage + 1) * sizeof(*c->salvage));
+	s = &c->salvage[c->nsalvage];
+	memcpy(addr, arg, (size_t)(eq - arg));
+	addr[eq - arg] = '\0';
+	if (cli_parse_addr(addr, s->host, sizeof(s->host), &s->port) < 0)
+		return cli_usage_error(&cmd_repair, "--salvage '%s': bad address", arg);
+	snprintf(s->dir, sizeof(s->dir), "%s", eq + 1);
+	c->nsalvage++;
+	return 0;
+}
+
+/* --restart-cmd: the user's way of starting a node; then wait for it. */
+static int
+restart_cmd(void *arg, const char *host, int port, const char *id, struct err *e)
+{
+	const char *cmd = arg;
+	char p[16];
+	struct conn *c = NULL;
+	uint64_t deadline;
+	int st;
+
+	snprintf(p, sizeof(p), "%d", port);
+	setenv("SQ_NODE_HOST", host, 1);
+	setenv("SQ_NODE_PORT", p, 1);
+	setenv("SQ_NODE_ID", id, 1);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return err_set(e, 0, "'%s' failed (status %d)", cmd, st);
+	for (deadline = clock_now_ms() + 30000; clock_now_ms() < deadline; clock_sleep_ms(100)) {
+		struct reply *r;
+
+		if ((c = conn_open(host, port, 1000, NULL)) == NULL)
+			continue;
+		r = conn_cmd(c, NULL, "PING", NULL);
+		conn_free(c);
+		if (r && r->type == REPLY_STATUS) {
+			reply_free(r);
+			return 0;
+		}
+		reply_free(r);
+	}
+	return err_set(e, 0, "%s:%d did not answer within 30 s of '%s'", host, port, cmd);
+}
+
+static volatile sig_atomic_t interrupted;
+
+/* The first SIGINT/SIGTERM stops the repair at its next step, with the
+ * relaxed settings put back; a second one stops it at once. */
+static void
+on_signal(int sig)
+{
+	if (interrupted) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	interrupted = 1;
+}
+
+static int
+parse(int argc, char **argv, struct cli *c)
+{
+	static const struct option opts[] = {
+		{"dry-run", 0, 0, 'n'},     {"allow-data-loss", 0, 0, 'L'}, {"salvage", 1, 0, 's'},
+		{"restart-cmd", 1, 0, 'r'}, {"audit", 1, 0, 'a'},           {"timeout", 1, 0, 'T'},
+		{"json", 0, 0, 'j'},        {"help", 0, 0, 'h'},            {0, 0, 0, 0}};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n': c->dry_run = true; break;
+		case 'L': c->o.allow_data_loss = true; break;
+		case 's':
+			if (add_salvage(c, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'r': c->restart_cmd = optarg; break;
+		case 'a': c->audit_path = optarg; break;
+		case 'T':
+			if (cli_parse_int("--timeout", optarg, 10, 600000, &c->o.timeout_ms) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'j': c->json = true; break;
+		case 'h': fputs(usage, stdout); return 1;
+		default: return cli_usage_error(&cmd_repair, "bad option for 'repair'");
+		}
+	}
+	return 0;
+}
+
+static int
+run(int argc, char **argv)
+{
+	struct cli c = {.o = {.timeout_ms = 2000}};
+	struct repair_env env = {0};
+	struct repair_outcome res;
+	struct audit audit;
+	struct err e = ERR_INIT;
+	FILE *af = stderr;
+	char host[256];
+	int port, rc;
+
+	if ((rc = parse(argc, argv, &c)) != 0) {
+		free(c.salvage);
+		return rc == 1 ? EXIT_OK : rc;
+	}
+	if (optind != argc - 1 || cli_parse_addr(argv[optind], host, sizeof(host), &port) < 0) {
+		free(c.salvage);
+		return cli_usage_error(&cmd_repair, "expected one HOST:PORT");
+	}
+	if (c.audit_path && (af = fopen(c.audit_path, "a")) == NULL) {
+		perror(c.audit_path);
+		free(c.salvage);
+		return EXIT_USAGE;
+	}
+	c.o.salvage = c.salvage;
+	c.o.nsalvage = c.nsalvage;
+	c.o.can_restart = c.restart_cmd != NULL;
+	env.restart = c.restart_cmd ? restart_cmd : NULL;
+	env.restart_arg = (void *)c.restart_cmd;
+	audit_start(&audit, c.dry_run ? NULL : af);
+	env.audit = &audit;
+	env.interrupted = &interrupted;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = repair_run(host, port, &c.o, &env, c.dry_run, c.json ? NULL : stdout, &res, &e);
+	audit_pause(&audit);
+	if (c.json)
+		json_dumpf(res.report, stdout, JSON_INDENT(2)), putchar('\n');
+	if (rc < 0)
+		fprintf(stderr, "shardquake: repair: %s\n", e.msg);
+	if (!c.json && !c.dry_run)
+		printf("%s: %lld keys moved, %lld salvaged, %lld conflicts, %d restarted, %d "
+		       "forgotten%s%s%s%s\n",
+		       res.healthy ? "healthy" : "not healthy", res.total.keys_moved,
+		       res.total.keys_salvaged, res.total.conflicts, res.total.restarted,
+		       res.total.forgotten, res.total.stash[0] ? "; duplicates kept in " : "",
+		       res.total.stash, res.healthy ? "" : "; left: ", res.healthy ? "" : res.left);
+	else if (!c.json)
+		printf("%s\n", res.healthy ? "healthy now" : "not healthy now");
+	rc = res.healthy ? EXIT_OK : EXIT_FINDINGS;
+	repair_outcome_release(&res);
+	if (af != stderr)
+		fclose(af);
+	free(c.salvage);
+	return rc;
+}
+
+const struct command cmd_repair = {
+	.name = "repair",
+	.summary = "assess, plan and repair a cluster, keeping every key it can reach",
+	.usage = usage,
+	.run = run,
+};

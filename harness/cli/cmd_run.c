@@ -1,0 +1,255 @@
+/*
+ * cmd_run.c - `shardquake run` and `shardquake list`: the scenario
+ * library, played and listed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/xmalloc.h"
+#include "harness/cli/cli.h"
+#include "harness/run/runner.h"
+
+#define SCENARIO_GLOB "scenarios/*.ini"
+
+static const char run_usage[] =
+	"usage: shardquake run [--seed S] [--keep] [--results DIR]\n"
+	"                      [--redis-server PATH] [SCENARIO.ini...]\n"
+	"\n"
+	"Play each scenario: start a local cluster, load its dataset, reshard,\n"
+	"fire its faults at their protocol steps, wait for the cluster to notice,\n"
+	"verify, and check the scenario's [expect].  Without files: the quick\n"
+	"suite, every " SCENARIO_GLOB " with quick = yes.  Each run writes\n"
+	"DIR/<name>-<time>-<pid>/ with report.json, junit.xml, timeline.log and\n"
+	"every node's directory and log.\n"
+	"  --seed S            override the scenarios' seeds\n"
+	"  --keep              leave the cluster running after the run\n"
+	"  --results DIR       where runs are written (default results)\n"
+	"  --redis-server PATH the redis-server binary (default: on PATH)\n"
+	"exit status: 0 all passed, 1 a scenario failed, 2 a bad scenario file,\n"
+	"3 skipped: no redis-server here, or a fault needs what this machine\n"
+	"lacks (root, a memory cgroup, seccomp user notification), and nothing\n"
+	"else ran\n";
+
+static const char list_usage[] =
+	"usage: shardquake list\n"
+	"\n"
+	"Every scenario in " SCENARIO_GLOB ": its name, 'quick' where it is in the\n"
+	"quick suite, and its description.\n";
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	if (interrupted) { /* a second signal: stop now (nodes die with us) */
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	interrupted = 1;
+}
+
+/* Loads every file; on the first bad one prints why and returns -1. */
+static int
+load_all(char **files, size_t n, bool only_quick, struct scenario ***out, size_t *nout)
+{
+	struct scenario **v = xcalloc(n + 1, sizeof(*v));
+	struct err e = ERR_INIT;
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct scenario *s = scenario_load(files[i], &e);
+
+		if (s == NULL) {
+			fprintf(stderr, "shardquake: %s\n", e.msg);
+			while (k > 0)
+				scenario_free(v[--k]);
+			free(v);
+			return -1;
+		}
+		if (only_quick && !s->quick)
+			scenario_free(s);
+		else
+			v[k++] = s;
+	}
+	*out = v;
+	*nout = k;
+	return 0;
+}
+
+static bool
+have_redis(const char *path)
+{
+	const char *name = path ? path : "redis-server", *dirs = getenv("PATH");
+	char full[PATH_MAX];
+	size_t len;
+
+	/* much as execvp will look for it, without a shell to quote it for */
+	if (dirs == NULL)
+		dirs = "/bin:/usr/bin"; /* execvp's default */
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0;
+	for (; dirs && *dirs; dirs += len + (dirs[len] == ':')) {
+		len = strcspn(dirs, ":");
+		if (len == 0) /* an empty entry is the current directory */
+			snprintf(full, sizeof(full), "./%s", name);
+		else
+			snprintf(full, sizeof(full), "%.*s/%s", (int)len, dirs, name);
+		if (access(full, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option opts[] = {
+		{"seed", 1, 0, 's'}, {"keep", 0, 0, 'k'}, {"results", 1, 0, 'r'},
+		{"redis-server", 1, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	long long ll;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (cli_parse_ll("--seed", optarg, 0, INT64_MAX, &ll) < 0)
+				return EXIT_USAGE;
+			o->seed = (uint64_t)ll;
+			o->has_seed = true;
+			break;
+		case 'k': o->keep = true; break;
+		case 'r': o->results = optarg; break;
+		case 'R': o->redis_server = optarg; break;
+		case 'h': fputs(run_usage, stdout); return 1;
+		default: return cli_usage_error(&cmd_run, "bad option for 'run'");
+		}
+	}
+	return 0;
+}
+
+/* Plays the scenarios (none when `skip` says why they cannot run);
+ * junit.xml lists every one, those not played as skipped. */
+static int
+play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
+{
+	struct run_result *r = xcalloc(n + 1, sizeof(*r));
+	size_t i, passed = 0, failed = 0, skipped, lacking = 0;
+	const char *top = o->results ? o->results : "results";
+	char path[PATH_MAX + 32];
+	struct err e = ERR_INIT;
+
+	for (i = 0; skip == NULL && i < n && !interrupted; i++) {
+		runner_run(v[i], o, &r[i]);
+		passed += r[i].status == RUN_PASSED;
+		failed += r[i].status == RUN_FAILED;
+		lacking += r[i].status == RUN_SKIPPED; /* a fault this machine cannot do */
+	}
+	skipped = n - i + lacking;
+	for (; i < n; i++) {
+		r[i].status = RUN_SKIPPED;
+		snprintf(r[i].reason, sizeof(r[i].reason), "%s",
+			 skip ? skip : "not played: the run was interrupted");
+	}
+	snprintf(path, sizeof(path), "%s/junit.xml", top);
+	if (fs_mkdir_p(top, &e) < 0 ||
+	    junit_write(path, (const struct scenario *const *)v, r, n, &e) < 0)
+		fprintf(stderr, "shardquake: %s\n", e.msg);
+	printf("%zu passed, %zu failed", passed, failed);
+	if (skipped)
+		printf(", %zu skipped%s%s", skipped, skip ? ": " : "", skip ? skip : "");
+	printf("%s\n", interrupted ? " (interrupted)" : "");
+	free(r);
+	if (failed || interrupted)
+		return EXIT_FINDINGS;
+	/* skipped, and nothing else ran: the machine lacks what they need */
+	if (skip || (lacking && passed == 0))
+		return EXIT_NOCAP;
+	return EXIT_OK;
+}
+
+static int
+run(int argc, char **argv)
+{
+	struct run_opts o = {.results = "results", .interrupted = &interrupted};
+	struct scenario **v = NULL;
+	glob_t g = {0};
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = parse(argc, argv, &o)) != 0)
+		return rc == 1 ? EXIT_OK : rc;
+	if (optind < argc)
+		rc = load_all(argv + optind, (size_t)(argc - optind), false, &v, &n);
+	else if (glob(SCENARIO_GLOB, 0, NULL, &g) == 0)
+		rc = load_all(g.gl_pathv, g.gl_pathc, true, &v, &n);
+	else
+		return cli_usage_error(&cmd_run, "no scenario given and none in %s", SCENARIO_GLOB);
+	globfree(&g);
+	if (rc < 0)
+		return EXIT_USAGE;
+	if (!have_redis(o.redis_server)) {
+		char why[PATH_MAX + 32];
+
+		snprintf(why, sizeof(why), "no %s here",
+			 o.redis_server ? o.redis_server : "redis-server on PATH");
+		rc = play(v, n, &o, why);
+	} else {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		rc = play(v, n, &o, NULL);
+	}
+	for (i = 0; i < n; i++)
+		scenario_free(v[i]);
+	free(v);
+	return rc;
+}
+
+static int
+list(int argc, char **argv)
+{
+	struct scenario **v = NULL;
+	glob_t g = {0};
+	size_t n = 0, i;
+
+	if (argc > 1 && cli_is_help(argv[1])) {
+		fputs(list_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1)
+		return cli_usage_error(&cmd_list, "unexpected argument '%s'", argv[1]);
+	if (glob(SCENARIO_GLOB, 0, NULL, &g) != 0)
+		return cli_usage_error(&cmd_list, "no scenarios in %s", SCENARIO_GLOB);
+	if (load_all(g.gl_pathv, g.gl_pathc, false, &v, &n) < 0) {
+		globfree(&g);
+		return EXIT_USAGE;
+	}
+	globfree(&g);
+	for (i = 0; i < n; i++) {
+		printf("%-34s %-6s %s\n", v[i]->name, v[i]->quick ? "quick" : "",
+		       v[i]->description ? v[i]->description : "");
+		scenario_free(v[i]);
+	}
+	free(v);
+	return EXIT_OK;
+}
+
+const struct command cmd_run = {
+	.name = "run",
+	.summary = "play failure scenarios and check their verdicts",
+	.usage = run_usage,
+	.run = run,
+};
+
+const struct command cmd_list = {
+	.name = "list",
+	.summary = "list the shipped scenarios",
+	.usage = list_usage,
+	.run = list,
+};

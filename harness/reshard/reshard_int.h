@@ -1,0 +1,48 @@
+/*
+ * reshard_int.h - what the two halves of the migration driver share:
+ * reshard.c (one slot at a time, every step reported as it happens) and
+ * reshard_round.c (many slots per round, for speed).  Not for callers.
+ */
+#ifndef SQ_HARNESS_RESHARD_INT_H
+#define SQ_HARNESS_RESHARD_INT_H
+
+#include "cluster/conn.h"
+#include "harness/reshard/reshard.h"
+
+/* The cluster as the driver needs it: connections to every master. */
+struct mover {
+	const struct reshard_plan *plan;
+	const struct reshard_opts *o;
+	const struct reshard_hooks *h;
+	struct reshard_progress *pr;
+	struct topology t;
+	const char *host;          /* the address the caller gave */
+	struct conn **conns;       /* per node of t: masters, best effort */
+	struct conn *src, *dst;    /* borrowed from conns */
+	const char *src_id;        /* the current source */
+	struct conn **others;      /* borrowed: masters but src and dst */
+	size_t nothers;
+	char dst_host[64];
+	int dst_port;
+	char dst_port_s[16], timeout_s[16];
+	struct reshard_event ev;
+};
+
+/* Reports m->ev as step `step` to the caller's hook. */
+int reshard_emit(struct mover *m, enum reshard_step step, struct err *e);
+/* CLUSTER SETSLOT slot how id; an error reply is a failure. */
+int reshard_setslot(struct conn *c, int slot, const char *how, const char *id,
+		    struct err *e);
+/* MIGRATE dst_host dst_port "" 0 timeout [REPLACE] KEYS <keys>: a new
+ * argument vector (strings borrowed from m and keys); free both arrays. */
+size_t reshard_migrate_argv(const struct mover *m, const struct reply *keys,
+			    const char ***argv, size_t **lens);
+/* MIGRATE's +NOKEY: none of its keys existed any more (nothing moved). */
+bool reshard_is_nokey(const struct reply *r);
+/* The source's read timeout while MIGRATEs run (migrating) or not. */
+int reshard_migrate_timeout(struct mover *m, bool migrating, struct err *e);
+/* Moves the plan's slots [first, first + count) together; see
+ * reshard_round.c.  On failure m->ev is the slot and step it stopped at. */
+int reshard_round(struct mover *m, size_t first, size_t count, struct err *e);
+
+#endif

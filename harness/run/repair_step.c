@@ -1,0 +1,214 @@
+/* repair_step.c - a scenario's repair phase; see repair_step.h. */
+#include "harness/run/repair_step.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cluster/conn.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/proc.h"
+#include "common/utf8.h"
+#include "common/xmalloc.h"
+#include "harness/local/node.h"
+#include "repair/repair.h"
+
+/* A node of the local cluster that answers, for the engine to start
+ * from: its index, or -1. */
+static int
+entry_node(struct local_cluster *lc)
+{
+	size_t i;
+
+	for (i = 0; i < lc->n; i++) {
+		struct local_node *n = &lc->nodes[i];
+		struct conn *c;
+		struct reply *r;
+		bool ok;
+
+		if (!proc_is_running(&n->proc) ||
+		    (c = conn_open(n->host, n->port, 500, NULL)) == NULL)
+			continue;
+		r = conn_cmd(c, NULL, "PING", NULL);
+		ok = r && r->type == REPLY_STATUS;
+		reply_free(r);
+		conn_free(c);
+		if (ok)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The engine's restart: the harness starts its own node again from its
+ * own files, never a second process on a node that is only paused. */
+int
+repair_step_restart(void *arg, const char *host, int port, const char *id, struct err *e)
+{
+	struct local_cluster *lc = arg;
+	int i = local_cluster_find_port(lc, port);
+	struct conn *c;
+
+	(void)host;
+	(void)id;
+	if (i < 0)
+		return err_set(e, 0, "port %d is not a node of this cluster", port);
+	if (proc_is_running(&lc->nodes[i].proc))
+		return err_set(e, 0, "node %d runs but does not answer (paused?): not starting "
+			       "a second one", port);
+	if (node_start(&lc->nodes[i], &lc->opts, e) < 0 ||
+	    (c = node_wait_ping(&lc->nodes[i], 30000, e)) == NULL)
+		return -1;
+	conn_free(c);
+	return 0;
+}
+
+static int
+bundled(struct repair_step *st, const char *host, int port, struct err *e)
+{
+	struct salvage_src *sv = xcalloc(st->lc->n + 1, sizeof(*sv));
+	struct repair_opts o = {.timeout_ms = 1000};
+	struct repair_env env = {.restart_arg = st->lc, .interrupted = st->interrupted};
+	struct repair_outcome res;
+	struct audit audit;
+	char path[PATH_MAX + 32];
+	FILE *af;
+	size_t i;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/audit.log", st->dir);
+	if ((af = fopen(path, "w")) == NULL) {
+		free(sv);
+		return err_set(e, errno, "create '%s': %s", path, strerror(errno));
+	}
+	o.allow_data_loss = st->s->repair_allow_loss;
+	o.can_restart = st->s->repair_restart;
+	env.restart = st->s->repair_restart ? repair_step_restart : NULL;
+	env.redis_server = st->lc->opts.redis_server;
+	env.stash_dir = st->dir; /* duplicates kept with the run's results */
+	for (i = 0; st->s->repair_salvage && i < st->lc->n; i++)
+		if (!proc_is_running(&st->lc->nodes[i].proc)) {
+			snprintf(sv[o.nsalvage].host, sizeof(sv[0].host), "%s",
+				 st->lc->nodes[i].host);
+			sv[o.nsalvage].port = st->lc->nodes[i].port;
+			snprintf(sv[o.nsalvage].dir, sizeof(sv[0].dir), "%s", st->lc->nodes[i].dir);
+			o.nsalvage++;
+		}
+	o.salvage = sv;
+	audit_start(&audit, af);
+	env.audit = &audit;
+	rc = repair_run(host, port, &o, &env, false, af, &res, e);
+	audit_pause(&audit);
+	fclose(af);
+	free(sv);
+	st->healthy = res.healthy;
+	st->report = res.report;
+	res.report = NULL;
+	snprintf(st->summary, sizeof(st->summary),
+		 "shardquake%s: %s; %lld keys moved, %lld salvaged, %d restarted, %d forgotten%s%s",
+		 st->added_port ? " (with a new master for the dead one)" : "",
+		 res.healthy ? "healthy" : "not healthy", res.total.keys_moved,
+		 res.total.keys_salvaged, res.total.restarted, res.total.forgotten,
+		 rc < 0 ? "; stopped: " : res.healthy ? "" : "; left: ",
+		 rc < 0 ? e->msg : res.healthy ? "" : res.left);
+	repair_outcome_release(&res);
+	return 0;
+}
+
+/* The last line of redis-cli's output with words in it, without its
+ * colour escapes. */
+static void
+last_words(const char *path, char *out, size_t n)
+{
+	char *text = fs_read_file(path, NULL, NULL), *line, *save = NULL, *p, *q;
+
+	out[0] = '\0';
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		for (p = q = line; *p; p++) {
+			if (*p == '\033') { /* ESC [ ... m */
+				while (*p && *p != 'm')
+					p++;
+				if (!*p)
+					break;
+				continue;
+			}
+			*q++ = *p;
+		}
+		*q = '\0';
+		if (strspn(line, " \t") < strlen(line))
+			snprintf(out, n, "%s", line);
+	}
+	free(text);
+}
+
+/* redis-cli --cluster fix, answering yes to every question. */
+static int
+redis_cli(struct repair_step *st, const char *host, int port, struct err *e)
+{
+	char addr[80], log[PATH_MAX + 32], last[256] = "";
+	const char *argv[] = {"redis-cli", "--cluster", "fix", addr, "--cluster-yes", NULL};
+	struct proc p = PROC_INIT;
+	uint64_t t0 = clock_now_ms();
+	bool timed_out = false;
+	int status;
+
+	snprintf(addr, sizeof(addr), "%s:%d", host, port);
+	snprintf(log, sizeof(log), "%s/redis-cli-fix.log", st->dir);
+	/* our own child (PDEATHSIG, no shell, no timeout(1) in a process
+	 * group of its own): an interrupted run stops it for sure, and so
+	 * does our 120 s limit; --cluster-yes answers its questions */
+	p.argv = argv;
+	p.out_path = log;
+	if (proc_start(&p, e) < 0)
+		return err_prefix(e, "run redis-cli: ");
+	while (proc_wait(&p, 50, NULL) < 0) {
+		if (st->interrupted && *st->interrupted) {
+			proc_kill(&p);
+			return err_set(e, 0, "interrupted");
+		}
+		if (clock_now_ms() - t0 > 120000) {
+			proc_kill(&p);
+			timed_out = true;
+		}
+	}
+	status = p.status;
+	last_words(log, last, sizeof(last));
+	utf8_sanitize(last);
+	st->healthy = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	st->report = json_pack("{s:s, s:i, s:I, s:s}", "engine", "redis-cli", "exit",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : -1, "ms",
+			       (json_int_t)(clock_now_ms() - t0), "last_line", last);
+	snprintf(st->summary, sizeof(st->summary), "redis-cli --cluster fix %s %d: %s",
+		 timed_out ? "timed out after 120 s, status" : "exited",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : -1, last);
+	utf8_sanitize(st->summary);
+	/* let the cluster take in what it did */
+	clock_sleep_ms(2000);
+	return 0;
+}
+
+int
+repair_step_run(struct repair_step *st, struct err *e)
+{
+	int i = entry_node(st->lc), port;
+	char host[sizeof(st->lc->nodes[0].host)];
+
+	if (i < 0)
+		return err_set(e, 0, "no node of the cluster answers");
+	/* copied: adding a master moves the nodes array */
+	snprintf(host, sizeof(host), "%s", st->lc->nodes[i].host);
+	port = st->lc->nodes[i].port;
+	if (st->s->repair_replace) {
+		/* an empty master: the engine gives it a dead master's slots */
+		if (local_cluster_add_master(st->lc, false, e) < 0)
+			return -1;
+		st->added_port = st->lc->nodes[st->lc->n - 1].port;
+	}
+	if (st->s->engine == ENGINE_REDIS_CLI)
+		return redis_cli(st, host, port, e);
+	return bundled(st, host, port, e);
+}

@@ -1,0 +1,98 @@
+/*
+ * report.c - a run's report.json and junit.xml: scenario, seed, server
+ * version, each fault and what it did, expectations, phases, timeline.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/proc.h"
+#include "common/utf8.h"
+#include "common/xmalloc.h"
+#include "harness/run/run_int.h"
+
+json_t *
+run_event_json(const struct reshard_event *ev)
+{
+	return json_pack("{s:i, s:i, s:s, s:I, s:I, s:I}", "slot", ev->slot, "slot_index",
+			 ev->slot_index, "step", reshard_step_name(ev->step), "slot_moved",
+			 (json_int_t)ev->slot_moved, "slot_keys", (json_int_t)ev->slot_keys,
+			 "total_moved", (json_int_t)ev->total_moved);
+}
+
+static json_t *
+faults_json(const struct run *run)
+{
+	json_t *a = json_array();
+	char role[32];
+	size_t i;
+
+	for (i = 0; i < run->ts.n; i++) {
+		const struct armed *f = &run->ts.v[i];
+		json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:b, s:s}", "name", f->spec->name,
+				      "kind", f->spec->ops->name, "target",
+				      scenario_role_name(f->spec->role, f->spec->node, role, sizeof(role)),
+				      "port", f->target.port, "fired", f->fired, "effect", f->effect);
+
+		if (f->fired) {
+			json_object_set_new(j, "at", run_event_json(&f->at));
+			json_object_set_new(j, "ms", json_integer((json_int_t)f->fired_ms));
+		}
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+/* `redis-server --version`, first line; run without a shell, so any
+ * path works.  The output goes through a file in the run's directory. */
+static char *
+redis_version(const struct run *run)
+{
+	const char *argv[] = {run->o->redis_server ? run->o->redis_server : "redis-server",
+			      "--version", NULL};
+	char path[PATH_MAX + 32], *text;
+	struct proc p = PROC_INIT;
+
+	snprintf(path, sizeof(path), "%s/redis-version.txt", run->r->dir);
+	p.argv = argv;
+	p.out_path = path;
+	if (proc_start(&p, NULL) == 0 && proc_wait(&p, 5000, NULL) < 0)
+		proc_kill(&p);
+	text = fs_read_file(path, NULL, NULL);
+	unlink(path);
+	if (text == NULL)
+		return xstrdup("");
+	text[strcspn(text, "\n")] = '\0';
+	return utf8_sanitize(text);
+}
+
+void
+run_write_results(struct run *run)
+{
+	static const char *const status[] = {"passed", "failed", "skipped"};
+	char path[PATH_MAX + 32];
+	const struct scenario *s = run->s;
+	char *version = redis_version(run);
+	struct err e = ERR_INIT;
+
+	json_object_set_new(run->report, "scenario",
+			    json_pack("{s:s, s:s, s:s}", "name", s->name, "description",
+				      s->description ? s->description : "", "file", s->path));
+	json_object_set_new(run->report, "seed", json_integer((json_int_t)run->d.seed));
+	json_object_set_new(run->report, "redis", json_string(version));
+	json_object_set_new(run->report, "faults", faults_json(run));
+	json_object_set_new(run->report, "expectations", run->expects);
+	json_object_set_new(run->report, "phases_ms", run->phases);
+	json_object_set_new(run->report, "result", json_string(status[run->r->status]));
+	json_object_set_new(run->report, "reason", json_string(run->r->reason));
+	json_object_set_new(run->report, "timeline", json_incref(run->tl.events));
+	snprintf(path, sizeof(path), "%s/report.json", run->r->dir);
+	if (json_dump_file(run->report, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+		fprintf(stderr, "shardquake: cannot write '%s'\n", path);
+	snprintf(path, sizeof(path), "%s/junit.xml", run->r->dir);
+	if (junit_write(path, &s, run->r, 1, &e) < 0)
+		fprintf(stderr, "shardquake: %s\n", e.msg);
+	free(version);
+}

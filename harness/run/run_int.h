@@ -1,0 +1,58 @@
+/*
+ * run_int.h - what the files of one run share (runner.c, settle.c,
+ * expect.c, report.c): the run's state and the phases they export to
+ * one another.  Not for use outside harness/run/.
+ */
+#ifndef SQ_HARNESS_RUN_RUN_INT_H
+#define SQ_HARNESS_RUN_RUN_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "harness/reshard/reshard.h"
+#include "harness/run/runner.h"
+#include "harness/run/trigger.h"
+#include "verifier/verify.h"
+
+struct run {
+	const struct scenario *s;
+	const struct run_opts *o;
+	struct run_result *r;
+	struct dataset d;
+	struct local_cluster lc;
+	bool cluster_up;
+	struct timeline tl;
+	struct trigger_set ts;
+	json_t *report, *phases, *expects;
+	struct reshard_progress progress;
+	bool reshard_completed;
+	char reshard_error[ERR_MSG_MAX];
+	struct verdict v;
+	bool verified;
+	bool expected;         /* phase_expect ran */
+	bool expect_unchecked; /* it runs only to list what was not checked */
+};
+
+/* runner.c: one progress line and the phase's time in the report; the
+ * run fails with the first reason given (later ones are dropped); the
+ * user asked the run to stop. */
+void run_phase_done(struct run *run, const char *name, uint64_t t0, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int run_fail(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool run_interrupted(const struct run *run);
+
+/* settle.c: node `node` answers PING; waiting until the cluster has
+ * noticed every fault that fired. */
+bool run_answers(struct run *run, int node);
+void run_settle(struct run *run);
+
+/* expect.c: the scenario's [expect] graded against the verdict (or,
+ * for a run that stopped early, listed as not checked). */
+void run_expect(struct run *run);
+
+/* report.c: a reshard event as JSON; report.json and junit.xml. */
+json_t *run_event_json(const struct reshard_event *ev);
+void run_write_results(struct run *run);
+
+#endif

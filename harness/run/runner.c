@@ -1,0 +1,417 @@
+/*
+ * runner.c - one scenario from start to verdict; see runner.h.
+ *
+ * Phases, each timed and printed as a progress line: cluster up, load,
+ * reshard (faults fire inside it, at their steps), settle (the cluster
+ * notices what happened: killed nodes flagged fail, paused ones back),
+ * verify, expectations.  The report is assembled as the run goes, so a
+ * run that stops early still says how far it got.
+ */
+#include "harness/run/runner.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/conn.h"
+#include "cluster/fetch.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/proc.h"
+#include "common/utf8.h"
+#include "common/xmalloc.h"
+#include "harness/local/load.h"
+#include "harness/run/repair_step.h"
+#include "harness/run/run_int.h"
+#include "harness/run/trigger.h"
+#include "verifier/verify.h"
+
+void
+run_phase_done(struct run *run, const char *name, uint64_t t0, const char *fmt, ...)
+{
+	uint64_t ms = timeline_ms(&run->tl) - t0;
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	json_object_set_new(run->phases, name, json_integer((json_int_t)ms));
+	timeline_add(&run->tl, "%s: %s (%llu ms)", name, what, (unsigned long long)ms);
+	printf("  %-8s %s (%llu ms)\n", name, what, (unsigned long long)ms);
+	fflush(stdout);
+}
+
+int
+run_fail(struct run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (run->r->status == RUN_FAILED)
+		return -1;
+	run->r->status = RUN_FAILED;
+	va_start(ap, fmt);
+	vsnprintf(run->r->reason, sizeof(run->r->reason), fmt, ap);
+	va_end(ap);
+	utf8_sanitize(run->r->reason);
+	timeline_add(&run->tl, "failed: %s", run->r->reason);
+	return -1;
+}
+
+bool
+run_interrupted(const struct run *run)
+{
+	return run->o->interrupted && *run->o->interrupted;
+}
+
+static int
+make_dir(struct run *run)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	struct err e = ERR_INIT;
+	const char *top = run->o->results ? run->o->results : "results";
+	int k;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (fs_mkdir_p(top, &e) < 0)
+		goto fail;
+	/* a run's directory is its own: the same scenario twice in one
+	 * second (a flakiness check) gets -2, -3, ... */
+	for (k = 1;; k++) {
+		int len = snprintf(run->r->dir, sizeof(run->r->dir), "%s/%s-%s-%d", top,
+				   run->s->name, stamp, (int)getpid());
+
+		if (len < 0 || (size_t)len + 16 > sizeof(run->r->dir)) {
+			err_set(&e, ENAMETOOLONG, "results directory under '%s': name too long", top);
+			goto fail;
+		}
+		if (k > 1)
+			snprintf(run->r->dir + len, sizeof(run->r->dir) - (size_t)len, "-%d", k);
+		if (mkdir(run->r->dir, 0755) == 0)
+			return 0;
+		if (errno != EEXIST) {
+			err_set(&e, errno, "mkdir '%s': %s", run->r->dir, strerror(errno));
+			goto fail;
+		}
+	}
+fail:
+	snprintf(run->r->reason, sizeof(run->r->reason), "%s", e.msg);
+	run->r->status = RUN_FAILED;
+	return -1;
+}
+
+static int
+phase_cluster(struct run *run)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	char dir[PATH_MAX + 16];
+	struct err e = ERR_INIT;
+	uint64_t t0 = timeline_ms(&run->tl);
+
+	snprintf(dir, sizeof(dir), "%s/nodes", run->r->dir);
+	o.masters = run->s->masters;
+	o.replicas = run->s->replicas;
+	o.persistence = run->s->persistence;
+	o.node_timeout_ms = run->s->node_timeout_ms;
+	o.redis_server = run->o->redis_server;
+	o.dir = dir;
+	o.detach = run->o->keep;
+	o.before_start = trigger_before_start;
+	o.hook_arg = &run->ts;
+	if (local_cluster_start(&run->lc, &o, &e) < 0)
+		return run_fail(run, "cluster up: %s", e.msg);
+	run->cluster_up = true;
+	trigger_retarget(&run->ts);
+	run_phase_done(run, "cluster", t0, "%d masters, %d replicas each, first node %s:%d",
+		   o.masters, o.replicas, run->lc.nodes[0].host, run->lc.nodes[0].port);
+	return 0;
+}
+
+static int
+phase_load(struct run *run)
+{
+	struct err e = ERR_INIT;
+	uint64_t t0 = timeline_ms(&run->tl);
+
+	if (run->d.keys == 0)
+		return 0;
+	if (dataset_load(&run->d, run->lc.nodes[0].host, run->lc.nodes[0].port, 0, &e) < 0)
+		return run_fail(run, "load: %s", e.msg);
+	run_phase_done(run, "load", t0, "%lld keys, seed %llu", run->d.keys,
+		   (unsigned long long)run->d.seed);
+	return 0;
+}
+
+/* The scenario's plan on the live cluster; to = new adds the master
+ * first (it is then the cluster's last node). */
+static int
+make_plan(struct run *run, struct reshard_plan *plan, struct err *e)
+{
+	const struct scenario *s = run->s;
+	struct local_cluster *lc = &run->lc;
+	const struct local_node *to;
+
+	if (s->to == RESHARD_TO_NEW) {
+		if (local_cluster_add_master(lc, true, e) < 0)
+			return -1;
+		timeline_add(&run->tl, "added an empty master, node %zu on port %d",
+			     lc->n - 1, lc->nodes[lc->n - 1].port);
+	}
+	to = &lc->nodes[s->to == RESHARD_TO_NEW ? (int)lc->n - 1 : s->to];
+	snprintf(plan->target, sizeof(plan->target), "%s", to->id);
+	if (s->from == RESHARD_FROM_ALL) {
+		if (reshard_plan_rebalance(plan, lc->nodes[0].host, lc->nodes[0].port, e) < 0)
+			return -1;
+		if (plan->nslots != (size_t)s->slots)
+			return err_set(e, 0, "the rebalance moves %zu slots, the scenario "
+				       "expected %d", plan->nslots, s->slots);
+		return 0;
+	}
+	snprintf(plan->source, sizeof(plan->source), "%s", lc->nodes[s->from].id);
+	if (s->slot_list == NULL)
+		return reshard_plan_count(plan, lc->nodes[0].host, lc->nodes[0].port, s->slots, e);
+	plan->slots = xcalloc((size_t)s->slots, sizeof(int));
+	memcpy(plan->slots, s->slot_list, (size_t)s->slots * sizeof(int));
+	plan->nslots = (size_t)s->slots;
+	return 0;
+}
+
+static int
+phase_reshard(struct run *run)
+{
+	struct reshard_plan plan = {0};
+	struct reshard_opts ro = {
+		.pipeline = run->s->pipeline, .timeout_ms = 2000, .slots_per_round = 1};
+	struct reshard_hooks h;
+	struct err e = ERR_INIT;
+	uint64_t t0 = timeline_ms(&run->tl);
+	char added[64] = "";
+	json_t *j;
+
+	if (!run->s->has_reshard)
+		return 0;
+	if (make_plan(run, &plan, &e) < 0) {
+		reshard_plan_release(&plan);
+		return run_fail(run, "reshard plan: %s", e.msg);
+	}
+	/* a master added for to = new moved the nodes the faults point at */
+	trigger_retarget(&run->ts);
+	/* time faults count from the reshard's start, not from the phase's:
+	 * adding a new master first takes seconds */
+	run->ts.reshard_t0_ms = timeline_ms(&run->tl);
+	h = trigger_hooks(&run->ts);
+	run->reshard_completed =
+		reshard_run(&plan, run->lc.nodes[0].host, run->lc.nodes[0].port, &ro, &h,
+			    &run->progress, &e) == 0;
+	if (!run->reshard_completed) {
+		snprintf(run->reshard_error, sizeof(run->reshard_error), "%s", e.msg);
+		utf8_sanitize(run->reshard_error);
+	}
+	j = json_pack("{s:o, s:o, s:i, s:b, s:i, s:I}", "from",
+		      run->s->from == RESHARD_FROM_ALL ? json_string("all")
+						       : json_integer(run->s->from),
+		      "to", run->s->to == RESHARD_TO_NEW ? json_string("new")
+							: json_integer(run->s->to),
+		      "slots", run->s->slots, "completed", run->reshard_completed,
+		      "slots_done", run->progress.slots_done, "keys_moved",
+		      (json_int_t)run->progress.keys_moved);
+	if (!run->reshard_completed) {
+		json_t *at = run_event_json(&run->progress.at);
+
+		/* "step": the last step that slot reached, null if none */
+		if (!run->progress.at_reached)
+			json_object_set_new(at, "step", json_null());
+		json_object_set_new(j, "stopped_at", at);
+		json_object_set_new(j, "error", json_string(run->reshard_error));
+	}
+	json_object_set_new(run->report, "reshard", j);
+	reshard_plan_release(&plan);
+	if (run->s->to == RESHARD_TO_NEW)
+		snprintf(added, sizeof(added), "new master on port %d; ",
+			 run->lc.nodes[run->lc.n - 1].port);
+	if (run->reshard_completed)
+		run_phase_done(run, "reshard", t0, "%s%d slots, %lld keys moved", added,
+			   run->progress.slots_done, run->progress.keys_moved);
+	else
+		run_phase_done(run, "reshard", t0, "%sstopped after %d slots, %lld keys: %s", added,
+			   run->progress.slots_done, run->progress.keys_moved, run->reshard_error);
+	return 0;
+}
+
+static int
+phase_repair(struct run *run)
+{
+	static const char *const engines[] = {"none", "shardquake", "redis-cli"};
+	struct repair_step st = {.s = run->s, .lc = &run->lc, .dir = run->r->dir,
+				 .interrupted = run->o->interrupted};
+	uint64_t t0 = timeline_ms(&run->tl);
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (run->s->engine == ENGINE_NONE)
+		return 0;
+	rc = repair_step_run(&st, &e);
+	/* adding a master (even one that then failed to start) may have moved
+	 * the nodes array the faults point into */
+	trigger_retarget(&run->ts);
+	if (st.added_port) {
+		timeline_add(&run->tl, "added an empty master on port %d to replace the dead "
+			     "one", st.added_port);
+	}
+	if (rc < 0)
+		return run_fail(run, "repair: %s", e.msg);
+	json_object_set_new(run->report, "repair",
+			    json_pack("{s:s, s:b, s:s, s:o}", "engine", engines[run->s->engine],
+				      "healthy", st.healthy, "summary", st.summary, "detail",
+				      st.report ? st.report : json_null()));
+	run_phase_done(run, "repair", t0, "%s", st.summary);
+	return 0;
+}
+
+static int
+phase_verify(struct run *run)
+{
+	struct verify_opts vo = {.dataset = run->d.keys ? &run->d : NULL, .timeout_ms = 1000};
+	struct err e = ERR_INIT;
+	uint64_t t0 = timeline_ms(&run->tl);
+	size_t i;
+	int at = -1;
+
+	for (i = 0; i < run->lc.n && at < 0; i++)
+		if (proc_is_running(&run->lc.nodes[i].proc) && run_answers(run, (int)i))
+			at = (int)i;
+	if (at < 0)
+		return run_fail(run, "verify: no node is left running");
+	if (verify_cluster(run->lc.nodes[at].host, run->lc.nodes[at].port, &vo, &run->v, &e) < 0)
+		return run_fail(run, "verify: %s", e.msg);
+	run->verified = true;
+	json_object_set_new(run->report, "verdict", verdict_to_json(&run->v));
+	run_phase_done(run, "verify", t0, "%s, %lld findings",
+		   verdict_is_healthy(&run->v) ? "healthy" : "not healthy",
+		   verdict_findings(&run->v));
+	return 0;
+}
+
+
+/* Between phases: a run the user interrupted goes no further. */
+static bool
+stop(struct run *run)
+{
+	return run_interrupted(run) && run_fail(run, "interrupted") < 0;
+}
+
+/* Aims the faults before any node starts (some act before exec), and
+ * asks whether this machine can do them: a scenario whose fault needs
+ * what is missing is skipped with the reason, never passed. */
+static int
+phase_arm(struct run *run)
+{
+	struct err e = ERR_INIT;
+
+	run->ts.tl = &run->tl;
+	run->ts.interrupted = run->o->interrupted;
+	if (trigger_arm(&run->ts, run->s, &run->lc, &e) < 0)
+		return run_fail(run, "faults: %s", e.msg);
+	if (trigger_check(&run->ts, &e) < 0) {
+		run->r->status = RUN_SKIPPED;
+		snprintf(run->r->reason, sizeof(run->r->reason), "%s", e.msg);
+		timeline_add(&run->tl, "skipped: %s", e.msg);
+		printf("  skipped  %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+run_phases(struct run *run)
+{
+	if (stop(run) || phase_arm(run) < 0 || stop(run) || phase_cluster(run) < 0 || stop(run) || phase_load(run) < 0 ||
+	    stop(run) || phase_reshard(run) < 0 || stop(run))
+		return;
+	run_settle(run);
+	trigger_observe(&run->ts);
+	trigger_heal(&run->ts, HEAL_BEFORE_REPAIR);
+	if (stop(run) || phase_repair(run) < 0)
+		return;
+	trigger_heal(&run->ts, HEAL_AFTER_REPAIR);
+	if (stop(run) || phase_verify(run) < 0 || stop(run))
+		return;
+	run_expect(run);
+}
+
+void
+runner_run(const struct scenario *s, const struct run_opts *o, struct run_result *r)
+{
+	static const char *const status_word[] = {"PASSED", "FAILED", "SKIPPED"};
+	struct run run = {.s = s, .o = o, .r = r};
+	bool checked;
+	char path[PATH_MAX + 32];
+	uint64_t t0 = clock_now_ms();
+
+	memset(r, 0, sizeof(*r));
+	run.d = (struct dataset){.keys = s->keys, .seed = o->has_seed ? o->seed : s->seed,
+				 .value_size = (size_t)s->value_size,
+				 .big_value_size = (size_t)s->big_value_size,
+				 .big_first = s->big_first, .big_last = s->big_last};
+	if (make_dir(&run) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/timeline.log", r->dir);
+	timeline_open(&run.tl, path);
+	run.report = json_object();
+	run.phases = json_object();
+	run.expects = json_array();
+	printf("%s: %s\n", s->name, s->description ? s->description : "");
+	timeline_add(&run.tl, "scenario %s, seed %llu, results in %s", s->name,
+		     (unsigned long long)run.d.seed, r->dir);
+	run_phases(&run);
+	checked = run.expected;
+	if (r->status == RUN_SKIPPED)
+		checked = true; /* nothing was played: nothing to list */
+	trigger_observe(&run.ts);
+	if (!checked) {
+		run.expect_unchecked = true;
+		run_expect(&run);
+	}
+	/* a signal that came before the checks is why the run stopped; one
+	 * that came after them changes nothing */
+	if (run_interrupted(&run) && !checked && strstr(r->reason, "interrupted") == NULL) {
+		/* what failed after the signal failed because of it */
+		char was[sizeof(r->reason)];
+
+		snprintf(was, sizeof(was), "%s", r->reason);
+		r->status = RUN_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "interrupted%s%s", was[0] ? "; then " : "",
+			 was);
+	}
+	r->seconds = (double)(clock_now_ms() - t0) / 1000.0;
+	timeline_add(&run.tl, "result: %s", r->status == RUN_PASSED ? "passed" : r->reason);
+	run_write_results(&run);
+	if (run.verified)
+		verdict_release(&run.v);
+	if (run.cluster_up && o->keep) {
+		struct err e = ERR_INIT;
+
+		if (local_cluster_write_pids(&run.lc, &e) < 0)
+			fprintf(stderr, "shardquake: %s\n", e.msg);
+		printf("  kept     the cluster runs on: shardquake cluster down --dir %s/nodes\n", r->dir);
+		free(run.lc.nodes);
+	} else if (run.cluster_up) {
+		local_cluster_stop(&run.lc, true);
+	}
+	/* after the report, which describes the faults, and once the nodes
+	 * are stopped: a cgroup or a supervisor outlives its node's process */
+	trigger_disarm(&run.ts);
+	json_decref(run.report);
+	timeline_close(&run.tl);
+	printf("  %s %s%s%s\n", status_word[r->status], r->dir,
+	       r->status == RUN_PASSED ? "" : ": ", r->status == RUN_PASSED ? "" : r->reason);
+}

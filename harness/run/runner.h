@@ -1,0 +1,44 @@
+/*
+ * runner.h - plays one scenario: cluster up, load, reshard with faults
+ * fired at their points, settle, verify, check the expectations, and
+ * write results/<run-id>/ (report.json, junit.xml, timeline.log, and
+ * the nodes' directories with their logs).
+ */
+#ifndef SQ_HARNESS_RUNNER_H
+#define SQ_HARNESS_RUNNER_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "harness/scenario/scenario.h"
+
+struct run_opts {
+	const char *results;      /* parent of run directories (default "results") */
+	bool keep;                /* leave the cluster running afterwards */
+	bool has_seed;            /* --seed given: overrides the scenario's */
+	uint64_t seed;
+	const char *redis_server; /* NULL: on PATH */
+	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop soon */
+};
+
+enum run_status { RUN_PASSED, RUN_FAILED, RUN_SKIPPED };
+
+struct run_result {
+	enum run_status status;
+	char reason[1024];      /* the first failed expectation, or the error */
+	char dir[PATH_MAX];     /* results/<run-id> */
+	double seconds;
+};
+
+/* Runs the scenario; the outcome is in `r`, never in the return value
+ * of a step: a harness error is a failed run with its reason. */
+void runner_run(const struct scenario *s, const struct run_opts *o,
+		struct run_result *r);
+
+/* Writes a JUnit XML file of these runs to `path`. */
+int junit_write(const char *path, const struct scenario *const *s,
+		const struct run_result *r, size_t n, struct err *e);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * scenario.h - one failure story, read from a scenario file (INI).
+ *
+ *   [scenario]  name, description, seed, quick
+ *   [cluster]   masters, replicas, persistence, node_timeout
+ *   [data]      keys, value_size, big_value_size, big_slots
+ *   [reshard]   from, to, slots or slot_list, pipeline
+ *   [fault]     kind, target, at, slot, point, after, heal, + the kind's own keys
+ *               (several: [fault], [fault 2], [fault evict], ...)
+ *   [repair]    engine, restart, salvage, allow_data_loss, replace
+ *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
+ *               lost_keys, unreachable_keys, misplaced_keys, healthy
+ *
+ * Every unknown section or key, bad value or impossible combination is
+ * an error "FILE:LINE: what is wrong; what is allowed".
+ */
+#ifndef SQ_HARNESS_SCENARIO_H
+#define SQ_HARNESS_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "harness/local/localcluster.h"
+#include "harness/reshard/reshard.h"
+#include "injectors/injector.h"
+
+enum role {
+	ROLE_SOURCE,
+	ROLE_TARGET,
+	ROLE_BYSTANDER,
+	ROLE_SOURCE_REPLICA,
+	ROLE_TARGET_REPLICA,
+	ROLE_NODE, /* node:N, N an index into the cluster's nodes */
+};
+
+/* When a fault is healed (its revert() runs): once the cluster has
+ * settled, before the repair; after the repair, before the verifier; or
+ * only at teardown. */
+enum fault_heal { HEAL_NEVER, HEAL_BEFORE_REPAIR, HEAL_AFTER_REPAIR };
+
+#define STEP_TIME STEP_COUNT_ /* "time": T ms after the reshard started */
+
+struct fault_spec {
+	char name[64];   /* the section name, "fault 2" */
+	int line;        /* the section's line */
+	const struct injector_ops *ops;
+	enum role role;
+	int node;        /* ROLE_NODE */
+	int step;        /* enum reshard_step or STEP_TIME */
+	int slot_index;  /* 1-based slot of the plan (default 1) */
+	long long point; /* keys: a count, or a percentage when point_pct */
+	bool point_pct;
+	long long after_ms; /* time: ms after the reshard started */
+	int heal;        /* enum fault_heal: when revert() runs */
+	int heal_line;
+	struct param *params; /* the kind's own keys (owned strings) */
+	size_t nparams;
+};
+
+/* An expectation: unset, an exact number, or "> N". */
+struct expect_num {
+	bool set;
+	bool greater; /* true: value > n */
+	long long n;
+	int line;
+};
+
+/* [reshard] from = all: every master gives (a rebalance, with to = new);
+ * to = new: a master added, empty, just before the reshard. */
+#define RESHARD_FROM_ALL (-1)
+#define RESHARD_TO_NEW (-1)
+
+enum repair_engine { ENGINE_NONE, ENGINE_SHARDQUAKE, ENGINE_REDIS_CLI };
+
+struct scenario {
+	char *path;
+	char *name;
+	char *description;
+	uint64_t seed;
+	bool quick;
+	/* [cluster] */
+	int masters, replicas, node_timeout_ms;
+	enum persistence persistence;
+	/* [data] */
+	long long keys;
+	int value_size;
+	int big_value_size;     /* 0, or bytes per value in big_first..big_last */
+	int big_first, big_last;
+	int big_line, big_slots_line;
+	/* [reshard] */
+	bool has_reshard;
+	int from, to, slots, pipeline; /* from = all, to = new: below */
+	int *slot_list;     /* slot_list = ...: `slots` slots in this order, or
+			       NULL: the first `slots` slots of `from` */
+	/* [fault] */
+	struct fault_spec *faults;
+	size_t nfaults;
+	/* [repair] */
+	int engine;             /* enum repair_engine */
+	bool repair_restart, repair_salvage, repair_allow_loss, repair_replace;
+	/* [expect] */
+	int expect_reshard; /* -1 unset, 0 stops, 1 completes */
+	int expect_reshard_line;
+	/* where keys were given, for errors about combinations */
+	int from_line, to_line, slots_line, replace_line;
+	int expect_state;   /* -1 unset, 0 fail, 1 ok */
+	int expect_healthy; /* -1 unset, 0 no, 1 yes */
+	struct expect_num open_slots, failed_nodes, lost_keys, unreachable_keys,
+		misplaced_keys;
+};
+
+/* Reads and checks a scenario file.  Returns a new scenario (free with
+ * scenario_free()), or NULL with `e` as "FILE:LINE: ...". */
+struct scenario *scenario_load(const char *path, struct err *e);
+void scenario_free(struct scenario *s);
+
+/* "source", "node:3", ...: as written in scenario files. */
+const char *scenario_role_name(enum role r, int node, char *buf, size_t n);
+/* True when `value` satisfies `x` (always true when unset). */
+bool expect_num_holds(const struct expect_num *x, long long value);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * scenario_keys.h - the keys of each scenario section and the checks
+ * across them; used by scenario.c only.  Each function returns 0, or -1
+ * with the message (without file and line) in msg.
+ */
+#ifndef SQ_HARNESS_SCENARIO_KEYS_H
+#define SQ_HARNESS_SCENARIO_KEYS_H
+
+#include <stddef.h>
+
+#include "harness/scenario/scenario.h"
+
+int scenario_key(struct scenario *s, const char *section, const char *name,
+		 const char *value, int line, char *msg, size_t n);
+int scenario_fault_key(struct fault_spec *f, const char *name, const char *value,
+		       int line, char *msg, size_t n);
+/* The checks across keys, once the file is read; *line is where. */
+int scenario_check(struct scenario *s, char *msg, size_t n, int *line);
+
+#endif
