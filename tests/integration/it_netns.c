@@ -1,6 +1,6 @@
 /*
- * Integration tests of the sandbox network (netns): real namespaces,
- * real packets.  Each test is
+ * Integration tests of the sandbox network (netns) and of cutting it
+ * (netcut): real namespaces, real packets.  Each test is
  * its own process (Check's fork mode) and first moves into a private
  * network namespace, so that whatever it makes dies with it.  Servers
  * and clients inside a node's namespace are forked children that join
@@ -24,12 +24,14 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/proc.h"
+#include "injectors/netcut.h"
 #include "injectors/netns.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
 #define PORT   7000
 #define CUT_MS 500 /* how long a connect may take before "timed out" */
+#define DGRAMS 20
 
 static struct netns_net *net;
 static struct netns_node *node[3];
@@ -156,8 +158,10 @@ exit_status(pid_t pid)
 	return WEXITSTATUS(st);
 }
 
-/* A server on `at`'s address, PORT: a TCP echo (one client at a time).
- * It writes a byte on ready_fd once it is bound; down() stops it. */
+/* Servers on `at`'s address, PORT: a TCP echo (one client at a time), or
+ * a UDP counter (exits with the number of datagrams once 500 ms pass
+ * without one).  Each writes a byte on ready_fd once it is bound; down()
+ * stops the TCP ones. */
 static int ready_fd = -1;
 
 static int
@@ -184,6 +188,25 @@ tcp_echo(const struct netns_node *at, int unused)
 				break;
 		close(c);
 	}
+}
+
+static int
+udp_count(const struct netns_node *at, int unused)
+{
+	struct sockaddr_in sa = sockaddr_of(at);
+	int s = socket(AF_INET, SOCK_DGRAM, 0), count = 0;
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	char buf[64];
+
+	(void)unused;
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return 255;
+	if (write(ready_fd, "r", 1) != 1)
+		return 255;
+	while (poll(&p, 1, 500) == 1)
+		if (recv(s, buf, sizeof(buf), 0) >= 0)
+			count++;
+	return count > 254 ? 254 : count;
 }
 
 static pid_t
@@ -236,6 +259,70 @@ try_connect(const struct netns_node *from, int to)
 	ck_assert_msg(try_connect((from), (to)) == 0,                          \
 		      "%s cannot connect to node %d", (from)->addr_str, (to))
 
+/* Cut: the connect neither succeeds nor fails, it times out: nobody on
+ * the path said anything (no EINVAL, no "No route to host"). */
+static void
+assert_times_out(const struct netns_node *from, int to)
+{
+	uint64_t t0 = clock_now_ms();
+	int rc = try_connect(from, to);
+
+	ck_assert_msg(rc == ETIMEDOUT, "%s to node %d: %s, not a timeout",
+		      from->addr_str, to, strerror(rc));
+	ck_assert_uint_ge(clock_now_ms() - t0, (unsigned)connect_ms - 50);
+}
+
+/* Whether the echo of a byte written on `s` comes back within `ms`. */
+static bool
+echoes_within(int s, int ms)
+{
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	char c = 'x';
+
+	ck_assert_int_eq(write(s, &c, 1), 1);
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	ck_assert_int_eq(read(s, &c, 1), 1);
+	return true;
+}
+
+/* A connection from the test (the harness) to node i's server. */
+static int
+open_to(int i)
+{
+	int s = -1;
+
+	ck_assert_int_eq(dial(node[i], &s), 0);
+	return s;
+}
+
+/* Sends DGRAMS datagrams to node `arg`: 0, or the errno of a failed send. */
+static int
+udp_send(const struct netns_node *at, int arg)
+{
+	struct sockaddr_in sa = sockaddr_of(node[arg]);
+	struct sockaddr *to = (struct sockaddr *)&sa;
+	int s = socket(AF_INET, SOCK_DGRAM, 0), i;
+
+	(void)at;
+	for (i = 0; i < DGRAMS; i++) {
+		if (sendto(s, "x", 1, 0, to, sizeof(sa)) < 0)
+			return errno;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/* Datagrams from `from` that node `to` received. */
+static int
+udp_delivered(const struct netns_node *from, int to)
+{
+	pid_t rx = server(node[to], udp_count);
+
+	ck_assert_int_eq(exit_status(child_in(from, udp_send, to)), 0);
+	return exit_status(rx);
+}
+
 /* --- tests --- */
 
 START_TEST(test_netns_nodes_and_harness_reach_each_other)
@@ -246,6 +333,109 @@ START_TEST(test_netns_nodes_and_harness_reach_each_other)
 	assert_reaches(node[2], 0);
 	assert_reaches(&net->host, 2);
 	ck_assert_str_eq(node[2]->addr_str, "198.18.0.12");
+	down();
+}
+END_TEST
+
+/*
+ * One-way, netcut_block(1 -> 0): packets from node 1 no longer reach
+ * node 0.  Datagrams from node 0 still reach node 1; those of node 1 are
+ * lost, and its sendto() is not told.  TCP fails BOTH ways, each connect
+ * timing out: from node 0 its SYN-ACK is lost, from node 1 its SYN.
+ */
+START_TEST(test_netns_block_drops_one_way_and_tcp_both_ways)
+{
+	struct netcut *nc = netcut_new(), *nc2 = netcut_new();
+
+	up(2);
+	echo_servers();
+	OK(netcut_block(nc, node[1], node[0], &e));
+	ck_assert_uint_eq(netcut_changes(nc), 3);
+	/* ARP still works (the rules drop IP protocols only): node 1, which
+	 * has never resolved node 0, is not told "No route to host" after
+	 * the 3 s an ARP failure takes; its connect just goes unanswered */
+	connect_ms = 4000;
+	assert_times_out(node[1], 0);
+	connect_ms = CUT_MS;
+	assert_times_out(node[0], 1);
+	assert_reaches(&net->host, 1); /* the harness is not cut */
+	assert_reaches(&net->host, 0);
+	ck_assert_int_eq(udp_delivered(node[0], 1), DGRAMS);
+	ck_assert_int_eq(udp_delivered(node[1], 0), 0);
+
+	OK(netcut_heal(nc, &e));
+	ck_assert_uint_eq(netcut_changes(nc), 0);
+	assert_reaches(node[0], 1);
+	assert_reaches(node[1], 0);
+	ck_assert_int_eq(udp_delivered(node[1], 0), DGRAMS);
+	OK(netcut_heal(nc, &e)); /* twice */
+
+	/* overlapping cuts: each netcut keeps the pair cut until it heals */
+	OK(netcut_pair(nc, node[0], node[1], &e));
+	OK(netcut_pair(nc2, node[0], node[1], &e));
+	OK(netcut_heal(nc, &e));
+	assert_times_out(node[0], 1);
+	netcut_free(nc2); /* heals */
+	assert_reaches(node[0], 1);
+	netcut_free(nc);
+	down();
+}
+END_TEST
+
+START_TEST(test_netns_isolate_cuts_clients_and_peers)
+{
+	struct netcut *nc = netcut_new();
+	struct pollfd p;
+	int c;
+
+	up(3);
+	echo_servers();
+	c = open_to(1);
+	ck_assert(echoes_within(c, 1000));
+	OK(netcut_isolate(nc, node[1], &e));
+	/* an open connection stalls: its cached route does not bypass the
+	 * rules (adding one flushes the route cache) */
+	ck_assert(!echoes_within(c, CUT_MS));
+	assert_times_out(&net->host, 1); /* clients */
+	assert_times_out(node[0], 1);
+	assert_times_out(node[1], 2);
+	assert_reaches(node[0], 2); /* the others are untouched */
+	assert_reaches(&net->host, 0);
+
+	OK(netcut_heal(nc, &e));
+	assert_reaches(&net->host, 1);
+	assert_reaches(node[1], 2);
+	/* and the open connection resumes: TCP retransmits the held byte */
+	p = (struct pollfd){.fd = c, .events = POLLIN};
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	close(c);
+	netcut_free(nc);
+	down();
+}
+END_TEST
+
+START_TEST(test_netns_split_keeps_each_side_whole)
+{
+	struct netcut *nc = netcut_new();
+	const struct netns_node *major[3], *minor[1];
+
+	up(3);
+	echo_servers();
+	major[0] = node[0];
+	major[1] = node[1];
+	major[2] = &net->host; /* the clients are with the majority */
+	minor[0] = node[2];
+	OK(netcut_split(nc, major, 3, minor, 1, &e));
+	ck_assert_uint_eq(netcut_changes(nc), 3 * 2 * 3);
+	assert_reaches(node[0], 1);
+	assert_reaches(&net->host, 0);
+	assert_times_out(node[0], 2);
+	assert_times_out(node[2], 1);
+	assert_times_out(&net->host, 2);
+	OK(netcut_heal(nc, &e));
+	assert_reaches(&net->host, 2);
+	assert_reaches(node[2], 0);
+	netcut_free(nc);
 	down();
 }
 END_TEST
@@ -272,12 +462,15 @@ link_exists(const char *name)
 
 START_TEST(test_netns_teardown_leaves_nothing)
 {
+	struct netcut *nc;
 	char bridge[IFNAMSIZ], veth[2][IFNAMSIZ];
 	int fds, i;
 
 	enter();
 	fds = count_fds();
 	up(2);
+	nc = netcut_new();
+	OK(netcut_isolate(nc, node[0], &e));
 	snprintf(bridge, sizeof(bridge), "%s", net->bridge);
 	for (i = 0; i < 2; i++) {
 		snprintf(veth[i], sizeof(veth[i]), "%s", node[i]->veth);
@@ -286,6 +479,7 @@ START_TEST(test_netns_teardown_leaves_nothing)
 			      node[i]->addr_str);
 	}
 	ck_assert(link_exists(bridge));
+	netcut_free(nc);
 	down();
 	for (i = 0; i < 2; i++)
 		ck_assert_msg(!link_exists(veth[i]), "%s left behind", veth[i]);
@@ -344,6 +538,7 @@ START_TEST(test_netns_redis_in_node_reachable_from_harness)
 			      "--protected-mode", "no", "--dir", dir, NULL};
 	/* clang-format on */
 	struct proc p = PROC_INIT;
+	struct netcut *nc;
 	uint64_t deadline;
 
 	it_require_redis("netns");
@@ -366,6 +561,13 @@ START_TEST(test_netns_redis_in_node_reachable_from_harness)
 		clock_sleep_ms(20);
 	}
 
+	nc = netcut_new();
+	OK(netcut_isolate(nc, node[0], &e));
+	ck_assert_int_eq(redis_ping(node[0]), ETIMEDOUT);
+	OK(netcut_heal(nc, &e));
+	ck_assert_int_eq(redis_ping(node[0]), 0);
+	netcut_free(nc);
+
 	proc_kill(&p);
 	down();
 	OK(fs_rm_rf(dir, &e));
@@ -380,6 +582,9 @@ netns_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_netns_nodes_and_harness_reach_each_other);
+	tcase_add_test(tc, test_netns_block_drops_one_way_and_tcp_both_ways);
+	tcase_add_test(tc, test_netns_isolate_cuts_clients_and_peers);
+	tcase_add_test(tc, test_netns_split_keeps_each_side_whole);
 	tcase_add_test(tc, test_netns_teardown_leaves_nothing);
 	tcase_add_test(tc, test_netns_net_refused_outside_private_namespace);
 	tcase_add_test(tc, test_netns_redis_in_node_reachable_from_harness);
