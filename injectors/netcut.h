@@ -1,10 +1,10 @@
 /*
- * netcut.h - cutting the sandbox network of netns.h, and healing
- * exactly what was done.  The `partition` fault stands on it.
- * Everything through netlink (libnl-route-3).
+ * netcut.h - cutting and degrading the sandbox network of netns.h, and
+ * healing exactly what was done.  The `partition` and `degrade` faults
+ * stand on it.  Everything through netlink (libnl-route-3).
  *
- * A `struct netcut` is a list of every change it made (routing rules);
- * netcut_heal() undoes them newest first and forgets each one
+ * A `struct netcut` is a list of every change it made (a routing rule,
+ * a qdisc); netcut_heal() undoes them newest first and forgets each one
  * undone, so it is idempotent and a failed undo can be retried.
  *
  * How packets are cut: on ARRIVAL, never on departure.
@@ -45,6 +45,11 @@
  * - majority, netcut_split(side_a, side_b): pair(a, b) for every a in
  *   side_a and b in side_b; ends in neither side keep all their links.
  *   Put &net->host in a side to say where the clients are.
+ *
+ * Degrade: a netem qdisc as the root qdisc of the end's interface in its
+ * namespace (a node's eth0: what the node sends is delayed or lost; the
+ * bridge for net->host: what the harness sends).  One netem per end:
+ * degrading it again replaces the parameters.
  *
  * Overlapping cuts: each netcut adds its own copy of a rule (no
  * NLM_F_EXCL) and deletes one copy at heal, so two netcuts blocking the
@@ -90,13 +95,32 @@ int netcut_split(struct netcut *nc, const struct netns_node *const *a,
 		 size_t na, const struct netns_node *const *b, size_t nb,
 		 struct err *e);
 
+/* A netem qdisc's parameters. */
+struct netcut_netem {
+	unsigned delay_ms;  /* added to every packet sent */
+	unsigned jitter_ms; /* +- around delay_ms */
+	double loss_pct;    /* 0 to 100: packets dropped at random */
+};
+
+#define NETCUT_MAX_DELAY_MS 600000u
+
+/* Puts netem with `q` on what `n` sends (see above).  -1 with `e` set;
+ * e->code is ENOENT when the kernel has no netem (sch_netem). */
+int netcut_degrade(struct netcut *nc, const struct netns_node *n,
+		   const struct netcut_netem *q, struct err *e);
+
 /* Undoes every change, newest first; one already gone (its namespace
  * destroyed, or removed by hand) counts as undone.  Returns 0, or -1
  * with `e` naming the first failure; what failed stays listed for the
  * next call.  Safe to call any number of times. */
 int netcut_heal(struct netcut *nc, struct err *e);
 
-/* How many changes are in place (rules). */
+/* How many changes are in place (rules and qdiscs). */
 size_t netcut_changes(const struct netcut *nc);
+
+/* Whether this kernel can add a netem qdisc: tried in a throwaway
+ * namespace, so it touches nothing.  -1 with `e` set (ENOENT: no
+ * sch_netem; EPERM: no CAP_NET_ADMIN). */
+int netcut_check_degrade(struct err *e);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * Integration tests of the sandbox network (netns) and of cutting it
- * (netcut): real namespaces, real packets.  Each test is
+ * Integration tests of the sandbox network (netns) and of cutting and
+ * degrading it (netcut): real namespaces, real packets.  Each test is
  * its own process (Check's fork mode) and first moves into a private
  * network namespace, so that whatever it makes dies with it.  Servers
  * and clients inside a node's namespace are forked children that join
@@ -440,6 +440,42 @@ START_TEST(test_netns_split_keeps_each_side_whole)
 }
 END_TEST
 
+/* A 1-byte echo's round trip over an open connection, in ms. */
+static uint64_t
+rtt_ms(int s)
+{
+	uint64_t t0 = clock_now_ms();
+
+	ck_assert(echoes_within(s, 5000));
+	return clock_now_ms() - t0;
+}
+
+START_TEST(test_netns_degrade_delays_round_trip)
+{
+	struct netcut_netem q = {.delay_ms = 100};
+	struct netcut *nc;
+	int s;
+
+	up(1);
+	if (netcut_check_degrade(&e) < 0) {
+		if (e.code == ENOENT || e.code == EPERM)
+			test_skip("netns degrade: %s", e.msg);
+		ck_abort_msg("%s", e.msg);
+	}
+	nc = netcut_new();
+	echo_servers();
+	s = open_to(0);
+	ck_assert_uint_lt(rtt_ms(s), 50);
+	OK(netcut_degrade(nc, node[0], &q, &e));
+	ck_assert_uint_ge(rtt_ms(s), 100);
+	OK(netcut_heal(nc, &e));
+	ck_assert_uint_lt(rtt_ms(s), 50);
+	close(s);
+	netcut_free(nc);
+	down();
+}
+END_TEST
+
 static int
 count_fds(void)
 {
@@ -585,6 +621,7 @@ netns_suite(void)
 	tcase_add_test(tc, test_netns_block_drops_one_way_and_tcp_both_ways);
 	tcase_add_test(tc, test_netns_isolate_cuts_clients_and_peers);
 	tcase_add_test(tc, test_netns_split_keeps_each_side_whole);
+	tcase_add_test(tc, test_netns_degrade_delays_round_trip);
 	tcase_add_test(tc, test_netns_teardown_leaves_nothing);
 	tcase_add_test(tc, test_netns_net_refused_outside_private_namespace);
 	tcase_add_test(tc, test_netns_redis_in_node_reachable_from_harness);
