@@ -13,6 +13,8 @@ extern const struct injector_ops pause_injector;
 extern const struct injector_ops restart_injector;
 extern const struct injector_ops lose_disk_injector;
 extern const struct injector_ops oom_injector;
+extern const struct injector_ops partition_injector;
+extern const struct injector_ops degrade_injector;
 
 const struct injector_ops *const injector_table[] = {
 	&kill_injector,
@@ -20,6 +22,8 @@ const struct injector_ops *const injector_table[] = {
 	&restart_injector,
 	&lose_disk_injector,
 	&oom_injector,
+	&partition_injector,
+	&degrade_injector,
 	NULL,
 };
 

@@ -70,6 +70,16 @@ struct target {
 	int (*command)(void *arg, const char *const *argv, char *out, size_t n,
 		       struct err *e);
 	void *command_arg;
+	/* The cluster's network ends where it runs in namespaces ([cluster]
+	 * network = netns; injectors/netns.h), for faults that cut or slow
+	 * links: net_end(arg, i) is node i's (NULL past the last node, or on
+	 * loopback), net_end(arg, -1) the clients' (the harness's own).
+	 * role_node(arg, "source") is the node a role names, -1 when none
+	 * does.  node is this target's own number.  Set by the harness. */
+	const struct netns_node *(*net_end)(void *arg, int node);
+	int (*role_node)(void *arg, const char *role);
+	void *net_arg;
+	int node;
 	/* Starts the node again from its own files (restart); set by the
 	 * harness.  Returns 0, or -1 with `e` set. */
 	int (*restart)(void *arg, struct err *e);
@@ -77,10 +87,25 @@ struct target {
 };
 
 struct fault;
+struct netns_node;
+
+/* What a kind needs, and what it does, for the harness to know. */
+enum injector_flags {
+	/* it acts on links: the scenario needs [cluster] network = netns */
+	INJ_NEEDS_NETNS = 1 << 0,
+	/* while in effect the node runs but may not be reached: the
+	 * harness waits for the cluster to notice, not for it to answer */
+	INJ_UNREACHABLE = 1 << 1,
+};
 
 struct injector_ops {
 	const char *name;  /* "kill", as written in scenario files */
 	size_t priv_size;  /* bytes the harness allocates for fault->priv */
+	unsigned flags;    /* enum injector_flags */
+	/* Parameters whose value names nodes by role ("peer = source",
+	 * "with = source,node:3"): the scenario loader checks them as it
+	 * checks `target`.  NULL-terminated; NULL: none. */
+	const char *const *role_params;
 	int (*parse)(struct fault *f, const struct params *p, struct err *e);
 	int (*check)(const struct fault *f, struct err *e);
 	int (*prepare)(struct fault *f, struct target *t, struct err *e);

@@ -403,6 +403,7 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 {
 	struct applier ap = {.a = a, .p = p, .o = o, .env = env, .res = res,
 			     .stash = {.redis_server = env->redis_server, .parent = env->stash_dir,
+				       .host = env->local_host,
 				       .timeout_ms = o->timeout_ms, .srv = {.proc = PROC_INIT}}};
 	size_t i;
 	int rc;

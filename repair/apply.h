@@ -39,6 +39,9 @@ struct repair_env {
 	struct audit *audit;
 	const char *redis_server;  /* for salvage; NULL: on PATH */
 	const char *stash_dir;     /* where kept duplicates go; NULL: $TMPDIR */
+	const char *local_host;    /* an address of this machine the cluster's
+				      nodes reach, where the stash listens
+				      (they MIGRATE into it); NULL: 127.0.0.1 */
 	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop at the next
 				      step, putting the settings back */
 };

@@ -40,7 +40,11 @@ private_server_start(struct private_server *s, const char *redis_server,
 	argv[n++] = "--port";
 	argv[n++] = s->port_s;
 	argv[n++] = "--bind";
-	argv[n++] = "127.0.0.1";
+	argv[n++] = s->host ? s->host : "127.0.0.1";
+	/* on another address than loopback, protected mode would answer
+	 * every connection -DENIED (no password is set) */
+	argv[n++] = "--protected-mode";
+	argv[n++] = s->host ? "no" : "yes";
 	argv[n++] = "--dir";
 	argv[n++] = s->dir;
 	argv[n++] = "--logfile";
@@ -64,7 +68,7 @@ private_server_start(struct private_server *s, const char *redis_server,
 			return err_set(e, 0, "the %s redis-server %s (see %s)", s->name,
 				       proc_describe_status(s->proc.status), log);
 		if (s->c == NULL)
-			s->c = conn_open("127.0.0.1", port, timeout_ms, NULL);
+			s->c = conn_open(s->host ? s->host : "127.0.0.1", port, timeout_ms, NULL);
 		if (s->c && (pong = conn_cmd(s->c, NULL, "PING", NULL)) != NULL) {
 			bool ok = pong->type == REPLY_STATUS;
 

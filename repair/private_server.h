@@ -15,6 +15,9 @@
 
 struct private_server {
 	const char *name;     /* "rescue", "stash": its directory, log, messages */
+	const char *host;     /* where it listens, an address the cluster's
+				 nodes reach (they MIGRATE into a stash);
+				 NULL: 127.0.0.1 */
 	char dir[PATH_MAX];   /* absolute: redis opens its log after moving there */
 	char port_s[16];
 	struct proc proc;

@@ -9,6 +9,7 @@ stash_conn(struct stash *s, struct err *e)
 	if (s->srv.c != NULL)
 		return s->srv.c;
 	s->srv.name = "stash";
+	s->srv.host = s->host;
 	if (private_server_dir(&s->srv, s->parent, e) < 0 ||
 	    private_server_start(&s->srv, s->redis_server, NULL, s->timeout_ms, 10000, e) < 0) {
 		private_server_stop(&s->srv, false);

@@ -16,6 +16,7 @@
 struct stash {
 	const char *redis_server; /* NULL: on PATH */
 	const char *parent;       /* where its directory goes; NULL: $TMPDIR */
+	const char *host;         /* where it listens; NULL: 127.0.0.1 */
 	int timeout_ms;
 	/* state */
 	struct private_server srv;

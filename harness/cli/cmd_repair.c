@@ -18,7 +18,7 @@
 static const char usage[] =
 	"usage: shardquake repair HOST:PORT [--dry-run] [--allow-data-loss]\n"
 	"                         [--salvage HOST:PORT=DIR]... [--restart-cmd CMD]\n"
-	"                         [--audit FILE] [--timeout MS] [--json]\n"
+	"                         [--audit FILE] [--timeout MS] [--local-addr IP] [--json]\n"
 	"\n"
 	"Assess the cluster (every node, each one's own view, keys per slot on\n"
 	"every reachable master), plan, and apply the plan; again until nothing\n"
@@ -41,6 +41,9 @@ static const char usage[] =
 	"                       SQ_NODE_HOST, SQ_NODE_PORT and SQ_NODE_ID set\n"
 	"  --audit FILE         every command sent and reply (default: stderr)\n"
 	"  --timeout MS         connect and reply timeout per node (default 2000)\n"
+	"  --local-addr IP      this machine's address as the nodes reach it:\n"
+	"                       the stash listens there, for the nodes MIGRATE\n"
+	"                       into it (default 127.0.0.1: nodes on this host)\n"
 	"  --json               the plans and the result as JSON on stdout\n"
 	"Exit status: 0 healthy afterwards, 1 not (what is left is printed),\n"
 	"2 usage error.\n";
@@ -49,7 +52,7 @@ struct cli {
 	struct repair_opts o;
 	struct salvage_src *salvage;
 	size_t nsalvage;
-	const char *restart_cmd, *audit_path;
+	const char *restart_cmd, *audit_path, *local_addr;
 	bool dry_run, json;
 };
 
@@ -126,7 +129,8 @@ parse(int argc, char **argv, struct cli *c)
 	static const struct option opts[] = {
 		{"dry-run", 0, 0, 'n'},     {"allow-data-loss", 0, 0, 'L'}, {"salvage", 1, 0, 's'},
 		{"restart-cmd", 1, 0, 'r'}, {"audit", 1, 0, 'a'},           {"timeout", 1, 0, 'T'},
-		{"json", 0, 0, 'j'},        {"help", 0, 0, 'h'},            {0, 0, 0, 0}};
+		{"json", 0, 0, 'j'},        {"help", 0, 0, 'h'},            {"local-addr", 1, 0, 'l'},
+		{0, 0, 0, 0}};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -139,6 +143,7 @@ parse(int argc, char **argv, struct cli *c)
 			break;
 		case 'r': c->restart_cmd = optarg; break;
 		case 'a': c->audit_path = optarg; break;
+		case 'l': c->local_addr = optarg; break;
 		case 'T':
 			if (cli_parse_int("--timeout", optarg, 10, 600000, &c->o.timeout_ms) < 0)
 				return EXIT_USAGE;
@@ -181,6 +186,7 @@ run(int argc, char **argv)
 	c.o.can_restart = c.restart_cmd != NULL;
 	env.restart = c.restart_cmd ? restart_cmd : NULL;
 	env.restart_arg = (void *)c.restart_cmd;
+	env.local_host = c.local_addr;
 	audit_start(&audit, c.dry_run ? NULL : af);
 	env.audit = &audit;
 	env.interrupted = &interrupted;

@@ -14,6 +14,7 @@
 #include "common/fs.h"
 #include "common/xmalloc.h"
 #include "harness/cli/cli.h"
+#include "injectors/netns.h"
 #include "harness/run/runner.h"
 
 #define SCENARIO_GLOB "scenarios/*.ini"
@@ -107,6 +108,31 @@ have_redis(const char *path)
 	return false;
 }
 
+/* Scenarios in network namespaces need the harness in a private one of
+ * its own first, before any thread starts: then the bridge, the veths
+ * and the nodes' namespaces end with it, even after kill -9.  Where that
+ * is refused (not root), they are skipped with the reason.  --keep
+ * cannot keep such a cluster: it ends with the run. */
+static int
+network(struct scenario **v, size_t n, struct run_opts *o, char *why, size_t len)
+{
+	struct err e = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < n && v[i]->network != NET_NETNS; i++)
+		;
+	if (i == n)
+		return 0;
+	if (o->keep)
+		return cli_usage_error(&cmd_run, "--keep: %s runs in network namespaces, which end "
+				       "with the run", v[i]->path);
+	if (netns_enter_private(&e) < 0) {
+		snprintf(why, len, "%s", e.msg);
+		o->no_netns = why;
+	}
+	return 0;
+}
+
 static int
 parse(int argc, char **argv, struct run_opts *o)
 {
@@ -178,6 +204,7 @@ static int
 run(int argc, char **argv)
 {
 	struct run_opts o = {.results = "results", .interrupted = &interrupted};
+	char no_netns[ERR_MSG_MAX];
 	struct scenario **v = NULL;
 	glob_t g = {0};
 	size_t n = 0, i;
@@ -194,6 +221,12 @@ run(int argc, char **argv)
 	globfree(&g);
 	if (rc < 0)
 		return EXIT_USAGE;
+	if ((rc = network(v, n, &o, no_netns, sizeof(no_netns))) != 0) {
+		for (i = 0; i < n; i++)
+			scenario_free(v[i]);
+		free(v);
+		return rc;
+	}
 	if (!have_redis(o.redis_server)) {
 		char why[PATH_MAX + 32];
 

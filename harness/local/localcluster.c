@@ -29,6 +29,7 @@
 #include "common/rng.h"
 #include "common/xmalloc.h"
 #include "harness/local/node.h"
+#include "injectors/netns.h"
 
 #define PING_TIMEOUT_MS 10000
 #define POLL_MS         10
@@ -157,6 +158,23 @@ prepare_dirs(struct local_cluster *lc, const struct local_cluster_opts *o,
 	for (i = 0; i < lc->n; i++)
 		if (node_dir(lc, &lc->nodes[i], o, e) < 0)
 			return -1;
+	return 0;
+}
+
+/* Node i's namespace and address, where the cluster has namespaces. */
+static int
+node_net(struct local_cluster *lc, size_t i, struct err *e)
+{
+	struct local_node *n = &lc->nodes[i];
+
+	if (lc->opts.network != NET_NETNS)
+		return 0;
+	if (lc->net == NULL && (lc->net = netns_net_new(e)) == NULL)
+		return err_prefix(e, "the cluster's bridge: ");
+	n->ns = netns_node_new(lc->net, (int)i, e);
+	if (n->ns == NULL)
+		return err_prefix(e, "node %zu's network namespace: ", i);
+	snprintf(n->host, sizeof(n->host), "%s", n->ns->addr_str);
 	return 0;
 }
 
@@ -322,6 +340,9 @@ local_cluster_start(struct local_cluster *lc, const struct local_cluster_opts *o
 		lc->opts.ready_timeout_ms = 30000;
 	layout(lc, o);
 	conns = xcalloc(lc->n, sizeof(*conns));
+	for (i = 0; i < lc->n; i++)
+		if (node_net(lc, i, e) < 0)
+			goto out;
 	if (pick_ports(lc, o->base_port, 0, e) < 0 || prepare_dirs(lc, o, e) < 0)
 		goto out;
 	for (attempt = 0; start_all(lc, conns, e) < 0; attempt++) {
@@ -360,6 +381,13 @@ local_cluster_stop(struct local_cluster *lc, bool keep_files)
 
 	for (i = 0; i < lc->n; i++)
 		proc_kill(&lc->nodes[i].proc);
+	/* the namespaces go once no process is in them */
+	for (i = 0; i < lc->n; i++) {
+		netns_node_free(lc->nodes[i].ns);
+		lc->nodes[i].ns = NULL;
+	}
+	netns_net_free(lc->net);
+	lc->net = NULL;
 	if (lc->own_dir && !keep_files && lc->dir[0] && fs_rm_rf(lc->dir, &e) < 0)
 		log_warn("%s", e.msg);
 	free(lc->nodes);
@@ -415,7 +443,7 @@ local_cluster_add_master(struct local_cluster *lc, bool wait_ready, struct err *
 	n->is_master = true;
 	n->master = -1;
 	snprintf(n->host, sizeof(n->host), "127.0.0.1");
-	if (pick_ports(lc, base, lc->n - 1, e) < 0 ||
+	if (node_net(lc, lc->n - 1, e) < 0 || pick_ports(lc, base, lc->n - 1, e) < 0 ||
 	    node_dir(lc, n, &lc->opts, e) < 0 || node_start(n, &lc->opts, e) < 0 ||
 	    (c = node_wait_ping(n, PING_TIMEOUT_MS, e)) == NULL)
 		goto out;
@@ -434,6 +462,8 @@ out:
 	if (rc < 0) {
 		err_prefix(e, "adding a master: ");
 		proc_kill(&n->proc);
+		netns_node_free(n->ns);
+		n->ns = NULL;
 		lc->n--;
 	}
 	return rc;

@@ -24,7 +24,15 @@
 
 enum persistence { PERSIST_NONE, PERSIST_RDB, PERSIST_AOF };
 
+/* Where the nodes listen: all on 127.0.0.1, or each in a network
+ * namespace of its own behind a veth on a bridge, at 198.18.0.(10+i)
+ * (injectors/netns.h), which network faults can cut.  netns needs the
+ * caller in a private namespace first (netns_enter_private()). */
+enum local_network { NET_LOOPBACK, NET_NETNS };
+
 struct local_node;
+struct netns_net;
+struct netns_node;
 
 struct local_cluster_opts {
 	int masters;            /* >= 1 (redis wants 3 for failover, we allow 1) */
@@ -38,18 +46,24 @@ struct local_cluster_opts {
 	int ready_timeout_ms;   /* how long to wait for agreement; 0: 30000 */
 	/* Optional: called before every start of a node's process (its
 	 * first, a restart, an added master) with lc->nodes in place and
-	 * n->proc filled but not started; may set n->proc.in_child.  -1
-	 * with `e` set: the node is not started. */
+	 * n->proc filled but not started; may set n->in_child.  -1 with
+	 * `e` set: the node is not started. */
 	int (*before_start)(void *arg, struct local_node *n, struct err *e);
 	void *hook_arg;
+	enum local_network network;
 };
 
 #define LOCAL_CLUSTER_OPTS_INIT                                               \
-	{3, 0, 0, NULL, NULL, PERSIST_AOF, 0, false, 0, NULL, NULL}
+	{3, 0, 0, NULL, NULL, PERSIST_AOF, 0, false, 0, NULL, NULL, NET_LOOPBACK}
 
 struct local_node {
 	struct proc proc;
 	char host[48];          /* its address: 127.0.0.1 on loopback */
+	struct netns_node *ns;  /* its namespace (NET_NETNS), else NULL */
+	/* Optional, set by opts.before_start: run in the node's process
+	 * after fork (and after it joined its namespace), before exec. */
+	void (*in_child)(void *arg);
+	void *in_child_arg;
 	int port;
 	char id[NODE_ID_LEN + 1];
 	char dir[PATH_MAX];     /* the node's own directory */
@@ -59,6 +73,7 @@ struct local_node {
 
 struct local_cluster {
 	struct local_node *nodes; /* masters first, then replicas in order */
+	struct netns_net *net;   /* the bridge (NET_NETNS), else NULL */
 	size_t n;
 	char dir[PATH_MAX];
 	bool own_dir;            /* created by us: removed by local_cluster_stop */

@@ -2,11 +2,13 @@
 #include "harness/local/node.h"
 
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/fs.h"
+#include "injectors/netns.h"
 
 int
 node_write_config(const struct local_node *n, const struct local_cluster_opts *o,
@@ -46,6 +48,19 @@ node_write_config(const struct local_node *n, const struct local_cluster_opts *o
 	return rc;
 }
 
+/* In the node's process, before exec: into its namespace (a node that
+ * cannot join it must not run on the harness's), then the faults' hook. */
+static void
+child(void *arg)
+{
+	struct local_node *n = arg;
+
+	if (n->ns && netns_node_join(n->ns) < 0)
+		_exit(127);
+	if (n->in_child)
+		n->in_child(n->in_child_arg);
+}
+
 int
 node_start(struct local_node *n, const struct local_cluster_opts *o,
 	   struct err *e)
@@ -66,6 +81,8 @@ node_start(struct local_node *n, const struct local_cluster_opts *o,
 	/* a Ctrl-C at the terminal is the harness's to handle: it stops the
 	 * run and then the nodes (PDEATHSIG still ends them if it dies) */
 	n->proc.new_pgrp = true;
+	n->proc.in_child = child;
+	n->proc.in_child_arg = n;
 	if (o->before_start && o->before_start(o->hook_arg, n, e) < 0)
 		return err_prefix(e, "node %d: ", n->port);
 	if (proc_start(&n->proc, e) < 0)

@@ -122,6 +122,26 @@ reshard_setslot(struct conn *c, int slot, const char *how, const char *id, struc
 	return conn_cmd_ok(c, e, "CLUSTER", "SETSLOT", s, how, id, NULL);
 }
 
+void
+reshard_note_unknown(struct mover *m, const struct reply *keys, const struct reply *r)
+{
+	size_t i;
+
+	/* an error the target gave (-OOM, -MISCONF, BUSYKEY...) came back
+	 * through the source before anything else: those keys did not move */
+	if (r && (r->type != REPLY_ERROR || !reply_is_error(r, "IOERR")))
+		return;
+	for (i = 0; i < keys->nelem; i++) {
+		long long k = m->pr->keys_unknown + (long long)i;
+
+		if (k < RESHARD_UNKNOWN_EXAMPLES)
+			snprintf(m->pr->unknown[k], sizeof(m->pr->unknown[k]), "%.*s",
+				 (int)(keys->elem[i]->len < 63 ? keys->elem[i]->len : 63),
+				 keys->elem[i]->str);
+	}
+	m->pr->keys_unknown += (long long)keys->nelem;
+}
+
 bool
 reshard_is_nokey(const struct reply *r)
 {
@@ -196,6 +216,8 @@ move_batch(struct mover *m, int slot, int want, long long *moved_out, struct err
 	if (reshard_migrate_timeout(m, true, e) < 0)
 		goto out;
 	r = conn_cmd_argv(m->src, (int)argc, argv, lens, e);
+	if (r == NULL || r->type == REPLY_ERROR)
+		reshard_note_unknown(m, keys, r);
 	if (reshard_migrate_timeout(m, false, r ? e : NULL) < 0 || r == NULL)
 		goto out;
 	if (r->type == REPLY_ERROR) {

@@ -51,9 +51,17 @@ struct reshard_event {
 	long long total_moved; /* keys moved by the whole reshard so far */
 };
 
+#define RESHARD_UNKNOWN_EXAMPLES 5
+
 struct reshard_progress {
 	int slots_done;
 	long long keys_moved;
+	/* Keys of MIGRATEs whose outcome nobody knows: the MIGRATE failed
+	 * with IOERR or timed out, so its RESTOREs may have landed on the
+	 * target while the source kept its copies (measured after a cut and
+	 * a heal: on both).  Not counted as moved; the first few named. */
+	long long keys_unknown;
+	char unknown[RESHARD_UNKNOWN_EXAMPLES][64];
 	/* where the driver stopped on an error: the slot it was at, and the
 	 * last step that slot reached (none when at_reached is false: it
 	 * stopped before the slot's first step) */

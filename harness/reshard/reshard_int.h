@@ -37,6 +37,10 @@ int reshard_setslot(struct conn *c, int slot, const char *how, const char *id,
  * argument vector (strings borrowed from m and keys); free both arrays. */
 size_t reshard_migrate_argv(const struct mover *m, const struct reply *keys,
 			    const char ***argv, size_t **lens);
+/* A MIGRATE of `keys` answered `r` (NULL: no answer, the link broke or
+ * timed out): when nobody can know what it moved (IOERR, a timeout),
+ * its keys are noted as of unknown outcome in m->pr. */
+void reshard_note_unknown(struct mover *m, const struct reply *keys, const struct reply *r);
 /* MIGRATE's +NOKEY: none of its keys existed any more (nothing moved). */
 bool reshard_is_nokey(const struct reply *r);
 /* The source's read timeout while MIGRATEs run (migrating) or not. */

@@ -162,9 +162,17 @@ keys_pass(struct round *r, struct err *e)
 		if (!r->open[i] || keys[i]->nelem == 0)
 			continue;
 		rep = conn_read_reply(m->src, bad < r->n ? NULL : e);
+		if (rep == NULL || rep->type == REPLY_ERROR)
+			reshard_note_unknown(m, keys[i], rep);
 		if (rep == NULL) {
+			size_t j;
+
 			if (bad == r->n)
 				bad = i;
+			/* the MIGRATEs queued behind it may have run, or not */
+			for (j = i + 1; j < r->n; j++)
+				if (r->open[j] && keys[j]->nelem > 0)
+					reshard_note_unknown(m, keys[j], NULL);
 			break;
 		}
 		if (rep->type == REPLY_ERROR && bad == r->n) {

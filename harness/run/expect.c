@@ -69,4 +69,6 @@ run_expect(struct run *run)
 	expect_count(run, "lost_keys", &s->lost_keys, v->f[F_LOST].count);
 	expect_count(run, "unreachable_keys", &s->unreachable_keys, v->f[F_UNREACHABLE_KEYS].count);
 	expect_count(run, "misplaced_keys", &s->misplaced_keys, v->f[F_MISPLACED].count);
+	/* the reshard's MIGRATEs whose outcome nobody knew */
+	expect_count(run, "unknown_keys", &s->unknown_keys, run->progress.keys_unknown);
 }

@@ -15,6 +15,7 @@
 #include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "harness/local/node.h"
+#include "injectors/netns.h"
 #include "repair/repair.h"
 
 /* A node of the local cluster that answers, for the engine to start
@@ -89,6 +90,8 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 	env.restart = st->s->repair_restart ? repair_step_restart : NULL;
 	env.redis_server = st->lc->opts.redis_server;
 	env.stash_dir = st->dir; /* duplicates kept with the run's results */
+	/* nodes in namespaces reach the harness (and its stash) on the bridge */
+	env.local_host = st->lc->net ? st->lc->net->host.addr_str : NULL;
 	for (i = 0; st->s->repair_salvage && i < st->lc->n; i++)
 		if (!proc_is_running(&st->lc->nodes[i].proc)) {
 			snprintf(sv[o.nsalvage].host, sizeof(sv[0].host), "%s",
@@ -108,10 +111,12 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 	st->report = res.report;
 	res.report = NULL;
 	snprintf(st->summary, sizeof(st->summary),
-		 "shardquake%s: %s; %lld keys moved, %lld salvaged, %d restarted, %d forgotten%s%s",
+		 "shardquake%s: %s; %lld keys moved, %lld salvaged, %lld duplicates stashed, "
+		 "%lld conflicts, %d restarted, %d forgotten%s%s",
 		 st->added_port ? " (with a new master for the dead one)" : "",
 		 res.healthy ? "healthy" : "not healthy", res.total.keys_moved,
-		 res.total.keys_salvaged, res.total.restarted, res.total.forgotten,
+		 res.total.keys_salvaged, res.total.stashed, res.total.conflicts,
+		 res.total.restarted, res.total.forgotten,
 		 rc < 0 ? "; stopped: " : res.healthy ? "" : "; left: ",
 		 rc < 0 ? e->msg : res.healthy ? "" : res.left);
 	repair_outcome_release(&res);

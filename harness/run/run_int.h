@@ -45,7 +45,7 @@ bool run_interrupted(const struct run *run);
 /* settle.c: node `node` answers PING; waiting until the cluster has
  * noticed every fault that fired. */
 bool run_answers(struct run *run, int node);
-void run_settle(struct run *run);
+void run_settle(struct run *run, const char *name);
 
 /* expect.c: the scenario's [expect] graded against the verdict (or,
  * for a run that stopped early, listed as not checked). */

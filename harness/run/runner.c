@@ -125,6 +125,7 @@ phase_cluster(struct run *run)
 	o.redis_server = run->o->redis_server;
 	o.dir = dir;
 	o.detach = run->o->keep;
+	o.network = run->s->network;
 	o.before_start = trigger_before_start;
 	o.hook_arg = &run->ts;
 	if (local_cluster_start(&run->lc, &o, &e) < 0)
@@ -194,7 +195,7 @@ phase_reshard(struct run *run)
 	struct reshard_hooks h;
 	struct err e = ERR_INIT;
 	uint64_t t0 = timeline_ms(&run->tl);
-	char added[64] = "";
+	char added[64] = "", unknown[64] = "";
 	json_t *j;
 
 	if (!run->s->has_reshard)
@@ -224,6 +225,18 @@ phase_reshard(struct run *run)
 		      "slots", run->s->slots, "completed", run->reshard_completed,
 		      "slots_done", run->progress.slots_done, "keys_moved",
 		      (json_int_t)run->progress.keys_moved);
+	if (run->progress.keys_unknown > 0) {
+		json_t *ex = json_array();
+		long long k;
+
+		for (k = 0; k < run->progress.keys_unknown && k < RESHARD_UNKNOWN_EXAMPLES; k++)
+			json_array_append_new(ex, json_string(utf8_sanitize(run->progress.unknown[k])));
+		json_object_set_new(j, "keys_unknown", json_integer(run->progress.keys_unknown));
+		json_object_set_new(j, "unknown_examples", ex);
+	}
+	if (run->progress.keys_unknown > 0)
+		snprintf(unknown, sizeof(unknown), ", %lld of unknown outcome",
+			 run->progress.keys_unknown);
 	if (!run->reshard_completed) {
 		json_t *at = run_event_json(&run->progress.at);
 
@@ -239,11 +252,12 @@ phase_reshard(struct run *run)
 		snprintf(added, sizeof(added), "new master on port %d; ",
 			 run->lc.nodes[run->lc.n - 1].port);
 	if (run->reshard_completed)
-		run_phase_done(run, "reshard", t0, "%s%d slots, %lld keys moved", added,
-			   run->progress.slots_done, run->progress.keys_moved);
+		run_phase_done(run, "reshard", t0, "%s%d slots, %lld keys moved%s", added,
+			       run->progress.slots_done, run->progress.keys_moved, unknown);
 	else
-		run_phase_done(run, "reshard", t0, "%sstopped after %d slots, %lld keys: %s", added,
-			   run->progress.slots_done, run->progress.keys_moved, run->reshard_error);
+		run_phase_done(run, "reshard", t0, "%sstopped after %d slots, %lld keys%s: %s",
+			       added, run->progress.slots_done, run->progress.keys_moved, unknown,
+			       run->reshard_error);
 	return 0;
 }
 
@@ -321,7 +335,9 @@ phase_arm(struct run *run)
 	run->ts.interrupted = run->o->interrupted;
 	if (trigger_arm(&run->ts, run->s, &run->lc, &e) < 0)
 		return run_fail(run, "faults: %s", e.msg);
-	if (trigger_check(&run->ts, &e) < 0) {
+	if (run->s->network == NET_NETNS && run->o->no_netns)
+		err_set(&e, 0, "[cluster] network = netns: %s", run->o->no_netns);
+	if (e.msg[0] || trigger_check(&run->ts, &e) < 0) {
 		run->r->status = RUN_SKIPPED;
 		snprintf(run->r->reason, sizeof(run->r->reason), "%s", e.msg);
 		timeline_add(&run->tl, "skipped: %s", e.msg);
@@ -337,12 +353,14 @@ run_phases(struct run *run)
 	if (stop(run) || phase_arm(run) < 0 || stop(run) || phase_cluster(run) < 0 || stop(run) || phase_load(run) < 0 ||
 	    stop(run) || phase_reshard(run) < 0 || stop(run))
 		return;
-	run_settle(run);
+	run_settle(run, "settle");
 	trigger_observe(&run->ts);
-	trigger_heal(&run->ts, HEAL_BEFORE_REPAIR);
+	if (trigger_heal(&run->ts, HEAL_BEFORE_REPAIR) > 0)
+		run_settle(run, "heal");
 	if (stop(run) || phase_repair(run) < 0)
 		return;
-	trigger_heal(&run->ts, HEAL_AFTER_REPAIR);
+	if (trigger_heal(&run->ts, HEAL_AFTER_REPAIR) > 0)
+		run_settle(run, "heal");
 	if (stop(run) || phase_verify(run) < 0 || stop(run))
 		return;
 	run_expect(run);
@@ -397,6 +415,8 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	run_write_results(&run);
 	if (run.verified)
 		verdict_release(&run.v);
+	/* undone while the namespaces and nodes they act on are still there */
+	trigger_heal_all(&run.ts);
 	if (run.cluster_up && o->keep) {
 		struct err e = ERR_INIT;
 

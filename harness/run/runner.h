@@ -21,6 +21,10 @@ struct run_opts {
 	uint64_t seed;
 	const char *redis_server; /* NULL: on PATH */
 	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop soon */
+	/* Why scenarios with [cluster] network = netns cannot run here (they
+	 * are skipped with it), or NULL: the harness is in a private
+	 * network namespace of its own. */
+	const char *no_netns;
 };
 
 enum run_status { RUN_PASSED, RUN_FAILED, RUN_SKIPPED };

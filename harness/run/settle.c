@@ -97,10 +97,27 @@ back(struct run *run, int node, uint64_t *since)
 	return all_ok(run) || clock_now_ms() - *since >= 3000;
 }
 
+/* A node cut off by a fault still in effect: the cluster has noticed once
+ * every other node the harness reaches flags it (failed or probably
+ * failed), or, when only some can tell (a cut between two nodes), once
+ * twice the node timeout has gone by since the cut: redis has decided
+ * what it will by then. */
+static bool
+noticed(struct run *run, const struct armed *a)
+{
+	int asked, n = flagging(run, a->node, NODE_FAIL | NODE_PFAIL, &asked);
+	uint64_t since = timeline_ms(&run->tl) - a->fired_ms;
+
+	return (asked > 0 && n == asked) ||
+	       since >= 2 * (uint64_t)run->s->node_timeout_ms + 500;
+}
+
 /* Waits until the cluster has noticed every fault: a dead node is
- * flagged fail by all others, a paused or restarted one answers again. */
+ * flagged fail by all others, a node cut off is flagged by those that
+ * can tell, a paused, restarted or healed one answers again.  `name` is
+ * the phase's ("settle", or "heal" once faults were undone). */
 void
-run_settle(struct run *run)
+run_settle(struct run *run, const char *name)
 {
 	uint64_t t0 = timeline_ms(&run->tl), start = clock_now_ms();
 	uint64_t limit = (uint64_t)run->s->node_timeout_ms * 4 + 10000;
@@ -111,19 +128,25 @@ run_settle(struct run *run)
 	while (!settled && clock_now_ms() - start < limit && !run_interrupted(run)) {
 		settled = true;
 		for (i = 0; i < run->ts.n && settled; i++) {
-			int node = run->ts.v[i].node;
+			const struct armed *a = &run->ts.v[i];
 
-			if (!run->ts.v[i].fired)
+			if (!a->fired)
 				continue;
-			settled = !proc_is_running(&run->lc.nodes[node].proc)
-					  ? flagged_everywhere(run, node)
-					  : back(run, node, &since[i]);
+			if (!proc_is_running(&run->lc.nodes[a->node].proc))
+				settled = flagged_everywhere(run, a->node);
+			else if ((a->spec->ops->flags & INJ_UNREACHABLE) && !a->healed)
+				settled = noticed(run, a);
+			else
+				settled = back(run, a->node, &since[i]);
 		}
 		if (!settled)
 			clock_sleep_ms(50);
 	}
 	free(since);
-	json_object_set_new(run->report, "settled", json_boolean(settled));
-	run_phase_done(run, "settle", t0, settled ? "the cluster noticed every fault"
-					      : "gave up waiting: the state is as it is");
+	json_object_set_new(run->report, strcmp(name, "settle") == 0 ? "settled" : "healed",
+			    json_boolean(settled));
+	run_phase_done(run, name, t0, "%s",
+		       !settled ? "gave up waiting: the state is as it is"
+		       : strcmp(name, "settle") == 0 ? "the cluster noticed every fault"
+						       : "faults undone, the cluster took the nodes back");
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
+#include "injectors/netns.h"
 #include "harness/local/node.h"
 
 /* The node a fault aims at, by the cluster's layout (localcluster.h):
@@ -22,11 +23,11 @@
  * added for to = new comes last.  Known before any node starts, so that
  * prepare() can run before the target's first start. */
 static int
-resolve(const struct scenario *s, const struct fault_spec *f)
+resolve(const struct scenario *s, enum role role, int node)
 {
 	int m, nodes = s->masters * (1 + s->replicas);
 
-	switch (f->role) {
+	switch (role) {
 	/* from = all: master 0 gives first; to = new: the master added last */
 	case ROLE_SOURCE: return s->from == RESHARD_FROM_ALL ? 0 : s->from;
 	case ROLE_TARGET: return s->to == RESHARD_TO_NEW ? nodes : s->to;
@@ -40,7 +41,7 @@ resolve(const struct scenario *s, const struct fault_spec *f)
 	case ROLE_TARGET_REPLICA:
 		return s->replicas && s->to != RESHARD_TO_NEW ? s->masters + s->to : -1;
 	case ROLE_NODE:
-		return f->node < nodes + (s->to == RESHARD_TO_NEW) ? f->node : -1;
+		return node < nodes + (s->to == RESHARD_TO_NEW) ? node : -1;
 	}
 	return -1;
 }
@@ -100,6 +101,32 @@ node_command(void *arg, const char *const *argv, char *out, size_t n, struct err
 	return 0;
 }
 
+/* A role named in a fault's parameters ("peer = source"): its node. */
+static int
+role_node(void *arg, const char *role)
+{
+	struct armed *a = arg;
+	enum role r;
+	int node = 0;
+
+	if (scenario_role_parse("role", role, &r, &node, NULL, 0) < 0)
+		return -1;
+	node = resolve(a->set->s, r, node);
+	return node < (int)a->set->lc->n ? node : -1;
+}
+
+/* Node i's end of the sandbox network, the clients' for -1. */
+static const struct netns_node *
+net_end(void *arg, int node)
+{
+	struct armed *a = arg;
+	struct local_cluster *lc = a->set->lc;
+
+	if (lc->net == NULL || node >= (int)lc->n)
+		return NULL;
+	return node < 0 ? &lc->net->host : lc->nodes[node].ns;
+}
+
 /* Points a fault's target at its node as it is now. */
 static void
 aim(struct armed *a)
@@ -122,13 +149,14 @@ trigger_arm(struct trigger_set *ts, const struct scenario *s,
 	char role[32];
 
 	ts->lc = lc;
+	ts->s = s;
 	ts->v = xcalloc(s->nfaults + 1, sizeof(*ts->v));
 	for (i = 0; i < s->nfaults; i++) {
 		struct armed *a = &ts->v[i];
 
 		a->set = ts;
 		a->spec = &s->faults[i];
-		a->node = resolve(s, a->spec);
+		a->node = resolve(s, a->spec->role, a->spec->node);
 		if (a->node < 0)
 			return err_set(e, 0, "[%s]: no node plays %s in this cluster",
 				       a->spec->name,
@@ -141,6 +169,10 @@ trigger_arm(struct trigger_set *ts, const struct scenario *s,
 		a->target.restart_arg = a;
 		a->target.command = node_command;
 		a->target.command_arg = a;
+		a->target.role_node = role_node;
+		a->target.net_end = net_end;
+		a->target.net_arg = a;
+		a->target.node = a->node;
 		ts->n++;
 	}
 	return 0;
@@ -192,10 +224,8 @@ trigger_before_start(void *arg, struct local_node *n, struct err *e)
 		if (a->spec->ops->in_child && first == NULL)
 			first = a;
 	}
-	if (first) {
-		n->proc.in_child = in_child;
-		n->proc.in_child_arg = first;
-	}
+	n->in_child = first ? in_child : NULL;
+	n->in_child_arg = first;
 	return 0;
 }
 
@@ -209,11 +239,12 @@ trigger_retarget(struct trigger_set *ts)
 			aim(&ts->v[i]);
 }
 
-void
+int
 trigger_heal(struct trigger_set *ts, int when)
 {
 	struct err e = ERR_INIT;
 	size_t i;
+	int healed = 0;
 
 	for (i = 0; i < ts->n; i++) {
 		struct armed *a = &ts->v[i];
@@ -226,6 +257,23 @@ trigger_heal(struct trigger_set *ts, int when)
 			continue;
 		}
 		timeline_add(ts->tl, "fault [%s]: healed", a->spec->name);
+		healed++;
+	}
+	return healed;
+}
+
+void
+trigger_heal_all(struct trigger_set *ts)
+{
+	struct err e = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < ts->n; i++) {
+		struct armed *a = &ts->v[i];
+
+		if (a->spec->ops->revert && a->spec->ops->revert(a->fault, &e) < 0 && ts->tl)
+			timeline_add(ts->tl, "fault [%s]: undo failed: %s", a->spec->name, e.msg);
+		a->healed = a->healed || a->fired;
 	}
 }
 
@@ -237,7 +285,8 @@ trigger_observe(struct trigger_set *ts)
 	for (i = 0; i < ts->n; i++) {
 		struct armed *a = &ts->v[i];
 
-		if (a->fired && !a->failed && a->spec->ops->describe) {
+		/* a healed fault keeps what it did while in effect */
+		if (a->fired && !a->failed && !a->healed && a->spec->ops->describe) {
 			char was[sizeof(a->effect)];
 
 			snprintf(was, sizeof(was), "%s", a->effect);

@@ -33,6 +33,7 @@ struct trigger_set {
 	struct armed *v;
 	size_t n;
 	struct local_cluster *lc;
+	const struct scenario *s;
 	struct timeline *tl;
 	uint64_t reshard_t0_ms;
 	volatile sig_atomic_t *interrupted; /* set by SIGINT/SIGTERM */
@@ -53,8 +54,11 @@ int trigger_before_start(void *arg, struct local_node *n, struct err *e);
  * added). */
 void trigger_retarget(struct trigger_set *ts);
 /* Reverts the fired faults whose heal point is `when` (enum fault_heal),
- * once each; the timeline says how it went. */
-void trigger_heal(struct trigger_set *ts, int when);
+ * once each; the timeline says how it went.  Returns how many. */
+int trigger_heal(struct trigger_set *ts, int when);
+/* Reverts every fault, whatever its heal point: at the end of a run,
+ * before the nodes (and their namespaces) go. */
+void trigger_heal_all(struct trigger_set *ts);
 /* Asks each fired fault again what it did (an OOM kill or failed writes
  * come after the firing), updating `effect`. */
 void trigger_observe(struct trigger_set *ts);

@@ -2,14 +2,15 @@
  * scenario.h - one failure story, read from a scenario file (INI).
  *
  *   [scenario]  name, description, seed, quick
- *   [cluster]   masters, replicas, persistence, node_timeout
+ *   [cluster]   masters, replicas, persistence, node_timeout, network
  *   [data]      keys, value_size, big_value_size, big_slots
  *   [reshard]   from, to, slots or slot_list, pipeline
  *   [fault]     kind, target, at, slot, point, after, heal, + the kind's own keys
  *               (several: [fault], [fault 2], [fault evict], ...)
  *   [repair]    engine, restart, salvage, allow_data_loss, replace
  *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
- *               lost_keys, unreachable_keys, misplaced_keys, healthy
+ *               lost_keys, unreachable_keys, misplaced_keys, unknown_keys,
+ *               healthy
  *
  * Every unknown section or key, bad value or impossible combination is
  * an error "FILE:LINE: what is wrong; what is allowed".
@@ -82,6 +83,8 @@ struct scenario {
 	/* [cluster] */
 	int masters, replicas, node_timeout_ms;
 	enum persistence persistence;
+	enum local_network network;
+	int network_line;
 	/* [data] */
 	long long keys;
 	int value_size;
@@ -107,13 +110,19 @@ struct scenario {
 	int expect_state;   /* -1 unset, 0 fail, 1 ok */
 	int expect_healthy; /* -1 unset, 0 no, 1 yes */
 	struct expect_num open_slots, failed_nodes, lost_keys, unreachable_keys,
-		misplaced_keys;
+		misplaced_keys, unknown_keys;
 };
 
 /* Reads and checks a scenario file.  Returns a new scenario (free with
  * scenario_free()), or NULL with `e` as "FILE:LINE: ...". */
 struct scenario *scenario_load(const char *path, struct err *e);
 void scenario_free(struct scenario *s);
+
+/* A role as written in scenario files ("source", "node:3") into *role
+ * and, for node:N, *node; for `target` and for the fault parameters
+ * that name nodes.  -1 with msg "KEY = 'V': expected ..." otherwise. */
+int scenario_role_parse(const char *key, const char *v, enum role *role, int *node,
+			char *msg, size_t n);
 
 /* "source", "node:3", ...: as written in scenario files. */
 const char *scenario_role_name(enum role r, int node, char *buf, size_t n);

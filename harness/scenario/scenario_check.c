@@ -49,6 +49,39 @@ check_role(const struct scenario *s, const struct fault_spec *f, char *msg,
 	return 0;
 }
 
+/* The kind's parameters that name nodes ("peer = source", "with =
+ * source,node:3"): each a role that some node of this cluster plays. */
+static int
+check_role_params(const struct scenario *s, const struct fault_spec *f, char *msg, size_t n,
+		  int *line)
+{
+	const char *const *k;
+	char one[64], m[256];
+	size_t i;
+
+	for (k = f->ops->role_params; k && *k; k++) {
+		for (i = 0; i < f->nparams; i++) {
+			const char *v = f->params[i].value;
+			struct fault_spec as = *f;
+
+			if (strcmp(f->params[i].key, *k) != 0)
+				continue;
+			while (*v) {
+				size_t len = strcspn(v, ",");
+
+				snprintf(one, sizeof(one), "%.*s", (int)len, v);
+				if (scenario_role_parse(*k, one, &as.role, &as.node, m, sizeof(m)) < 0)
+					return bad(line, f->params[i].line, msg, n, "%s", m);
+				as.line = f->params[i].line;
+				if (check_role(s, &as, msg, n, line) < 0)
+					return -1;
+				v += len + (v[len] == ',');
+			}
+		}
+	}
+	return 0;
+}
+
 /* Runs the kind's own parser on its parameters; its messages about one
  * parameter start with "line N: ". */
 static int
@@ -97,6 +130,11 @@ check_fault(const struct scenario *s, const struct fault_spec *f, char *msg,
 		return bad(line, f->heal_line, msg, n, "[%s] heal = after-repair, but [repair] "
 			   "engine is none", f->name);
 	if (check_role(s, f, msg, n, line) < 0)
+		return -1;
+	if ((f->ops->flags & INJ_NEEDS_NETNS) && s->network != NET_NETNS)
+		return bad(line, f->line, msg, n, "[%s] kind = %s cuts or slows links between "
+			   "nodes: it needs [cluster] network = netns", f->name, f->ops->name);
+	if (check_role_params(s, f, msg, n, line) < 0)
 		return -1;
 	return check_params(f, msg, n, line);
 }

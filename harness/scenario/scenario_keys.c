@@ -137,8 +137,10 @@ scenario_section(struct scenario *s, const char *k, const char *v, char *msg, si
 }
 
 static int
-cluster_section(struct scenario *s, const char *k, const char *v, char *msg, size_t n)
+cluster_section(struct scenario *s, const char *k, const char *v, int line, char *msg,
+		size_t n)
 {
+	static const char *const networks[] = {"loopback", "netns", NULL};
 	static const char *const modes[] = {"none", "rdb", "aof", NULL};
 	long long ms;
 	int m;
@@ -147,6 +149,13 @@ cluster_section(struct scenario *s, const char *k, const char *v, char *msg, siz
 		return inum(k, v, 1, 100, &s->masters, msg, n);
 	if (strcmp(k, "replicas") == 0)
 		return inum(k, v, 0, 5, &s->replicas, msg, n);
+	if (strcmp(k, "network") == 0) {
+		s->network_line = line;
+		if (word(k, v, networks, &m, msg, n) < 0)
+			return -1;
+		s->network = (enum local_network)m;
+		return 0;
+	}
 	if (strcmp(k, "persistence") == 0) {
 		if (word(k, v, modes, &m, msg, n) < 0)
 			return -1;
@@ -161,7 +170,8 @@ cluster_section(struct scenario *s, const char *k, const char *v, char *msg, siz
 		s->node_timeout_ms = (int)ms;
 		return 0;
 	}
-	return bad(msg, n, "unknown key '%s' in [cluster]: expected masters, replicas, persistence or node_timeout", k);
+	return bad(msg, n, "unknown key '%s' in [cluster]: expected masters, replicas, persistence, "
+		   "node_timeout or network", k);
 }
 
 /* "A-B" or "A", slots 0..16383, A <= B. */
@@ -304,8 +314,11 @@ expect_section(struct scenario *s, const char *k, const char *v, int line, char 
 		return expect_num(k, v, line, &s->unreachable_keys, msg, n);
 	if (strcmp(k, "misplaced_keys") == 0)
 		return expect_num(k, v, line, &s->misplaced_keys, msg, n);
+	if (strcmp(k, "unknown_keys") == 0)
+		return expect_num(k, v, line, &s->unknown_keys, msg, n);
 	return bad(msg, n, "unknown key '%s' in [expect]: expected reshard, cluster_state, "
-		   "healthy, open_slots, failed_nodes, lost_keys, unreachable_keys or misplaced_keys", k);
+		   "healthy, open_slots, failed_nodes, lost_keys, unreachable_keys, misplaced_keys "
+		   "or unknown_keys", k);
 }
 
 int
@@ -315,7 +328,7 @@ scenario_key(struct scenario *s, const char *section, const char *name,
 	if (strcmp(section, "scenario") == 0)
 		return scenario_section(s, name, value, msg, n);
 	if (strcmp(section, "cluster") == 0)
-		return cluster_section(s, name, value, msg, n);
+		return cluster_section(s, name, value, line, msg, n);
 	if (strcmp(section, "data") == 0)
 		return data_section(s, name, value, line, msg, n);
 	if (strcmp(section, "reshard") == 0)
@@ -327,8 +340,9 @@ scenario_key(struct scenario *s, const char *section, const char *name,
 	return bad(msg, n, "unknown section [%s]", section); /* caught earlier */
 }
 
-static int
-parse_role(const char *v, struct fault_spec *f, char *msg, size_t n)
+int
+scenario_role_parse(const char *key, const char *v, enum role *role, int *node, char *msg,
+		    size_t n)
 {
 	static const char *const roles[] = {"source", "target", "bystander",
 					    "source-replica", "target-replica", NULL};
@@ -336,17 +350,23 @@ parse_role(const char *v, struct fault_spec *f, char *msg, size_t n)
 	int r;
 
 	if (strncmp(v, "node:", 5) == 0) {
-		if (num("target", v + 5, 0, 999, &x, msg, n) < 0)
-			return bad(msg, n, "target = '%s': expected node:N with N a node number", v);
-		f->role = ROLE_NODE;
-		f->node = (int)x;
+		if (num(key, v + 5, 0, 999, &x, msg, n) < 0)
+			return bad(msg, n, "%s = '%s': expected node:N with N a node number", key, v);
+		*role = ROLE_NODE;
+		*node = (int)x;
 		return 0;
 	}
-	if (word("target", v, roles, &r, msg, n) < 0)
-		return bad(msg, n, "target = '%s': expected source, target, bystander, "
-			   "source-replica, target-replica or node:N", v);
-	f->role = (enum role)r;
+	if (word(key, v, roles, &r, msg, n) < 0)
+		return bad(msg, n, "%s = '%s': expected source, target, bystander, "
+			   "source-replica, target-replica or node:N", key, v);
+	*role = (enum role)r;
 	return 0;
+}
+
+static int
+parse_role(const char *v, struct fault_spec *f, char *msg, size_t n)
+{
+	return scenario_role_parse("target", v, &f->role, &f->node, msg, n);
 }
 
 static int

@@ -1,7 +1,7 @@
 /*
  * Integration tests of `shardquake run` with the faults that need the
- * machine's help (a memory cgroup): the shipped scenario passes with the
- * kernel's own evidence in its report, a machine without what it needs
+ * machine's help (a memory cgroup, network namespaces): the shipped
+ * scenarios pass with the kernel's own evidence in their reports, a machine without what it needs
  * skips it with the reason (exit 3), and nothing made on the host
  * outlives the run: not after a normal end, SIGINT, nor kill -9 followed
  * by `shardquake clean`.
@@ -149,6 +149,172 @@ START_TEST(test_oom_without_root_is_skipped_with_the_reason)
 }
 END_TEST
 
+/* Skips unless this machine lets the harness make network namespaces. */
+static void
+require_netns(void)
+{
+	it_require_redis("fault_run");
+	if (geteuid() != 0)
+		test_skip("fault_run: network namespaces need root");
+}
+
+/* How many network interfaces of shardquake's ("sqb...", "sqv...") the
+ * host's namespace has: there must never be any. */
+static int
+host_links(void)
+{
+	DIR *dp = opendir("/sys/class/net");
+	struct dirent *d;
+	int n = 0;
+
+	while (dp && (d = readdir(dp)) != NULL)
+		n += strncmp(d->d_name, "sqb", 3) == 0 || strncmp(d->d_name, "sqv", 3) == 0;
+	if (dp)
+		closedir(dp);
+	return n;
+}
+
+START_TEST(test_partition_one_way_keys_of_unknown_outcome_are_kept_once)
+{
+	char dir[PATH_MAX];
+	json_t *rep, *reshard, *fault, *result;
+	const char *effect;
+
+	require_netns();
+	it_mkdtemp(dir, sizeof(dir), "sq-it-part");
+	ck_assert_int_eq(it_sh("%s run --results %s scenarios/partition-one-way-replies-lost.ini "
+			       "> %s/out 2>&1", bin(), dir, dir), 0);
+	rep = it_report(dir, "partition-one-way-replies-lost");
+	ck_assert_str_eq(json_string_value(json_object_get(rep, "result")), "passed");
+	/* the timed-out MIGRATE's keys: neither moved nor failed */
+	reshard = json_object_get(rep, "reshard");
+	ck_assert_int_gt(json_integer_value(json_object_get(reshard, "keys_unknown")), 0);
+	/* they landed on both sides; the repair kept one copy of each */
+	result = json_object_get(json_object_get(json_object_get(rep, "repair"), "detail"), "result");
+	ck_assert_int_eq(json_integer_value(json_object_get(result, "duplicates_stashed")),
+			 json_integer_value(json_object_get(reshard, "keys_unknown")));
+	fault = json_array_get(json_object_get(rep, "faults"), 0);
+	effect = json_string_value(json_object_get(fault, "effect"));
+	ck_assert_msg(effect && strstr(effect, "netlink rules in place"), "%s", effect);
+	json_decref(rep);
+	ck_assert_int_eq(host_links(), 0);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
+/* The inode of a process's network namespace, 0 when it is gone. */
+static unsigned long
+netns_of(pid_t pid)
+{
+	char path[64], link[64];
+	unsigned long ino = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		sscanf(link, "net:[%lu]", &ino);
+	}
+	return ino;
+}
+
+/* Whether any process is still in the network namespace `ino`. */
+static bool
+netns_alive(unsigned long ino)
+{
+	DIR *dp = opendir("/proc");
+	struct dirent *d;
+	bool found = false;
+
+	while (!found && dp && (d = readdir(dp)) != NULL)
+		if (atoi(d->d_name) > 0 && netns_of(atoi(d->d_name)) == ino)
+			found = true;
+	if (dp)
+		closedir(dp);
+	return found;
+}
+
+/* kill -9 of a run with its cluster in namespaces: the nodes die with
+ * it, so do their namespaces and the harness's own, and the host never
+ * saw a link of ours. */
+START_TEST(test_partition_kill_9_leaves_no_namespace)
+{
+	char dir[PATH_MAX], out[PATH_MAX + 16], path[64];
+	const char *argv[] = {bin(), "run", "--results", dir,
+			      "scenarios/partition-target-isolated-mid-slot.ini", NULL};
+	struct proc p = PROC_INIT;
+	struct err e = ERR_INIT;
+	unsigned long ns[8];
+	pid_t kids[8];
+	uint64_t deadline;
+	int n = 0, i;
+	DIR *dp;
+	struct dirent *d;
+
+	require_netns();
+	it_mkdtemp(dir, sizeof(dir), "sq-it-part9");
+	snprintf(out, sizeof(out), "%s/out.log", dir);
+	p.argv = argv;
+	p.out_path = out;
+	ck_assert_int_eq(proc_start(&p, &e), 0);
+	/* wait for its three nodes, each in a namespace of its own */
+	deadline = clock_now_ms() + 20000;
+	while (n < 3 && clock_now_ms() < deadline) {
+		n = 0;
+		dp = opendir("/proc");
+		while (dp && (d = readdir(dp)) != NULL && n < 8) {
+			FILE *f;
+			int pid = atoi(d->d_name), ppid = 0;
+
+			snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+			if (pid <= 0 || (f = fopen(path, "r")) == NULL)
+				continue;
+			if (fscanf(f, "%*d (%*[^)]) %*c %d", &ppid) == 1 && ppid == p.pid &&
+			    netns_of(pid) != netns_of(p.pid)) {
+				kids[n] = pid;
+				ns[n++] = netns_of(pid);
+			}
+			fclose(f);
+		}
+		if (dp)
+			closedir(dp);
+		clock_sleep_ms(20);
+	}
+	ck_assert_int_ge(n, 3);
+	ns[n] = netns_of(p.pid); /* the harness's private one */
+	ck_assert(ns[n] != netns_of(getpid()));
+	proc_kill(&p);
+	deadline = clock_now_ms() + 10000;
+	for (i = 0; i < n; i++)
+		while (it_pid_alive(kids[i]) && clock_now_ms() < deadline)
+			clock_sleep_ms(20);
+	for (i = 0; i <= n; i++)
+		ck_assert_msg(!netns_alive(ns[i]), "network namespace %lu outlived the run", ns[i]);
+	ck_assert_int_eq(host_links(), 0);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
+/* Not root: no namespaces; the scenario is skipped with the reason. */
+START_TEST(test_partition_without_root_is_skipped_with_the_reason)
+{
+	char dir[] = "build/sq-it-partskip-XXXXXX";
+
+	require_netns();
+	if (it_sh("command -v setpriv > /dev/null") != 0)
+		test_skip("fault_run: no setpriv to run as another user");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(it_sh("chmod 777 %s", dir), 0);
+	ck_assert_int_eq(it_sh("setpriv --reuid 65534 --regid 65534 --clear-groups "
+			       "%s run --results %s scenarios/partition-target-isolated-mid-slot.ini "
+			       "> %s/out 2>&1; test $? -eq 3", bin(), dir, dir), 0);
+	ck_assert_int_eq(it_sh("grep -q '^0 passed, 0 failed, 1 skipped' %s/out", dir), 0);
+	ck_assert_int_eq(it_sh("grep -q 'network = netns: .*Operation not permitted' %s/out", dir), 0);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
 Suite *
 fault_run_suite(void)
 {
@@ -159,6 +325,9 @@ fault_run_suite(void)
 	tcase_add_test(tc, test_oom_scenario_passes_with_the_kernels_evidence);
 	tcase_add_test(tc, test_oom_kill_9_then_clean_leaves_nothing);
 	tcase_add_test(tc, test_oom_without_root_is_skipped_with_the_reason);
+	tcase_add_test(tc, test_partition_one_way_keys_of_unknown_outcome_are_kept_once);
+	tcase_add_test(tc, test_partition_kill_9_leaves_no_namespace);
+	tcase_add_test(tc, test_partition_without_root_is_skipped_with_the_reason);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -124,7 +124,7 @@ static const struct {
 	{"[scenario]\nname = Bad Name\n",
 	 "2: name = 'Bad Name': expected letters a-z, digits, '-', '_' or '.'"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 1\n[fault]\nkind = explode\n",
-	 "8: kind = 'explode': expected one of kill, pause, restart, lose-disk, oom"},
+	 "8: kind = 'explode': expected one of kill, pause, restart, lose-disk, oom, partition, degrade"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 1\n[fault]\nkind = kill\n"
 	 "target = target\nat = keys\nslot = 2\n",
 	 "7: [fault] fires at slot 2, but the reshard moves 1 slot"},
@@ -165,6 +165,27 @@ static const struct {
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = oom\n"
 	 "target = target\nat = keys\nheadroom_mb = 0\n",
 	 "11: headroom_mb = '0': expected a whole number of megabytes from 1 to 4096"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = partition\n"
+	 "target = target\nat = keys\n",
+	 "7: [fault] kind = partition cuts or slows links between nodes: it needs [cluster] "
+	 "network = netns"},
+	{"[scenario]\nname = x\n[cluster]\nnetwork = netns\n[reshard]\nfrom = 0\nto = 1\n"
+	 "slots = 2\n[fault]\nkind = partition\ntarget = target\nat = keys\nmode = pair\n",
+	 "13: mode = pair needs peer = ROLE, the other end"},
+	{"[scenario]\nname = x\n[cluster]\nnetwork = netns\n[reshard]\nfrom = 0\nto = 1\n"
+	 "slots = 2\n[fault]\nkind = partition\ntarget = target\nat = keys\nmode = pair\n"
+	 "peer = sauce\n",
+	 "14: peer = 'sauce': expected source, target, bystander, source-replica, "
+	 "target-replica or node:N"},
+	{"[scenario]\nname = x\n[cluster]\nnetwork = netns\n[reshard]\nfrom = 0\nto = 1\n"
+	 "slots = 2\n[fault]\nkind = partition\ntarget = target\nat = keys\nmode = majority\n"
+	 "with = source,node:7\n",
+	 "14: [fault] targets node:7, but the cluster has nodes 0 to 2"},
+	{"[scenario]\nname = x\n[cluster]\nnetwork = wifi\n",
+	 "4: network = 'wifi': expected loopback or netns"},
+	{"[scenario]\nname = x\n[cluster]\nnetwork = netns\n[reshard]\nfrom = 0\nto = 1\n"
+	 "slots = 2\n[fault]\nkind = degrade\ntarget = target\nat = keys\nloss = 120\n",
+	 "13: loss = '120': expected a percentage from 0 to 100"},
 	{"[scenario]\nname = x\n[data]\nkeys = 10\nbig_value_size = 4096\n",
 	 "5: [data] big_value_size and big_slots go together: the keys of which slots are big, "
 	 "and how big"},
