@@ -2,6 +2,8 @@
 #include "injectors/injector.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,4 +132,27 @@ params_check_keys(const struct params *p, const char *kind,
 				       p->v[i].line, p->v[i].key, kind);
 	}
 	return 0;
+}
+
+void
+evidence_add(struct evidence *ev, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ev->n >= EVIDENCE_MAX)
+		return;
+	snprintf(ev->v[ev->n].key, sizeof(ev->v[0].key), "%s", key);
+	va_start(ap, fmt);
+	vsnprintf(ev->v[ev->n].value, sizeof(ev->v[0].value), fmt, ap);
+	va_end(ap);
+	ev->v[ev->n++].number = false;
+}
+
+void
+evidence_num(struct evidence *ev, const char *key, long long value)
+{
+	if (ev->n >= EVIDENCE_MAX)
+		return;
+	evidence_add(ev, key, "%lld", value);
+	ev->v[ev->n - 1].number = true;
 }

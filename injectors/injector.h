@@ -89,6 +89,24 @@ struct target {
 struct fault;
 struct netns_node;
 
+/* What a fault did, as named values for report.json ("oom_kill": "1"):
+ * the same facts as describe()'s line, for programs to read. */
+#define EVIDENCE_MAX 12
+struct evidence {
+	size_t n;
+	struct {
+		char key[32];
+		char value[160];
+		bool number; /* the value is a whole number */
+	} v[EVIDENCE_MAX];
+};
+
+/* Adds key = the formatted value; past EVIDENCE_MAX values it is dropped.
+ * evidence_num() adds a number. */
+void evidence_add(struct evidence *ev, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void evidence_num(struct evidence *ev, const char *key, long long value);
+
 /* What a kind needs, and what it does, for the harness to know. */
 enum injector_flags {
 	/* it acts on links: the scenario needs [cluster] network = netns */
@@ -118,6 +136,8 @@ struct injector_ops {
 	 * cluster has settled, so a fault whose effect comes later (an OOM
 	 * kill, failed writes) reports what it did by then. */
 	void (*describe)(const struct fault *f, char *out, size_t n);
+	/* Optional: the same as named values, read when describe() is. */
+	void (*evidence)(const struct fault *f, struct evidence *ev);
 };
 
 struct fault {

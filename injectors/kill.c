@@ -81,10 +81,23 @@ kill_describe(const struct fault *f, char *out, size_t n)
 			 k->escalated ? " (grace ran out: SIGKILL)" : "");
 }
 
+static void
+kill_evidence(const struct fault *f, struct evidence *ev)
+{
+	const struct kill_priv *k = f->priv;
+
+	evidence_add(ev, "signal", "%s", k->sig == SIGKILL ? "KILL" : "TERM");
+	evidence_add(ev, "wait_status", "%s", proc_describe_status(k->status));
+	evidence_num(ev, "took_ms", k->took_ms);
+	if (k->sig == SIGTERM)
+		evidence_add(ev, "escalated", "%s", k->escalated ? "yes" : "no");
+}
+
 const struct injector_ops kill_injector = {
 	.name = "kill",
 	.priv_size = sizeof(struct kill_priv),
 	.parse = kill_parse,
 	.inject = kill_inject,
 	.describe = kill_describe,
+	.evidence = kill_evidence,
 };

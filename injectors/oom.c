@@ -395,6 +395,40 @@ oom_describe(const struct fault *f, char *out, size_t n)
 		 now < 0 ? 0 : now - k->oom_before);
 }
 
+static void
+oom_evidence(const struct fault *f, struct evidence *ev)
+{
+	const struct oom_priv *k = f->priv;
+	char buf[8192];
+	long long kills = -1, after, now = -1;
+
+	if (f->target == NULL)
+		return;
+	evidence_add(ev, "mechanism", "%s", k->mechanism == OOM_CGROUP ? "cgroup" : "maxmemory");
+	evidence_num(ev, "limit_bytes", k->limit);
+	if (k->mechanism == OOM_CGROUP) {
+		struct proc *p = f->target->proc;
+
+		evidence_num(ev, "usage_bytes", k->usage);
+		evidence_add(ev, "cgroup", "%s", k->cg.path);
+		if (memcg_oom_kills(&k->cg, &kills, NULL) == 0)
+			evidence_num(ev, "oom_kill", kills - k->kills_before);
+		pthread_mutex_lock((pthread_mutex_t *)&k->lock);
+		after = k->died_after_ms;
+		pthread_mutex_unlock((pthread_mutex_t *)&k->lock);
+		if (after >= 0)
+			evidence_num(ev, "died_after_ms", after);
+		if (p->reaped)
+			evidence_add(ev, "wait_status", "%s", proc_describe_status(p->status));
+		return;
+	}
+	evidence_num(ev, "used_memory", k->used_memory);
+	if (ask(f->target, buf, sizeof(buf), NULL, "INFO", "errorstats", NULL, NULL, NULL) == 0) {
+		now = info_num(buf, "errorstat_OOM:count=");
+		evidence_num(ev, "oom_replies", (now < 0 ? 0 : now) - k->oom_before);
+	}
+}
+
 const struct injector_ops oom_injector = {
 	.name = "oom",
 	.priv_size = sizeof(struct oom_priv),
@@ -406,4 +440,5 @@ const struct injector_ops oom_injector = {
 	.revert = oom_revert,
 	.release = oom_release,
 	.describe = oom_describe,
+	.evidence = oom_evidence,
 };

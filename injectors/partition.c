@@ -297,6 +297,25 @@ partition_describe(const struct fault *f, char *out, size_t n)
 		 me && reachable(me, t->port, 300) ? "answers" : "does not answer (connect timed out)");
 }
 
+static void
+partition_evidence(const struct fault *f, struct evidence *ev)
+{
+	const struct partition_priv *k = f->priv;
+	struct target *t = f->target;
+	const struct netns_node *me;
+
+	if (t == NULL || !f->injected)
+		return;
+	me = t->net_end(t->net_arg, t->node);
+	evidence_add(ev, "mode", "%s", modes[k->mode]);
+	evidence_add(ev, "cut", "%s", k->what);
+	evidence_num(ev, "rules", k->nc ? (long long)netcut_changes(k->nc) : 0);
+	if (me)
+		evidence_add(ev, "address", "%s", me->addr_str);
+	evidence_add(ev, "clients_reach_it", "%s",
+		     me && reachable(me, t->port, 300) ? "yes" : "no");
+}
+
 static const char *const role_params[] = {"peer", "with", NULL};
 
 const struct injector_ops partition_injector = {
@@ -309,4 +328,5 @@ const struct injector_ops partition_injector = {
 	.revert = partition_revert,
 	.release = partition_release,
 	.describe = partition_describe,
+	.evidence = partition_evidence,
 };

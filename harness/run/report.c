@@ -4,6 +4,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,20 @@ run_event_json(const struct reshard_event *ev)
 			 ev->slot_index, "step", reshard_step_name(ev->step), "slot_moved",
 			 (json_int_t)ev->slot_moved, "slot_keys", (json_int_t)ev->slot_keys,
 			 "total_moved", (json_int_t)ev->total_moved);
+}
+
+/* A fault's named values: numbers as numbers. */
+static json_t *
+evidence_json(const struct evidence *ev)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < ev->n; i++)
+		json_object_set_new(o, ev->v[i].key,
+				    ev->v[i].number ? json_integer(strtoll(ev->v[i].value, NULL, 10))
+						    : json_string(ev->v[i].value));
+	return o;
 }
 
 static json_t *
@@ -40,6 +55,8 @@ faults_json(const struct run *run)
 			json_object_set_new(j, "at", run_event_json(&f->at));
 			json_object_set_new(j, "ms", json_integer((json_int_t)f->fired_ms));
 		}
+		if (f->evidence.n > 0)
+			json_object_set_new(j, "evidence", evidence_json(&f->evidence));
 		json_array_append_new(a, j);
 	}
 	return a;

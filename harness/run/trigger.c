@@ -291,6 +291,10 @@ trigger_observe(struct trigger_set *ts)
 
 			snprintf(was, sizeof(was), "%s", a->effect);
 			a->spec->ops->describe(a->fault, a->effect, sizeof(a->effect));
+			if (a->spec->ops->evidence) {
+				memset(&a->evidence, 0, sizeof(a->evidence));
+				a->spec->ops->evidence(a->fault, &a->evidence);
+			}
 			if (strcmp(was, a->effect) != 0)
 				timeline_add(ts->tl, "fault [%s]: %s", a->spec->name, a->effect);
 		}
@@ -353,6 +357,10 @@ fire(struct trigger_set *ts, struct armed *a, const struct reshard_event *ev)
 		snprintf(a->effect, sizeof(a->effect), "inject failed: %s", e.msg);
 	} else if (a->spec->ops->describe) {
 		a->spec->ops->describe(a->fault, a->effect, sizeof(a->effect));
+	}
+	if (!a->failed && a->spec->ops->evidence) {
+		memset(&a->evidence, 0, sizeof(a->evidence));
+		a->spec->ops->evidence(a->fault, &a->evidence);
 	}
 	timeline_add(ts->tl, "fault [%s]: %s", a->spec->name, a->effect);
 }

@@ -24,6 +24,7 @@ struct armed {
 	struct reshard_event at; /* reshard progress when it fired */
 	uint64_t fired_ms;
 	char effect[256];     /* what inject() observed, or why it failed */
+	struct evidence evidence; /* the same as named values, when the kind has them */
 	bool failed;
 	bool healed;          /* revert() ran at the scenario's heal point */
 	char tag[32];         /* target.tag */

@@ -65,7 +65,7 @@ groups_of(const char *base, pid_t pid)
 START_TEST(test_oom_scenario_passes_with_the_kernels_evidence)
 {
 	char base[PATH_MAX], dir[PATH_MAX];
-	json_t *rep, *fault;
+	json_t *rep, *fault, *ev;
 	const char *effect;
 	int before;
 
@@ -82,6 +82,14 @@ START_TEST(test_oom_scenario_passes_with_the_kernels_evidence)
 	ck_assert_msg(strstr(effect, "OOM-killed by the kernel") && strstr(effect, "oom_kill 1") &&
 			      strstr(effect, "killed by signal 9"),
 		      "%s", effect);
+	/* the same facts as named values, for programs */
+	ev = json_object_get(fault, "evidence");
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "oom_kill")), 1);
+	ck_assert_int_ge(json_integer_value(json_object_get(ev, "died_after_ms")), 0);
+	ck_assert_int_gt(json_integer_value(json_object_get(ev, "limit_bytes")),
+			 json_integer_value(json_object_get(ev, "usage_bytes")));
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "wait_status")),
+			 "killed by signal 9 (Killed)");
 	json_decref(rep);
 	/* its group went with it */
 	ck_assert_int_eq(groups_of(base, 0), before);
@@ -196,6 +204,8 @@ START_TEST(test_partition_one_way_keys_of_unknown_outcome_are_kept_once)
 	fault = json_array_get(json_object_get(rep, "faults"), 0);
 	effect = json_string_value(json_object_get(fault, "effect"));
 	ck_assert_msg(effect && strstr(effect, "netlink rules in place"), "%s", effect);
+	ck_assert_int_gt(json_integer_value(json_object_get(json_object_get(fault, "evidence"),
+							    "rules")), 0);
 	json_decref(rep);
 	ck_assert_int_eq(host_links(), 0);
 	it_sh("rm -rf %s", dir);
