@@ -134,6 +134,35 @@ START_TEST(test_oom_kill_9_then_clean_leaves_nothing)
 }
 END_TEST
 
+/* SIGINT once the target's group exists: the run stops at its next step
+ * and removes the group itself. */
+START_TEST(test_oom_sigint_removes_the_group)
+{
+	char base[PATH_MAX], dir[PATH_MAX], out[PATH_MAX + 16];
+	const char *argv[] = {bin(), "run", "--results", dir,
+			      "scenarios/oom-target-mid-slot.ini", NULL};
+	struct proc p = PROC_INIT;
+	struct err e = ERR_INIT;
+	uint64_t deadline;
+
+	require_memcg(base, sizeof(base));
+	it_mkdtemp(dir, sizeof(dir), "sq-it-oomint");
+	snprintf(out, sizeof(out), "%s/out.log", dir);
+	p.argv = argv;
+	p.out_path = out;
+	ck_assert_int_eq(proc_start(&p, &e), 0);
+	deadline = clock_now_ms() + 20000;
+	while (groups_of(base, p.pid) == 0 && clock_now_ms() < deadline)
+		clock_sleep_ms(10);
+	ck_assert_int_eq(groups_of(base, p.pid), 1);
+	ck_assert_int_eq(proc_signal(&p, SIGINT, &e), 0);
+	ck_assert_msg(proc_wait(&p, 60000, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(groups_of(base, p.pid), 0);
+	ck_assert_int_eq(it_sh("grep -q interrupted %s", out), 0);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
 /* Not root: the oom scenario is skipped with the reason and exit 3, and
  * never passes. */
 START_TEST(test_oom_without_root_is_skipped_with_the_reason)
@@ -335,6 +364,7 @@ fault_run_suite(void)
 	tcase_add_test(tc, test_oom_scenario_passes_with_the_kernels_evidence);
 	tcase_add_test(tc, test_oom_kill_9_then_clean_leaves_nothing);
 	tcase_add_test(tc, test_oom_without_root_is_skipped_with_the_reason);
+	tcase_add_test(tc, test_oom_sigint_removes_the_group);
 	tcase_add_test(tc, test_partition_one_way_keys_of_unknown_outcome_are_kept_once);
 	tcase_add_test(tc, test_partition_kill_9_leaves_no_namespace);
 	tcase_add_test(tc, test_partition_without_root_is_skipped_with_the_reason);
