@@ -101,8 +101,13 @@ integration: $(B)/shardquake $(B)/tests/integration/run
 	$(B)/tests/integration/run
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(B)/bench/disk_overhead
 	$(Q)sh bench/run.sh $(B)/shardquake
+	$(Q)$(B)/bench/disk_overhead 500000
+
+# what the disk fault's seccomp filter costs a node before it fires
+$(B)/bench/disk_overhead: $(B)/bench/disk_overhead.o $(B)/libsq.a
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Parsers of outside input under libFuzzer, ASan and UBSan: scenario files
 # and CLUSTER NODES answers must parse or be refused with a message.

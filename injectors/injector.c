@@ -17,6 +17,7 @@ extern const struct injector_ops lose_disk_injector;
 extern const struct injector_ops oom_injector;
 extern const struct injector_ops partition_injector;
 extern const struct injector_ops degrade_injector;
+extern const struct injector_ops disk_injector;
 
 const struct injector_ops *const injector_table[] = {
 	&kill_injector,
@@ -26,6 +27,7 @@ const struct injector_ops *const injector_table[] = {
 	&oom_injector,
 	&partition_injector,
 	&degrade_injector,
+	&disk_injector,
 	NULL,
 };
 

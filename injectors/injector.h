@@ -114,6 +114,9 @@ enum injector_flags {
 	/* while in effect the node runs but may not be reached: the
 	 * harness waits for the cluster to notice, not for it to answer */
 	INJ_UNREACHABLE = 1 << 1,
+	/* the node's process depends on the harness (a seccomp supervisor
+	 * answers its calls): its cluster cannot outlive the run (--keep) */
+	INJ_HARNESS_BOUND = 1 << 2,
 };
 
 struct injector_ops {

@@ -112,13 +112,23 @@ have_redis(const char *path)
  * its own first, before any thread starts: then the bridge, the veths
  * and the nodes' namespaces end with it, even after kill -9.  Where that
  * is refused (not root), they are skipped with the reason.  --keep
- * cannot keep such a cluster: it ends with the run. */
+ * cannot keep such a cluster: it ends with the run; nor one whose node
+ * needs the harness to run (a disk fault's supervisor). */
 static int
 network(struct scenario **v, size_t n, struct run_opts *o, char *why, size_t len)
 {
 	struct err e = ERR_INIT;
 	size_t i;
 
+	for (i = 0; o->keep && i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < v[i]->nfaults; k++)
+			if (v[i]->faults[k].ops->flags & INJ_HARNESS_BOUND)
+				return cli_usage_error(&cmd_run, "--keep: %s has a %s fault, whose "
+						       "node needs the run to go on",
+						       v[i]->path, v[i]->faults[k].ops->name);
+	}
 	for (i = 0; i < n && v[i]->network != NET_NETNS; i++)
 		;
 	if (i == n)

@@ -124,7 +124,7 @@ static const struct {
 	{"[scenario]\nname = Bad Name\n",
 	 "2: name = 'Bad Name': expected letters a-z, digits, '-', '_' or '.'"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 1\n[fault]\nkind = explode\n",
-	 "8: kind = 'explode': expected one of kill, pause, restart, lose-disk, oom, partition, degrade"},
+	 "8: kind = 'explode': expected one of kill, pause, restart, lose-disk, oom, partition, degrade, disk"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 1\n[fault]\nkind = kill\n"
 	 "target = target\nat = keys\nslot = 2\n",
 	 "7: [fault] fires at slot 2, but the reshard moves 1 slot"},
