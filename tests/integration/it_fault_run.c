@@ -354,6 +354,37 @@ START_TEST(test_partition_without_root_is_skipped_with_the_reason)
 }
 END_TEST
 
+/* EIO on the target's disk: Redis's own log says so, the failed writes
+ * are counted, and the batch it acknowledged without persisting is lost
+ * as the scenario says; --keep is refused for a disk fault. */
+START_TEST(test_disk_scenario_passes_with_the_nodes_own_words)
+{
+	char dir[PATH_MAX];
+	json_t *rep, *ev, *lost;
+
+	it_require_redis("fault_run");
+	it_mkdtemp(dir, sizeof(dir), "sq-it-disk");
+	if (it_sh("%s run --results %s scenarios/disk-target-aof-eio.ini > %s/out 2>&1; "
+		  "test $? -eq 3", bin(), dir, dir) == 0)
+		test_skip("fault_run: %s", "no seccomp user notification here");
+	rep = it_report(dir, "disk-target-aof-eio");
+	ck_assert_str_eq(json_string_value(json_object_get(rep, "result")), "passed");
+	ev = json_object_get(json_array_get(json_object_get(rep, "faults"), 0), "evidence");
+	ck_assert_int_gt(json_integer_value(json_object_get(ev, "write_failed")), 0);
+	ck_assert_int_gt(json_integer_value(json_object_get(ev, "data_files_tracked")), 0);
+	ck_assert_msg(strstr(json_string_value(json_object_get(ev, "log_first")),
+			     "Error writing to the AOF file") != NULL, "%s",
+		      json_string_value(json_object_get(ev, "log_first")));
+	lost = json_object_get(json_object_get(rep, "verdict"), "lost_keys");
+	ck_assert_int_eq(json_integer_value(json_object_get(lost, "count")), 5);
+	json_decref(rep);
+	ck_assert_int_eq(it_sh("%s run --keep --results %s scenarios/disk-target-aof-eio.ini "
+			       "> %s/keep 2>&1; test $? -eq 2", bin(), dir, dir), 0);
+	ck_assert_int_eq(it_sh("grep -q 'disk fault, whose node needs the run' %s/keep", dir), 0);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
 Suite *
 fault_run_suite(void)
 {
@@ -368,6 +399,7 @@ fault_run_suite(void)
 	tcase_add_test(tc, test_partition_one_way_keys_of_unknown_outcome_are_kept_once);
 	tcase_add_test(tc, test_partition_kill_9_leaves_no_namespace);
 	tcase_add_test(tc, test_partition_without_root_is_skipped_with_the_reason);
+	tcase_add_test(tc, test_disk_scenario_passes_with_the_nodes_own_words);
 	suite_add_tcase(s, tc);
 	return s;
 }
