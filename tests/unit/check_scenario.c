@@ -140,6 +140,13 @@ static const struct {
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
 	 "target = target\nat = keys\nduration_ms = 5\n",
 	 "11: 'duration_ms' is not a parameter of fault kind 'kill'"},
+	{"[scenario\nname = x\n",
+	 "1: section header '[scenario' has no closing ']': expected [NAME] on a line of its own"},
+	{"[scenario]\nname = x\n[fault 2\nkind = kill\n",
+	 "3: section header '[fault 2' has no closing ']': expected [NAME] on a line of its own"},
+	{"; a comment first\nseed = 3\n[scenario]\nname = x\n",
+	 "2: 'seed' comes before any section: expected a [section] header above it, such as "
+	 "[scenario]"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = pause\n"
 	 "target = target\nat = keys\nduration_ms = soon\n",
 	 "11: duration_ms = 'soon': expected a duration such as 500, 500ms or 2s, at most 1 hour"},
@@ -325,6 +332,27 @@ START_TEST(test_rebalance_shares)
 }
 END_TEST
 
+/* fopen() opens a directory and fgets() reads nothing from it: without
+ * a check of its own it passed for a file with no [scenario]. */
+START_TEST(test_scenario_directory_is_not_a_file)
+{
+	char dir[] = "/tmp/sq-scenario-dir-XXXXXX", want[128], slash[64];
+	struct err e = ERR_INIT;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_null(scenario_load(dir, &e));
+	snprintf(want, sizeof(want), "'%s' is a directory: expected a scenario file, such as "
+		 "'%s/NAME.ini'", dir, dir);
+	ck_assert_str_eq(e.msg, want);
+	snprintf(slash, sizeof(slash), "%s/", dir);
+	ck_assert_ptr_null(scenario_load(slash, &e));
+	snprintf(want, sizeof(want), "'%s/' is a directory: expected a scenario file, such as "
+		 "'%s/NAME.ini'", dir, dir);
+	ck_assert_str_eq(e.msg, want);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_scenario_missing_file)
 {
 	struct err e = ERR_INIT;
@@ -347,6 +375,7 @@ scenario_suite(void)
 	tcase_add_test(tc, test_scenario_rebalance_to_new_master);
 	tcase_add_test(tc, test_rebalance_shares);
 	tcase_add_test(tc, test_scenario_missing_file);
+	tcase_add_test(tc, test_scenario_directory_is_not_a_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
