@@ -139,7 +139,20 @@ static const struct {
 	 "7: [fault] has at = time but no 'after'"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
 	 "target = target\nat = keys\nduration_ms = 5\n",
-	 "11: 'duration_ms' is not a parameter of fault kind 'kill'"},
+	 "11: 'duration_ms' is not a parameter of fault kind 'kill': expected kind, target, at, "
+	 "slot, point, after, signal or grace_ms"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = pause\n"
+	 "target = target\nat = keys\nduration = 5s\n",
+	 "11: 'duration' is not a parameter of fault kind 'pause': expected kind, target, at, "
+	 "slot, point, after, heal or duration_ms"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = lose-disk\n"
+	 "target = target\nat = keys\ndelay_ms = 5\n",
+	 "11: 'delay_ms' is not a parameter of fault kind 'lose-disk': expected kind, target, at, "
+	 "slot, point or after"},
+	{"[scenario]\nname = x\n[cluster]\nnetwork = netns\n[reshard]\nfrom = 0\nto = 1\n"
+	 "slots = 2\n[fault]\nkind = partition\ntarget = target\nat = keys\npeers = source\n",
+	 "13: 'peers' is not a parameter of fault kind 'partition': expected kind, target, at, "
+	 "slot, point, after, heal, mode, peer, direction, with or clients"},
 	{"[scenario\nname = x\n",
 	 "1: section header '[scenario' has no closing ']': expected [NAME] on a line of its own"},
 	{"[scenario]\nname = x\n[fault 2\nkind = kill\n",
@@ -353,6 +366,48 @@ START_TEST(test_scenario_directory_is_not_a_file)
 }
 END_TEST
 
+/* The loader lists each kind's keys from a table of its own (the
+ * injectors do not publish theirs): every kind must be in it, and every
+ * key it lists must be one the kind takes. */
+START_TEST(test_scenario_fault_keys_listed_are_taken)
+{
+	static const char head[] = "[scenario]\nname = x\n[cluster]\nnetwork = netns\n"
+				   "[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\n"
+				   "target = target\nat = keys\n";
+	const char *const *k;
+	const struct injector_ops *const *o;
+	char text[512], list[256], *key, *save = NULL;
+	struct err e = ERR_INIT;
+	const char *at;
+
+	for (o = injector_table; *o; o++) {
+		snprintf(text, sizeof(text), "%skind = %s\nnot_a_key = 1\n", head, (*o)->name);
+		ck_assert_ptr_null(load(text, &e));
+		unlink(path);
+		at = strstr(e.msg, ": expected kind, target, at, slot, point");
+		ck_assert_msg(at != NULL, "kind %s: %s", (*o)->name, e.msg);
+		ck_assert_msg(strstr(at, "own keys") == NULL, "kind %s is missing from the "
+			      "loader's table of keys: %s", (*o)->name, e.msg);
+		snprintf(list, sizeof(list), "%s", at + strlen(": expected "));
+		for (key = strtok_r(list, ", ", &save); key; key = strtok_r(NULL, ", ", &save)) {
+			static const char *const generic[] = {"kind", "target", "at", "slot",
+							     "point", "after", "heal", "or", NULL};
+
+			for (k = generic; *k && strcmp(*k, key) != 0; k++)
+				;
+			if (*k)
+				continue;
+			snprintf(text, sizeof(text), "%skind = %s\n%s = 1\n", head, (*o)->name, key);
+			e = (struct err)ERR_INIT; /* a file that loads leaves it as it was */
+			scenario_free(load(text, &e));
+			unlink(path);
+			ck_assert_msg(strstr(e.msg, "is not a parameter") == NULL,
+				      "kind %s does not take '%s', which its list names", (*o)->name, key);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_scenario_missing_file)
 {
 	struct err e = ERR_INIT;
@@ -376,6 +431,7 @@ scenario_suite(void)
 	tcase_add_test(tc, test_rebalance_shares);
 	tcase_add_test(tc, test_scenario_missing_file);
 	tcase_add_test(tc, test_scenario_directory_is_not_a_file);
+	tcase_add_test(tc, test_scenario_fault_keys_listed_are_taken);
 	suite_add_tcase(s, tc);
 	return s;
 }
