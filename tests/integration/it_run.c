@@ -180,6 +180,38 @@ START_TEST(test_run_without_redis_reports_every_scenario_skipped)
 }
 END_TEST
 
+/* run --check reads and checks files, every bad one with its own
+ * FILE:LINE message, and plays nothing: no results, no redis-server. */
+START_TEST(test_run_check_validates_without_running)
+{
+	char dir[PATH_MAX], exe[PATH_MAX];
+
+	ck_assert_ptr_nonnull(realpath(bin(), exe)); /* the test runs it from elsewhere */
+	it_mkdtemp(dir, sizeof(dir), "sq-it-check");
+	ck_assert_int_eq(it_sh("cp scenarios/kill-target-mid-slot.ini %s/good.ini && "
+			       "printf '[scenario\\nname = x\\n' > %s/open.ini && "
+			       "printf 'seed = 1\\n[scenario]\\nname = x\\n' > %s/early.ini && "
+			       "mkdir %s/dir.ini", dir, dir, dir, dir), 0);
+	ck_assert_int_eq(it_sh("cd %s && %s run --check --results res good.ini open.ini "
+			       "early.ini dir.ini > out 2> err; test $? -eq 2", dir, exe), 0);
+	ck_assert_int_eq(it_sh("grep -qx 'good.ini: ok (kill-target-mid-slot, 1 fault)' %s/out",
+			       dir), 0);
+	ck_assert_int_eq(it_sh("grep -qx '4 files checked, 3 bad' %s/out", dir), 0);
+	ck_assert_int_eq(it_sh("grep -q \"^shardquake: open.ini:1: section header '\\[scenario' "
+			       "has no closing ']'\" %s/err", dir), 0);
+	ck_assert_int_eq(it_sh("grep -q \"^shardquake: early.ini:1: 'seed' comes before any "
+			       "section\" %s/err", dir), 0);
+	ck_assert_int_eq(it_sh("grep -q \"^shardquake: 'dir.ini' is a directory: expected a "
+			       "scenario file\" %s/err", dir), 0);
+	ck_assert_int_eq(it_sh("test ! -e %s/res", dir), 0); /* nothing was played */
+	/* good files only, and the shipped library by default: exit 0 */
+	ck_assert_int_eq(it_sh("cd %s && %s run --check good.ini > /dev/null", dir, exe), 0);
+	ck_assert_int_eq(it_sh("%s run --check > %s/all && grep -q '^[1-9][0-9]* files "
+			       "checked, 0 bad$' %s/all", bin(), dir, dir), 0);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
 Suite *
 run_suite(void)
 {
@@ -192,6 +224,10 @@ run_suite(void)
 	tcase_add_test(tc, test_run_sigint_leaves_no_redis_server);
 	tcase_add_test(tc, test_run_ctrl_c_stops_the_run_not_the_nodes_first);
 	tcase_add_test(tc, test_run_without_redis_reports_every_scenario_skipped);
+	suite_add_tcase(s, tc);
+	/* no redis-server needed */
+	tc = tcase_create("check");
+	tcase_add_test(tc, test_run_check_validates_without_running);
 	suite_add_tcase(s, tc);
 	return s;
 }
