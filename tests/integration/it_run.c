@@ -180,6 +180,40 @@ START_TEST(test_run_without_redis_reports_every_scenario_skipped)
 }
 END_TEST
 
+/* run --keep leaves the cluster running and says how to stop it; the
+ * command it suggests keeps the run's node logs. */
+START_TEST(test_run_keep_hint_keeps_node_logs)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 16], *out, *hint;
+	struct err e = ERR_INIT;
+	FILE *f;
+
+	it_require_redis("run");
+	it_mkdtemp(dir, sizeof(dir), "sq-it-keep");
+	snprintf(file, sizeof(file), "%s/calm.ini", dir);
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[scenario]\nname = calm\n[cluster]\nmasters = 3\npersistence = none\n"
+	      "[data]\nkeys = 100\n[expect]\nhealthy = yes\n", f);
+	fclose(f);
+	ck_assert_int_eq(it_sh("%s run --keep --results %s/res %s > %s/out 2>&1", bin(), dir,
+			       file, dir), 0);
+	snprintf(file, sizeof(file), "%s/out", dir);
+	out = fs_read_file(file, NULL, &e);
+	ck_assert_msg(out != NULL, "%s", e.msg);
+	hint = strstr(out, "shardquake cluster down");
+	ck_assert_msg(hint != NULL, "no hint in: %s", out);
+	hint[strcspn(hint, "\n")] = '\0';
+	ck_assert_msg(strstr(hint, " --keep-files ") != NULL, "%s", hint);
+	/* as a user would type it, with our binary */
+	ck_assert_int_eq(it_sh("%s %s > /dev/null", bin(), hint + strlen("shardquake ")), 0);
+	ck_assert_int_eq(it_sh("ls %s/res/calm-*/nodes/node-*/redis.log > /dev/null", dir), 0);
+	ck_assert_int_ne(it_sh("ls %s/res/calm-*/nodes/cluster.pids 2> /dev/null", dir), 0);
+	free(out);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
 /* run --check reads and checks files, every bad one with its own
  * FILE:LINE message, and plays nothing: no results, no redis-server. */
 START_TEST(test_run_check_validates_without_running)
@@ -224,6 +258,7 @@ run_suite(void)
 	tcase_add_test(tc, test_run_sigint_leaves_no_redis_server);
 	tcase_add_test(tc, test_run_ctrl_c_stops_the_run_not_the_nodes_first);
 	tcase_add_test(tc, test_run_without_redis_reports_every_scenario_skipped);
+	tcase_add_test(tc, test_run_keep_hint_keeps_node_logs);
 	suite_add_tcase(s, tc);
 	/* no redis-server needed */
 	tc = tcase_create("check");
