@@ -70,7 +70,12 @@ bool cli_is_help(const char *arg);
  * process uses any more, never one still in use.  *stopped: how many
  * nodes it stopped.  Returns how many things were left, each said on
  * stderr (0: the cluster is gone), or -1 when `dir` holds no cluster.
+ *
+ * cluster_in_dir() returns how many nodes the cluster in `dir` has (0:
+ * none), how many of them run, and their ports ("7000, 7001") in
+ * `ports` (size n).
  */
 int cluster_stop_dir(const char *dir, bool remove_files, int *stopped);
+size_t cluster_in_dir(const char *dir, int *running, char *ports, size_t n);
 
 #endif

@@ -30,6 +30,8 @@ static const char usage[] =
 	"  --node-timeout MS   cluster-node-timeout (default 2000)\n"
 	"  --redis-server PATH the redis-server binary (default: on PATH)\n"
 	"  --dir DIR           where the nodes live (default $TMPDIR/shardquake-cluster)\n"
+	"  --force             DIR holds a cluster, running or not: stop it and\n"
+	"                      remove its node folders first (without: refuse)\n"
 	"\n"
 	"down: stop the nodes in DIR and remove their files.  A node is found by\n"
 	"its port and its folder, so one restarted since (a new pid) is stopped\n"
@@ -65,6 +67,7 @@ struct up_args {
 	struct local_cluster_opts o;
 	struct dataset d;
 	char dir[PATH_MAX];
+	bool force;
 };
 
 static int
@@ -76,6 +79,7 @@ parse_up(int argc, char **argv, struct up_args *a)
 		{"base-port", 1, 0, 'p'},
 		{"persistence", 1, 0, 'P'},  {"node-timeout", 1, 0, 't'},
 		{"redis-server", 1, 0, 'R'}, {"dir", 1, 0, 'd'},
+		{"force", 0, 0, 'f'},
 		{"help", 0, 0, 'h'},         {0, 0, 0, 0}};
 	int c, rc = 0;
 
@@ -89,6 +93,7 @@ parse_up(int argc, char **argv, struct up_args *a)
 		case 't': rc = cli_parse_int("--node-timeout", optarg, 100, 600000, &a->o.node_timeout_ms); break;
 		case 'R': a->o.redis_server = optarg; break;
 		case 'd': snprintf(a->dir, sizeof(a->dir), "%s", optarg); break;
+		case 'f': a->force = true; break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: return cli_usage_error(&cmd_cluster, "bad option for 'cluster up'");
 		}
@@ -120,6 +125,41 @@ print_cluster(const struct local_cluster *lc, uint64_t ms)
 	}
 }
 
+/* A cluster in DIR already, running or not: without --force `up`
+ * refuses (it used to stop a running one unasked); with it, the cluster
+ * is stopped and all its node folders go, or nothing starts. */
+static int
+clear_dir(const char *dir, bool force)
+{
+	char ports[512];
+	int running, stopped;
+	size_t n = cluster_in_dir(dir, &running, ports, sizeof(ports));
+
+	if (n == 0)
+		return 0;
+	if (!force && running > 0) {
+		fprintf(stderr, "shardquake: cluster up: a cluster runs in %s (%d of its %zu nodes "
+			"run; ports %s): stop it with 'shardquake cluster down --dir %s', or give "
+			"--force to replace it\n", dir, running, n, ports, dir);
+		return EXIT_FINDINGS;
+	}
+	if (!force) {
+		fprintf(stderr, "shardquake: cluster up: %s holds the node folders of a stopped "
+			"cluster (ports %s): remove them with 'shardquake cluster down --dir %s', "
+			"or give --force\n", dir, ports, dir);
+		return EXIT_FINDINGS;
+	}
+	if (cluster_stop_dir(dir, true, &stopped) > 0) {
+		fprintf(stderr, "shardquake: cluster up: cannot replace the cluster in %s: "
+			"what is left is said above\n", dir);
+		return EXIT_FINDINGS;
+	}
+	fprintf(stderr, "shardquake: --force: stopped %d node%s of the cluster in %s and "
+		"removed its %zu node folder%s\n", stopped, stopped == 1 ? "" : "s", dir, n,
+		n == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 cluster_up(int argc, char **argv)
 {
@@ -133,8 +173,8 @@ cluster_up(int argc, char **argv)
 	default_dir(a.dir, sizeof(a.dir));
 	if ((rc = parse_up(argc, argv, &a)) != 0)
 		return rc == 1 ? EXIT_OK : rc;
-	if (cluster_stop_dir(a.dir, false, &rc) >= 0 && rc > 0)
-		fprintf(stderr, "shardquake: stopped the cluster still running in %s\n", a.dir);
+	if ((rc = clear_dir(a.dir, a.force)) != 0)
+		return rc;
 	a.o.dir = a.dir;
 	a.o.detach = true;
 	if (local_cluster_start(&lc, &a.o, &e) < 0) {

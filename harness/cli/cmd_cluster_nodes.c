@@ -1,7 +1,8 @@
 /*
  * cmd_cluster_nodes.c - what runs in the directory of a cluster that
  * `shardquake cluster up` started, and stopping it: for `cluster down`,
- * and for `cluster up` on a directory that holds one.  See cli.h.
+ * and for `cluster up --force` on a directory that holds one.  See
+ * cli.h.
  *
  * `down` cannot trust the pids that `up` wrote in DIR/cluster.pids: a
  * node restarted by hand or by `repair --restart-cmd` has a new one, and
@@ -422,4 +423,24 @@ cluster_stop_dir(const char *dir, bool remove_files, int *stopped)
 		rmdir(c.dir); /* only if now empty */
 	free(c.v);
 	return left;
+}
+
+size_t
+cluster_in_dir(const char *dir, int *running, char *ports, size_t n)
+{
+	struct dcluster c;
+	size_t i, count;
+
+	load_nodes(dir, &c);
+	find_users(&c);
+	*running = 0;
+	ports[0] = '\0';
+	for (i = 0; i < c.n; i++) {
+		*running += servers_of(&c.v[i]) > 0;
+		snprintf(ports + strlen(ports), n - strlen(ports), "%s%d", i ? ", " : "",
+			 c.v[i].port);
+	}
+	count = c.n;
+	free(c.v);
+	return count;
 }

@@ -233,7 +233,8 @@ END_TEST
  * named here, and the case's teardown, in Check's own process, runs
  * `down` on every one of them.
  */
-static const char *const cli_dirs[] = {"sq-it-down-restarted", "sq-it-down-in-use", NULL};
+static const char *const cli_dirs[] = {"sq-it-down-restarted", "sq-it-down-in-use",
+				       "sq-it-up-force", NULL};
 
 static const char *
 sq_bin(void)
@@ -408,6 +409,50 @@ START_TEST(test_cli_cluster_down_keeps_a_folder_in_use)
 }
 END_TEST
 
+/* `up` on a directory with a cluster stopped it unasked.  Now it
+ * refuses, running or stopped, and --force stops it and removes all its
+ * node folders (not only those whose ports the new cluster takes). */
+START_TEST(test_cli_cluster_up_needs_force_over_a_cluster)
+{
+	char dir[PATH_MAX];
+	int ports[2], ports2[2];
+	pid_t pids[2], pids2[2];
+
+	it_require_redis("cluster");
+	cli_dir(dir, sizeof(dir), cli_dirs[2]);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 2 --persistence none --dir %s > "
+			       "/dev/null", sq_bin(), dir), 0);
+	ck_assert_int_eq(read_pids(dir, ports, pids, 2), 2);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 1 --dir %s > %s.out 2>&1", sq_bin(), dir,
+			       dir), 1);
+	ck_assert_int_eq(it_sh("grep -q 'a cluster runs in %s .* give --force to replace it' "
+			       "%s.out", dir, dir), 0);
+	ck_assert(it_pid_alive(pids[0]) && it_pid_alive(pids[1]));
+
+	ck_assert_int_eq(it_sh("%s cluster up --masters 1 --persistence none --force --dir %s "
+			       "> %s.out 2>&1", sq_bin(), dir, dir), 0);
+	ck_assert(gone(pids[0]) && gone(pids[1]));
+	ck_assert_int_eq(read_pids(dir, ports2, pids2, 2), 1);
+	/* the old folders are gone, whatever ports the new node took */
+	ck_assert_int_eq(it_sh("test \"$(ls %s)\" = \"$(printf 'cluster.pids\\nnode-%d')\"", dir,
+			       ports2[0]), 0);
+
+	/* the folders of a stopped cluster are not removed unasked either */
+	ck_assert_int_eq(it_sh("%s cluster down --keep-files --dir %s > /dev/null", sq_bin(),
+			       dir), 0);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 1 --dir %s > %s.out 2>&1", sq_bin(), dir,
+			       dir), 1);
+	ck_assert_int_eq(it_sh("grep -q 'holds the node folders of a stopped cluster' %s.out",
+			       dir), 0);
+	ck_assert_int_eq(it_sh("test -d %s/node-%d", dir, ports2[0]), 0);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 1 --persistence none --force --dir %s "
+			       "> /dev/null 2>&1 && %s cluster down --dir %s > /dev/null", sq_bin(),
+			       dir, sq_bin(), dir), 0);
+	ck_assert_int_eq(it_sh("test ! -e %s", dir), 0);
+	it_sh("rm -f %s.out", dir);
+}
+END_TEST
+
 Suite *
 cluster_suite(void)
 {
@@ -427,6 +472,7 @@ cluster_suite(void)
 	tcase_add_unchecked_fixture(tc, NULL, cli_teardown);
 	tcase_add_test(tc, test_cli_cluster_down_stops_nodes_restarted_by_hand);
 	tcase_add_test(tc, test_cli_cluster_down_keeps_a_folder_in_use);
+	tcase_add_test(tc, test_cli_cluster_up_needs_force_over_a_cluster);
 	suite_add_tcase(s, tc);
 	return s;
 }
