@@ -241,6 +241,50 @@ START_TEST(test_run_keep_hint_keeps_node_logs)
 }
 END_TEST
 
+/* A failed run's junit.xml says more than its first reason: every
+ * expectation that failed, and the verdict's findings with examples,
+ * in the failure's message (what a CI page shows), in the summary
+ * junit.xml of the invocation and in the run's own. */
+START_TEST(test_run_junit_lists_failed_expectations_and_findings)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 16];
+	const char *const junits[] = {"junit.xml", "unrepaired-*/junit.xml"};
+	FILE *f;
+	size_t i;
+
+	it_require_redis("run");
+	it_mkdtemp(dir, sizeof(dir), "sq-it-junit");
+	snprintf(file, sizeof(file), "%s/s.ini", dir);
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[scenario]\nname = unrepaired\n[cluster]\npersistence = none\n"
+	      "node_timeout = 1000\n[data]\nkeys = 2000\n[reshard]\nfrom = 0\nto = 1\n"
+	      "slots = 2\n[fault]\nkind = kill\ntarget = target\nat = migrating\n"
+	      "[expect]\nhealthy = yes\nfailed_nodes = 0\nlost_keys = 0\n", f);
+	fclose(f);
+	ck_assert_int_eq(it_sh("%s run --results %s/res %s > %s/out 2>&1", bin(), dir, file,
+			       dir), 1);
+	for (i = 0; i < 2; i++) {
+		char path[PATH_MAX + 64];
+
+		snprintf(path, sizeof(path), "%s/res/%s", dir, junits[i]);
+		/* the reason, then what else failed; lost_keys = 0 held */
+		ck_assert_int_eq(it_sh("grep -q '<failure message=\"expected healthy = yes, got no; "
+				       "expected failed_nodes = 0, got 1; ' %s", path), 0);
+		ck_assert_int_ne(it_sh("grep -q 'expected lost_keys' %s", path), 0);
+		ck_assert_int_eq(it_sh("grep -q 'message=\"[^\"]*; finding: failed_nodes 1 (' %s",
+				       path), 0);
+		ck_assert_int_eq(it_sh("grep -q 'message=\"[^\"]*; finding: unreachable_keys "
+				       "[1-9][0-9]* (sq:' %s", path), 0);
+		/* and one a line in the element's text */
+		ck_assert_int_eq(it_sh("grep -qx 'finding: failed_nodes 1 (.*)' %s", path), 0);
+		ck_assert_int_eq(it_sh("xmllint --noout %s 2>/dev/null || ! command -v xmllint "
+				       ">/dev/null", path), 0);
+	}
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
 /* run --check reads and checks files, every bad one with its own
  * FILE:LINE message, and plays nothing: no results, no redis-server. */
 START_TEST(test_run_check_validates_without_running)
@@ -286,6 +330,7 @@ run_suite(void)
 	tcase_add_test(tc, test_run_ctrl_c_stops_the_run_not_the_nodes_first);
 	tcase_add_test(tc, test_run_without_redis_reports_every_scenario_skipped);
 	tcase_add_test(tc, test_run_keep_hint_keeps_node_logs);
+	tcase_add_test(tc, test_run_junit_lists_failed_expectations_and_findings);
 	suite_add_tcase(s, tc);
 	/* no redis-server needed */
 	tc = tcase_create("check");
