@@ -4,16 +4,23 @@
  * reshard goes on meanwhile and meets the frozen node's timeouts.
  *
  *   duration_ms = 5000   (0: until the fault is reverted at teardown)
+ *
+ * The SIGCONT comes from a timer thread (or revert()), long after
+ * inject() returned: describe() says when it came, counted from the
+ * SIGSTOP, so that the run's timeline and report show when the node
+ * was let go, not only when it was meant to be.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "injectors/injector.h"
 
 struct pause_priv {
@@ -22,6 +29,11 @@ struct pause_priv {
 			        be reused once a kill fault has reaped it */
 	bool thread_started;
 	bool resumed;
+	uint64_t stopped_at_ms;        /* clock_now_ms() at the SIGSTOP */
+	/* Written once by whoever resumes (the timer thread or revert()),
+	 * read by describe() without the lock: -1 until then. */
+	_Atomic long long cont_after_ms; /* SIGCONT this long after the SIGSTOP */
+	_Atomic int cont_errno;          /* 0 delivered; ESRCH: the node was gone */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -44,7 +56,10 @@ resume(struct pause_priv *k)
 {
 	pthread_mutex_lock(&k->lock);
 	if (!k->resumed) {
-		pidfd_send_signal(k->pidfd, SIGCONT, NULL, 0); /* ESRCH: gone */
+		int rc = pidfd_send_signal(k->pidfd, SIGCONT, NULL, 0); /* ESRCH: gone */
+
+		atomic_store(&k->cont_errno, rc < 0 ? errno : 0);
+		atomic_store(&k->cont_after_ms, (long long)(clock_now_ms() - k->stopped_at_ms));
 		k->resumed = true;
 		pthread_cond_broadcast(&k->cond);
 	}
@@ -81,11 +96,14 @@ pause_inject(struct fault *f, struct target *t, struct err *e)
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_cond_init(&k->cond, NULL);
 	k->resumed = false;
+	atomic_store(&k->cont_after_ms, -1);
+	atomic_store(&k->cont_errno, 0);
 	/* our unreaped child now (only this thread reaps), so the pidfd is it */
 	k->pidfd = proc_is_running(t->proc) ? pidfd_open(t->proc->pid, 0) : -1;
 	if (k->pidfd < 0 && proc_is_running(t->proc))
 		return err_set(e, errno, "pause node %d: pidfd_open: %s", t->port,
 			       strerror(errno));
+	k->stopped_at_ms = clock_now_ms();
 	if (proc_signal(t->proc, SIGSTOP, e) < 0) {
 		if (k->pidfd >= 0)
 			close(k->pidfd);
@@ -124,17 +142,28 @@ pause_revert(struct fault *f, struct err *e)
 	return 0;
 }
 
+/* "node 7001 stopped (SIGSTOP) for 3000 ms", then once resumed
+ * ", SIGCONT after 3001 ms", or "; gone before its SIGCONT (after N
+ * ms)" when another fault had killed it meanwhile. */
 static void
 pause_describe(const struct fault *f, char *out, size_t n)
 {
-	const struct pause_priv *k = f->priv;
+	struct pause_priv *k = f->priv;
+	long long after = atomic_load(&k->cont_after_ms);
+	int port = f->target ? f->target->port : 0;
+	size_t len;
 
 	if (k->duration_ms > 0)
-		snprintf(out, n, "node %d stopped (SIGSTOP) for %lld ms",
-			 f->target ? f->target->port : 0, k->duration_ms);
+		snprintf(out, n, "node %d stopped (SIGSTOP) for %lld ms", port, k->duration_ms);
 	else
-		snprintf(out, n, "node %d stopped (SIGSTOP) until the run ends",
-			 f->target ? f->target->port : 0);
+		snprintf(out, n, "node %d stopped (SIGSTOP) until the run ends", port);
+	if (after < 0)
+		return;
+	len = strlen(out);
+	if (atomic_load(&k->cont_errno) == 0)
+		snprintf(out + len, n - len, ", SIGCONT after %lld ms", after);
+	else
+		snprintf(out + len, n - len, "; gone before its SIGCONT (after %lld ms)", after);
 }
 
 const struct injector_ops pause_injector = {

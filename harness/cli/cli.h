@@ -58,4 +58,24 @@ int cli_dataset_opt(int c, const char *arg, struct dataset *d);
 /* True for -h and --help. */
 bool cli_is_help(const char *arg);
 
+/*
+ * The cluster in a directory that `cluster up` started (cmd_cluster_nodes.c):
+ * its nodes are the ports DIR/cluster.pids lists and the node-PORT
+ * folders `up` made; a node runs when a process uses its folder (its
+ * working directory is there, or the server on its port keeps its files
+ * there), whatever its pid is now.
+ *
+ * cluster_stop_dir() SIGKILLs every redis-server using a node folder
+ * and, with remove_files, removes the folders (and cluster.pids) that no
+ * process uses any more, never one still in use.  *stopped: how many
+ * nodes it stopped.  Returns how many things were left, each said on
+ * stderr (0: the cluster is gone), or -1 when `dir` holds no cluster.
+ *
+ * cluster_in_dir() returns how many nodes the cluster in `dir` has (0:
+ * none), how many of them run, and their ports ("7000, 7001") in
+ * `ports` (size n).
+ */
+int cluster_stop_dir(const char *dir, bool remove_files, int *stopped);
+size_t cluster_in_dir(const char *dir, int *running, char *ports, size_t n);
+
 #endif

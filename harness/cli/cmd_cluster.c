@@ -2,17 +2,12 @@
  * cmd_cluster.c - `shardquake cluster up|down`: a local cluster left
  * running for people and scripts, the way the usual runbooks start one.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/clock.h"
-#include "common/fs.h"
 #include "common/log.h"
 #include "harness/cli/cli.h"
 #include "harness/local/load.h"
@@ -20,7 +15,7 @@
 
 static const char usage[] =
 	"usage: shardquake cluster up [options]\n"
-	"       shardquake cluster down [--dir DIR]\n"
+	"       shardquake cluster down [--dir DIR] [--keep-files]\n"
 	"\n"
 	"up: start a local Redis Cluster on 127.0.0.1 and return once every node\n"
 	"says cluster_state:ok and all agree; the nodes keep running.\n"
@@ -35,10 +30,15 @@ static const char usage[] =
 	"  --node-timeout MS   cluster-node-timeout (default 2000)\n"
 	"  --redis-server PATH the redis-server binary (default: on PATH)\n"
 	"  --dir DIR           where the nodes live (default $TMPDIR/shardquake-cluster)\n"
+	"  --force             DIR holds a cluster, running or not: stop it and\n"
+	"                      remove its node folders first (without: refuse)\n"
 	"\n"
-	"down: stop the nodes started by 'up' in DIR and remove their files.\n"
+	"down: stop the nodes in DIR and remove their files.  A node is found by\n"
+	"its port and its folder, so one restarted since (a new pid) is stopped\n"
+	"too; a folder some process still uses is never removed, and is named.\n"
 	"  --dir DIR           as given to 'up'\n"
-	"  --keep-files        stop the nodes but keep their directories\n";
+	"  --keep-files        stop the nodes but keep their directories (and logs)\n"
+	"exit status: 0 done, 1 something was left (said on stderr), or no cluster\n";
 
 static void
 default_dir(char *out, size_t n)
@@ -46,81 +46,6 @@ default_dir(char *out, size_t n)
 	const char *tmp = getenv("TMPDIR");
 
 	snprintf(out, n, "%s/shardquake-cluster", tmp && *tmp ? tmp : "/tmp");
-}
-
-/* True when `pid` is a live redis-server listening on `port`: the pid in
- * a file may have been reused since, and we never signal a stranger. */
-static bool
-is_our_node(int pid, int port)
-{
-	char path[64], cmd[512] = "", want[32];
-	const char *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	n = fread(cmd, 1, sizeof(cmd) - 1, f);
-	fclose(f);
-	cmd[n] = '\0';
-	snprintf(want, sizeof(want), ":%d", port);
-	if (strstr(cmd, "redis-server") == NULL)
-		return false;
-	/* ":700" is not ":7000": the port must end where the digits do */
-	for (p = strstr(cmd, want); p; p = strstr(p + 1, want))
-		if (!isdigit((unsigned char)p[strlen(want)]))
-			return true;
-	return false;
-}
-
-/* Stops every node listed in DIR/cluster.pids.  Returns how many were
- * running, or -1 when there is no pid file. */
-static int
-stop_listed(const char *dir, bool remove_files)
-{
-	char path[PATH_MAX + 32], *text, *line, *save = NULL;
-	struct err e = ERR_INIT;
-	int port, pid, running = 0;
-
-	snprintf(path, sizeof(path), "%s/cluster.pids", dir);
-	text = fs_read_file(path, NULL, &e);
-	if (text == NULL)
-		return -1;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%d %d", &port, &pid) != 2)
-			continue;
-		if (is_our_node(pid, port)) {
-			uint64_t deadline = clock_now_ms() + 10000;
-
-			running++;
-			if (kill(pid, SIGKILL) < 0) {
-				/* not ours to stop (started by another user): say
-				 * so, and leave its files alone */
-				fprintf(stderr, "shardquake: cannot stop node %d (pid %d): %s\n",
-					port, pid, strerror(errno));
-				continue;
-			}
-			while (is_our_node(pid, port) && clock_now_ms() < deadline)
-				clock_sleep_ms(5);
-			if (is_our_node(pid, port)) {
-				fprintf(stderr, "shardquake: node %d (pid %d) still runs after "
-					"SIGKILL and 10 s: its files are left\n", port, pid);
-				continue;
-			}
-		}
-		snprintf(path, sizeof(path), "%s/node-%d", dir, port);
-		if (remove_files && fs_rm_rf(path, &e) < 0)
-			fprintf(stderr, "shardquake: %s\n", e.msg);
-	}
-	free(text);
-	snprintf(path, sizeof(path), "%s/cluster.pids", dir);
-	unlink(path);
-	if (remove_files)
-		rmdir(dir); /* only if now empty */
-	return running;
 }
 
 static int
@@ -142,6 +67,7 @@ struct up_args {
 	struct local_cluster_opts o;
 	struct dataset d;
 	char dir[PATH_MAX];
+	bool force;
 };
 
 static int
@@ -153,6 +79,7 @@ parse_up(int argc, char **argv, struct up_args *a)
 		{"base-port", 1, 0, 'p'},
 		{"persistence", 1, 0, 'P'},  {"node-timeout", 1, 0, 't'},
 		{"redis-server", 1, 0, 'R'}, {"dir", 1, 0, 'd'},
+		{"force", 0, 0, 'f'},
 		{"help", 0, 0, 'h'},         {0, 0, 0, 0}};
 	int c, rc = 0;
 
@@ -166,6 +93,7 @@ parse_up(int argc, char **argv, struct up_args *a)
 		case 't': rc = cli_parse_int("--node-timeout", optarg, 100, 600000, &a->o.node_timeout_ms); break;
 		case 'R': a->o.redis_server = optarg; break;
 		case 'd': snprintf(a->dir, sizeof(a->dir), "%s", optarg); break;
+		case 'f': a->force = true; break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: return cli_usage_error(&cmd_cluster, "bad option for 'cluster up'");
 		}
@@ -197,6 +125,41 @@ print_cluster(const struct local_cluster *lc, uint64_t ms)
 	}
 }
 
+/* A cluster in DIR already, running or not: without --force `up`
+ * refuses (it used to stop a running one unasked); with it, the cluster
+ * is stopped and all its node folders go, or nothing starts. */
+static int
+clear_dir(const char *dir, bool force)
+{
+	char ports[512];
+	int running, stopped;
+	size_t n = cluster_in_dir(dir, &running, ports, sizeof(ports));
+
+	if (n == 0)
+		return 0;
+	if (!force && running > 0) {
+		fprintf(stderr, "shardquake: cluster up: a cluster runs in %s (%d of its %zu nodes "
+			"run; ports %s): stop it with 'shardquake cluster down --dir %s', or give "
+			"--force to replace it\n", dir, running, n, ports, dir);
+		return EXIT_FINDINGS;
+	}
+	if (!force) {
+		fprintf(stderr, "shardquake: cluster up: %s holds the node folders of a stopped "
+			"cluster (ports %s): remove them with 'shardquake cluster down --dir %s', "
+			"or give --force\n", dir, ports, dir);
+		return EXIT_FINDINGS;
+	}
+	if (cluster_stop_dir(dir, true, &stopped) > 0) {
+		fprintf(stderr, "shardquake: cluster up: cannot replace the cluster in %s: "
+			"what is left is said above\n", dir);
+		return EXIT_FINDINGS;
+	}
+	fprintf(stderr, "shardquake: --force: stopped %d node%s of the cluster in %s and "
+		"removed its %zu node folder%s\n", stopped, stopped == 1 ? "" : "s", dir, n,
+		n == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 cluster_up(int argc, char **argv)
 {
@@ -210,8 +173,8 @@ cluster_up(int argc, char **argv)
 	default_dir(a.dir, sizeof(a.dir));
 	if ((rc = parse_up(argc, argv, &a)) != 0)
 		return rc == 1 ? EXIT_OK : rc;
-	if (stop_listed(a.dir, false) > 0)
-		fprintf(stderr, "shardquake: stopped the cluster still running in %s\n", a.dir);
+	if ((rc = clear_dir(a.dir, a.force)) != 0)
+		return rc;
 	a.o.dir = a.dir;
 	a.o.detach = true;
 	if (local_cluster_start(&lc, &a.o, &e) < 0) {
@@ -223,7 +186,7 @@ cluster_up(int argc, char **argv)
 	if (a.d.keys > 0) {
 		if (dataset_load(&a.d, lc.nodes[0].host, lc.nodes[0].port, 0, &e) < 0) {
 			fprintf(stderr, "shardquake: load: %s\n", e.msg);
-			stop_listed(a.dir, true);
+			cluster_stop_dir(a.dir, true, &rc);
 			free(lc.nodes);
 			return EXIT_FINDINGS;
 		}
@@ -246,7 +209,7 @@ cluster_down(int argc, char **argv)
 					     {0, 0, 0, 0}};
 	char dir[PATH_MAX];
 	bool keep = false;
-	int c, n;
+	int c, n, left;
 
 	default_dir(dir, sizeof(dir));
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -259,12 +222,17 @@ cluster_down(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(&cmd_cluster, "unexpected argument '%s'", argv[optind]);
-	n = stop_listed(dir, !keep);
-	if (n < 0) {
-		fprintf(stderr, "shardquake: cluster down: no cluster in '%s' (no cluster.pids)\n", dir);
+	left = cluster_stop_dir(dir, !keep, &n);
+	if (left < 0) {
+		fprintf(stderr, "shardquake: cluster down: no cluster in '%s' (no cluster.pids, "
+			"no node folders)\n", dir);
 		return EXIT_FINDINGS;
 	}
 	printf("stopped %d node%s in %s\n", n, n == 1 ? "" : "s", dir);
+	if (left > 0) {
+		fprintf(stderr, "shardquake: cluster down: %d left in %s, as said above\n", left, dir);
+		return EXIT_FINDINGS;
+	}
 	return EXIT_OK;
 }
 

@@ -22,6 +22,7 @@
 static const char run_usage[] =
 	"usage: shardquake run [--seed S] [--keep] [--results DIR]\n"
 	"                      [--redis-server PATH] [SCENARIO.ini...]\n"
+	"       shardquake run --check [SCENARIO.ini...]\n"
 	"\n"
 	"Play each scenario: start a local cluster, load its dataset, reshard,\n"
 	"fire its faults at their protocol steps, wait for the cluster to notice,\n"
@@ -33,6 +34,9 @@ static const char run_usage[] =
 	"  --keep              leave the cluster running after the run\n"
 	"  --results DIR       where runs are written (default results)\n"
 	"  --redis-server PATH the redis-server binary (default: on PATH)\n"
+	"  --check             only read and check the files (default: every\n"
+	"                      " SCENARIO_GLOB "), each error as FILE:LINE: ...;\n"
+	"                      nothing starts; exit 0 all good, 2 not\n"
 	"exit status: 0 all passed, 1 a scenario failed, 2 a bad scenario file,\n"
 	"3 skipped: no redis-server here, or a fault needs what this machine\n"
 	"lacks (root, a memory cgroup, seccomp user notification), and nothing\n"
@@ -82,6 +86,30 @@ load_all(char **files, size_t n, bool only_quick, struct scenario ***out, size_t
 	*out = v;
 	*nout = k;
 	return 0;
+}
+
+/* run --check: every file read and checked as a run would, none played;
+ * each bad one said (not only the first), each good one named. */
+static int
+check_all(char **files, size_t n)
+{
+	struct err e = ERR_INIT;
+	size_t i, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		struct scenario *s = scenario_load(files[i], &e);
+
+		if (s == NULL) {
+			fprintf(stderr, "shardquake: %s\n", e.msg);
+			bad++;
+			continue;
+		}
+		printf("%s: ok (%s, %zu fault%s)\n", files[i], s->name, s->nfaults,
+		       s->nfaults == 1 ? "" : "s");
+		scenario_free(s);
+	}
+	printf("%zu file%s checked, %zu bad\n", n, n == 1 ? "" : "s", bad);
+	return bad ? EXIT_USAGE : EXIT_OK;
 }
 
 static bool
@@ -144,11 +172,12 @@ network(struct scenario **v, size_t n, struct run_opts *o, char *why, size_t len
 }
 
 static int
-parse(int argc, char **argv, struct run_opts *o)
+parse(int argc, char **argv, struct run_opts *o, bool *check)
 {
 	static const struct option opts[] = {
 		{"seed", 1, 0, 's'}, {"keep", 0, 0, 'k'}, {"results", 1, 0, 'r'},
-		{"redis-server", 1, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"redis-server", 1, 0, 'R'}, {"check", 0, 0, 'c'},
+		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	long long ll;
 	int c;
 
@@ -163,6 +192,7 @@ parse(int argc, char **argv, struct run_opts *o)
 		case 'k': o->keep = true; break;
 		case 'r': o->results = optarg; break;
 		case 'R': o->redis_server = optarg; break;
+		case 'c': *check = true; break;
 		case 'h': fputs(run_usage, stdout); return 1;
 		default: return cli_usage_error(&cmd_run, "bad option for 'run'");
 		}
@@ -218,10 +248,21 @@ run(int argc, char **argv)
 	struct scenario **v = NULL;
 	glob_t g = {0};
 	size_t n = 0, i;
+	bool check = false;
 	int rc;
 
-	if ((rc = parse(argc, argv, &o)) != 0)
+	if ((rc = parse(argc, argv, &o, &check)) != 0)
 		return rc == 1 ? EXIT_OK : rc;
+	if (check && optind < argc)
+		return check_all(argv + optind, (size_t)(argc - optind));
+	if (check) {
+		if (glob(SCENARIO_GLOB, 0, NULL, &g) != 0)
+			return cli_usage_error(&cmd_run, "no scenario given and none in %s",
+					       SCENARIO_GLOB);
+		rc = check_all(g.gl_pathv, g.gl_pathc);
+		globfree(&g);
+		return rc;
+	}
 	if (optind < argc)
 		rc = load_all(argv + optind, (size_t)(argc - optind), false, &v, &n);
 	else if (glob(SCENARIO_GLOB, 0, NULL, &g) == 0)

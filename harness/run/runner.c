@@ -422,7 +422,9 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 
 		if (local_cluster_write_pids(&run.lc, &e) < 0)
 			fprintf(stderr, "shardquake: %s\n", e.msg);
-		printf("  kept     the cluster runs on: shardquake cluster down --dir %s/nodes\n", r->dir);
+		/* --keep-files: the nodes' logs are part of the run's results */
+		printf("  kept     the cluster runs on: shardquake cluster down --keep-files "
+		       "--dir %s/nodes\n", r->dir);
 		free(run.lc.nodes);
 	} else if (run.cluster_up) {
 		local_cluster_stop(&run.lc, true);

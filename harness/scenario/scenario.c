@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/utf8.h"
 #include "common/xmalloc.h"
@@ -69,8 +70,12 @@ check_header(struct loader *l, const char *line)
 	if (*p != '[')
 		return;
 	end = strchr(p, ']');
-	if (end == NULL)
-		return; /* inih reports it */
+	if (end == NULL) {
+		/* inih would go on with the keys below in no section at all */
+		fail(l, l->line, "section header '%.*s' has no closing ']': expected [NAME] "
+		     "on a line of its own", (int)strcspn(p, "\r\n"), p);
+		return;
+	}
 	snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
 	l->section_line = l->line;
 	/* inih keeps 49 bytes of a section name and drops the rest silently:
@@ -96,8 +101,11 @@ reader(char *str, int num, void *stream)
 	size_t len;
 	int c;
 
-	if (fgets(str, num, l->f) == NULL)
+	if (fgets(str, num, l->f) == NULL) {
+		if (ferror(l->f))
+			fail(l, l->line + 1, "read error: %s", strerror(errno));
 		return NULL;
+	}
 	l->line++;
 	len = strlen(str);
 	if (len > 0 && str[len - 1] != '\n' && !feof(l->f)) {
@@ -159,6 +167,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 	/* the file is text: its values end up in report.json and junit.xml */
 	if (!utf8_valid(section) || !utf8_valid(name) || !utf8_valid(value))
 		return fail(l, l->line, "not UTF-8 text: save the file as UTF-8");
+	if (section[0] == '\0')
+		return fail(l, l->line, "'%s' comes before any section: expected a [section] "
+			    "header above it, such as [scenario]", name);
 	if (is_fault_section(section))
 		rc = scenario_fault_key(fault_for(l->s, section, l->section_line), name, value,
 					l->line, msg, sizeof(msg));
@@ -186,12 +197,25 @@ struct scenario *
 scenario_load(const char *path, struct err *e)
 {
 	struct loader l = {.path = path};
+	struct stat st;
 	int rc;
 	size_t i;
 
 	l.f = fopen(path, "r");
 	if (l.f == NULL) {
 		err_set(e, errno, "open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	/* fopen() takes a directory, and fgets() then reads nothing: it
+	 * would pass for an empty file with no [scenario] */
+	if (fstat(fileno(l.f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		size_t len = strlen(path);
+
+		while (len > 1 && path[len - 1] == '/')
+			len--;
+		err_set(e, EISDIR, "'%s' is a directory: expected a scenario file, such as "
+			"'%.*s/NAME.ini'", path, (int)len, path);
+		fclose(l.f);
 		return NULL;
 	}
 	l.s = xcalloc(1, sizeof(*l.s));

@@ -3,6 +3,7 @@
  * run once the whole file is read; see scenario_keys.h.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +83,57 @@ check_role_params(const struct scenario *s, const struct fault_spec *f, char *ms
 	return 0;
 }
 
+/*
+ * Each kind's own keys, for the message about a key it does not take:
+ * the injectors check them (params_check_keys()) but do not publish
+ * them.  Only words for a message: a key missing here is still taken,
+ * and tests/unit/check_scenario.c checks that every kind of
+ * injector_table[] is here and takes every key listed.
+ */
+static const struct {
+	const char *kind;
+	const char *keys[6];
+} kind_keys[] = {
+	{"kill", {"signal", "grace_ms"}},
+	{"pause", {"duration_ms"}},
+	{"restart", {"delay_ms"}},
+	{"lose-disk", {NULL}},
+	{"oom", {"mechanism", "headroom_mb"}},
+	{"partition", {"mode", "peer", "direction", "with", "clients"}},
+	{"degrade", {"delay_ms", "jitter_ms", "loss"}},
+};
+
+/* "kind, target, ..., heal, signal or grace_ms": every key a [fault] of
+ * this kind takes (heal only where the kind can be undone). */
+static void
+fault_keys(const struct injector_ops *ops, char *out, size_t n)
+{
+	const char *all[16] = {"kind", "target", "at", "slot", "point", "after"};
+	size_t i, j, k = 6, len;
+	bool known = false;
+
+	if (ops->revert)
+		all[k++] = "heal";
+	for (i = 0; i < sizeof(kind_keys) / sizeof(kind_keys[0]); i++) {
+		if (strcmp(kind_keys[i].kind, ops->name) != 0)
+			continue;
+		known = true;
+		for (j = 0; j < 6 && kind_keys[i].keys[j]; j++)
+			all[k++] = kind_keys[i].keys[j];
+	}
+	if (!known) /* a kind added to injector_table[] but not here */
+		all[k++] = "the kind's own keys";
+	out[0] = '\0';
+	for (i = 0; i < k; i++) {
+		len = strlen(out);
+		snprintf(out + len, n - len, "%s%s", i == 0 ? "" : i + 1 < k ? ", " : " or ",
+			 all[i]);
+	}
+}
+
 /* Runs the kind's own parser on its parameters; its messages about one
- * parameter start with "line N: ". */
+ * parameter start with "line N: ".  A key the kind does not take gets
+ * the list of those it does, as the other sections' unknown keys do. */
 static int
 check_params(const struct fault_spec *f, char *msg, size_t n, int *line)
 {
@@ -91,10 +141,16 @@ check_params(const struct fault_spec *f, char *msg, size_t n, int *line)
 	struct err e = ERR_INIT;
 	struct fault *x = fault_new(f->ops, &p, &e);
 	int at = f->line, used = 0;
+	char keys[256] = "";
 
 	if (x) {
 		fault_free(x);
 		return 0;
+	}
+	if (strstr(e.msg, "is not a parameter of fault kind") != NULL) {
+		fault_keys(f->ops, keys, sizeof(keys));
+		snprintf(e.msg + strlen(e.msg), sizeof(e.msg) - strlen(e.msg), ": expected %s",
+			 keys);
 	}
 	if (sscanf(e.msg, "line %d: %n", &at, &used) == 1 && used > 0)
 		return bad(line, at, msg, n, "%s", e.msg + used);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "cluster/topology.h"
+#include "common/clock.h"
+#include "common/proc.h"
 #include "harness/local/load.h"
 #include "harness/local/localcluster.h"
 #include "tests/support/itutil.h"
@@ -224,6 +226,233 @@ START_TEST(test_cli_cluster_up_base_port_then_down)
 }
 END_TEST
 
+/*
+ * `cluster up` and `cluster down` as a user runs them.  The nodes of
+ * `up` are detached (they outlive the command): a test that fails before
+ * its `down` would leave them running, so each test uses a directory
+ * named here, and the case's teardown, in Check's own process, runs
+ * `down` on every one of them.
+ */
+static const char *const cli_dirs[] = {"sq-it-down-restarted", "sq-it-down-in-use",
+				       "sq-it-up-force", NULL};
+
+static const char *
+sq_bin(void)
+{
+	return getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
+}
+
+static void
+cli_dir(char *out, size_t n, const char *name)
+{
+	const char *top = getenv("TMPDIR");
+
+	snprintf(out, n, "%s/%s", top && *top ? top : "/tmp", name);
+}
+
+static void
+cli_teardown(void)
+{
+	const char *const *d;
+	char dir[PATH_MAX];
+
+	for (d = cli_dirs; *d; d++) {
+		cli_dir(dir, sizeof(dir), *d);
+		it_sh("test -d %s && %s cluster down --dir %s > /dev/null 2>&1", dir, sq_bin(), dir);
+	}
+}
+
+/* The "PORT PID" lines of DIR/cluster.pids; returns how many. */
+static int
+read_pids(const char *dir, int *ports, pid_t *pids, int max)
+{
+	char path[PATH_MAX + 16];
+	int n = 0, port, pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cluster.pids", dir);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "no %s", path);
+	while (n < max && fscanf(f, "%d %d", &port, &pid) == 2) {
+		ports[n] = port;
+		pids[n++] = pid;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Until `pid` is gone (bounded: 10 s). */
+static bool
+gone(pid_t pid)
+{
+	uint64_t deadline = clock_now_ms() + 10000;
+
+	while (it_pid_alive(pid) && clock_now_ms() < deadline)
+		clock_sleep_ms(10);
+	return !it_pid_alive(pid);
+}
+
+/* Until a server answers PING on `port` (bounded: 10 s). */
+static bool
+answers(int port)
+{
+	uint64_t deadline = clock_now_ms() + 10000;
+	bool ok = false;
+
+	while (!ok && clock_now_ms() < deadline) {
+		struct conn *c = conn_open("127.0.0.1", port, 500, NULL);
+		struct reply *r = c ? conn_cmd(c, NULL, "PING", NULL) : NULL;
+
+		ok = r && r->type == REPLY_STATUS;
+		reply_free(r);
+		conn_free(c);
+		if (!ok)
+			clock_sleep_ms(20);
+	}
+	return ok;
+}
+
+/* Kills the node on ports[i] that `up` started and starts it again as
+ * our child: by hand, as a user or a repair's --restart-cmd would, with
+ * a new pid.  argv: the new command line. */
+static void
+restart_by_hand(pid_t old, int port, struct proc *p, const char *const *argv, const char *cwd)
+{
+	struct err e = ERR_INIT;
+
+	ck_assert_int_eq(kill(old, SIGKILL), 0);
+	ck_assert(gone(old));
+	*p = (struct proc)PROC_INIT;
+	p->argv = argv;
+	p->cwd = cwd;
+	p->out_path = "/dev/null"; /* one has no logfile: its log is not this suite's */
+	ck_assert_msg(proc_start(p, &e) == 0, "%s", e.msg);
+	ck_assert_msg(answers(port), "node %d restarted by hand does not answer", port);
+	ck_assert_int_ne(p->pid, old);
+}
+
+/* Issue 14: `down` said "stopped 5 nodes", left the sixth, restarted by
+ * hand, running and deleted its directory under it.  One node restarted
+ * from its own redis.conf (found by its working directory), one from
+ * elsewhere with only its nodes.conf (found by what it answers on its
+ * port): `down` stops both, then removes every folder. */
+START_TEST(test_cli_cluster_down_stops_nodes_restarted_by_hand)
+{
+	char dir[PATH_MAX], conf[PATH_MAX + 32], nodes[PATH_MAX + 32], port1[16];
+	char elsewhere[PATH_MAX];
+	int ports[3];
+	pid_t pids[3];
+	struct proc again[2];
+	const char *argv0[] = {"redis-server", conf, NULL};
+	const char *argv1[] = {"redis-server", "--port", port1, "--bind", "127.0.0.1",
+			       "--cluster-enabled", "yes", "--cluster-config-file", nodes,
+			       "--save", "", "--appendonly", "no", NULL};
+	struct err e = ERR_INIT;
+	int i;
+
+	it_require_redis("cluster");
+	cli_dir(dir, sizeof(dir), cli_dirs[0]);
+	it_mkdtemp(elsewhere, sizeof(elsewhere), "sq-it-elsewhere");
+	ck_assert_int_eq(it_sh("%s cluster up --masters 3 --persistence none --dir %s > "
+			       "/dev/null", sq_bin(), dir), 0);
+	ck_assert_int_eq(read_pids(dir, ports, pids, 3), 3);
+	snprintf(conf, sizeof(conf), "%s/node-%d/redis.conf", dir, ports[0]);
+	restart_by_hand(pids[0], ports[0], &again[0], argv0, "/");
+	snprintf(port1, sizeof(port1), "%d", ports[1]);
+	snprintf(nodes, sizeof(nodes), "%s/node-%d/nodes.conf", dir, ports[1]);
+	restart_by_hand(pids[1], ports[1], &again[1], argv1, elsewhere);
+
+	ck_assert_int_eq(it_sh("%s cluster down --dir %s > %s/out 2>&1", sq_bin(), dir,
+			       elsewhere), 0);
+	ck_assert_int_eq(it_sh("grep -qx 'stopped 3 nodes in %s' %s/out", dir, elsewhere), 0);
+	for (i = 0; i < 2; i++)
+		ck_assert_msg(proc_wait(&again[i], 10000, &e) == 0, "node %d restarted by hand "
+			      "still runs: %s", ports[i], e.msg);
+	ck_assert(gone(pids[2]));
+	ck_assert_int_eq(it_sh("test ! -e %s", dir), 0);
+	it_sh("rm -rf %s", elsewhere);
+}
+END_TEST
+
+/* A folder some process still uses is never removed: `down` stops the
+ * nodes, keeps that folder, names the process and exits 1; once it is
+ * gone, `down` again removes the rest. */
+START_TEST(test_cli_cluster_down_keeps_a_folder_in_use)
+{
+	char dir[PATH_MAX], node[PATH_MAX + 32];
+	const char *argv[] = {"sleep", "120", NULL};
+	struct proc shell = PROC_INIT;
+	struct err e = ERR_INIT;
+	int ports[1];
+	pid_t pids[1];
+
+	it_require_redis("cluster");
+	cli_dir(dir, sizeof(dir), cli_dirs[1]);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 1 --persistence none --dir %s > "
+			       "/dev/null", sq_bin(), dir), 0);
+	ck_assert_int_eq(read_pids(dir, ports, pids, 1), 1);
+	snprintf(node, sizeof(node), "%s/node-%d", dir, ports[0]);
+	shell.argv = argv;
+	shell.cwd = node; /* a user's shell, cd'd into the node's folder */
+	ck_assert_msg(proc_start(&shell, &e) == 0, "%s", e.msg);
+
+	ck_assert_int_eq(it_sh("%s cluster down --dir %s > %s.out 2>&1", sq_bin(), dir, dir), 1);
+	ck_assert(gone(pids[0]));
+	ck_assert_int_eq(it_sh("grep -q 'left %s: pid %d (sleep) has its working directory "
+			       "in it' %s.out", node, (int)shell.pid, dir), 0);
+	ck_assert_int_eq(it_sh("test -f %s/redis.conf", node), 0);
+
+	proc_kill(&shell);
+	ck_assert_int_eq(it_sh("%s cluster down --dir %s > %s.out 2>&1", sq_bin(), dir, dir), 0);
+	ck_assert_int_eq(it_sh("test ! -e %s", dir), 0);
+	it_sh("rm -f %s.out", dir);
+}
+END_TEST
+
+/* `up` on a directory with a cluster stopped it unasked.  Now it
+ * refuses, running or stopped, and --force stops it and removes all its
+ * node folders (not only those whose ports the new cluster takes). */
+START_TEST(test_cli_cluster_up_needs_force_over_a_cluster)
+{
+	char dir[PATH_MAX];
+	int ports[2], ports2[2];
+	pid_t pids[2], pids2[2];
+
+	it_require_redis("cluster");
+	cli_dir(dir, sizeof(dir), cli_dirs[2]);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 2 --persistence none --dir %s > "
+			       "/dev/null", sq_bin(), dir), 0);
+	ck_assert_int_eq(read_pids(dir, ports, pids, 2), 2);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 1 --dir %s > %s.out 2>&1", sq_bin(), dir,
+			       dir), 1);
+	ck_assert_int_eq(it_sh("grep -q 'a cluster runs in %s .* give --force to replace it' "
+			       "%s.out", dir, dir), 0);
+	ck_assert(it_pid_alive(pids[0]) && it_pid_alive(pids[1]));
+
+	ck_assert_int_eq(it_sh("%s cluster up --masters 1 --persistence none --force --dir %s "
+			       "> %s.out 2>&1", sq_bin(), dir, dir), 0);
+	ck_assert(gone(pids[0]) && gone(pids[1]));
+	ck_assert_int_eq(read_pids(dir, ports2, pids2, 2), 1);
+	/* the old folders are gone, whatever ports the new node took */
+	ck_assert_int_eq(it_sh("test \"$(ls %s)\" = \"$(printf 'cluster.pids\\nnode-%d')\"", dir,
+			       ports2[0]), 0);
+
+	/* the folders of a stopped cluster are not removed unasked either */
+	ck_assert_int_eq(it_sh("%s cluster down --keep-files --dir %s > /dev/null", sq_bin(),
+			       dir), 0);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 1 --dir %s > %s.out 2>&1", sq_bin(), dir,
+			       dir), 1);
+	ck_assert_int_eq(it_sh("grep -q 'holds the node folders of a stopped cluster' %s.out",
+			       dir), 0);
+	ck_assert_int_eq(it_sh("test -d %s/node-%d", dir, ports2[0]), 0);
+	ck_assert_int_eq(it_sh("%s cluster up --masters 1 --persistence none --force --dir %s "
+			       "> /dev/null 2>&1 && %s cluster down --dir %s > /dev/null", sq_bin(),
+			       dir, sq_bin(), dir), 0);
+	ck_assert_int_eq(it_sh("test ! -e %s", dir), 0);
+	it_sh("rm -f %s.out", dir);
+}
+END_TEST
+
 Suite *
 cluster_suite(void)
 {
@@ -237,6 +466,13 @@ cluster_suite(void)
 	tcase_add_test(tc, test_start_refuses_base_port_in_use);
 	tcase_add_test(tc, test_start_reports_node_log_when_it_dies);
 	tcase_add_test(tc, test_cli_cluster_up_base_port_then_down);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, NULL, cli_teardown);
+	tcase_add_test(tc, test_cli_cluster_down_stops_nodes_restarted_by_hand);
+	tcase_add_test(tc, test_cli_cluster_down_keeps_a_folder_in_use);
+	tcase_add_test(tc, test_cli_cluster_up_needs_force_over_a_cluster);
 	suite_add_tcase(s, tc);
 	return s;
 }

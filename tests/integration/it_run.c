@@ -24,17 +24,44 @@ bin(void)
 	return getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
 }
 
+/* The pause fault's SIGCONT comes from a timer thread after the fault
+ * was described: its time is in the report and on the timeline once
+ * the cluster has settled, not after the duration meant alone. */
+static void
+pause_resumed_on_time(const char *dir)
+{
+	json_t *rep = it_report(dir, "pause-target-mid-slot");
+	const char *effect = json_string_value(json_object_get(
+		json_array_get(json_object_get(rep, "faults"), 0), "effect"));
+	long long planned = 0, after = 0;
+	int port = 0;
+
+	ck_assert_ptr_nonnull(effect);
+	ck_assert_msg(sscanf(effect, "node %d stopped (SIGSTOP) for %lld ms, SIGCONT after %lld ms",
+			     &port, &planned, &after) == 3, "effect: %s", effect);
+	ck_assert_int_eq(planned, 3000);
+	ck_assert_msg(after >= 3000 && after < 10000, "effect: %s", effect);
+	ck_assert_int_eq(it_sh("grep -qF 'fault [fault]: %s' %s/pause-target-mid-slot-*/timeline.log",
+			       effect, dir), 0);
+	json_decref(rep);
+}
+
 START_TEST(test_run_quick_suite_passes)
 {
 	/* relative, as `make run` gives it: every path handed to a
-	 * redis-server (stash, rescue) must still resolve */
-	char dir[] = "build/sq-it-run-XXXXXX";
+	 * redis-server (stash, rescue) must still resolve.  Beside the
+	 * binary: build/ is there only when B=build */
+	char dir[PATH_MAX];
+	const char *slash = strrchr(bin(), '/');
 
 	it_require_redis("run");
+	snprintf(dir, sizeof(dir), "%.*ssq-it-run-XXXXXX", slash ? (int)(slash - bin() + 1) : 0,
+		 bin());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(it_sh("%s run --results %s > %s.out 2>&1", bin(), dir, dir), 0);
 	ck_assert_int_eq(it_sh("grep -q '^[1-9][0-9]* passed, 0 failed$' %s.out", dir), 0);
 	ck_assert_int_eq(it_sh("test -s %s/junit.xml", dir), 0);
+	pause_resumed_on_time(dir);
 	it_sh("rm -rf %s %s.out", dir, dir);
 }
 END_TEST
@@ -180,6 +207,116 @@ START_TEST(test_run_without_redis_reports_every_scenario_skipped)
 }
 END_TEST
 
+/* run --keep leaves the cluster running and says how to stop it; the
+ * command it suggests keeps the run's node logs. */
+START_TEST(test_run_keep_hint_keeps_node_logs)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 16], *out, *hint;
+	struct err e = ERR_INIT;
+	FILE *f;
+
+	it_require_redis("run");
+	it_mkdtemp(dir, sizeof(dir), "sq-it-keep");
+	snprintf(file, sizeof(file), "%s/calm.ini", dir);
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[scenario]\nname = calm\n[cluster]\nmasters = 3\npersistence = none\n"
+	      "[data]\nkeys = 100\n[expect]\nhealthy = yes\n", f);
+	fclose(f);
+	ck_assert_int_eq(it_sh("%s run --keep --results %s/res %s > %s/out 2>&1", bin(), dir,
+			       file, dir), 0);
+	snprintf(file, sizeof(file), "%s/out", dir);
+	out = fs_read_file(file, NULL, &e);
+	ck_assert_msg(out != NULL, "%s", e.msg);
+	hint = strstr(out, "shardquake cluster down");
+	ck_assert_msg(hint != NULL, "no hint in: %s", out);
+	hint[strcspn(hint, "\n")] = '\0';
+	ck_assert_msg(strstr(hint, " --keep-files ") != NULL, "%s", hint);
+	/* as a user would type it, with our binary */
+	ck_assert_int_eq(it_sh("%s %s > /dev/null", bin(), hint + strlen("shardquake ")), 0);
+	ck_assert_int_eq(it_sh("ls %s/res/calm-*/nodes/node-*/redis.log > /dev/null", dir), 0);
+	ck_assert_int_ne(it_sh("ls %s/res/calm-*/nodes/cluster.pids 2> /dev/null", dir), 0);
+	free(out);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
+/* A failed run's junit.xml says more than its first reason: every
+ * expectation that failed, and the verdict's findings with examples,
+ * in the failure's message (what a CI page shows), in the summary
+ * junit.xml of the invocation and in the run's own. */
+START_TEST(test_run_junit_lists_failed_expectations_and_findings)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 16];
+	const char *const junits[] = {"junit.xml", "unrepaired-*/junit.xml"};
+	FILE *f;
+	size_t i;
+
+	it_require_redis("run");
+	it_mkdtemp(dir, sizeof(dir), "sq-it-junit");
+	snprintf(file, sizeof(file), "%s/s.ini", dir);
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[scenario]\nname = unrepaired\n[cluster]\npersistence = none\n"
+	      "node_timeout = 1000\n[data]\nkeys = 2000\n[reshard]\nfrom = 0\nto = 1\n"
+	      "slots = 2\n[fault]\nkind = kill\ntarget = target\nat = migrating\n"
+	      "[expect]\nhealthy = yes\nfailed_nodes = 0\nlost_keys = 0\n", f);
+	fclose(f);
+	ck_assert_int_eq(it_sh("%s run --results %s/res %s > %s/out 2>&1", bin(), dir, file,
+			       dir), 1);
+	for (i = 0; i < 2; i++) {
+		char path[PATH_MAX + 64];
+
+		snprintf(path, sizeof(path), "%s/res/%s", dir, junits[i]);
+		/* the reason, then what else failed; lost_keys = 0 held */
+		ck_assert_int_eq(it_sh("grep -q '<failure message=\"expected healthy = yes, got no; "
+				       "expected failed_nodes = 0, got 1; ' %s", path), 0);
+		ck_assert_int_ne(it_sh("grep -q 'expected lost_keys' %s", path), 0);
+		ck_assert_int_eq(it_sh("grep -q 'message=\"[^\"]*; finding: failed_nodes 1 (' %s",
+				       path), 0);
+		ck_assert_int_eq(it_sh("grep -q 'message=\"[^\"]*; finding: unreachable_keys "
+				       "[1-9][0-9]* (sq:' %s", path), 0);
+		/* and one a line in the element's text */
+		ck_assert_int_eq(it_sh("grep -qx 'finding: failed_nodes 1 (.*)' %s", path), 0);
+		ck_assert_int_eq(it_sh("xmllint --noout %s 2>/dev/null || ! command -v xmllint "
+				       ">/dev/null", path), 0);
+	}
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
+/* run --check reads and checks files, every bad one with its own
+ * FILE:LINE message, and plays nothing: no results, no redis-server. */
+START_TEST(test_run_check_validates_without_running)
+{
+	char dir[PATH_MAX], exe[PATH_MAX];
+
+	ck_assert_ptr_nonnull(realpath(bin(), exe)); /* the test runs it from elsewhere */
+	it_mkdtemp(dir, sizeof(dir), "sq-it-check");
+	ck_assert_int_eq(it_sh("cp scenarios/kill-target-mid-slot.ini %s/good.ini && "
+			       "printf '[scenario\\nname = x\\n' > %s/open.ini && "
+			       "printf 'seed = 1\\n[scenario]\\nname = x\\n' > %s/early.ini && "
+			       "mkdir %s/dir.ini", dir, dir, dir, dir), 0);
+	ck_assert_int_eq(it_sh("cd %s && %s run --check --results res good.ini open.ini "
+			       "early.ini dir.ini > out 2> err; test $? -eq 2", dir, exe), 0);
+	ck_assert_int_eq(it_sh("grep -qx 'good.ini: ok (kill-target-mid-slot, 1 fault)' %s/out",
+			       dir), 0);
+	ck_assert_int_eq(it_sh("grep -qx '4 files checked, 3 bad' %s/out", dir), 0);
+	ck_assert_int_eq(it_sh("grep -q \"^shardquake: open.ini:1: section header '\\[scenario' "
+			       "has no closing ']'\" %s/err", dir), 0);
+	ck_assert_int_eq(it_sh("grep -q \"^shardquake: early.ini:1: 'seed' comes before any "
+			       "section\" %s/err", dir), 0);
+	ck_assert_int_eq(it_sh("grep -q \"^shardquake: 'dir.ini' is a directory: expected a "
+			       "scenario file\" %s/err", dir), 0);
+	ck_assert_int_eq(it_sh("test ! -e %s/res", dir), 0); /* nothing was played */
+	/* good files only, and the shipped library by default: exit 0 */
+	ck_assert_int_eq(it_sh("cd %s && %s run --check good.ini > /dev/null", dir, exe), 0);
+	ck_assert_int_eq(it_sh("%s run --check > %s/all && grep -q '^[1-9][0-9]* files "
+			       "checked, 0 bad$' %s/all", bin(), dir, dir), 0);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
 Suite *
 run_suite(void)
 {
@@ -192,6 +329,12 @@ run_suite(void)
 	tcase_add_test(tc, test_run_sigint_leaves_no_redis_server);
 	tcase_add_test(tc, test_run_ctrl_c_stops_the_run_not_the_nodes_first);
 	tcase_add_test(tc, test_run_without_redis_reports_every_scenario_skipped);
+	tcase_add_test(tc, test_run_keep_hint_keeps_node_logs);
+	tcase_add_test(tc, test_run_junit_lists_failed_expectations_and_findings);
+	suite_add_tcase(s, tc);
+	/* no redis-server needed */
+	tc = tcase_create("check");
+	tcase_add_test(tc, test_run_check_validates_without_running);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -139,7 +139,27 @@ static const struct {
 	 "7: [fault] has at = time but no 'after'"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
 	 "target = target\nat = keys\nduration_ms = 5\n",
-	 "11: 'duration_ms' is not a parameter of fault kind 'kill'"},
+	 "11: 'duration_ms' is not a parameter of fault kind 'kill': expected kind, target, at, "
+	 "slot, point, after, signal or grace_ms"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = pause\n"
+	 "target = target\nat = keys\nduration = 5s\n",
+	 "11: 'duration' is not a parameter of fault kind 'pause': expected kind, target, at, "
+	 "slot, point, after, heal or duration_ms"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = lose-disk\n"
+	 "target = target\nat = keys\ndelay_ms = 5\n",
+	 "11: 'delay_ms' is not a parameter of fault kind 'lose-disk': expected kind, target, at, "
+	 "slot, point or after"},
+	{"[scenario]\nname = x\n[cluster]\nnetwork = netns\n[reshard]\nfrom = 0\nto = 1\n"
+	 "slots = 2\n[fault]\nkind = partition\ntarget = target\nat = keys\npeers = source\n",
+	 "13: 'peers' is not a parameter of fault kind 'partition': expected kind, target, at, "
+	 "slot, point, after, heal, mode, peer, direction, with or clients"},
+	{"[scenario\nname = x\n",
+	 "1: section header '[scenario' has no closing ']': expected [NAME] on a line of its own"},
+	{"[scenario]\nname = x\n[fault 2\nkind = kill\n",
+	 "3: section header '[fault 2' has no closing ']': expected [NAME] on a line of its own"},
+	{"; a comment first\nseed = 3\n[scenario]\nname = x\n",
+	 "2: 'seed' comes before any section: expected a [section] header above it, such as "
+	 "[scenario]"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = pause\n"
 	 "target = target\nat = keys\nduration_ms = soon\n",
 	 "11: duration_ms = 'soon': expected a duration such as 500, 500ms or 2s, at most 1 hour"},
@@ -325,6 +345,69 @@ START_TEST(test_rebalance_shares)
 }
 END_TEST
 
+/* fopen() opens a directory and fgets() reads nothing from it: without
+ * a check of its own it passed for a file with no [scenario]. */
+START_TEST(test_scenario_directory_is_not_a_file)
+{
+	char dir[] = "/tmp/sq-scenario-dir-XXXXXX", want[128], slash[64];
+	struct err e = ERR_INIT;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_null(scenario_load(dir, &e));
+	snprintf(want, sizeof(want), "'%s' is a directory: expected a scenario file, such as "
+		 "'%s/NAME.ini'", dir, dir);
+	ck_assert_str_eq(e.msg, want);
+	snprintf(slash, sizeof(slash), "%s/", dir);
+	ck_assert_ptr_null(scenario_load(slash, &e));
+	snprintf(want, sizeof(want), "'%s/' is a directory: expected a scenario file, such as "
+		 "'%s/NAME.ini'", dir, dir);
+	ck_assert_str_eq(e.msg, want);
+	rmdir(dir);
+}
+END_TEST
+
+/* The loader lists each kind's keys from a table of its own (the
+ * injectors do not publish theirs): every kind must be in it, and every
+ * key it lists must be one the kind takes. */
+START_TEST(test_scenario_fault_keys_listed_are_taken)
+{
+	static const char head[] = "[scenario]\nname = x\n[cluster]\nnetwork = netns\n"
+				   "[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\n"
+				   "target = target\nat = keys\n";
+	const char *const *k;
+	const struct injector_ops *const *o;
+	char text[512], list[256], *key, *save = NULL;
+	struct err e = ERR_INIT;
+	const char *at;
+
+	for (o = injector_table; *o; o++) {
+		snprintf(text, sizeof(text), "%skind = %s\nnot_a_key = 1\n", head, (*o)->name);
+		ck_assert_ptr_null(load(text, &e));
+		unlink(path);
+		at = strstr(e.msg, ": expected kind, target, at, slot, point");
+		ck_assert_msg(at != NULL, "kind %s: %s", (*o)->name, e.msg);
+		ck_assert_msg(strstr(at, "own keys") == NULL, "kind %s is missing from the "
+			      "loader's table of keys: %s", (*o)->name, e.msg);
+		snprintf(list, sizeof(list), "%s", at + strlen(": expected "));
+		for (key = strtok_r(list, ", ", &save); key; key = strtok_r(NULL, ", ", &save)) {
+			static const char *const generic[] = {"kind", "target", "at", "slot",
+							     "point", "after", "heal", "or", NULL};
+
+			for (k = generic; *k && strcmp(*k, key) != 0; k++)
+				;
+			if (*k)
+				continue;
+			snprintf(text, sizeof(text), "%skind = %s\n%s = 1\n", head, (*o)->name, key);
+			e = (struct err)ERR_INIT; /* a file that loads leaves it as it was */
+			scenario_free(load(text, &e));
+			unlink(path);
+			ck_assert_msg(strstr(e.msg, "is not a parameter") == NULL,
+				      "kind %s does not take '%s', which its list names", (*o)->name, key);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_scenario_missing_file)
 {
 	struct err e = ERR_INIT;
@@ -347,6 +430,8 @@ scenario_suite(void)
 	tcase_add_test(tc, test_scenario_rebalance_to_new_master);
 	tcase_add_test(tc, test_rebalance_shares);
 	tcase_add_test(tc, test_scenario_missing_file);
+	tcase_add_test(tc, test_scenario_directory_is_not_a_file);
+	tcase_add_test(tc, test_scenario_fault_keys_listed_are_taken);
 	suite_add_tcase(s, tc);
 	return s;
 }
