@@ -24,15 +24,17 @@ struct degrade_priv {
 	struct netcut *nc;
 };
 
+/* Its own keys, for the scenario loader's messages as for parse(). */
+static const char *const degrade_keys[] = {"delay_ms", "jitter_ms", "loss", NULL};
+
 static int
 degrade_parse(struct fault *f, const struct params *p, struct err *e)
 {
-	static const char *const keys[] = {"delay_ms", "jitter_ms", "loss", NULL};
 	struct degrade_priv *k = f->priv;
 	const char *loss = params_get(p, "loss");
 	char *end;
 
-	if (params_check_keys(p, "degrade", keys, e) < 0 ||
+	if (params_check_keys(p, "degrade", degrade_keys, e) < 0 ||
 	    params_duration_ms(p, "delay_ms", 200, &k->delay_ms, e) < 0 ||
 	    params_duration_ms(p, "jitter_ms", 0, &k->jitter_ms, e) < 0)
 		return -1;
@@ -113,6 +115,7 @@ degrade_describe(const struct fault *f, char *out, size_t n)
 
 const struct injector_ops degrade_injector = {
 	.name = "degrade",
+	.params = degrade_keys,
 	.priv_size = sizeof(struct degrade_priv),
 	.flags = INJ_NEEDS_NETNS,
 	.parse = degrade_parse,

@@ -103,10 +103,12 @@ parse_logs(struct disk_priv *k, const struct params *p, struct err *e)
 	return 0;
 }
 
+/* Its own keys, for the scenario loader's messages as for parse(). */
+static const char *const disk_keys[] = {"errno", "calls", "slow_ms", "logs", NULL};
+
 static int
 disk_parse(struct fault *f, const struct params *p, struct err *e)
 {
-	static const char *const keys[] = {"errno", "calls", "slow_ms", "logs", NULL};
 	static const struct {
 		const char *name;
 		int err;
@@ -115,7 +117,7 @@ disk_parse(struct fault *f, const struct params *p, struct err *e)
 	const char *v = params_get(p, "errno");
 	size_t i;
 
-	if (params_check_keys(p, "disk", keys, e) < 0)
+	if (params_check_keys(p, "disk", disk_keys, e) < 0)
 		return -1;
 	k->err = EIO;
 	if (v) {
@@ -244,6 +246,7 @@ disk_release(struct fault *f)
 
 const struct injector_ops disk_injector = {
 	.name = "disk",
+	.params = disk_keys,
 	.priv_size = sizeof(struct disk_priv),
 	.flags = INJ_HARNESS_BOUND,
 	.parse = disk_parse,

@@ -121,6 +121,10 @@ enum injector_flags {
 
 struct injector_ops {
 	const char *name;  /* "kill", as written in scenario files */
+	/* The kind's own keys, NULL-terminated (parse() checks them with
+	 * params_check_keys()): the scenario loader lists them when a key
+	 * is unknown. */
+	const char *const *params;
 	size_t priv_size;  /* bytes the harness allocates for fault->priv */
 	unsigned flags;    /* enum injector_flags */
 	/* Parameters whose value names nodes by role ("peer = source",

@@ -22,14 +22,16 @@ struct kill_priv {
 	int status;
 };
 
+/* Its own keys, for the scenario loader's messages as for parse(). */
+static const char *const kill_keys[] = {"signal", "grace_ms", NULL};
+
 static int
 kill_parse(struct fault *f, const struct params *p, struct err *e)
 {
-	static const char *const keys[] = {"signal", "grace_ms", NULL};
 	struct kill_priv *k = f->priv;
 	const char *sig = params_get(p, "signal");
 
-	if (params_check_keys(p, "kill", keys, e) < 0)
+	if (params_check_keys(p, "kill", kill_keys, e) < 0)
 		return -1;
 	k->sig = SIGKILL;
 	if (sig && strcmp(sig, "TERM") == 0)
@@ -95,6 +97,7 @@ kill_evidence(const struct fault *f, struct evidence *ev)
 
 const struct injector_ops kill_injector = {
 	.name = "kill",
+	.params = kill_keys,
 	.priv_size = sizeof(struct kill_priv),
 	.parse = kill_parse,
 	.inject = kill_inject,

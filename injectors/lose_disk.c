@@ -15,13 +15,15 @@ struct lose_disk_priv {
 	int status;
 };
 
+/* Its own keys, for the scenario loader's messages as for parse(). */
+static const char *const lose_disk_keys[] = {NULL};
+
 static int
 lose_disk_parse(struct fault *f, const struct params *p, struct err *e)
 {
-	static const char *const keys[] = {NULL};
 
 	(void)f;
-	return params_check_keys(p, "lose-disk", keys, e);
+	return params_check_keys(p, "lose-disk", lose_disk_keys, e);
 }
 
 static int
@@ -58,6 +60,7 @@ lose_disk_describe(const struct fault *f, char *out, size_t n)
 
 const struct injector_ops lose_disk_injector = {
 	.name = "lose-disk",
+	.params = lose_disk_keys,
 	.priv_size = sizeof(struct lose_disk_priv),
 	.parse = lose_disk_parse,
 	.inject = lose_disk_inject,

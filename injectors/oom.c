@@ -60,15 +60,17 @@ struct oom_priv {
 	bool set;
 };
 
+/* Its own keys, for the scenario loader's messages as for parse(). */
+static const char *const oom_keys[] = {"mechanism", "headroom_mb", NULL};
+
 static int
 oom_parse(struct fault *f, const struct params *p, struct err *e)
 {
-	static const char *const keys[] = {"mechanism", "headroom_mb", NULL};
 	struct oom_priv *k = f->priv;
 	const char *mech = params_get(p, "mechanism"), *head = params_get(p, "headroom_mb");
 	char *end;
 
-	if (params_check_keys(p, "oom", keys, e) < 0)
+	if (params_check_keys(p, "oom", oom_keys, e) < 0)
 		return -1;
 	k->mechanism = OOM_CGROUP;
 	if (mech && strcmp(mech, "maxmemory") == 0)
@@ -431,6 +433,7 @@ oom_evidence(const struct fault *f, struct evidence *ev)
 
 const struct injector_ops oom_injector = {
 	.name = "oom",
+	.params = oom_keys,
 	.priv_size = sizeof(struct oom_priv),
 	.parse = oom_parse,
 	.check = oom_check,

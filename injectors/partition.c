@@ -73,17 +73,19 @@ word(const struct params *p, const char *key, const char *const *words, int def,
 		       "majority", params_line(p, key), key, v);
 }
 
+/* Its own keys, for the scenario loader's messages as for parse(). */
+static const char *const partition_keys[] = {"mode", "peer", "direction", "with", "clients", NULL};
+
 static int
 partition_parse(struct fault *f, const struct params *p, struct err *e)
 {
-	static const char *const keys[] = {"mode", "peer", "direction", "with", "clients", NULL};
 	static const char *const dirs[] = {"out", "in", NULL};
 	static const char *const yn[] = {"no", "yes", NULL};
 	struct partition_priv *k = f->priv;
 	const char *peer = params_get(p, "peer"), *with = params_get(p, "with");
 	int dir, cl;
 
-	if (params_check_keys(p, "partition", keys, e) < 0 ||
+	if (params_check_keys(p, "partition", partition_keys, e) < 0 ||
 	    word(p, "mode", modes, PART_ISOLATE, &k->mode, e) < 0)
 		return -1;
 	if (word(p, "direction", dirs, 0, &dir, NULL) < 0)
@@ -320,6 +322,7 @@ static const char *const role_params[] = {"peer", "with", NULL};
 
 const struct injector_ops partition_injector = {
 	.name = "partition",
+	.params = partition_keys,
 	.priv_size = sizeof(struct partition_priv),
 	.flags = INJ_NEEDS_NETNS | INJ_UNREACHABLE,
 	.role_params = role_params,

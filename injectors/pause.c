@@ -39,13 +39,15 @@ struct pause_priv {
 	pthread_cond_t cond;
 };
 
+/* Its own keys, for the scenario loader's messages as for parse(). */
+static const char *const pause_keys[] = {"duration_ms", NULL};
+
 static int
 pause_parse(struct fault *f, const struct params *p, struct err *e)
 {
-	static const char *const keys[] = {"duration_ms", NULL};
 	struct pause_priv *k = f->priv;
 
-	if (params_check_keys(p, "pause", keys, e) < 0)
+	if (params_check_keys(p, "pause", pause_keys, e) < 0)
 		return -1;
 	return params_duration_ms(p, "duration_ms", 5000, &k->duration_ms, e);
 }
@@ -168,6 +170,7 @@ pause_describe(const struct fault *f, char *out, size_t n)
 
 const struct injector_ops pause_injector = {
 	.name = "pause",
+	.params = pause_keys,
 	.priv_size = sizeof(struct pause_priv),
 	.parse = pause_parse,
 	.inject = pause_inject,

@@ -16,13 +16,15 @@ struct restart_priv {
 	int status;
 };
 
+/* Its own keys, for the scenario loader's messages as for parse(). */
+static const char *const restart_keys[] = {"delay_ms", NULL};
+
 static int
 restart_parse(struct fault *f, const struct params *p, struct err *e)
 {
-	static const char *const keys[] = {"delay_ms", NULL};
 	struct restart_priv *k = f->priv;
 
-	if (params_check_keys(p, "restart", keys, e) < 0)
+	if (params_check_keys(p, "restart", restart_keys, e) < 0)
 		return -1;
 	return params_duration_ms(p, "delay_ms", 1000, &k->delay_ms, e);
 }
@@ -59,6 +61,7 @@ restart_describe(const struct fault *f, char *out, size_t n)
 
 const struct injector_ops restart_injector = {
 	.name = "restart",
+	.params = restart_keys,
 	.priv_size = sizeof(struct restart_priv),
 	.parse = restart_parse,
 	.inject = restart_inject,

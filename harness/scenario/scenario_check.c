@@ -83,46 +83,18 @@ check_role_params(const struct scenario *s, const struct fault_spec *f, char *ms
 	return 0;
 }
 
-/*
- * Each kind's own keys, for the message about a key it does not take:
- * the injectors check them (params_check_keys()) but do not publish
- * them.  Only words for a message: a key missing here is still taken,
- * and tests/unit/check_scenario.c checks that every kind of
- * injector_table[] is here and takes every key listed.
- */
-static const struct {
-	const char *kind;
-	const char *keys[6];
-} kind_keys[] = {
-	{"kill", {"signal", "grace_ms"}},
-	{"pause", {"duration_ms"}},
-	{"restart", {"delay_ms"}},
-	{"lose-disk", {NULL}},
-	{"oom", {"mechanism", "headroom_mb"}},
-	{"partition", {"mode", "peer", "direction", "with", "clients"}},
-	{"degrade", {"delay_ms", "jitter_ms", "loss"}},
-};
-
 /* "kind, target, ..., heal, signal or grace_ms": every key a [fault] of
  * this kind takes (heal only where the kind can be undone). */
 static void
 fault_keys(const struct injector_ops *ops, char *out, size_t n)
 {
-	const char *all[16] = {"kind", "target", "at", "slot", "point", "after"};
-	size_t i, j, k = 6, len;
-	bool known = false;
+	const char *all[24] = {"kind", "target", "at", "slot", "point", "after"};
+	size_t i, k = 6, len;
 
 	if (ops->revert)
 		all[k++] = "heal";
-	for (i = 0; i < sizeof(kind_keys) / sizeof(kind_keys[0]); i++) {
-		if (strcmp(kind_keys[i].kind, ops->name) != 0)
-			continue;
-		known = true;
-		for (j = 0; j < 6 && kind_keys[i].keys[j]; j++)
-			all[k++] = kind_keys[i].keys[j];
-	}
-	if (!known) /* a kind added to injector_table[] but not here */
-		all[k++] = "the kind's own keys";
+	for (i = 0; ops->params && ops->params[i] && k < sizeof(all) / sizeof(all[0]); i++)
+		all[k++] = ops->params[i];
 	out[0] = '\0';
 	for (i = 0; i < k; i++) {
 		len = strlen(out);

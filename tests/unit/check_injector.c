@@ -13,6 +13,7 @@ START_TEST(test_injector_table_names_unique_and_complete)
 	for (a = injector_table; *a; a++) {
 		ck_assert_ptr_nonnull((*a)->name);
 		ck_assert_ptr_nonnull((*a)->parse);
+		ck_assert_ptr_nonnull((*a)->params);
 		ck_assert_ptr_nonnull((*a)->inject);
 		ck_assert_ptr_eq(injector_find((*a)->name), *a);
 		for (b = a + 1; *b; b++)
