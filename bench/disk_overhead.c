@@ -57,12 +57,12 @@ struct node {
 	char port_s[16];
 };
 
-static void
+static int
 in_child(void *arg)
 {
 	struct node *n = arg;
 
-	n->f->ops->in_child(n->f, &n->t);
+	return n->f->ops->in_child(n->f, &n->t);
 }
 
 /* Waits up to 10 s for the node to answer PING. */
@@ -148,7 +148,7 @@ pin(void)
 }
 
 /* In redis-benchmark's process before exec: async-signal-safe. */
-static void
+static int
 pin_client(void *arg)
 {
 	cpu_set_t set;
@@ -156,8 +156,7 @@ pin_client(void *arg)
 	(void)arg;
 	CPU_ZERO(&set);
 	CPU_SET(client_cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		_exit(127);
+	return sched_setaffinity(0, sizeof(set), &set) < 0 ? errno : 0;
 }
 
 /* One redis-benchmark run against `port`: its SET rate. */

@@ -43,11 +43,14 @@ child(struct proc *p, int fd, pid_t parent)
 	}
 	if (p->cwd && chdir(p->cwd) < 0)
 		goto fail;
-	if (p->in_child)
-		p->in_child(p->in_child_arg);
+	if (p->in_child && (err = p->in_child(p->in_child_arg)) != 0) {
+		err = -err; /* negative: the hook failed, not exec */
+		goto report;
+	}
 	execvp(p->argv[0], (char *const *)p->argv);
 fail:
 	err = errno;
+report:
 	if (write(fd, &err, sizeof(err)) < 0)
 		_exit(127);
 	_exit(127);
@@ -79,6 +82,9 @@ proc_start(struct proc *p, struct err *e)
 	close(fds[0]);
 	if (n == sizeof(child_errno)) {
 		waitpid(pid, NULL, 0);
+		if (child_errno < 0)
+			return err_set(e, -child_errno, "start '%s': before exec: %s", p->argv[0],
+				       strerror(-child_errno));
 		return err_set(e, child_errno, "start '%s': %s", p->argv[0],
 			       strerror(child_errno));
 	}

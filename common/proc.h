@@ -22,8 +22,10 @@ struct proc {
 	bool new_pgrp;           /* optional: setpgid(0, 0) in the child */
 	bool detach;             /* optional: setsid(), no PDEATHSIG: the child
 				    outlives us (a cluster left running) */
-	/* Optional: run in the child after fork, before exec (fault hooks). */
-	void (*in_child)(void *arg);
+	/* Optional: run in the child after fork, before exec (fault hooks);
+	 * async-signal-safe.  Returns 0, or an errno value: the child then
+	 * exits and proc_start() fails with "before exec: <error>". */
+	int (*in_child)(void *arg);
 	void *in_child_arg;
 	/* state */
 	pid_t pid;    /* 0 when not running */

@@ -187,13 +187,15 @@ disk_prepare(struct fault *f, struct target *t, struct err *e)
 	return 0;
 }
 
-static void
+static int
 disk_in_child(struct fault *f, struct target *t)
 {
 	struct disk_priv *k = f->priv;
 
 	(void)t;
+	/* on failure it tells the supervisor why and never returns */
 	seccomp_sup_in_child(k->sup, k->track ? (unsigned long)k->fd_base + FD_SPAN : 0);
+	return 0;
 }
 
 static int

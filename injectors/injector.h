@@ -19,8 +19,10 @@
  *   target's process (its first start and each restart), with
  *   t->proc, t->dir and t->port already set and t->proc->pid still 0;
  *   in_child() (optional) then runs in the node's process after fork,
- *   before exec: async-signal-safe work only (no locks; a failure is
- *   _exit(127) or a note the harness can see, never a return).
+ *   before exec: async-signal-safe work only (no locks).  It returns 0,
+ *   or an errno value: the node then does not start, and the harness
+ *   says why (a node that runs without its fault in place would pass
+ *   silently).
  * - inject() is all-or-nothing: on failure nothing is left changed.
  * - revert() heals: it undoes what inject() changed, and the node goes
  *   on as before the fault (the harness calls it where the scenario's
@@ -134,7 +136,7 @@ struct injector_ops {
 	int (*parse)(struct fault *f, const struct params *p, struct err *e);
 	int (*check)(const struct fault *f, struct err *e);
 	int (*prepare)(struct fault *f, struct target *t, struct err *e);
-	void (*in_child)(struct fault *f, struct target *t);
+	int (*in_child)(struct fault *f, struct target *t); /* 0 or an errno */
 	int (*inject)(struct fault *f, struct target *t, struct err *e);
 	int (*revert)(struct fault *f, struct err *e);
 	void (*release)(struct fault *f);

@@ -117,16 +117,17 @@ oom_prepare(struct fault *f, struct target *t, struct err *e)
 	return memcg_create(&k->cg, t->tag, e);
 }
 
-static void
+static int
 oom_in_child(struct fault *f, struct target *t)
 {
 	struct oom_priv *k = f->priv;
 
 	(void)t;
 	/* a node outside its group would never be OOM-killed: better it
-	 * does not start at all (the harness reports the exec failure) */
+	 * does not start at all */
 	if (k->mechanism == OOM_CGROUP && memcg_join_self(&k->cg) < 0)
-		_exit(127);
+		return errno ? errno : EIO;
+	return 0;
 }
 
 /* Notes when the node died, however that came about. */

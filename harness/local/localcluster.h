@@ -62,7 +62,7 @@ struct local_node {
 	struct netns_node *ns;  /* its namespace (NET_NETNS), else NULL */
 	/* Optional, set by opts.before_start: run in the node's process
 	 * after fork (and after it joined its namespace), before exec. */
-	void (*in_child)(void *arg);
+	int (*in_child)(void *arg); /* 0 or an errno, as proc.h says */
 	void *in_child_arg;
 	int port;
 	char id[NODE_ID_LEN + 1];

@@ -1,6 +1,7 @@
 /* node.c - one local redis-server process; see node.h. */
 #include "harness/local/node.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <string.h>
@@ -50,15 +51,14 @@ node_write_config(const struct local_node *n, const struct local_cluster_opts *o
 
 /* In the node's process, before exec: into its namespace (a node that
  * cannot join it must not run on the harness's), then the faults' hook. */
-static void
+static int
 child(void *arg)
 {
 	struct local_node *n = arg;
 
 	if (n->ns && netns_node_join(n->ns) < 0)
-		_exit(127);
-	if (n->in_child)
-		n->in_child(n->in_child_arg);
+		return errno ? errno : EIO;
+	return n->in_child ? n->in_child(n->in_child_arg) : 0;
 }
 
 int

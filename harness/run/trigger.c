@@ -194,15 +194,18 @@ trigger_check(const struct trigger_set *ts, struct err *e)
 
 /* In the node's process, after fork: every in_child() of its faults,
  * from the first one (arg) on. */
-static void
+static int
 in_child(void *arg)
 {
 	struct armed *first = arg, *a;
 	struct trigger_set *ts = first->set;
+	int err;
 
 	for (a = first; a < ts->v + ts->n; a++)
-		if (a->node == first->node && a->spec->ops->in_child)
-			a->spec->ops->in_child(a->fault, &a->target);
+		if (a->node == first->node && a->spec->ops->in_child &&
+		    (err = a->spec->ops->in_child(a->fault, &a->target)) != 0)
+			return err;
+	return 0;
 }
 
 int

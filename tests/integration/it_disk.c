@@ -33,12 +33,12 @@ struct node {
 	char port_s[16];
 };
 
-static void
+static int
 in_child(void *arg)
 {
 	struct node *n = arg;
 
-	n->f->ops->in_child(n->f, &n->t);
+	return n->f->ops->in_child(n->f, &n->t);
 }
 
 /* A disk fault with `p`; the test is skipped where it cannot work. */

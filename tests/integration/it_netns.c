@@ -541,11 +541,10 @@ START_TEST(test_netns_net_refused_outside_private_namespace)
 }
 END_TEST
 
-static void
+static int
 join_in_child(void *arg)
 {
-	if (netns_node_join(arg) < 0)
-		_exit(126);
+	return netns_node_join(arg) < 0 ? errno : 0;
 }
 
 /* "+PONG" from redis at `n`:PORT over a new connection from the harness:

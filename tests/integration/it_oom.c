@@ -37,13 +37,12 @@ struct node {
 	int port;
 };
 
-static void
+static int
 child_hook(void *arg)
 {
 	struct node *n = arg;
 
-	if (n->f->ops->in_child)
-		n->f->ops->in_child(n->f, &n->t);
+	return n->f->ops->in_child ? n->f->ops->in_child(n->f, &n->t) : 0;
 }
 
 static int

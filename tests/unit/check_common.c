@@ -1,4 +1,5 @@
 /* Unit tests of common/: errors, buffers, the seeded generator, files. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,29 @@ START_TEST(test_proc_start_reports_missing_binary)
 }
 END_TEST
 
+static int
+refuse(void *arg)
+{
+	(void)arg;
+	return EACCES;
+}
+
+/* A hook that fails before exec stops the start, and says so. */
+START_TEST(test_proc_in_child_failure_fails_the_start)
+{
+	const char *argv[] = {"sleep", "5", NULL};
+	struct proc p = PROC_INIT;
+	struct err e = ERR_INIT;
+
+	p.argv = argv;
+	p.in_child = refuse;
+	ck_assert_int_eq(proc_start(&p, &e), -1);
+	ck_assert_int_eq(e.code, EACCES);
+	ck_assert_str_eq(e.msg, "start 'sleep': before exec: Permission denied");
+	ck_assert_int_eq(p.pid, 0);
+}
+END_TEST
+
 START_TEST(test_proc_kill_reaps_and_describes)
 {
 	const char *argv[] = {"sleep", "30", NULL};
@@ -227,6 +251,7 @@ common_suite(void)
 	tcase_add_test(tc, test_fs_read_missing_file_names_it);
 	tcase_add_test(tc, test_proc_start_reports_missing_binary);
 	tcase_add_test(tc, test_proc_kill_reaps_and_describes);
+	tcase_add_test(tc, test_proc_in_child_failure_fails_the_start);
 	tcase_add_test(tc, test_proc_child_inherits_no_open_fd);
 	tcase_add_test(tc, test_utf8_keeps_text_and_replaces_only_bad_bytes);
 	suite_add_tcase(s, tc);
