@@ -1,5 +1,5 @@
 /*
- * run_int.h - what the files of one run share (runner.c, settle.c,
+ * run_int.h - what the files of one run share (runner.c, phase.c, settle.c,
  * expect.c, report.c): the run's state and the phases they export to
  * one another.  Not for use outside harness/run/.
  */
@@ -34,7 +34,7 @@ struct run {
 	bool expect_unchecked; /* it runs only to list what was not checked */
 };
 
-/* runner.c: one progress line and the phase's time in the report; the
+/* phase.c: one progress line and the phase's time in the report; the
  * run fails with the first reason given (later ones are dropped); the
  * user asked the run to stop. */
 void run_phase_done(struct run *run, const char *name, uint64_t t0, const char *fmt, ...)
