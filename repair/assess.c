@@ -95,6 +95,20 @@ count_owned_by_script(struct anode *n, struct conn *c, struct err *e)
 	return rc;
 }
 
+/* Whether the master was promoted from a replica (a failover): INFO
+ * replication keeps the offset where its history forked.  Only for the
+ * plan's words: a failure is not one. */
+static void
+read_promoted(struct anode *n, struct conn *c)
+{
+	char *info = conn_cmd_str(c, NULL, "INFO", "replication", NULL);
+	char off[32];
+
+	n->promoted = info && info_field(info, "second_repl_offset", off, sizeof(off)) == 0 &&
+		      strcmp(off, "-1") != 0;
+	free(info);
+}
+
 /* COUNTKEYSINSLOT for the slots in `only` (NULL: every slot: by script
  * when the node runs it), in pipelined chunks; the others count 0. */
 static int
@@ -110,6 +124,7 @@ count_keys(struct anode *n, const struct snap_node *s, const bool *only, int tim
 	if (c == NULL)
 		return -1;
 	n->keys = xcalloc(CLUSTER_SLOTS, sizeof(long long));
+	read_promoted(n, c);
 	if (only == NULL && ((rc = count_owned_by_script(n, c, e)) <= 0 ||
 			     (rc = count_by_script(n, c, e)) <= 0)) {
 		conn_free(c);

@@ -25,6 +25,8 @@ struct anode {
 	const struct cluster_node *me; /* its own line, NULL when not reachable */
 	long long *keys;      /* per slot, reachable masters only; else NULL */
 	long long total_keys;
+	bool promoted;        /* a reachable master that was a replica once: its
+				 INFO replication has a second_repl_offset */
 };
 
 struct assessment {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "repair/slotset.h"
 
 static const char *const kind_names[] = {"restart", "fix", "cover", "salvage", "forget"};
 
@@ -223,7 +224,7 @@ cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, in
 {
 	int masters[256], nm = 0, k, empty = 0;
 	size_t i, share, at = 0;
-	char da[80];
+	char da[80], ta[80], set[200];
 
 	for (i = 0; i < a->snap.n && nm < 256; i++)
 		if (assess_live_master(a, (int)i) && cluster_node_slot_count(a->nodes[i].me) == 0)
@@ -247,21 +248,100 @@ cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, in
 		x->from = from;
 		x->data_loss = loss;
 		at += m;
+		slotset_str_array(x->slots, m, set, sizeof(set));
+		assess_addr(a, masters[k], ta, sizeof(ta));
 		if (from >= 0)
 			snprintf(x->reason, sizeof(x->reason),
-				 "%zu slots (%d-%d) of %s, which is down, are served by nobody: "
-				 "%s takes them%s", m, x->slots[0], x->slots[m - 1],
-				 assess_addr(a, from, da, sizeof(da)),
-				 assess_addr(a, masters[k], (char[80]){0}, 80),
+				 "slots %s of %s (%.8s), which is down, are served by nobody: "
+				 "%s takes them%s", set, assess_addr(a, from, da, sizeof(da)),
+				 a->snap.nodes[from].id, ta,
 				 loss ? "; the keys they held are lost (--allow-data-loss; how many, "
 					"nobody can say: the node and its files are gone)"
 				      : "; their keys are salvaged from its files next");
 		else
 			snprintf(x->reason, sizeof(x->reason),
-				 "%zu slots (%d-%d) have no owner and no keys anywhere: %s takes "
-				 "them", m, x->slots[0], x->slots[m - 1],
-				 assess_addr(a, masters[k], (char[80]){0}, 80));
+				 "slots %s have no owner and no keys anywhere: %s takes them", set,
+				 ta);
 	}
+}
+
+/* What a node that is down and kept still holds the cluster to. */
+struct kept {
+	bool *owned;   /* slots it serves in some reachable node's view */
+	bool *open;    /* slots a live master has migrating to / importing from it */
+	int nowned, nopen;
+};
+
+static void
+kept_add(struct kept *k, int slot, bool open)
+{
+	bool **set = open ? &k->open : &k->owned;
+
+	if (*set == NULL)
+		*set = xcalloc(CLUSTER_SLOTS, sizeof(bool));
+	if (!(*set)[slot])
+		open ? k->nopen++ : k->nowned++;
+	(*set)[slot] = true;
+}
+
+/* Reachable masters that were replicas once (promoted by a failover)
+ * with a newer config epoch than node d: who may have replaced it.  The
+ * number of them; the first in *first. */
+static int
+replacements(const struct assessment *a, int d, int *first)
+{
+	size_t i;
+	int n = 0;
+
+	*first = -1;
+	for (i = 0; i < a->snap.n; i++)
+		if (assess_live_master(a, (int)i) && a->nodes[i].promoted &&
+		    a->nodes[i].epoch > a->nodes[d].epoch) {
+			if (n++ == 0)
+				*first = (int)i;
+		}
+	return n;
+}
+
+/* The note for a master that is down and kept: what it serves (owned
+ * slots only), what is open with it, and what the user can do. */
+static void
+note_kept(const struct assessment *a, struct plan *p, int d, const struct kept *k)
+{
+	char ad[80], ra[80], owned[200] = "", open[200] = "", what[600];
+	const char *nf = a->nodes[d].failed ? "" : " (not flagged failed by the others yet)";
+	int r, nr;
+
+	assess_addr(a, d, ad, sizeof(ad));
+	if (k->nowned == 0 && k->nopen == 0 && (nr = replacements(a, d, &r)) > 0) {
+		/* a failover: its replica serves its slots now */
+		assess_addr(a, r, ra, sizeof(ra));
+		note(p, "%s (%.8s, master) is down%s and was replaced by %s: %s (%.8s), "
+		     "promoted, serves its slots now with the keys it had replicated.  Restart "
+		     "it (--restart-cmd: it comes back as a replica), read its files for "
+		     "writes not replicated in time (--salvage %s=DIR), or forget it as it is "
+		     "(--allow-data-loss: those writes, if any, are lost); left alone", ad,
+		     a->snap.nodes[d].id, nf, nr == 1 ? "its replica" : "a replica", ra,
+		     a->snap.nodes[r].id, ad);
+		return;
+	}
+	if (k->owned)
+		slotset_str(k->owned, owned, sizeof(owned));
+	if (k->open)
+		slotset_str(k->open, open, sizeof(open));
+	if (k->nowned)
+		snprintf(what, sizeof(what), "serves %d slots (%s)%s%s%s", k->nowned, owned,
+			 k->nopen ? " and has slots " : "", open,
+			 k->nopen ? " open with live masters" : "");
+	else if (k->nopen)
+		snprintf(what, sizeof(what), "serves no slot; slots %s are open between it and "
+			 "live masters (it may hold keys of them)", open);
+	else
+		snprintf(what, sizeof(what), "serves no slot (it may hold keys of slots it was "
+			 "importing)");
+	note(p, "%s (%.8s, master) is down%s and %s: restart it (--restart-cmd), salvage its "
+	     "files (--salvage %s=DIR), or give it up with --allow-data-loss; it and its slots "
+	     "are left alone", ad, a->snap.nodes[d].id, nf, what, ad);
 }
 
 static void
@@ -286,7 +366,9 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 {
 	int **owners = xcalloc(a->snap.n + 1, sizeof(*owners));
 	int *orphan = xcalloc(CLUSTER_SLOTS, sizeof(int));
-	int *blocked = xcalloc(a->snap.n + 1, sizeof(int));
+	/* per node that is down and kept: the slots it serves, and those a
+	 * live master has open with it */
+	struct kept *kept = xcalloc(a->snap.n + 1, sizeof(*kept));
 	size_t i, norphan;
 	int slot, d, down_kept = -1, nowner_blocked = 0;
 	char ad[80];
@@ -327,7 +409,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 				else if (dead_owner == d && (d < 0 || given_up(a, o, d)))
 					orphan[norphan++] = slot;
 				else if (dead_owner == d)
-					blocked[d]++;
+					kept_add(&kept[d], slot, false);
 				continue;
 			}
 			if (d != -1)
@@ -335,7 +417,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			/* a migration to or from a node that is down and kept stays
 			 * open: the marker says where its keys are */
 			if ((k = open_to_kept(a, o, slot)) >= 0) {
-				blocked[k]++;
+				kept_add(&kept[k], slot, true);
 				continue;
 			}
 			/* a dead owner not given up keeps its slot, unless a live
@@ -343,7 +425,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			if (dead_owner >= 0 && !given_up(a, o, dead_owner) &&
 			    (si.claimants == 0 ||
 			     a->nodes[si.best_claimant].epoch <= a->nodes[dead_owner].epoch)) {
-				blocked[dead_owner]++;
+				kept_add(&kept[dead_owner], slot, false);
 				continue;
 			}
 			f = si.forward >= 0 ? si.forward
@@ -376,12 +458,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			continue;
 		assess_addr(a, (int)i, ad, sizeof(ad));
 		if (a->nodes[i].master && !given_up(a, o, (int)i)) {
-			note(p, "%s is down%s and serves %d slots (it may hold keys of others it "
-			     "was importing): restart it (--restart-cmd), salvage its files "
-			     "(--salvage %s=DIR), or give it up with --allow-data-loss; it and its "
-			     "slots are left alone", ad,
-			     a->nodes[i].failed ? "" : " (not flagged failed by the others yet)",
-			     blocked[i], ad);
+			note_kept(a, p, (int)i, &kept[i]);
 			continue;
 		}
 		if (plan_salvage_of(a, o, (int)i)) {
@@ -412,7 +489,11 @@ out:
 		free(owners[i]);
 	free(owners);
 	free(orphan);
-	free(blocked);
+	for (i = 0; i < a->snap.n; i++) {
+		free(kept[i].owned);
+		free(kept[i].open);
+	}
+	free(kept);
 }
 
 void

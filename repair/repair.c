@@ -45,7 +45,8 @@ settled(const struct assessment *a, char *why, size_t n)
 		}
 		for (k = 0; k < s->view.n; k++)
 			if (s->view.nodes[k].flags & (NODE_FAIL | NODE_PFAIL)) {
-				snprintf(why, n, "%s:%d flags %s failed", s->host, s->port,
+				snprintf(why, n, "%s:%d flags %s:%d (%.8s) failed", s->host, s->port,
+					 s->view.nodes[k].ip, s->view.nodes[k].port,
 					 s->view.nodes[k].id);
 				return false;
 			}

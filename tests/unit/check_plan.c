@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "repair/plan.h"
+#include "repair/slotset.h"
 #include "tests/support/runner.h"
 
 #define IDA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -269,6 +270,84 @@ START_TEST(test_restart_comes_first)
 }
 END_TEST
 
+START_TEST(test_slot_sets_are_printed_as_sets)
+{
+	bool *in = calloc(CLUSTER_SLOTS, sizeof(bool));
+	static const int some[] = {3, 4, 5, 9, 16383};
+	char buf[64];
+	int slot;
+
+	ck_assert_str_eq(slotset_str(in, buf, sizeof(buf)), "");
+	for (slot = 0; slot <= 8191; slot++)
+		in[slot] = slot != 5461;
+	ck_assert_str_eq(slotset_str(in, buf, sizeof(buf)), "0-5460,5462-8191");
+	ck_assert_int_eq(slotset_count(in), 8191);
+	ck_assert_str_eq(slotset_str_array(some, 5, buf, sizeof(buf)), "3-5,9,16383");
+	/* what does not fit is cut between ranges, and the total said */
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+		in[slot] = slot % 2 == 0;
+	slotset_str(in, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, ",... (8192 slots in all)") != NULL, "%s", buf);
+	ck_assert_int_lt((int)strlen(buf), (int)sizeof(buf));
+	free(in);
+}
+END_TEST
+
+START_TEST(test_covered_slots_are_named_as_a_set)
+{
+	struct repair_opts o = {.timeout_ms = 1000, .allow_data_loss = true};
+	struct plan p;
+
+	build(none, epochs123, true);
+	plan_build(&a, &o, &p);
+	ck_assert_int_eq(p.v[0].kind, ACT_COVER);
+	ck_assert_msg(strstr(p.v[0].reason, "slots 10922-13652 of 127.0.0.1:7002 (cccccccc)") !=
+		      NULL, "%s", p.v[0].reason);
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* A dead master's note counts the slots it owns, not one it imports. */
+START_TEST(test_dead_master_note_counts_owned_slots_only)
+{
+	static const char *const open[3] = {" [7->-" IDC "]", NULL, NULL};
+	struct plan p;
+
+	build(open, epochs123, true);
+	a.nodes[0].keys[7] = 3;
+	plan_build(&a, &plain, &p);
+	ck_assert_uint_eq(p.nnotes, 1);
+	ck_assert_msg(strstr(p.notes[0], "serves 5462 slots (10922-16383) and has slots 7 open")
+		      != NULL, "%s", p.notes[0]);
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* After a failover the old master serves nothing and a promoted replica
+ * serves its slots: said so, not "serves 0 slots". */
+START_TEST(test_failed_over_master_is_described_as_replaced)
+{
+	static const unsigned ep[3] = {1, 7, 3};
+	struct plan p;
+
+	ranges[1] = "5461-16383";
+	ranges[2] = "";
+	build(none, ep, true);
+	a.nodes[1].promoted = true;
+	plan_build(&a, &plain, &p);
+	ck_assert_uint_eq(p.nnotes, 1);
+	ck_assert_msg(strstr(p.notes[0], "was replaced by its replica: 127.0.0.1:7001") != NULL,
+		      "%s", p.notes[0]);
+	ck_assert_ptr_null(strstr(p.notes[0], "serves 0 slots"));
+	plan_release(&p);
+	assess_release(&a);
+	ranges[1] = "5461-10921";
+	ranges[2] = "10922-16383";
+}
+END_TEST
+
 Suite *
 plan_suite(void)
 {
@@ -286,6 +365,12 @@ plan_suite(void)
 	tcase_add_test(tc, test_a_partial_forget_does_not_hide_a_dead_owner);
 	tcase_add_test(tc, test_dead_slotless_target_of_a_migration_is_kept);
 	tcase_add_test(tc, test_restart_comes_first);
+	tcase_add_test(tc, test_covered_slots_are_named_as_a_set);
+	tcase_add_test(tc, test_dead_master_note_counts_owned_slots_only);
+	tcase_add_test(tc, test_failed_over_master_is_described_as_replaced);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("text");
+	tcase_add_test(tc, test_slot_sets_are_printed_as_sets);
 	suite_add_tcase(s, tc);
 	return s;
 }
