@@ -21,6 +21,10 @@ struct applier {
 	struct stash stash;         /* verified duplicates, kept */
 	char (*saved)[2][16];       /* per node: the two settings relax changed */
 	bool *relaxed;
+	struct opened {             /* IMPORTING states this repair opened */
+		int node, slot;
+	} *opened;
+	size_t nopened;
 };
 
 /* Commands queued on one connection, then every reply read; the first
@@ -39,6 +43,17 @@ void batch_queue(struct batch *b, const char *a0, const char *a1, const char *a2
  * fails (an "Unknown node" one not, with tolerate_unknown). */
 int batch_run(struct batch *b, bool tolerate_unknown, struct err *e);
 void apply_num(char *buf, size_t n, int v);
+/* True (with `e` said) once a signal asked the repair to stop. */
+bool apply_stopping(const struct applier *ap, struct err *e);
+
+/* restore.c: the settings relaxed for the duration (read, then set to
+ * "no" on every reachable master); the IMPORTING states the repair
+ * opens, recorded as they are queued; and all of it put back, on every
+ * way out, what cannot be listed in the result (-1 with `e` when a
+ * setting could not be put back). */
+int restore_relax(struct applier *ap, struct err *e);
+void restore_opened(struct applier *ap, int node, int slot);
+int restore_all(struct applier *ap, struct err *e);
 
 /* The claim phases, in this order: every other claimant or holder of a
  * slot to fix gives way to its final owner; each final owner claims its

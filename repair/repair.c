@@ -86,12 +86,16 @@ settle(const char *host, int port, const struct repair_opts *o, char *why, size_
 	}
 }
 
-/* Sums a round into the total; conflicts are those of the last round
- * (the same keys conflict again each round).  True when the round changed
+/* Sums a round into the total; conflicts kept in place are those of the
+ * last round (the same keys conflict again each round), those set aside
+ * are gone from the nodes and add up.  True when the round changed
  * anything. */
 static bool
 add_total(struct apply_result *t, const struct apply_result *r)
 {
+	long long aside = t->conflicts - t->conflicts_kept + r->conflicts - r->conflicts_kept;
+	int i, k;
+
 	t->keys_moved += r->keys_moved;
 	t->keys_same += r->keys_same;
 	t->stashed += r->stashed;
@@ -100,10 +104,18 @@ add_total(struct apply_result *t, const struct apply_result *r)
 	t->keys_salvaged += r->keys_salvaged;
 	t->restarted += r->restarted;
 	t->forgotten += r->forgotten;
-	t->conflicts = r->conflicts;
-	t->nconflict = r->nconflict;
-	memcpy(t->conflict, r->conflict, sizeof(t->conflict));
-	return r->keys_moved || r->stashed || r->keys_salvaged || r->restarted || r->forgotten;
+	t->conflicts_kept = r->conflicts_kept;
+	t->conflicts = aside + t->conflicts_kept;
+	for (i = 0; i < r->nconflict && t->nconflict < MOVE_CONFLICTS_MAX; i++) {
+		for (k = 0; k < t->nconflict && strcmp(t->conflict[k], r->conflict[i]); k++)
+			;
+		if (k == t->nconflict)
+			memcpy(t->conflict[t->nconflict++], r->conflict[i], sizeof(t->conflict[0]));
+	}
+	for (i = 0; i < r->nunrestored && t->nunrestored < APPLY_UNRESTORED_MAX; i++)
+		memcpy(t->unrestored[t->nunrestored++], r->unrestored[i], sizeof(t->unrestored[0]));
+	return r->keys_moved || r->stashed || r->keys_salvaged || r->restarted || r->forgotten ||
+	       r->conflicts > r->conflicts_kept;
 }
 
 /* The slots a plan acts on (FIX and COVER), as a new slot map. */
@@ -134,29 +146,40 @@ same_plan(const struct plan *p, json_t *rounds)
 	return same;
 }
 
-/* The verdict from an assessment and its plan: healthy, or what is left. */
+/* The verdict from an assessment and its plan: healthy, or what is left.
+ * Other values set aside in the stash leave the cluster healthy: they
+ * wait for a person (repair_outcome.decisions). */
 static void
 judge(const struct assessment *a, const struct plan *p, struct repair_outcome *res)
 {
+	const struct apply_result *t = &res->total;
 	char why[256] = "";
-	size_t i;
+	size_t i, len;
 	int down = 0;
 
 	for (i = 0; i < a->snap.n; i++)
 		down += !a->nodes[i].reachable;
 	res->healthy = p->n == 0 && p->nnotes == 0 && down == 0 &&
-		       settled(a, why, sizeof(why)) && res->total.conflicts == 0;
+		       settled(a, why, sizeof(why)) && t->conflicts_kept == 0 &&
+		       t->nunrestored == 0;
+	res->decisions = t->conflicts - t->conflicts_kept;
+	res->left[0] = '\0';
 	if (!res->healthy)
 		snprintf(res->left, sizeof(res->left),
-			 "%zu actions still planned, %d nodes down, %lld conflicting keys%s%s%s%s%s%s",
-			 p->n, down, res->total.conflicts,
-			 res->total.nconflict ? " (" : "",
-			 res->total.nconflict ? res->total.conflict[0] : "",
-			 res->total.nconflict ? ": another value on the owner)" : "",
-			 why[0] ? "; " : "", why, p->nnotes ? "; " : "");
-	if (!res->healthy && p->nnotes)
-		snprintf(res->left + strlen(res->left), sizeof(res->left) - strlen(res->left),
-			 "%s", p->notes[0]);
+			 "%zu actions still planned, %d nodes down, %lld conflicting keys left in "
+			 "place%s%s%s%s%s%s", p->n, down, t->conflicts_kept,
+			 t->conflicts_kept ? " (" : "", t->conflicts_kept ? t->conflict[0] : "",
+			 t->conflicts_kept ? ")" : "", why[0] ? "; " : "", why,
+			 p->nnotes ? "; " : "");
+	if (!res->healthy && p->nnotes) {
+		len = strlen(res->left);
+		snprintf(res->left + len, sizeof(res->left) - len, "%s", p->notes[0]);
+	}
+	for (i = 0; i < (size_t)t->nunrestored; i++) {
+		len = strlen(res->left);
+		snprintf(res->left + len, sizeof(res->left) - len, "; not put back: %s",
+			 t->unrestored[i]);
+	}
 	json_object_set_new(res->report, "after", plan_json(p));
 }
 
@@ -266,14 +289,15 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		rc = -1;
 	audit_resume(env->audit);
 	json_object_set_new(res->report, "result",
-			    json_pack("{s:b, s:I, s:I, s:s, s:I, s:I, s:i, s:i, s:s}", "healthy",
+			    json_pack("{s:b, s:I, s:I, s:s, s:I, s:I, s:I, s:i, s:i, s:s}", "healthy",
 				      res->healthy, "keys_moved", (json_int_t)res->total.keys_moved,
 				      "duplicates_stashed", (json_int_t)res->total.stashed,
 				      "stash", res->total.stash,
 				      "keys_salvaged", (json_int_t)res->total.keys_salvaged,
-				      "conflicts", (json_int_t)res->total.conflicts, "restarted",
-				      res->total.restarted, "forgotten", res->total.forgotten,
-				      "left", res->left));
+				      "conflicts", (json_int_t)res->total.conflicts,
+				      "conflicts_kept", (json_int_t)res->total.conflicts_kept,
+				      "restarted", res->total.restarted, "forgotten",
+				      res->total.forgotten, "left", res->left));
 	return rc;
 }
 

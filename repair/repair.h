@@ -15,10 +15,13 @@
 #include "repair/plan.h"
 
 struct repair_outcome {
-	bool healthy;            /* the final assessment found nothing to do */
+	bool healthy;            /* the final assessment found nothing to do,
+				    and this repair put back all it changed */
+	long long decisions;     /* other values set aside in the stash: the
+				    cluster is healthy, a person decides */
 	int rounds;              /* plans applied */
 	struct apply_result total;
-	char left[1024];         /* what is left, when not healthy */
+	char left[2048];         /* what is left, when not healthy */
 	json_t *report;          /* plans, results, verdict (owned; may be NULL) */
 };
 

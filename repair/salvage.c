@@ -178,6 +178,7 @@ place(struct rescue *r, struct owners *o, const struct reply *page, struct move_
 	struct reply **group = xcalloc(page->nelem + 1, sizeof(*group));
 	bool *bad = xcalloc(page->nelem + 1, sizeof(*bad));
 	size_t i, k, n;
+	struct move_opts mo = {.timeout_ms = o->timeout_ms};
 	struct conn *dst;
 	int rc = 0;
 
@@ -188,7 +189,7 @@ place(struct rescue *r, struct owners *o, const struct reply *page, struct move_
 		if (n == 0)
 			continue;
 		if ((dst = owner_conn(o, (int)k, e)) == NULL ||
-		    move_keys(r->srv.c, dst, group, n, o->timeout_ms, NULL, bad, mr, e) < 0)
+		    move_keys(r->srv.c, dst, group, n, &mo, bad, mr, e) < 0)
 			rc = -1;
 	}
 	for (i = 0; i < page->nelem; i++)

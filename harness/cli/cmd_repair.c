@@ -207,7 +207,14 @@ run(int argc, char **argv)
 		       res.total.stash, res.healthy ? "" : "; left: ", res.healthy ? "" : res.left);
 	else if (!c.json)
 		printf("%s\n", res.healthy ? "healthy now" : "not healthy now");
-	rc = res.healthy ? EXIT_OK : EXIT_FINDINGS;
+	if (!c.json && res.decisions)
+		printf("%lld conflict%s await%s your decision: the other value%s %s in %s "
+		       "(databases 1-%d; conflicts.txt beside it says which key came from where), "
+		       "the cluster keeps its own; first: %s\n", res.decisions,
+		       res.decisions == 1 ? "" : "s", res.decisions == 1 ? "s" : "",
+		       res.decisions == 1 ? "" : "s", res.decisions == 1 ? "is" : "are",
+		       res.total.stash, STASH_CONFLICT_DBS, res.total.conflict[0]);
+	rc = res.healthy && res.decisions == 0 ? EXIT_OK : EXIT_FINDINGS;
 	repair_outcome_release(&res);
 	if (af != stderr)
 		fclose(af);

@@ -8,11 +8,14 @@
 #include <string.h>
 
 #include "cluster/conn.h"
+#include "cluster/fetch.h"
 #include "common/fs.h"
+#include "repair/private_server.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
 struct local_cluster rp_lc;
+bool rp_keep_stash;
 struct dataset rp_ds = {.keys = 20000, .seed = 13, .value_size = 16};
 
 void
@@ -154,15 +157,84 @@ rp_repair(const struct repair_opts *o, const struct repair_env *env, struct repa
 	rc = repair_run("127.0.0.1", port, o, &en, false, NULL, res, e);
 	audit_pause(&audit);
 	fclose(af);
-	if (res->total.stash[0]) { /* the duplicates kept: the test looks, then cleans */
-		char dir[PATH_MAX];
-
-		ck_assert_int_gt(res->total.stashed, 0);
-		snprintf(dir, sizeof(dir), "%s", res->total.stash);
-		*strrchr(dir, '/') = '\0';
-		ck_assert_int_eq(fs_rm_rf(dir, NULL), 0);
+	if (res->total.stash[0]) { /* what it kept: the test looks, then cleans */
+		ck_assert_int_gt(res->total.stashed + res->decisions, 0);
+		if (!rp_keep_stash)
+			rp_stash_drop(res->total.stash);
 	}
 	return rc;
+}
+
+static void
+stash_dir(const char *dump_rdb, char *dir, size_t n)
+{
+	snprintf(dir, n, "%s", dump_rdb);
+	ck_assert_ptr_nonnull(strrchr(dir, '/'));
+	*strrchr(dir, '/') = '\0';
+}
+
+char *
+rp_stash_get(const char *dump_rdb, int db, const char *key)
+{
+	struct private_server s = {.name = "stash-read", .proc = PROC_INIT};
+	struct err e = ERR_INIT;
+	struct reply *r;
+	char dbs[8], *v = NULL;
+
+	stash_dir(dump_rdb, s.dir, sizeof(s.dir));
+	ck_assert_msg(private_server_start(&s, NULL, NULL, 2000, 20000, &e) == 0, "%s", e.msg);
+	snprintf(dbs, sizeof(dbs), "%d", db);
+	ck_assert_int_eq(conn_cmd_ok(s.c, &e, "SELECT", dbs, NULL), 0);
+	r = conn_cmd(s.c, &e, "GET", key, NULL);
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	if (r->type == REPLY_STRING)
+		v = strdup(r->str);
+	reply_free(r);
+	private_server_stop(&s, true);
+	return v;
+}
+
+char *
+rp_stash_list(const char *dump_rdb)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], *text;
+	struct err e = ERR_INIT;
+
+	stash_dir(dump_rdb, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/conflicts.txt", dir);
+	text = fs_read_file(path, NULL, &e);
+	ck_assert_msg(text != NULL, "%s", e.msg);
+	return text;
+}
+
+void
+rp_stash_drop(const char *dump_rdb)
+{
+	char dir[PATH_MAX];
+
+	stash_dir(dump_rdb, dir, sizeof(dir));
+	ck_assert_int_eq(fs_rm_rf(dir, NULL), 0);
+}
+
+void
+rp_assert_no_open_slots(void)
+{
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *me;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < rp_lc.n; i++) {
+		if (!proc_is_running(&rp_lc.nodes[i].proc))
+			continue;
+		ck_assert_msg(topology_fetch_addr("127.0.0.1", rp_lc.nodes[i].port, 1000, &t, &e) == 0,
+			      "%s", e.msg);
+		me = topology_myself(&t);
+		ck_assert_ptr_nonnull(me);
+		ck_assert_msg(me->nopen == 0, "node %zu has slot %d %s", i, me->open[0].slot,
+			      me->open[0].state == SLOT_IMPORTING ? "importing" : "migrating");
+		topology_release(&t);
+	}
 }
 
 void

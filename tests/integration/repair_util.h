@@ -26,9 +26,22 @@ void rp_half(int src, int dst, int slot, long long n);
 /* MIGRATE of n keys of the slot from node src to dst (with or without
  * COPY), whatever the slot's state. */
 void rp_move(int src, int dst, int slot, long long n, int copy);
-/* Runs the engine; the outcome for the caller to judge and release. */
+/* Runs the engine; the outcome for the caller to judge and release.  The
+ * stash it kept (duplicates, other values) is removed, unless
+ * rp_keep_stash is set: then the test reads it (rp_stash_get) and drops
+ * it (rp_stash_drop). */
+extern bool rp_keep_stash;
 int rp_repair(const struct repair_opts *o, const struct repair_env *env,
 	      struct repair_outcome *res, struct err *e);
+/* GET key in database db of a kept stash (the path of its dump.rdb),
+ * read by a redis-server of its own: a new string (free() it), NULL
+ * when the key is not there. */
+char *rp_stash_get(const char *dump_rdb, int db, const char *key);
+/* The stash's conflicts.txt, as a new string. */
+char *rp_stash_list(const char *dump_rdb);
+void rp_stash_drop(const char *dump_rdb);
+/* No node has a slot migrating or importing. */
+void rp_assert_no_open_slots(void);
 /* The dataset verified from node i: healthy but for `lost` lost keys. */
 void rp_assert_healthy(int i, long long lost);
 /* redis-cli --cluster check agrees: exit 0. */
