@@ -90,6 +90,15 @@ conflict(struct applier *ap, int slot, int owner, int from, const struct move_re
 	}
 }
 
+/* Keys that left their holders so far. */
+static long long
+moved(const struct applier *ap)
+{
+	const struct apply_result *r = ap->res;
+
+	return r->keys_moved + r->keys_same + r->conflicts;
+}
+
 /* FIX: the keys of every other holder to the owner.  Per holder, one
  * pipelined pass over all its slots first; the slots with more keys, or
  * an error (BUSYKEY), then one by one with the careful mover, which
@@ -133,6 +142,7 @@ move_all(struct applier *ap, struct err *e)
 		if (move_slots_first_pass(src, dsts, slots, k, ap->o->timeout_ms, done, &m, e) < 0)
 			goto out;
 		ap->res->keys_moved += m.moved;
+		apply_progress(ap, "move", moved(ap), ap->move_total);
 		for (i = 0; i < k; i++) {
 			if (done[i])
 				continue;
@@ -144,6 +154,7 @@ move_all(struct applier *ap, struct err *e)
 			ap->res->keys_same += m.same;
 			if (m.conflicts)
 				conflict(ap, slots[i], owner[i], (int)h, &m);
+			apply_progress(ap, "move", moved(ap), ap->move_total);
 		}
 		if (conn_set_timeout(src, ap->o->timeout_ms, e) < 0)
 			goto out;
@@ -278,6 +289,16 @@ restarts(struct applier *ap, struct err *e)
 	return 0;
 }
 
+void
+apply_progress(struct applier *ap, const char *phase, long long done, long long total)
+{
+	if (ap->phase == NULL || strcmp(ap->phase, phase) != 0)
+		audit_note(ap->env->audit, "%s", phase);
+	ap->phase = phase;
+	if (ap->env->progress)
+		ap->env->progress(ap->env->progress_arg, phase, done, total);
+}
+
 bool
 apply_stopping(const struct applier *ap, struct err *e)
 {
@@ -294,20 +315,24 @@ phases(struct applier *ap, struct err *e)
 	const struct plan *p = ap->p;
 	size_t i;
 
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].kind == ACT_FIX)
+			ap->move_total += p->v[i].keys;
+	apply_progress(ap, "relax", 0, 0);
 	if (restore_relax(ap, e) < 0)
 		return -1;
-	audit_note(ap->env->audit, "protect");
+	apply_progress(ap, "protect", 0, 0);
 	if (apply_stopping(ap, e) || claim_protect(ap, e) < 0)
 		return -1;
-	audit_note(ap->env->audit, "claim");
+	apply_progress(ap, "claim", 0, 0);
 	if (apply_stopping(ap, e) || claim_take(ap, e) < 0 || claim_check(ap, e) < 0)
 		return -1;
 	wait_ok(ap);
-	audit_note(ap->env->audit, "move");
+	apply_progress(ap, "move", 0, ap->move_total);
 	if (apply_stopping(ap, e) || move_all(ap, e) < 0)
 		return -1;
-	audit_note(ap->env->audit, "close");
-	if (close_all(ap, e) < 0)
+	apply_progress(ap, "close", 0, 0);
+	if (apply_stopping(ap, e) || close_all(ap, e) < 0)
 		return -1;
 	for (i = 0; i < p->n; i++) {
 		const struct action *x = &p->v[i];
@@ -315,6 +340,7 @@ phases(struct applier *ap, struct err *e)
 
 		if (x->kind != ACT_SALVAGE)
 			continue;
+		apply_progress(ap, "salvage", 0, 0);
 		if (apply_stopping(ap, e))
 			return -1;
 		audit_note(ap->env->audit, "salvage %s", x->reason);
@@ -323,9 +349,13 @@ phases(struct applier *ap, struct err *e)
 			return err_prefix(e, "salvage: ");
 		ap->res->keys_salvaged += got;
 	}
-	for (i = 0; i < p->n; i++)
-		if (p->v[i].kind == ACT_FORGET && forget(ap, p->v[i].node, e) < 0)
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].kind != ACT_FORGET)
+			continue;
+		apply_progress(ap, "forget", 0, 0);
+		if (forget(ap, p->v[i].node, e) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -352,6 +382,7 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 		struct err re = ERR_INIT;
 
 		rc = phases(&ap, e);
+		apply_progress(&ap, "restore", 0, 0);
 		if (restore_all(&ap, &re) < 0 && rc == 0) {
 			*e = re;
 			rc = -1;

@@ -45,7 +45,15 @@ struct repair_env {
 				      nodes reach, where the stash listens
 				      (they MIGRATE into it); NULL: 127.0.0.1 */
 	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop at the next
-				      step, putting the settings back */
+				      step, putting back what it changed */
+	/* Optional: how the repair goes, for people, from the thread that
+	 * runs it: "round" (done: its number), then the phases ("assess",
+	 * "relax", "protect", "claim", "move", "close", "salvage", "forget",
+	 * "restore", "settle", "verdict"), each with `done` of `total`
+	 * units (keys; total 0: none to count); "plan" just before a plan
+	 * is printed. */
+	void (*progress)(void *arg, const char *phase, long long done, long long total);
+	void *progress_arg;
 };
 
 #define APPLY_UNRESTORED_MAX 8

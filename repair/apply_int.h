@@ -25,6 +25,8 @@ struct applier {
 		int node, slot;
 	} *opened;
 	size_t nopened;
+	long long move_total;       /* keys the FIX actions move */
+	const char *phase;          /* the last one told */
 };
 
 /* Commands queued on one connection, then every reply read; the first
@@ -43,6 +45,8 @@ void batch_queue(struct batch *b, const char *a0, const char *a1, const char *a2
  * fails (an "Unknown node" one not, with tolerate_unknown). */
 int batch_run(struct batch *b, bool tolerate_unknown, struct err *e);
 void apply_num(char *buf, size_t n, int v);
+/* Tells env->progress (when set) and, for a new phase, the audit. */
+void apply_progress(struct applier *ap, const char *phase, long long done, long long total);
 /* True (with `e` said) once a signal asked the repair to stop. */
 bool apply_stopping(const struct applier *ap, struct err *e);
 

@@ -25,6 +25,13 @@ plan_json(const struct plan *p)
 	return json_pack("{s:o, s:o}", "actions", actions, "notes", notes);
 }
 
+static void
+tell(const struct repair_env *env, const char *phase, long long done, long long total)
+{
+	if (env->progress)
+		env->progress(env->progress_arg, phase, done, total);
+}
+
 /* Every reachable node says cluster_state:ok, none is flagged failed,
  * and all name the same owner for every slot. */
 static bool
@@ -218,6 +225,8 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	memset(res, 0, sizeof(*res));
 	res->report = json_pack("{s:o}", "rounds", rounds);
 	for (res->rounds = 0; res->rounds < ROUNDS_MAX; res->rounds++) {
+		tell(env, "round", res->rounds + 1, ROUNDS_MAX);
+		tell(env, "assess", 0, 0);
 		audit_pause(env->audit);
 		if (assess_take(&a, host, port, o->timeout_ms, touched, e) < 0) {
 			audit_resume(env->audit);
@@ -230,6 +239,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		plan_build(&a, &ro, &p);
 		audit_resume(env->audit);
 		if (out && (p.n || res->rounds == 0)) {
+			tell(env, "plan", 0, 0);
 			if (res->rounds)
 				fprintf(out, "round %d:\n", res->rounds + 1);
 			plan_print(&p, &a, out);
@@ -279,11 +289,14 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			rc = err_set(e, 0, "interrupted");
 			break;
 		}
+		tell(env, "settle", 0, 0);
 		audit_pause(env->audit);
 		settle(host, port, o, why, sizeof(why));
 		audit_resume(env->audit);
 	}
 	free(touched);
+	if (!judged)
+		tell(env, "verdict", 0, 0);
 	audit_pause(env->audit);
 	if (!judged && verdict(host, port, &ro, res, rc < 0 ? NULL : e) < 0 && rc == 0)
 		rc = -1;

@@ -2,16 +2,21 @@
  * cmd_repair.c - `shardquake repair`: the bundled repair engine on any
  * cluster reachable from one address.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cluster/conn.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "harness/cli/cli.h"
 #include "repair/repair.h"
 
@@ -39,7 +44,9 @@ static const char usage[] =
 	"                       redis-server and moved to their owners\n"
 	"  --restart-cmd CMD    run CMD (sh -c) to start a dead node again, with\n"
 	"                       SQ_NODE_HOST, SQ_NODE_PORT and SQ_NODE_ID set\n"
-	"  --audit FILE         every command sent and reply (default: stderr)\n"
+	"  --audit FILE         every command sent and reply (default: a new file\n"
+	"                       shardquake-repair-DATE-TIME.audit in the working\n"
+	"                       directory; with -v before 'repair', on stderr too)\n"
 	"  --timeout MS         connect and reply timeout per node (default 2000)\n"
 	"  --local-addr IP      this machine's address as the nodes reach it:\n"
 	"                       the stash listens there, for the nodes MIGRATE\n"
@@ -109,6 +116,81 @@ restart_cmd(void *arg, const char *host, int port, const char *id, struct err *e
 	return err_set(e, 0, "%s:%d did not answer within 30 s of '%s'", host, port, cmd);
 }
 
+/* The audit log's default home: a new file in the working directory,
+ * shardquake-repair-YYYYmmdd-HHMMSS.audit (-2, -3 ... within one
+ * second).  NULL with errno when it cannot be made. */
+static FILE *
+audit_default(char *path, size_t n)
+{
+	time_t t = time(NULL);
+	char stamp[32];
+	struct tm tm;
+	int fd, k;
+
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	for (k = 1; k < 100; k++) {
+		if (k == 1)
+			snprintf(path, n, "shardquake-repair-%s.audit", stamp);
+		else
+			snprintf(path, n, "shardquake-repair-%s-%d.audit", stamp, k);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) >= 0)
+			return fdopen(fd, "w");
+		if (errno != EEXIST)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* Progress on stderr: on a terminal one line, rewritten as the repair
+ * goes (at most ten times a second); elsewhere a line per phase. */
+struct progress {
+	bool tty, drawn;
+	long long round;
+	const char *phase;
+	uint64_t last_ms;
+};
+
+static void
+progress_clear(struct progress *pg)
+{
+	if (pg->tty && pg->drawn)
+		fputs("\r\033[K", stderr);
+	pg->drawn = false;
+}
+
+static void
+show_progress(void *arg, const char *phase, long long done, long long total)
+{
+	struct progress *pg = arg;
+	bool changed = pg->phase == NULL || strcmp(pg->phase, phase) != 0;
+	uint64_t now = clock_now_ms();
+
+	if (strcmp(phase, "round") == 0) {
+		pg->round = done;
+		return;
+	}
+	if (strcmp(phase, "plan") == 0) { /* the plan goes to stdout now */
+		fflush(stderr);
+		progress_clear(pg);
+		return;
+	}
+	pg->phase = phase;
+	if (!pg->tty) {
+		if (changed)
+			fprintf(stderr, "repair: round %lld: %s\n", pg->round, phase);
+		return;
+	}
+	if (!changed && now - pg->last_ms < 100)
+		return;
+	pg->last_ms = now;
+	fprintf(stderr, "\r\033[Krepair: round %lld: %s", pg->round, phase);
+	if (total > 0)
+		fprintf(stderr, " %lld/%lld keys", done, total);
+	fflush(stderr);
+	pg->drawn = true;
+}
+
 static volatile sig_atomic_t interrupted;
 
 /* The first SIGINT/SIGTERM stops the repair at its next step, with the
@@ -163,9 +245,10 @@ run(int argc, char **argv)
 	struct repair_env env = {0};
 	struct repair_outcome res;
 	struct audit audit;
+	struct progress pg = {.tty = isatty(STDERR_FILENO) == 1};
 	struct err e = ERR_INIT;
-	FILE *af = stderr;
-	char host[256];
+	FILE *af = NULL;
+	char host[256], apath[64];
 	int port, rc;
 
 	if ((rc = parse(argc, argv, &c)) != 0) {
@@ -176,24 +259,43 @@ run(int argc, char **argv)
 		free(c.salvage);
 		return cli_usage_error(&cmd_repair, "expected one HOST:PORT");
 	}
-	if (c.audit_path && (af = fopen(c.audit_path, "a")) == NULL) {
+	/* a dry run changes nothing: no audit */
+	if (!c.dry_run && c.audit_path && (af = fopen(c.audit_path, "a")) == NULL) {
 		perror(c.audit_path);
 		free(c.salvage);
 		return EXIT_USAGE;
 	}
+	if (!c.dry_run && !c.audit_path) {
+		if ((af = audit_default(apath, sizeof(apath))) == NULL) {
+			fprintf(stderr, "shardquake: repair: cannot create an audit log in the "
+				"working directory (%s): give one with --audit FILE\n",
+				strerror(errno));
+			free(c.salvage);
+			return EXIT_USAGE;
+		}
+		c.audit_path = apath;
+	}
+	if (af)
+		fprintf(stderr, "repair: audit log: %s\n", c.audit_path);
 	c.o.salvage = c.salvage;
 	c.o.nsalvage = c.nsalvage;
 	c.o.can_restart = c.restart_cmd != NULL;
 	env.restart = c.restart_cmd ? restart_cmd : NULL;
 	env.restart_arg = (void *)c.restart_cmd;
 	env.local_host = c.local_addr;
-	audit_start(&audit, c.dry_run ? NULL : af);
+	env.progress = c.json ? NULL : show_progress;
+	env.progress_arg = &pg;
+	audit_start(&audit, af);
+	if (log_level <= LOG_INFO)
+		audit_tee(&audit, stderr);
 	env.audit = &audit;
 	env.interrupted = &interrupted;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	rc = repair_run(host, port, &c.o, &env, c.dry_run, c.json ? NULL : stdout, &res, &e);
 	audit_pause(&audit);
+	fflush(stderr);
+	progress_clear(&pg);
 	if (c.json)
 		json_dumpf(res.report, stdout, JSON_INDENT(2)), putchar('\n');
 	if (rc < 0)
@@ -216,7 +318,7 @@ run(int argc, char **argv)
 		       res.total.stash, STASH_CONFLICT_DBS, res.total.conflict[0]);
 	rc = res.healthy && res.decisions == 0 ? EXIT_OK : EXIT_FINDINGS;
 	repair_outcome_release(&res);
-	if (af != stderr)
+	if (af)
 		fclose(af);
 	free(c.salvage);
 	return rc;

@@ -6,10 +6,12 @@
  * nothing.
  */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/fetch.h"
 #include "common/xmalloc.h"
 #include "tests/integration/repair_util.h"
 #include "tests/support/itutil.h"
@@ -375,6 +377,132 @@ START_TEST(test_a_failed_repair_closes_the_states_it_opened)
 }
 END_TEST
 
+/* Stray keys of a slot of master 0 on node 2 (copies: duplicates), the
+ * slot stable everywhere; the slot. */
+static int
+strays_on_node_2(void)
+{
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 4);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
+	rp_move(0, 2, slot, 2, 1);
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	return slot;
+}
+
+/* What a progress callback does when the repair enters `phase`: raise
+ * the interrupt flag, or pause node `pause` (-1: none). */
+struct at_phase {
+	const char *phase;
+	volatile sig_atomic_t flag;
+	int pause;
+	bool done;
+};
+
+static void
+at_phase(void *arg, const char *phase, long long done, long long total)
+{
+	struct at_phase *ap = arg;
+	struct err e = ERR_INIT;
+
+	(void)done;
+	(void)total;
+	if (ap->done || strcmp(phase, ap->phase) != 0)
+		return;
+	ap->done = true;
+	if (ap->pause >= 0)
+		ck_assert_int_eq(proc_signal(&rp_lc.nodes[ap->pause].proc, SIGSTOP, &e), 0);
+	else
+		ap->flag = 1;
+}
+
+/* CONFIG GET name on node i, into out. */
+static void
+config_get(int i, const char *name, char *out, size_t n)
+{
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	struct err e = ERR_INIT;
+	struct reply *r = conn_cmd(c, &e, "CONFIG", "GET", name, NULL);
+
+	ck_assert_msg(r && r->type == REPLY_ARRAY && r->nelem == 2, "%s", e.msg);
+	snprintf(out, n, "%s", r->elem[1]->str);
+	reply_free(r);
+	conn_free(c);
+}
+
+/* SIGINT in the middle of the moves: the repair stops there, and what it
+ * opened (IMPORTING on the holder) and relaxed is put back. */
+START_TEST(test_a_signal_mid_repair_puts_back_what_it_changed)
+{
+	struct at_phase stop = {.phase = "move", .pause = -1};
+	struct repair_env env = {.progress = at_phase, .progress_arg = &stop,
+				 .interrupted = &stop.flag};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	char v[16];
+	int i;
+
+	strays_on_node_2();
+	ck_assert_int_eq(rp_repair(&opts, &env, &res, &e), -1);
+	ck_assert_str_eq(e.msg, "interrupted");
+	ck_assert(stop.done);
+	ck_assert_int_eq(res.total.nunrestored, 0);
+	repair_outcome_release(&res);
+	rp_assert_no_open_slots();
+	for (i = 0; i < 3; i++) {
+		config_get(i, "cluster-require-full-coverage", v, sizeof(v));
+		ck_assert_str_eq(v, "yes");
+		config_get(i, "cluster-allow-replica-migration", v, sizeof(v));
+		ck_assert_str_eq(v, "yes");
+	}
+	rp_down();
+}
+END_TEST
+
+/* A holder that stops answering in the middle: what could not be put
+ * back on it is listed, with its address, for a person. */
+START_TEST(test_what_cannot_be_put_back_is_listed)
+{
+	struct repair_opts fast = {.timeout_ms = 500};
+	struct at_phase stop = {.phase = "move", .pause = 2};
+	struct repair_env env = {.progress = at_phase, .progress_arg = &stop};
+	struct repair_outcome res;
+	struct topology t = TOPOLOGY_INIT;
+	struct err e = ERR_INIT;
+	char addr[32];
+	int slot;
+
+	slot = strays_on_node_2();
+	ck_assert_int_eq(rp_repair(&fast, &env, &res, &e), -1);
+	ck_assert(stop.done);
+	ck_assert(!res.healthy);
+	ck_assert_int_ge(res.total.nunrestored, 1);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", rp_lc.nodes[2].port);
+	ck_assert_msg(strstr(res.total.unrestored[0], addr) &&
+		      strstr(res.total.unrestored[0], "importing"), "%s", res.total.unrestored[0]);
+	ck_assert_msg(strstr(res.left, "not put back"), "%s", res.left);
+	repair_outcome_release(&res);
+	/* it was true: node 2, back, still imports the slot */
+	ck_assert_int_eq(proc_signal(&rp_lc.nodes[2].proc, SIGCONT, &e), 0);
+	ck_assert_int_eq(topology_fetch_addr("127.0.0.1", rp_lc.nodes[2].port, 2000, &t, &e), 0);
+	ck_assert_int_eq((int)topology_myself(&t)->nopen, 1);
+	ck_assert_int_eq(topology_myself(&t)->open[0].slot, slot);
+	topology_release(&t);
+	/* as the list says: its settings set back by hand, then a repair */
+	rp_ok(2, "CONFIG", "SET", "cluster-require-full-coverage", "yes", NULL);
+	rp_ok(2, "CONFIG", "SET", "cluster-allow-replica-migration", "yes", NULL);
+	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	repair_outcome_release(&res);
+	rp_assert_healthy(0, 0);
+	rp_down();
+}
+END_TEST
+
 Suite *
 repair_suite(void)
 {
@@ -394,6 +522,8 @@ repair_suite(void)
 	tcase_add_test(tc, test_conflict_on_a_stable_non_owner_ends_consistent);
 	tcase_add_test(tc, test_same_value_other_ttl_is_a_conflict);
 	tcase_add_test(tc, test_a_failed_repair_closes_the_states_it_opened);
+	tcase_add_test(tc, test_a_signal_mid_repair_puts_back_what_it_changed);
+	tcase_add_test(tc, test_what_cannot_be_put_back_is_listed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -254,6 +254,35 @@ rp_assert_healthy(int i, long long lost)
 	verdict_release(&v);
 }
 
+int
+rp_cli(const char *dir, const char *fmt, ...)
+{
+	const char *bin = getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
+	char abs[PATH_MAX], *args;
+	va_list ap;
+	int rc;
+
+	ck_assert_msg(realpath(bin, abs) != NULL, "no shardquake binary at '%s'", bin);
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&args, fmt, ap), 0);
+	va_end(ap);
+	rc = it_sh("cd '%s' && '%s' %s >out 2>err", dir, abs, args);
+	free(args);
+	return rc;
+}
+
+char *
+rp_read(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64], *text;
+	struct err e = ERR_INIT;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	text = fs_read_file(path, NULL, &e);
+	ck_assert_msg(text != NULL, "%s", e.msg);
+	return text;
+}
+
 void
 rp_assert_redis_cli_check(int i)
 {

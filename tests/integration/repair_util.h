@@ -44,6 +44,12 @@ void rp_stash_drop(const char *dump_rdb);
 void rp_assert_no_open_slots(void);
 /* The dataset verified from node i: healthy but for `lost` lost keys. */
 void rp_assert_healthy(int i, long long lost);
+/* `shardquake ARGS` ($SQ_BIN, else build/shardquake) run in directory
+ * `dir` with stdout to dir/out and stderr to dir/err; its exit status.
+ * "%p" is not special: ARGS is printf-formatted. */
+int rp_cli(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* dir/name as a new string (the test fails when it cannot be read). */
+char *rp_read(const char *dir, const char *name);
 /* redis-cli --cluster check agrees: exit 0. */
 void rp_assert_redis_cli_check(int i);
 
