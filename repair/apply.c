@@ -8,7 +8,6 @@
 #include "common/clock.h"
 #include "common/xmalloc.h"
 #include "repair/apply_int.h"
-#include "repair/salvage.h"
 #include "common/utf8.h"
 
 struct conn *
@@ -309,6 +308,34 @@ apply_stopping(const struct applier *ap, struct err *e)
 	return false;
 }
 
+/* A salvage action: one pass over its source, what it did added up. */
+static int
+salvage(struct applier *ap, const struct action *x, struct err *e)
+{
+	struct move_opts mo = {.timeout_ms = ap->o->timeout_ms, .stash = &ap->stash};
+	struct source *src = &ap->sources->v[x->src];
+	struct move_result before = src->moved, *m = &src->moved;
+	char fa[PATH_MAX + 16];
+	int i;
+
+	audit_note(ap->env->audit, "salvage: %s", x->reason);
+	if (salvage_source(src, ap->a, &mo, e) < 0)
+		return -1;
+	ap->res->keys_salvaged += m->moved - before.moved;
+	ap->res->salvage_same += m->same - before.same;
+	ap->res->conflicts += m->conflicts - before.conflicts;
+	ap->res->conflicts_kept += m->kept - before.kept;
+	snprintf(fa, sizeof(fa), "the files in %s", src->spec->dir);
+	for (i = before.nconflict; i < m->nconflict && ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
+		char *c = ap->res->conflict[ap->res->nconflict++];
+
+		snprintf(c, sizeof(ap->res->conflict[0]), "%s: the cluster keeps its value, %s's "
+			 "other one is in the stash", m->conflict[i], fa);
+		utf8_sanitize(c);
+	}
+	return 0;
+}
+
 static int
 phases(struct applier *ap, struct err *e)
 {
@@ -335,19 +362,11 @@ phases(struct applier *ap, struct err *e)
 	if (apply_stopping(ap, e) || close_all(ap, e) < 0)
 		return -1;
 	for (i = 0; i < p->n; i++) {
-		const struct action *x = &p->v[i];
-		long long got = 0;
-
-		if (x->kind != ACT_SALVAGE)
+		if (p->v[i].kind != ACT_SALVAGE)
 			continue;
 		apply_progress(ap, "salvage", 0, 0);
-		if (apply_stopping(ap, e))
+		if (apply_stopping(ap, e) || salvage(ap, &p->v[i], e) < 0)
 			return -1;
-		audit_note(ap->env->audit, "salvage %s", x->reason);
-		if (salvage_node(plan_salvage_of(ap->a, ap->o, x->node), ap->a,
-				 ap->env->redis_server, ap->o->timeout_ms, &got, e) < 0)
-			return err_prefix(e, "salvage: ");
-		ap->res->keys_salvaged += got;
 	}
 	for (i = 0; i < p->n; i++) {
 		if (p->v[i].kind != ACT_FORGET)
@@ -361,9 +380,10 @@ phases(struct applier *ap, struct err *e)
 
 int
 apply_plan(const struct assessment *a, const struct plan *p, const struct repair_opts *o,
-	   const struct repair_env *env, struct apply_result *res, struct err *e)
+	   const struct repair_env *env, struct sources *src, struct apply_result *res,
+	   struct err *e)
 {
-	struct applier ap = {.a = a, .p = p, .o = o, .env = env, .res = res,
+	struct applier ap = {.a = a, .p = p, .o = o, .env = env, .res = res, .sources = src,
 			     .stash = {.redis_server = env->redis_server, .parent = env->stash_dir,
 				       .host = env->local_host,
 				       .timeout_ms = o->timeout_ms, .srv = {.proc = PROC_INIT}}};

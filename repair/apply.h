@@ -17,7 +17,8 @@
  *  move     keys to the owner (move.c: never over a different value);
  *  close    STABLE where a state was open, and every reachable master
  *           told the owner (SETSLOT NODE);
- *  salvage  dead nodes' keys from their files (salvage.c);
+ *  salvage  every source's keys the cluster lacks, from their files, and
+ *           the others compared (salvage.c);
  *  forget   dead nodes forgotten by every reachable node at once (within
  *           the 60 s ban of CLUSTER FORGET).
  * Restarts, when the plan is restarts, are all it does: the caller
@@ -61,7 +62,8 @@ struct repair_env {
 struct apply_result {
 	long long keys_moved;      /* to their slot's owner */
 	long long keys_same;       /* of which already there, same value */
-	long long keys_salvaged;   /* from dead nodes' files */
+	long long keys_salvaged;   /* copied from salvage sources' files */
+	long long salvage_same;    /* already in the cluster, the same value */
 	long long conflicts;       /* another value on the owner: this copy set
 				      aside in the stash, or kept (below) */
 	long long conflicts_kept;  /* of those, left where they were: the stash
@@ -77,7 +79,12 @@ struct apply_result {
 	int nunrestored;
 };
 
+struct sources;
+
+/* Applies the plan built from `a`; `src` holds the salvage sources the
+ * plan's SALVAGE actions name (a->src[k] is src->v[k]). */
 int apply_plan(const struct assessment *a, const struct plan *p, const struct repair_opts *o,
-	       const struct repair_env *env, struct apply_result *res, struct err *e);
+	       const struct repair_env *env, struct sources *src, struct apply_result *res,
+	       struct err *e);
 
 #endif

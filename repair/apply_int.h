@@ -8,6 +8,7 @@
 
 #include "cluster/conn.h"
 #include "repair/apply.h"
+#include "repair/source.h"
 #include "repair/stash.h"
 
 /* One repair being applied. */
@@ -17,6 +18,7 @@ struct applier {
 	const struct repair_opts *o;
 	const struct repair_env *env;
 	struct apply_result *res;
+	struct sources *sources;
 	struct conn **c;            /* per node, opened when first needed */
 	struct stash stash;         /* verified duplicates, kept */
 	char (*saved)[2][16];       /* per node: the two settings relax changed */

@@ -232,6 +232,7 @@ assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = timeout_ms;
+	a->full = only == NULL;
 	if (snapshot_take(&a->snap, host, port, timeout_ms, e) < 0) {
 		snapshot_release(&a->snap);
 		return -1;
@@ -267,10 +268,37 @@ assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 }
 
 void
+assess_release_sources(struct assessment *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsrc; i++) {
+		free(a->src[i].held);
+		free(a->src[i].lacking);
+		free(a->src[i].conf_slots);
+	}
+	free(a->src);
+	a->src = NULL;
+	a->nsrc = 0;
+}
+
+const struct asource *
+assess_source_of(const struct assessment *a, int i)
+{
+	size_t k;
+
+	for (k = 0; k < a->nsrc; k++)
+		if (a->src[k].node == i && a->src[k].read && a->src[k].keys > 0)
+			return &a->src[k];
+	return NULL;
+}
+
+void
 assess_release(struct assessment *a)
 {
 	size_t i;
 
+	assess_release_sources(a);
 	for (i = 0; a->nodes && i < a->snap.n; i++)
 		free(a->nodes[i].keys);
 	free(a->nodes);

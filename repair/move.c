@@ -199,6 +199,34 @@ out:
 }
 
 int
+move_compare(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
+	     const struct move_opts *mo, struct move_result *res, struct err *e)
+{
+	struct mig m = {.src = src, .dst = dst, .slot = -1, .mo = mo};
+	struct reply *a, *b;
+	long long ta, tb;
+	size_t i;
+	int rc = 0;
+
+	snprintf(m.port, sizeof(m.port), "%d", conn_port(dst));
+	snprintf(m.tmo, sizeof(m.tmo), "%d", mo->timeout_ms);
+	for (i = 0; i < n && rc == 0; i++) {
+		a = b = NULL;
+		if (look(src, keys[i], &a, &ta, e) < 0 || look(dst, keys[i], &b, &tb, e) < 0)
+			rc = -1;
+		else if (b->type == REPLY_NIL) /* gone meanwhile: moved as any other */
+			rc = move_one(&m, keys[i], res, e);
+		else if (!same_key(a, ta, b, tb))
+			rc = set_aside(&m, keys[i], res, e);
+		else
+			rc = stash_duplicate(&m, keys[i], res, e);
+		reply_free(a);
+		reply_free(b);
+	}
+	return rc;
+}
+
+int
 move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
 	  const struct move_opts *mo, bool *kept, struct move_result *res, struct err *e)
 {

@@ -50,6 +50,13 @@ struct move_result {
 int move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
 	      const struct move_opts *mo, bool *kept, struct move_result *r, struct err *e);
 
+/* Keys the destination has already (an EXISTS said so): each compared,
+ * DUMP and PTTL on both sides; an equal one changes nothing (a
+ * duplicate, stashed unless mo->copy), another is a conflict (set
+ * aside).  Adds to r. */
+int move_compare(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
+		 const struct move_opts *mo, struct move_result *r, struct err *e);
+
 /* The fast first pass over many slots of one source: GETKEYSINSLOT for
  * every slot in one pipeline, then one MIGRATE each (to dsts[i]) in
  * another.  done[i] says slot i has nothing left; the others (more keys,

@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/xmalloc.h"
+#include "repair/source.h"
 
 #define ROUNDS_MAX 5
 #define SETTLE_MS 20000
@@ -12,7 +13,7 @@
 static json_t *
 plan_json(const struct plan *p)
 {
-	json_t *actions = json_array(), *notes = json_array();
+	json_t *actions = json_array(), *notes = json_array(), *seen = json_array();
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
@@ -22,7 +23,9 @@ plan_json(const struct plan *p)
 						p->v[i].reason, "data_loss", p->v[i].data_loss));
 	for (i = 0; i < p->nnotes; i++)
 		json_array_append_new(notes, json_string(p->notes[i]));
-	return json_pack("{s:o, s:o}", "actions", actions, "notes", notes);
+	for (i = 0; i < p->nseen; i++)
+		json_array_append_new(seen, json_string(p->seen[i]));
+	return json_pack("{s:o, s:o, s:o}", "seen", seen, "actions", actions, "notes", notes);
 }
 
 static void
@@ -153,6 +156,27 @@ same_plan(const struct plan *p, json_t *rounds)
 	return same;
 }
 
+/* Per salvage source, what the last look says, for the outcome. */
+static void
+sources_outcome(const struct assessment *a, struct repair_outcome *res)
+{
+	size_t i;
+
+	free(res->sources);
+	res->sources = xcalloc(a->nsrc + 1, sizeof(*res->sources));
+	res->nsources = a->nsrc;
+	for (i = 0; i < a->nsrc; i++) {
+		struct source_outcome *so = &res->sources[i];
+		const struct asource *s = &a->src[i];
+
+		snprintf(so->dir, sizeof(so->dir), "%s", s->dir);
+		so->read = s->read;
+		snprintf(so->error, sizeof(so->error), "%s", s->error);
+		so->keys = s->keys;
+		so->missing = s->read ? s->lacking_total : s->keys;
+	}
+}
+
 /* The verdict from an assessment and its plan: healthy, or what is left.
  * Other values set aside in the stash leave the cluster healthy: they
  * wait for a person (repair_outcome.decisions). */
@@ -162,13 +186,18 @@ judge(const struct assessment *a, const struct plan *p, struct repair_outcome *r
 	const struct apply_result *t = &res->total;
 	char why[256] = "";
 	size_t i, len;
-	int down = 0;
+	int down = 0, unread = 0;
+	long long missing = 0;
 
 	for (i = 0; i < a->snap.n; i++)
 		down += !a->nodes[i].reachable;
+	for (i = 0; i < a->nsrc; i++) {
+		unread += !a->src[i].read;
+		missing += a->src[i].read ? a->src[i].lacking_total : 0;
+	}
 	res->healthy = p->n == 0 && p->nnotes == 0 && down == 0 &&
 		       settled(a, why, sizeof(why)) && t->conflicts_kept == 0 &&
-		       t->nunrestored == 0;
+		       t->nunrestored == 0 && unread == 0 && missing == 0;
 	res->decisions = t->conflicts - t->conflicts_kept;
 	res->left[0] = '\0';
 	if (!res->healthy)
@@ -187,19 +216,48 @@ judge(const struct assessment *a, const struct plan *p, struct repair_outcome *r
 		snprintf(res->left + len, sizeof(res->left) - len, "; not put back: %s",
 			 t->unrestored[i]);
 	}
+	for (i = 0; i < a->nsrc; i++) {
+		const struct asource *s = &a->src[i];
+
+		len = strlen(res->left);
+		if (!s->read)
+			snprintf(res->left + len, sizeof(res->left) - len,
+				 "; salvage source %s not read: %s", s->dir, s->error);
+		else if (s->lacking_total)
+			snprintf(res->left + len, sizeof(res->left) - len,
+				 "; %lld keys of salvage source %s missing from the cluster",
+				 s->lacking_total, s->dir);
+	}
+	sources_outcome(a, res);
 	json_object_set_new(res->report, "after", plan_json(p));
+}
+
+/* An assessment (keys counted in `only`, NULL: everywhere) with every
+ * salvage source's inventory against it.  A source whose rescue server
+ * stopped answering is not read any more: the plan says so. */
+static int
+look(const char *host, int port, const struct repair_opts *o, struct sources *src,
+     const bool *only, struct assessment *a, struct err *e)
+{
+	struct err se = ERR_INIT;
+
+	if (assess_take(a, host, port, o->timeout_ms, only, e) < 0)
+		return -1;
+	if (sources_inventory(src, a, &se) < 0)
+		audit_note(NULL, "%s", se.msg);
+	return 0;
 }
 
 /* A fresh assessment for the verdict, when the last one was followed by
  * changes. */
 static int
-verdict(const char *host, int port, const struct repair_opts *o, struct repair_outcome *res,
-	struct err *e)
+verdict(const char *host, int port, const struct repair_opts *o, struct sources *src,
+	struct repair_outcome *res, struct err *e)
 {
 	struct assessment a;
 	struct plan p;
 
-	if (assess_take(&a, host, port, o->timeout_ms, NULL, e) < 0)
+	if (look(host, port, o, src, NULL, &a, e) < 0)
 		return -1;
 	plan_build(&a, o, &p);
 	judge(&a, &p, res);
@@ -216,21 +274,28 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	json_t *rounds = json_array();
 	struct apply_result r;
 	struct assessment a;
+	struct sources src;
 	struct plan p;
 	struct repair_opts ro = *o; /* restarts: once per run */
 	char why[256];
 	bool progress = true, stop, judged = false, *touched = NULL, restarting;
+	size_t i;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->report = json_pack("{s:o}", "rounds", rounds);
+	tell(env, "round", 1, ROUNDS_MAX);
+	if (o->nsalvage)
+		tell(env, "read sources", 0, 0);
+	sources_open(&src, o->salvage, o->nsalvage, env->redis_server, o->timeout_ms);
 	for (res->rounds = 0; res->rounds < ROUNDS_MAX; res->rounds++) {
 		tell(env, "round", res->rounds + 1, ROUNDS_MAX);
 		tell(env, "assess", 0, 0);
 		audit_pause(env->audit);
-		if (assess_take(&a, host, port, o->timeout_ms, touched, e) < 0) {
+		if (look(host, port, o, &src, touched, &a, e) < 0) {
 			audit_resume(env->audit);
 			free(touched);
+			sources_close(&src);
 			snprintf(res->left, sizeof(res->left), "%s", e ? e->msg : "no node answered");
 			json_object_set_new(res->report, "result",
 					    json_pack("{s:b, s:s}", "healthy", 0, "left", res->left));
@@ -260,7 +325,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			assess_release(&a);
 			break;
 		}
-		rc = apply_plan(&a, &p, &ro, env, &r, e);
+		rc = apply_plan(&a, &p, &ro, env, &src, &r, e);
 		progress = add_total(&res->total, &r);
 		restarting = p.restart_first;
 		/* what the first, full look found is in this plan: the next
@@ -298,9 +363,15 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	if (!judged)
 		tell(env, "verdict", 0, 0);
 	audit_pause(env->audit);
-	if (!judged && verdict(host, port, &ro, res, rc < 0 ? NULL : e) < 0 && rc == 0)
+	if (!judged && verdict(host, port, &ro, &src, res, rc < 0 ? NULL : e) < 0 && rc == 0)
 		rc = -1;
 	audit_resume(env->audit);
+	for (i = 0; i < res->nsources && i < src.n; i++) {
+		res->sources[i].salvaged = src.v[i].moved.moved;
+		res->sources[i].same = src.v[i].moved.same;
+		res->sources[i].conflicts = src.v[i].moved.conflicts;
+	}
+	sources_close(&src);
 	json_object_set_new(res->report, "result",
 			    json_pack("{s:b, s:I, s:I, s:s, s:I, s:I, s:I, s:i, s:i, s:s}", "healthy",
 				      res->healthy, "keys_moved", (json_int_t)res->total.keys_moved,
@@ -319,4 +390,7 @@ repair_outcome_release(struct repair_outcome *res)
 {
 	json_decref(res->report);
 	res->report = NULL;
+	free(res->sources);
+	res->sources = NULL;
+	res->nsources = 0;
 }

@@ -8,11 +8,24 @@
 #define SQ_REPAIR_REPAIR_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "repair/apply.h"
 #include "repair/plan.h"
+
+/* What became of one salvage source, by the last look. */
+struct source_outcome {
+	char dir[PATH_MAX];
+	bool read;
+	char error[256];          /* why not read */
+	long long keys;           /* in its files */
+	long long salvaged;       /* copied to the cluster by this repair */
+	long long same;           /* found there with the same value */
+	long long conflicts;      /* found there with another value */
+	long long missing;        /* still missing from the cluster */
+};
 
 struct repair_outcome {
 	bool healthy;            /* the final assessment found nothing to do,
@@ -23,6 +36,8 @@ struct repair_outcome {
 	struct apply_result total;
 	char left[2048];         /* what is left, when not healthy */
 	json_t *report;          /* plans, results, verdict (owned; may be NULL) */
+	struct source_outcome *sources; /* one per salvage source (owned) */
+	size_t nsources;
 };
 
 /* Repairs (or, with dry_run, only plans) the cluster at host:port.  Each

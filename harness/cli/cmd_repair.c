@@ -22,7 +22,7 @@
 
 static const char usage[] =
 	"usage: shardquake repair HOST:PORT [--dry-run] [--allow-data-loss]\n"
-	"                         [--salvage HOST:PORT=DIR]... [--restart-cmd CMD]\n"
+	"                         [--salvage [HOST:PORT=]DIR]... [--restart-cmd CMD]\n"
 	"                         [--audit FILE] [--timeout MS] [--local-addr IP] [--json]\n"
 	"\n"
 	"Assess the cluster (every node, each one's own view, keys per slot on\n"
@@ -39,9 +39,13 @@ static const char usage[] =
 	"  --dry-run            print the plan, change nothing\n"
 	"  --allow-data-loss    give away the slots of dead masters whose keys\n"
 	"                       cannot be recovered\n"
-	"  --salvage ADDR=DIR   ADDR is down: its keys are read from its data\n"
-	"                       directory DIR (AOF, else RDB) by a rescue\n"
-	"                       redis-server and moved to their owners\n"
+	"  --salvage [ADDR=]DIR the data directory of a node (AOF, else RDB),\n"
+	"                       always read by a rescue redis-server, whatever\n"
+	"                       the cluster still knows of that node (without\n"
+	"                       ADDR, DIR/nodes.conf says which node it was):\n"
+	"                       every key in it that the owner of its slot\n"
+	"                       lacks is copied there, the others compared;\n"
+	"                       a dead node whose files are read is given up\n"
 	"  --restart-cmd CMD    run CMD (sh -c) to start a dead node again, with\n"
 	"                       SQ_NODE_HOST, SQ_NODE_PORT and SQ_NODE_ID set\n"
 	"  --audit FILE         every command sent and reply (default: a new file\n"
@@ -63,6 +67,9 @@ struct cli {
 	bool dry_run, json;
 };
 
+/* --salvage HOST:PORT=DIR, or DIR alone (its nodes.conf says whose
+ * files they are).  A DIR with a '=' in it is taken whole unless what
+ * comes before the '=' is an address. */
 static int
 add_salvage(struct cli *c, const char *arg)
 {
@@ -70,15 +77,26 @@ add_salvage(struct cli *c, const char *arg)
 	struct salvage_src *s;
 	char addr[128];
 
-	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(addr) || !eq[1])
-		return cli_usage_error(&cmd_repair, "--salvage '%s': expected HOST:PORT=DIR", arg);
 	c->salvage = realloc(c->salvage, (c->nsalvage + 1) * sizeof(*c->salvage));
 	s = &c->salvage[c->nsalvage];
-	memcpy(addr, arg, (size_t)(eq - arg));
-	addr[eq - arg] = '\0';
-	if (cli_parse_addr(addr, s->host, sizeof(s->host), &s->port) < 0)
-		return cli_usage_error(&cmd_repair, "--salvage '%s': bad address", arg);
-	snprintf(s->dir, sizeof(s->dir), "%s", eq + 1);
+	memset(s, 0, sizeof(*s));
+	if (eq && eq != arg && (size_t)(eq - arg) < sizeof(addr)) {
+		memcpy(addr, arg, (size_t)(eq - arg));
+		addr[eq - arg] = '\0';
+		if (strchr(addr, '/') == NULL &&
+		    cli_parse_addr(addr, s->host, sizeof(s->host), &s->port) == 0) {
+			if (!eq[1])
+				return cli_usage_error(&cmd_repair, "--salvage '%s': no directory "
+						       "after '='", arg);
+			snprintf(s->dir, sizeof(s->dir), "%s", eq + 1);
+			c->nsalvage++;
+			return 0;
+		}
+		memset(s, 0, sizeof(*s));
+	}
+	if (!arg[0])
+		return cli_usage_error(&cmd_repair, "--salvage: expected [HOST:PORT=]DIR");
+	snprintf(s->dir, sizeof(s->dir), "%s", arg);
 	c->nsalvage++;
 	return 0;
 }

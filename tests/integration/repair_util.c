@@ -9,6 +9,7 @@
 
 #include "cluster/conn.h"
 #include "cluster/fetch.h"
+#include "common/clock.h"
 #include "common/fs.h"
 #include "repair/private_server.h"
 #include "tests/support/itutil.h"
@@ -34,6 +35,85 @@ rp_up(int masters, int replicas, enum persistence p, long long keys)
 	if (keys)
 		ck_assert_msg(dataset_load(&rp_ds, "127.0.0.1", rp_lc.nodes[0].port, 0, &e) == 0,
 			      "%s", e.msg);
+}
+
+long long
+rp_dbsize(int i)
+{
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	long long n = -1;
+
+	ck_assert_int_eq(conn_cmd_int(c, &n, NULL, "DBSIZE", NULL), 0);
+	conn_free(c);
+	return n;
+}
+
+void
+rp_wait_flagged(int from, int who)
+{
+	uint64_t deadline = clock_now_ms() + 15000;
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *n;
+	bool failed = false;
+
+	while (!failed && clock_now_ms() < deadline) {
+		if (topology_fetch_addr("127.0.0.1", rp_lc.nodes[from].port, 1000, &t, NULL) == 0) {
+			n = topology_find(&t, rp_lc.nodes[who].id);
+			failed = n && (n->flags & NODE_FAIL);
+		}
+		topology_release(&t);
+		if (!failed)
+			clock_sleep_ms(100);
+	}
+	ck_assert_msg(failed, "node %d never flagged failed by node %d", who, from);
+}
+
+void
+rp_wait_aof_written(int i)
+{
+	uint64_t deadline = clock_now_ms() + 10000;
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	char len[32] = "", *info;
+	bool done = false;
+
+	while (!done && clock_now_ms() < deadline) {
+		info = conn_cmd_str(c, NULL, "INFO", "persistence", NULL);
+		done = info && info_field(info, "aof_buffer_length", len, sizeof(len)) == 0 &&
+		       strcmp(len, "0") == 0;
+		free(info);
+		if (!done)
+			clock_sleep_ms(20);
+	}
+	conn_free(c);
+	ck_assert_msg(done, "node %d never wrote its AOF buffer (%s bytes left)", i, len);
+}
+
+long long
+rp_kill(int victim)
+{
+	long long held = rp_dbsize(victim);
+	size_t i;
+
+	rp_wait_aof_written(victim);
+	proc_kill(&rp_lc.nodes[victim].proc);
+	for (i = 0; i < rp_lc.n; i++)
+		if ((int)i != victim && proc_is_running(&rp_lc.nodes[i].proc))
+			rp_wait_flagged((int)i, victim);
+	return held;
+}
+
+struct salvage_src
+rp_source(int i, bool bare)
+{
+	struct salvage_src s;
+
+	memset(&s, 0, sizeof(s));
+	if (!bare) {
+		snprintf(s.host, sizeof(s.host), "127.0.0.1");
+		s.port = rp_lc.nodes[i].port;
+	}
+	snprintf(s.dir, sizeof(s.dir), "%s", rp_lc.nodes[i].dir);
+	return s;
 }
 
 void

@@ -26,6 +26,19 @@ void rp_half(int src, int dst, int slot, long long n);
 /* MIGRATE of n keys of the slot from node src to dst (with or without
  * COPY), whatever the slot's state. */
 void rp_move(int src, int dst, int slot, long long n, int copy);
+/* DBSIZE of node i. */
+long long rp_dbsize(int i);
+/* Until node `from` flags node `who` failed (at most 15 s). */
+void rp_wait_flagged(int from, int who);
+/* Until node i has written its AOF buffer to its file (at most 10 s):
+ * then a SIGKILL loses nothing of it. */
+void rp_wait_aof_written(int i);
+/* Kills master `victim`, after its AOF is written, and waits until every
+ * other node flags it failed; the keys it held. */
+long long rp_kill(int victim);
+/* A salvage source of node i's files: with its address, or (bare) DIR
+ * alone. */
+struct salvage_src rp_source(int i, bool bare);
 /* Runs the engine; the outcome for the caller to judge and release.  The
  * stash it kept (duplicates, other values) is removed, unless
  * rp_keep_stash is set: then the test reads it (rp_stash_get) and drops
