@@ -112,6 +112,7 @@ add_total(struct apply_result *t, const struct apply_result *r)
 	if (r->stash[0])
 		snprintf(t->stash, sizeof(t->stash), "%s", r->stash);
 	t->keys_salvaged += r->keys_salvaged;
+	t->salvage_same += r->salvage_same;
 	t->restarted += r->restarted;
 	t->forgotten += r->forgotten;
 	t->conflicts_kept = r->conflicts_kept;
@@ -297,8 +298,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			free(touched);
 			sources_close(&src);
 			snprintf(res->left, sizeof(res->left), "%s", e ? e->msg : "no node answered");
-			json_object_set_new(res->report, "result",
-					    json_pack("{s:b, s:s}", "healthy", 0, "left", res->left));
+			json_object_set_new(res->report, "result", repair_outcome_json(res));
 			return -1;
 		}
 		plan_build(&a, &ro, &p);
@@ -372,16 +372,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		res->sources[i].conflicts = src.v[i].moved.conflicts;
 	}
 	sources_close(&src);
-	json_object_set_new(res->report, "result",
-			    json_pack("{s:b, s:I, s:I, s:s, s:I, s:I, s:I, s:i, s:i, s:s}", "healthy",
-				      res->healthy, "keys_moved", (json_int_t)res->total.keys_moved,
-				      "duplicates_stashed", (json_int_t)res->total.stashed,
-				      "stash", res->total.stash,
-				      "keys_salvaged", (json_int_t)res->total.keys_salvaged,
-				      "conflicts", (json_int_t)res->total.conflicts,
-				      "conflicts_kept", (json_int_t)res->total.conflicts_kept,
-				      "restarted", res->total.restarted, "forgotten",
-				      res->total.forgotten, "left", res->left));
+	json_object_set_new(res->report, "result", repair_outcome_json(res));
 	return rc;
 }
 

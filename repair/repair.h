@@ -49,4 +49,22 @@ int repair_run(const char *host, int port, const struct repair_opts *o,
 	       struct repair_outcome *res, struct err *e);
 void repair_outcome_release(struct repair_outcome *res);
 
+/* outcome.c: the result, from one table of counts, so that the line has
+ * every count report.json has.  "healthy", "healthy, a decision waits"
+ * or "not healthy". */
+const char *repair_outcome_word(const struct repair_outcome *res);
+/* "healthy: 12 keys moved to their owners, 0 already on their owners,
+ * ..." into buf. */
+void repair_outcome_line(const struct repair_outcome *res, char *buf, size_t n);
+/* The line, then a line per salvage source, where the stash is, the
+ * decisions waiting, and what is left. */
+void repair_outcome_print(const struct repair_outcome *res, FILE *f);
+/* report.json's "result": healthy, every count of the line by name
+ * (keys_moved, keys_same, duplicates_stashed, keys_salvaged,
+ * salvage_same, conflicts_set_aside, conflicts_kept, restarted,
+ * forgotten, missing_from_sources, not_put_back), stash,
+ * conflict_examples, not_put_back_list, sources (dir, read, error, keys,
+ * salvaged, same, conflicts, missing each) and left.  A new object. */
+json_t *repair_outcome_json(const struct repair_outcome *res);
+
 #endif

@@ -319,21 +319,11 @@ run(int argc, char **argv)
 	if (rc < 0)
 		fprintf(stderr, "shardquake: repair: %s\n", e.msg);
 	if (!c.json && !c.dry_run)
-		printf("%s: %lld keys moved, %lld salvaged, %lld conflicts, %d restarted, %d "
-		       "forgotten%s%s%s%s\n",
-		       res.healthy ? "healthy" : "not healthy", res.total.keys_moved,
-		       res.total.keys_salvaged, res.total.conflicts, res.total.restarted,
-		       res.total.forgotten, res.total.stash[0] ? "; duplicates kept in " : "",
-		       res.total.stash, res.healthy ? "" : "; left: ", res.healthy ? "" : res.left);
+		repair_outcome_print(&res, stdout);
 	else if (!c.json)
-		printf("%s\n", res.healthy ? "healthy now" : "not healthy now");
-	if (!c.json && res.decisions)
-		printf("%lld conflict%s await%s your decision: the other value%s %s in %s "
-		       "(databases 1-%d; conflicts.txt beside it says which key came from where), "
-		       "the cluster keeps its own; first: %s\n", res.decisions,
-		       res.decisions == 1 ? "" : "s", res.decisions == 1 ? "s" : "",
-		       res.decisions == 1 ? "" : "s", res.decisions == 1 ? "is" : "are",
-		       res.total.stash, STASH_CONFLICT_DBS, res.total.conflict[0]);
+		printf("%s now\n", res.healthy ? "healthy" : "not healthy");
+	if (af && !c.json)
+		printf("  audit: %s\n", c.audit_path);
 	rc = res.healthy && res.decisions == 0 ? EXIT_OK : EXIT_FINDINGS;
 	repair_outcome_release(&res);
 	if (af)

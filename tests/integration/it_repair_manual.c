@@ -85,6 +85,7 @@ repair_with_files(int dead, bool bare, long long held)
 	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
 	ck_assert_msg(res.healthy, "left: %s", res.left);
 	ck_assert_int_eq(res.total.keys_salvaged, 0);
+	ck_assert_int_eq(res.total.salvage_same, held);
 	repair_outcome_release(&res);
 }
 
