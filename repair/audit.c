@@ -122,7 +122,7 @@ audit_note(struct audit *a, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (a == NULL || a->f == NULL)
+	if (a->f == NULL)
 		return;
 	va_start(ap, fmt);
 	note_to(a->f, a, fmt, ap);

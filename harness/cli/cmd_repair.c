@@ -31,11 +31,14 @@ static const char usage[] =
 	"nodes' states say, moving keys with MIGRATE; keys held by a node that\n"
 	"does not own their slot go to the owner; disputed slots go to the\n"
 	"claimant with the highest epoch; slots nobody serves go to the node\n"
-	"holding their keys.  No key is ever deleted or overwritten: keys with\n"
-	"another value on the owner are conflicts, reported and left in place;\n"
-	"equal duplicates are kept in a stash file (its path is printed).\n"
-	"The slots of a master that is down are given away only when its keys\n"
-	"are salvaged, or with --allow-data-loss.\n"
+	"holding their keys.  No key is ever deleted or overwritten: equal\n"
+	"duplicates leave the other node for a stash file (its path is printed);\n"
+	"another value than the owner's is a conflict, set aside in the same\n"
+	"stash (databases 1-15, listed in conflicts.txt) for you to decide.\n"
+	"What the repair opens or relaxes is put back on every way out.  The\n"
+	"slots of a master that is down are given away only when its keys are\n"
+	"salvaged, or with --allow-data-loss.  Shown: the plan, a line per\n"
+	"phase, and the result; the audit goes to a file.\n"
 	"  --dry-run            print the plan, change nothing\n"
 	"  --allow-data-loss    give away the slots of dead masters whose keys\n"
 	"                       cannot be recovered\n"
@@ -45,7 +48,9 @@ static const char usage[] =
 	"                       ADDR, DIR/nodes.conf says which node it was):\n"
 	"                       every key in it that the owner of its slot\n"
 	"                       lacks is copied there, the others compared;\n"
-	"                       a dead node whose files are read is given up\n"
+	"                       a dead node whose files are read is given up;\n"
+	"                       the plan says what each holds, per slot range,\n"
+	"                       and how many keys the cluster lacks\n"
 	"  --restart-cmd CMD    run CMD (sh -c) to start a dead node again, with\n"
 	"                       SQ_NODE_HOST, SQ_NODE_PORT and SQ_NODE_ID set\n"
 	"  --audit FILE         every command sent and reply (default: a new file\n"
@@ -56,8 +61,9 @@ static const char usage[] =
 	"                       the stash listens there, for the nodes MIGRATE\n"
 	"                       into it (default 127.0.0.1: nodes on this host)\n"
 	"  --json               the plans and the result as JSON on stdout\n"
-	"Exit status: 0 healthy afterwards, 1 not (what is left is printed),\n"
-	"2 usage error.\n";
+	"Exit status: 0 healthy afterwards, every source read and nothing in it\n"
+	"missing from the cluster, no decision waiting; 1 otherwise (what is\n"
+	"left is printed); 2 usage error.\n";
 
 struct cli {
 	struct repair_opts o;
