@@ -380,6 +380,7 @@ START_TEST(test_a_partial_forget_does_not_hide_a_dead_owner)
 				   "but still known to 127.0.0.1:7001"));
 	ck_assert_ptr_nonnull(seen(&p, "--salvage 127.0.0.1:7002=DIR"));
 	plan_release(&p);
+	assess_release(&a);
 	/* its files named: its slots covered, its keys salvaged, forgotten
 	 * by every node */
 	a_forgot_c = true;
