@@ -14,7 +14,7 @@
 
 START_TEST(test_audit_goes_to_a_file_not_the_terminal)
 {
-	char dir[PATH_MAX], *out, *err;
+	char dir[PATH_MAX], bin[PATH_MAX], *out, *err;
 	int slot;
 
 	rp_up(3, 0, PERSIST_NONE, 20000);
@@ -40,9 +40,20 @@ START_TEST(test_audit_goes_to_a_file_not_the_terminal)
 	ck_assert_msg(strstr(err, " > MIGRATE "), "%s", err);
 	free(err);
 	ck_assert_int_eq(it_sh("test $(ls %s/shardquake-repair-*.audit | wc -l) -eq 2", dir), 0);
+	/* on a terminal: one line, rewritten as the repair goes */
+	slot = rp_slot_with_keys(0, slot + 1, 4);
+	rp_half(0, 1, slot, rp_count(0, slot) / 2);
+	ck_assert_ptr_nonnull(realpath(getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake",
+				       bin));
+	ck_assert_int_eq(it_sh("cd %s && script -qec '%s repair 127.0.0.1:%d' tty.txt >/dev/null",
+			       dir, bin, rp_lc.nodes[0].port), 0);
+	err = rp_read(dir, "tty.txt");
+	ck_assert_msg(strstr(err, "\r\033[Krepair: round 1: move"), "%s", err);
+	ck_assert_msg(strstr(err, "repair: round 1: move\n") == NULL, "%s", err);
+	free(err);
 	/* a dry run changes nothing and leaves no audit */
 	ck_assert_int_eq(rp_cli(dir, "repair --dry-run 127.0.0.1:%d", rp_lc.nodes[0].port), 0);
-	ck_assert_int_eq(it_sh("test $(ls %s/shardquake-repair-*.audit | wc -l) -eq 2", dir), 0);
+	ck_assert_int_eq(it_sh("test $(ls %s/shardquake-repair-*.audit | wc -l) -eq 3", dir), 0);
 	it_sh("rm -rf %s", dir);
 	rp_down();
 }
