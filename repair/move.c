@@ -54,24 +54,28 @@ migrate(struct mig *m, struct reply *const *keys, size_t n, struct err *e)
 	return conn_read_reply(m->src, e);
 }
 
-/* DUMP and PTTL of key on c, asking first (the node may only be
- * importing the slot).  0, or -1 when c fails. */
-static int
-look(struct conn *c, const struct reply *key, struct reply **dump, long long *pttl,
-     struct err *e)
+/* Queues DUMP and PTTL of key on c, asking first (the node may only be
+ * importing the slot); read_look() reads their replies. */
+static void
+queue_look(struct conn *c, const struct reply *key)
 {
 	const char *ask[1] = {"ASKING"};
 	const char *d[2] = {"DUMP", key->str}, *t[2] = {"PTTL", key->str};
 	size_t dl[2] = {4, key->len}, tl[2] = {4, key->len};
-	struct reply *r[4] = {NULL};
-	int i, rc = -1;
 
 	conn_append_argv(c, 1, ask, NULL);
 	conn_append_argv(c, 2, d, dl);
 	conn_append_argv(c, 1, ask, NULL);
 	conn_append_argv(c, 2, t, tl);
-	if (conn_flush(c, e) < 0)
-		return -1;
+}
+
+/* The DUMP (a new reply) and PTTL (-2: none) queued by queue_look(). */
+static int
+read_look(struct conn *c, struct reply **dump, long long *pttl, struct err *e)
+{
+	struct reply *r[4] = {NULL};
+	int i, rc = -1;
+
 	for (i = 0; i < 4; i++)
 		if ((r[i] = conn_read_reply(c, e)) == NULL)
 			goto out;
@@ -83,6 +87,17 @@ out:
 	for (i = 0; i < 4; i++)
 		reply_free(r[i]);
 	return rc;
+}
+
+/* DUMP and PTTL of key on c.  0, or -1 when c fails. */
+static int
+look(struct conn *c, const struct reply *key, struct reply **dump, long long *pttl,
+     struct err *e)
+{
+	queue_look(c, key);
+	if (conn_flush(c, e) < 0)
+		return -1;
+	return read_look(c, dump, pttl, e);
 }
 
 /* The same value, and the same life: both persistent, or both expiring
@@ -203,26 +218,43 @@ move_compare(struct conn *src, struct conn *dst, struct reply *const *keys, size
 	     const struct move_opts *mo, struct move_result *res, struct err *e)
 {
 	struct mig m = {.src = src, .dst = dst, .slot = -1, .mo = mo};
-	struct reply *a, *b;
-	long long ta, tb;
+	struct reply **a = xcalloc(n + 1, sizeof(*a)), **b = xcalloc(n + 1, sizeof(*b));
+	long long *ta = xcalloc(n + 1, sizeof(*ta)), *tb = xcalloc(n + 1, sizeof(*tb));
 	size_t i;
-	int rc = 0;
+	int rc = -1;
 
 	snprintf(m.port, sizeof(m.port), "%d", conn_port(dst));
 	snprintf(m.tmo, sizeof(m.tmo), "%d", mo->timeout_ms);
-	for (i = 0; i < n && rc == 0; i++) {
-		a = b = NULL;
-		if (look(src, keys[i], &a, &ta, e) < 0 || look(dst, keys[i], &b, &tb, e) < 0)
-			rc = -1;
-		else if (b->type == REPLY_NIL) /* gone meanwhile: moved as any other */
+	/* both sides at once, every key in one pipeline each */
+	for (i = 0; i < n; i++) {
+		queue_look(src, keys[i]);
+		queue_look(dst, keys[i]);
+	}
+	if (n && (conn_flush(src, e) < 0 || conn_flush(dst, e) < 0))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (read_look(src, &a[i], &ta[i], e) < 0)
+			goto out;
+	for (i = 0; i < n; i++)
+		if (read_look(dst, &b[i], &tb[i], e) < 0)
+			goto out;
+	for (i = 0, rc = 0; i < n && rc == 0; i++) {
+		if (b[i]->type == REPLY_NIL) /* gone meanwhile: moved as any other */
 			rc = move_one(&m, keys[i], res, e);
-		else if (!same_key(a, ta, b, tb))
+		else if (!same_key(a[i], ta[i], b[i], tb[i]))
 			rc = set_aside(&m, keys[i], res, e);
 		else
 			rc = stash_duplicate(&m, keys[i], res, e);
-		reply_free(a);
-		reply_free(b);
 	}
+out:
+	for (i = 0; i < n; i++) {
+		reply_free(a[i]);
+		reply_free(b[i]);
+	}
+	free(a);
+	free(b);
+	free(ta);
+	free(tb);
 	return rc;
 }
 
