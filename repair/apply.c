@@ -312,7 +312,8 @@ apply_stopping(const struct applier *ap, struct err *e)
 static int
 salvage(struct applier *ap, const struct action *x, struct err *e)
 {
-	struct move_opts mo = {.timeout_ms = ap->o->timeout_ms, .stash = &ap->stash};
+	struct move_opts mo = {.timeout_ms = ap->o->timeout_ms, .stash = &ap->stash,
+			       .interrupted = ap->env->interrupted};
 	struct source *src = &ap->sources->v[x->src];
 	struct move_result before = src->moved, *m = &src->moved;
 	char fa[PATH_MAX + 16];

@@ -16,6 +16,7 @@
 #ifndef SQ_REPAIR_MOVE_H
 #define SQ_REPAIR_MOVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "cluster/conn.h"
@@ -31,6 +32,7 @@ struct move_opts {
 				 (a salvage's rescue copy); its duplicates
 				 are not stashed, its conflicts are copied */
 	const char *from;     /* the source in conflicts.txt; NULL: its address */
+	volatile sig_atomic_t *interrupted; /* long passes stop when set; NULL */
 };
 
 struct move_result {

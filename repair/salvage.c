@@ -166,6 +166,10 @@ salvage_source(struct source *src, const struct assessment *a, const struct move
 			goto out;
 		}
 		snprintf(cursor, sizeof(cursor), "%s", page->elem[0]->str);
+		if (mo.interrupted && *mo.interrupted) {
+			err_set(e, 0, "interrupted");
+			goto out;
+		}
 		if (place(src, &o, page->elem[1], &mo, e) < 0)
 			goto out;
 		reply_free(page);

@@ -7,6 +7,7 @@
  * dataset verified: not one key lost.
  */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,49 @@ START_TEST(test_a_key_written_since_the_fix_is_a_conflict)
 }
 END_TEST
 
+/* Raises the interrupt flag when the repair enters its salvage phase. */
+static void
+stop_at_salvage(void *arg, const char *phase, long long done, long long total)
+{
+	(void)done;
+	(void)total;
+	if (strcmp(phase, "salvage") == 0)
+		*(volatile sig_atomic_t *)arg = 1;
+}
+
+/* Ctrl-C as the files are about to be read: the repair stops, puts back
+ * what it changed, leaves no rescue server or copy behind; the next run
+ * brings every key back. */
+START_TEST(test_a_signal_before_the_salvage_leaves_nothing_behind)
+{
+	volatile sig_atomic_t stop = 0;
+	struct repair_env env = {.progress = stop_at_salvage, .progress_arg = (void *)&stop,
+				 .interrupted = &stop};
+	struct salvage_src sv;
+	struct repair_opts o = plain;
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	long long held;
+
+	rp_up(3, 0, PERSIST_AOF, 20000);
+	held = rp_kill(2);
+	forget_on(0, 2);
+	forget_on(1, 2);
+	sv = rp_source(2, true);
+	o.salvage = &sv;
+	o.nsalvage = 1;
+	ck_assert_int_eq(rp_repair(&o, &env, &res, &e), -1);
+	ck_assert_msg(strstr(e.msg, "interrupted"), "%s", e.msg);
+	ck_assert(!res.healthy);
+	ck_assert_int_eq(res.total.nunrestored, 0);
+	repair_outcome_release(&res);
+	rp_assert_no_open_slots();
+	ck_assert_int_eq(it_sh("test -z \"$(ls -d $TMPDIR/shardquake-rescue-* 2>/dev/null)\""), 0);
+	repair_with_files(2, true, held);
+	rp_down();
+}
+END_TEST
+
 /* A source that cannot be read is never "healthy": exit 1, and why. */
 START_TEST(test_a_source_not_read_is_not_healthy)
 {
@@ -255,6 +299,7 @@ repair_manual_suite(void)
 	tcase_add_test(tc, test_stable_on_a_half_moved_slot_then_repair);
 	tcase_add_test(tc, test_a_key_written_since_the_fix_is_a_conflict);
 	tcase_add_test(tc, test_a_source_not_read_is_not_healthy);
+	tcase_add_test(tc, test_a_signal_before_the_salvage_leaves_nothing_behind);
 	suite_add_tcase(s, tc);
 	return s;
 }
