@@ -84,7 +84,8 @@ conflict(struct applier *ap, int slot, int owner, int from, const struct move_re
 		/* key names are any bytes; the report is JSON */
 		snprintf(c, sizeof(ap->res->conflict[0]), "%s (slot %d): %s keeps its value, %s's "
 			 "other one is %s", m->conflict[i], slot, oa, fa,
-			 m->kept ? "still there" : "in the stash");
+			 m->kept == 0 ? "in the stash" : m->kept == m->conflicts ? "still there"
+				      : "in the stash, or still there when it had no room");
 		utf8_sanitize(c);
 	}
 }
