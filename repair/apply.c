@@ -8,11 +8,7 @@
 #include "common/clock.h"
 #include "common/xmalloc.h"
 #include "repair/apply_int.h"
-#include "repair/salvage.h"
 #include "common/utf8.h"
-
-static const char *const relaxed_keys[2] = {"cluster-require-full-coverage",
-					    "cluster-allow-replica-migration"};
 
 struct conn *
 apply_conn(struct applier *ap, int i, struct err *e)
@@ -70,97 +66,52 @@ apply_num(char *buf, size_t n, int v)
 	snprintf(buf, n, "%d", v);
 }
 
-static int
-relax(struct applier *ap, struct err *e)
-{
-	size_t i;
-	int k;
-
-	for (i = 0; i < ap->a->snap.n; i++) {
-		struct conn *c;
-
-		if (!assess_live_master(ap->a, (int)i))
-			continue;
-		if ((c = apply_conn(ap, (int)i, e)) == NULL)
-			return -1;
-		for (k = 0; k < 2; k++) {
-			struct reply *r = conn_cmd(c, e, "CONFIG", "GET", relaxed_keys[k], NULL);
-
-			if (r == NULL)
-				return -1;
-			if (r->type != REPLY_ARRAY || r->nelem != 2) {
-				reply_free(r);
-				return err_set(e, 0, "'CONFIG GET %s' on '%s': no such setting",
-					       relaxed_keys[k], conn_addr(c));
-			}
-			snprintf(ap->saved[i][k], sizeof(ap->saved[i][k]), "%s", r->elem[1]->str);
-			reply_free(r);
-		}
-		ap->relaxed[i] = true;
-		for (k = 0; k < 2; k++)
-			if (conn_cmd_ok(c, e, "CONFIG", "SET", relaxed_keys[k], "no", NULL) < 0)
-				return -1;
-	}
-	return 0;
-}
-
-/* Puts the relaxed settings back (twice if need be, on a fresh
- * connection); what could not be is said in the audit and returned. */
-static int
-restore(struct applier *ap, struct err *e)
-{
-	struct err re = ERR_INIT;
-	size_t i;
-	int k, tries, rc = 0;
-
-	for (i = 0; i < ap->a->snap.n; i++)
-		for (k = 0; ap->relaxed[i] && k < 2; k++) {
-			for (tries = 0; tries < 2; tries++)
-				if (apply_conn(ap, (int)i, &re) != NULL &&
-				    conn_cmd_ok(ap->c[i], &re, "CONFIG", "SET", relaxed_keys[k],
-						ap->saved[i][k], NULL) == 0)
-					break;
-			if (tries == 2) {
-				audit_note(ap->env->audit, "could not put %s %s back on %s: %s",
-					   relaxed_keys[k], ap->saved[i][k],
-					   ap->a->snap.nodes[i].host, re.msg);
-				rc = err_set(e, 0, "could not put %s %s back on %s:%d: %s",
-					     relaxed_keys[k], ap->saved[i][k],
-					     ap->a->snap.nodes[i].host, ap->a->snap.nodes[i].port,
-					     re.msg);
-			}
-		}
-	return rc;
-}
-
+/* What move_slot_keys() found of other values on the owner: counted,
+ * and the first ones named with where they are now. */
 static void
-conflict(struct applier *ap, int slot, const struct move_result *m)
+conflict(struct applier *ap, int slot, int owner, int from, const struct move_result *m)
 {
-	long long i;
+	char oa[80], fa[80];
+	int i;
 
 	ap->res->conflicts += m->conflicts;
-	for (i = 0; i < m->conflicts && i < MOVE_CONFLICTS_MAX &&
-		    ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
+	ap->res->conflicts_kept += m->kept;
+	assess_addr(ap->a, owner, oa, sizeof(oa));
+	assess_addr(ap->a, from, fa, sizeof(fa));
+	for (i = 0; i < m->nconflict && ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
 		char *c = ap->res->conflict[ap->res->nconflict++];
 
 		/* key names are any bytes; the report is JSON */
-		snprintf(c, sizeof(ap->res->conflict[0]), "slot %d: %s", slot, m->conflict[i]);
+		snprintf(c, sizeof(ap->res->conflict[0]), "%s (slot %d): %s keeps its value, %s's "
+			 "other one is %s", m->conflict[i], slot, oa, fa,
+			 m->kept == 0 ? "in the stash" : m->kept == m->conflicts ? "still there"
+				      : "in the stash, or still there when it had no room");
 		utf8_sanitize(c);
 	}
 }
 
+/* Keys that left their holders so far. */
+static long long
+moved(const struct applier *ap)
+{
+	const struct apply_result *r = ap->res;
+
+	return r->keys_moved + r->keys_same + r->conflicts;
+}
+
 /* FIX: the keys of every other holder to the owner.  Per holder, one
  * pipelined pass over all its slots first; the slots with more keys, or
- * an error (BUSYKEY), then one by one with the careful mover.  kept[i]:
- * a conflict kept keys of action i on some holder. */
+ * an error (BUSYKEY), then one by one with the careful mover, which
+ * sets other values aside in the stash. */
 static int
-move_all(struct applier *ap, bool *kept, struct err *e)
+move_all(struct applier *ap, struct err *e)
 {
 	const struct plan *p = ap->p;
 	struct conn **dsts = xcalloc(p->n + 1, sizeof(*dsts));
 	int *slots = xcalloc(p->n + 1, sizeof(int));
-	size_t *which = xcalloc(p->n + 1, sizeof(size_t));
+	int *owner = xcalloc(p->n + 1, sizeof(int));
 	bool *done = xcalloc(p->n + 1, sizeof(bool));
+	struct move_opts mo = {.timeout_ms = ap->o->timeout_ms, .stash = &ap->stash};
 	struct move_result m;
 	struct conn *src;
 	size_t h, i, k;
@@ -178,7 +129,7 @@ move_all(struct applier *ap, bool *kept, struct err *e)
 			if ((dsts[k] = apply_conn(ap, x->node, e)) == NULL)
 				goto out;
 			slots[k] = x->slot;
-			which[k++] = i;
+			owner[k++] = x->node;
 		}
 		if (k == 0)
 			continue;
@@ -191,20 +142,19 @@ move_all(struct applier *ap, bool *kept, struct err *e)
 		if (move_slots_first_pass(src, dsts, slots, k, ap->o->timeout_ms, done, &m, e) < 0)
 			goto out;
 		ap->res->keys_moved += m.moved;
+		apply_progress(ap, "move", moved(ap), ap->move_total);
 		for (i = 0; i < k; i++) {
 			if (done[i])
 				continue;
-			if (move_slot_keys(src, dsts[i], slots[i], ap->o->timeout_ms, &ap->stash, &m,
-					   e) < 0) {
-				err_prefix(e, "move slot %d: ", slots[i]);
+			if (apply_stopping(ap, e))
 				goto out;
-			}
+			if (move_slot_keys(src, dsts[i], slots[i], &mo, &m, e) < 0)
+				goto out;
 			ap->res->keys_moved += m.moved;
 			ap->res->keys_same += m.same;
-			if (m.conflicts) {
-				conflict(ap, slots[i], &m);
-				kept[which[i]] = true;
-			}
+			if (m.conflicts)
+				conflict(ap, slots[i], owner[i], (int)h, &m);
+			apply_progress(ap, "move", moved(ap), ap->move_total);
 		}
 		if (conn_set_timeout(src, ap->o->timeout_ms, e) < 0)
 			goto out;
@@ -213,16 +163,15 @@ move_all(struct applier *ap, bool *kept, struct err *e)
 out:
 	free(dsts);
 	free(slots);
-	free(which);
+	free(owner);
 	free(done);
 	return rc;
 }
 
 /* On node h, for slots of one action whose owner is f: STABLE where a
- * state was open (but not where a conflict kept keys), then the owner. */
+ * state was open or keys were held, then the owner. */
 static void
-queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots, size_t n,
-	    bool kept)
+queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots, size_t n)
 {
 	const char *fid = ap->a->snap.nodes[f].id;
 	char s[16];
@@ -232,9 +181,8 @@ queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots,
 		bool holder = assess_keys(ap->a, h, slots[i]) > 0 && h != f;
 
 		apply_num(s, sizeof(s), slots[i]);
-		if (h == f || ((assess_migrating(ap->a, h, slots[i]) ||
-				assess_importing(ap->a, h, slots[i]) || holder) &&
-			       !(kept && holder)))
+		if (h == f || assess_migrating(ap->a, h, slots[i]) ||
+		    assess_importing(ap->a, h, slots[i]) || holder)
 			batch_queue(b, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
 		batch_queue(b, "CLUSTER", "SETSLOT", s, "NODE", fid);
 	}
@@ -243,7 +191,7 @@ queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots,
 /* Every action's slots closed and their owner told, one pipeline per
  * reachable master. */
 static int
-close_all(struct applier *ap, const bool *kept, struct err *e)
+close_all(struct applier *ap, struct err *e)
 {
 	const struct plan *p = ap->p;
 	struct batch b;
@@ -259,9 +207,9 @@ close_all(struct applier *ap, const bool *kept, struct err *e)
 			const struct action *x = &p->v[i];
 
 			if (x->kind == ACT_FIX)
-				queue_close(ap, &b, (int)h, x->node, &x->slot, 1, kept[i]);
+				queue_close(ap, &b, (int)h, x->node, &x->slot, 1);
 			else if (x->kind == ACT_COVER)
-				queue_close(ap, &b, (int)h, x->node, x->slots, x->nslots, false);
+				queue_close(ap, &b, (int)h, x->node, x->slots, x->nslots);
 		}
 		if (batch_run(&b, false, e) < 0)
 			return err_prefix(e, "close: ");
@@ -341,8 +289,18 @@ restarts(struct applier *ap, struct err *e)
 	return 0;
 }
 
-static bool
-stopping(const struct applier *ap, struct err *e)
+void
+apply_progress(struct applier *ap, const char *phase, long long done, long long total)
+{
+	if (ap->phase == NULL || strcmp(ap->phase, phase) != 0)
+		audit_note(ap->env->audit, "%s", phase);
+	ap->phase = phase;
+	if (ap->env->progress)
+		ap->env->progress(ap->env->progress_arg, phase, done, total);
+}
+
+bool
+apply_stopping(const struct applier *ap, struct err *e)
 {
 	if (ap->env->interrupted && *ap->env->interrupted) {
 		err_set(e, 0, "interrupted");
@@ -351,57 +309,83 @@ stopping(const struct applier *ap, struct err *e)
 	return false;
 }
 
+/* A salvage action: one pass over its source, what it did added up. */
+static int
+salvage(struct applier *ap, const struct action *x, struct err *e)
+{
+	struct move_opts mo = {.timeout_ms = ap->o->timeout_ms, .stash = &ap->stash,
+			       .interrupted = ap->env->interrupted};
+	struct source *src = &ap->sources->v[x->src];
+	struct move_result before = src->moved, *m = &src->moved;
+	char fa[PATH_MAX + 16];
+	int i;
+
+	audit_note(ap->env->audit, "salvage: %s", x->reason);
+	if (salvage_source(src, ap->a, &mo, e) < 0)
+		return -1;
+	ap->res->keys_salvaged += m->moved - before.moved;
+	ap->res->salvage_same += m->same - before.same;
+	ap->res->conflicts += m->conflicts - before.conflicts;
+	ap->res->conflicts_kept += m->kept - before.kept;
+	snprintf(fa, sizeof(fa), "the files in %s", src->spec->dir);
+	for (i = before.nconflict; i < m->nconflict && ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
+		char *c = ap->res->conflict[ap->res->nconflict++];
+
+		snprintf(c, sizeof(ap->res->conflict[0]), "%s: the cluster keeps its value, %s's "
+			 "other one is in the stash", m->conflict[i], fa);
+		utf8_sanitize(c);
+	}
+	return 0;
+}
+
 static int
 phases(struct applier *ap, struct err *e)
 {
 	const struct plan *p = ap->p;
 	size_t i;
-	bool *kept;
-	int rc;
 
-	if (relax(ap, e) < 0)
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].kind == ACT_FIX)
+			ap->move_total += p->v[i].keys;
+	apply_progress(ap, "relax", 0, 0);
+	if (restore_relax(ap, e) < 0)
 		return -1;
-	audit_note(ap->env->audit, "protect");
-	if (stopping(ap, e) || claim_protect(ap, e) < 0)
+	apply_progress(ap, "protect", 0, 0);
+	if (apply_stopping(ap, e) || claim_protect(ap, e) < 0)
 		return -1;
-	audit_note(ap->env->audit, "claim");
-	if (stopping(ap, e) || claim_take(ap, e) < 0 || claim_check(ap, e) < 0)
+	apply_progress(ap, "claim", 0, 0);
+	if (apply_stopping(ap, e) || claim_take(ap, e) < 0 || claim_check(ap, e) < 0)
 		return -1;
 	wait_ok(ap);
-	audit_note(ap->env->audit, "move");
-	kept = xcalloc(p->n + 1, sizeof(*kept));
-	if (stopping(ap, e) || move_all(ap, kept, e) < 0) {
-		free(kept);
+	apply_progress(ap, "move", 0, ap->move_total);
+	if (apply_stopping(ap, e) || move_all(ap, e) < 0)
 		return -1;
-	}
-	audit_note(ap->env->audit, "close");
-	rc = close_all(ap, kept, e);
-	free(kept);
-	if (rc < 0)
+	apply_progress(ap, "close", 0, 0);
+	if (apply_stopping(ap, e) || close_all(ap, e) < 0)
 		return -1;
 	for (i = 0; i < p->n; i++) {
-		const struct action *x = &p->v[i];
-		long long got = 0;
-
-		if (x->kind != ACT_SALVAGE)
+		if (p->v[i].kind != ACT_SALVAGE)
 			continue;
-		audit_note(ap->env->audit, "salvage %s", x->reason);
-		if (salvage_node(plan_salvage_of(ap->a, ap->o, x->node), ap->a,
-				 ap->env->redis_server, ap->o->timeout_ms, &got, e) < 0)
-			return err_prefix(e, "salvage: ");
-		ap->res->keys_salvaged += got;
-	}
-	for (i = 0; i < p->n; i++)
-		if (p->v[i].kind == ACT_FORGET && forget(ap, p->v[i].node, e) < 0)
+		apply_progress(ap, "salvage", 0, 0);
+		if (apply_stopping(ap, e) || salvage(ap, &p->v[i], e) < 0)
 			return -1;
+	}
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].kind != ACT_FORGET)
+			continue;
+		apply_progress(ap, "forget", 0, 0);
+		if (forget(ap, p->v[i].node, e) < 0)
+			return -1;
+	}
 	return 0;
 }
 
 int
 apply_plan(const struct assessment *a, const struct plan *p, const struct repair_opts *o,
-	   const struct repair_env *env, struct apply_result *res, struct err *e)
+	   const struct repair_env *env, struct sources *src, struct apply_result *res,
+	   struct err *e)
 {
-	struct applier ap = {.a = a, .p = p, .o = o, .env = env, .res = res,
+	struct applier ap = {.a = a, .p = p, .o = o, .env = env, .res = res, .sources = src,
 			     .stash = {.redis_server = env->redis_server, .parent = env->stash_dir,
 				       .host = env->local_host,
 				       .timeout_ms = o->timeout_ms, .srv = {.proc = PROC_INIT}}};
@@ -420,7 +404,8 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 		struct err re = ERR_INIT;
 
 		rc = phases(&ap, e);
-		if (restore(&ap, &re) < 0 && rc == 0) {
+		apply_progress(&ap, "restore", 0, 0);
+		if (restore_all(&ap, &re) < 0 && rc == 0) {
 			*e = re;
 			rc = -1;
 		}
@@ -430,12 +415,14 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 			rc = -1;
 		}
 		if (res->stash[0])
-			audit_note(env->audit, "%lld duplicates kept in %s", res->stashed, res->stash);
+			audit_note(env->audit, "%lld duplicates and %lld other values kept in %s",
+				   res->stashed, res->conflicts - res->conflicts_kept, res->stash);
 	}
 	for (i = 0; i < a->snap.n; i++)
 		conn_free(ap.c[i]);
 	free(ap.c);
 	free(ap.saved);
 	free(ap.relaxed);
+	free(ap.opened);
 	return rc;
 }

@@ -15,13 +15,16 @@
  *           which bumps its epoch), then BUMPEPOCH: its claim now wins over
  *           any other, dead nodes' included;
  *  move     keys to the owner (move.c: never over a different value);
- *  close    STABLE where a state was open and no conflict is left, and
- *           every reachable master told the owner (SETSLOT NODE);
- *  salvage  dead nodes' keys from their files (salvage.c);
+ *  close    STABLE where a state was open, and every reachable master
+ *           told the owner (SETSLOT NODE);
+ *  salvage  every source's keys the cluster lacks, from their files, and
+ *           the others compared (salvage.c);
  *  forget   dead nodes forgotten by every reachable node at once (within
  *           the 60 s ban of CLUSTER FORGET).
  * Restarts, when the plan is restarts, are all it does: the caller
- * assesses again.  The first failed command stops it with its reason.
+ * assesses again.  The first failed command (or a signal) stops it with
+ * its reason; either way, what relax and the claim phases opened is put
+ * back (restore.c) before it returns.
  */
 #ifndef SQ_REPAIR_APPLY_H
 #define SQ_REPAIR_APPLY_H
@@ -43,22 +46,45 @@ struct repair_env {
 				      nodes reach, where the stash listens
 				      (they MIGRATE into it); NULL: 127.0.0.1 */
 	volatile sig_atomic_t *interrupted; /* set by a signal handler: stop at the next
-				      step, putting the settings back */
+				      step, putting back what it changed */
+	/* Optional: how the repair goes, for people, from the thread that
+	 * runs it: "round" (done: its number), then the phases ("assess",
+	 * "relax", "protect", "claim", "move", "close", "salvage", "forget",
+	 * "restore", "settle", "verdict"), each with `done` of `total`
+	 * units (keys; total 0: none to count); "plan" just before a plan
+	 * is printed. */
+	void (*progress)(void *arg, const char *phase, long long done, long long total);
+	void *progress_arg;
 };
+
+#define APPLY_UNRESTORED_MAX 8
 
 struct apply_result {
 	long long keys_moved;      /* to their slot's owner */
 	long long keys_same;       /* of which already there, same value */
-	long long keys_salvaged;   /* from dead nodes' files */
-	long long conflicts;       /* left where they were: different values */
-	char conflict[MOVE_CONFLICTS_MAX][160]; /* "slot 7: key" */
+	long long keys_salvaged;   /* copied from salvage sources' files */
+	long long salvage_same;    /* already in the cluster, the same value */
+	long long conflicts;       /* another value on the owner: this copy set
+				      aside in the stash, or kept (below) */
+	long long conflicts_kept;  /* of those, left where they were: the stash
+				      could not take them */
+	char conflict[MOVE_CONFLICTS_MAX][200]; /* "sq:7 (slot 7, owner ..., from ...)" */
 	int nconflict;
 	int restarted, forgotten;
 	long long stashed;         /* equal duplicates taken off non-owners */
-	char stash[PATH_MAX];      /* and kept in this file ("" when none) */
+	char stash[PATH_MAX];      /* and kept in this file ("" when none),
+				      with the conflicts (databases 1-15) */
+	/* what this repair changed and could not put back, for a person */
+	char unrestored[APPLY_UNRESTORED_MAX][256];
+	int nunrestored;
 };
 
+struct sources;
+
+/* Applies the plan built from `a`; `src` holds the salvage sources the
+ * plan's SALVAGE actions name (a->src[k] is src->v[k]). */
 int apply_plan(const struct assessment *a, const struct plan *p, const struct repair_opts *o,
-	       const struct repair_env *env, struct apply_result *res, struct err *e);
+	       const struct repair_env *env, struct sources *src, struct apply_result *res,
+	       struct err *e);
 
 #endif

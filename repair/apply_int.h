@@ -8,6 +8,7 @@
 
 #include "cluster/conn.h"
 #include "repair/apply.h"
+#include "repair/source.h"
 #include "repair/stash.h"
 
 /* One repair being applied. */
@@ -17,10 +18,17 @@ struct applier {
 	const struct repair_opts *o;
 	const struct repair_env *env;
 	struct apply_result *res;
+	struct sources *sources;
 	struct conn **c;            /* per node, opened when first needed */
 	struct stash stash;         /* verified duplicates, kept */
 	char (*saved)[2][16];       /* per node: the two settings relax changed */
 	bool *relaxed;
+	struct opened {             /* IMPORTING states this repair opened */
+		int node, slot;
+	} *opened;
+	size_t nopened;
+	long long move_total;       /* keys the FIX actions move */
+	const char *phase;          /* the last one told */
 };
 
 /* Commands queued on one connection, then every reply read; the first
@@ -39,6 +47,19 @@ void batch_queue(struct batch *b, const char *a0, const char *a1, const char *a2
  * fails (an "Unknown node" one not, with tolerate_unknown). */
 int batch_run(struct batch *b, bool tolerate_unknown, struct err *e);
 void apply_num(char *buf, size_t n, int v);
+/* Tells env->progress (when set) and, for a new phase, the audit. */
+void apply_progress(struct applier *ap, const char *phase, long long done, long long total);
+/* True (with `e` said) once a signal asked the repair to stop. */
+bool apply_stopping(const struct applier *ap, struct err *e);
+
+/* restore.c: the settings relaxed for the duration (read, then set to
+ * "no" on every reachable master); the IMPORTING states the repair
+ * opens, recorded as they are queued; and all of it put back, on every
+ * way out, what cannot be listed in the result (-1 with `e` when a
+ * setting could not be put back). */
+int restore_relax(struct applier *ap, struct err *e);
+void restore_opened(struct applier *ap, int node, int slot);
+int restore_all(struct applier *ap, struct err *e);
 
 /* The claim phases, in this order: every other claimant or holder of a
  * slot to fix gives way to its final owner; each final owner claims its

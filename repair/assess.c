@@ -95,6 +95,20 @@ count_owned_by_script(struct anode *n, struct conn *c, struct err *e)
 	return rc;
 }
 
+/* Whether the master was promoted from a replica (a failover): INFO
+ * replication keeps the offset where its history forked.  Only for the
+ * plan's words: a failure is not one. */
+static void
+read_promoted(struct anode *n, struct conn *c)
+{
+	char *info = conn_cmd_str(c, NULL, "INFO", "replication", NULL);
+	char off[32];
+
+	n->promoted = info && info_field(info, "second_repl_offset", off, sizeof(off)) == 0 &&
+		      strcmp(off, "-1") != 0;
+	free(info);
+}
+
 /* COUNTKEYSINSLOT for the slots in `only` (NULL: every slot: by script
  * when the node runs it), in pipelined chunks; the others count 0. */
 static int
@@ -110,6 +124,7 @@ count_keys(struct anode *n, const struct snap_node *s, const bool *only, int tim
 	if (c == NULL)
 		return -1;
 	n->keys = xcalloc(CLUSTER_SLOTS, sizeof(long long));
+	read_promoted(n, c);
 	if (only == NULL && ((rc = count_owned_by_script(n, c, e)) <= 0 ||
 			     (rc = count_by_script(n, c, e)) <= 0)) {
 		conn_free(c);
@@ -217,6 +232,7 @@ assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_ms = timeout_ms;
+	a->full = only == NULL;
 	if (snapshot_take(&a->snap, host, port, timeout_ms, e) < 0) {
 		snapshot_release(&a->snap);
 		return -1;
@@ -252,10 +268,37 @@ assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 }
 
 void
+assess_release_sources(struct assessment *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsrc; i++) {
+		free(a->src[i].held);
+		free(a->src[i].lacking);
+		free(a->src[i].conf_slots);
+	}
+	free(a->src);
+	a->src = NULL;
+	a->nsrc = 0;
+}
+
+const struct asource *
+assess_source_of(const struct assessment *a, int i)
+{
+	size_t k;
+
+	for (k = 0; k < a->nsrc; k++)
+		if (a->src[k].node == i && a->src[k].read && a->src[k].keys > 0)
+			return &a->src[k];
+	return NULL;
+}
+
+void
 assess_release(struct assessment *a)
 {
 	size_t i;
 
+	assess_release_sources(a);
 	for (i = 0; a->nodes && i < a->snap.n; i++)
 		free(a->nodes[i].keys);
 	free(a->nodes);

@@ -25,12 +25,37 @@ struct anode {
 	const struct cluster_node *me; /* its own line, NULL when not reachable */
 	long long *keys;      /* per slot, reachable masters only; else NULL */
 	long long total_keys;
+	bool promoted;        /* a reachable master that was a replica once: its
+				 INFO replication has a second_repl_offset */
+};
+
+/* A salvage source (source.h) as the plan sees it: who it was, and its
+ * keys against the cluster now. */
+struct asource {
+	const char *dir;           /* borrowed from the options */
+	char id[NODE_ID_LEN + 1];  /* from its nodes.conf; "" when none */
+	char host[64];             /* the user's, else its nodes.conf's; "" */
+	int port;                  /* 0 when unknown */
+	int node;                  /* the node of the snapshot it is (by id when
+				      it has one, else by address), or -1: no
+				      reachable node knows it */
+	bool read;                 /* its files were loaded */
+	char error[256];           /* why not */
+	long long keys;            /* keys in its files */
+	long long lacking_total;   /* of those, keys the cluster lacks */
+	long long *held, *lacking; /* the same per slot (NULL when not read) */
+	bool *conf_slots;          /* the slots its nodes.conf says it served,
+				      NULL when none */
+	bool compared;             /* a salvage pass went over it already */
 };
 
 struct assessment {
 	struct snapshot snap;     /* nodes[i] here is anodes[i] */
 	struct anode *nodes;
 	int timeout_ms;
+	bool full;                /* keys counted in every slot */
+	struct asource *src;      /* the salvage sources (owned) */
+	size_t nsrc;
 };
 
 /* Takes the assessment from host:port, counting keys in every slot, or
@@ -59,5 +84,9 @@ long long assess_keys(const struct assessment *a, int i, int slot);
 int assess_ref_owner(const struct assessment *a, int slot);
 /* "127.0.0.1:7000": node i's address, into buf. */
 const char *assess_addr(const struct assessment *a, int i, char *buf, size_t n);
+/* Frees a->src. */
+void assess_release_sources(struct assessment *a);
+/* The source that is node i's files, read and holding keys, or NULL. */
+const struct asource *assess_source_of(const struct assessment *a, int i);
 
 #endif

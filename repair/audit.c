@@ -34,19 +34,51 @@ put_bytes(FILE *f, const char *s, size_t n, bool arg)
 }
 
 static void
+sent_to(FILE *f, const struct audit *a, const struct conn *c, int argc,
+	const char *const *argv, const size_t *lens)
+{
+	int i;
+
+	fprintf(f, "%10.3f %s >", (double)(clock_now_us() - a->t0_us) / 1000.0, conn_addr(c));
+	for (i = 0; i < argc && i < ARGS_SHOWN; i++) {
+		fputc(' ', f);
+		put_bytes(f, argv[i], lens ? lens[i] : strlen(argv[i]), true);
+	}
+	if (argc > ARGS_SHOWN)
+		fprintf(f, " ...(%d more)", argc - ARGS_SHOWN);
+	fputc('\n', f);
+}
+
+static void
 sent(void *arg, const struct conn *c, int argc, const char *const *argv, const size_t *lens)
 {
 	struct audit *a = arg;
-	int i;
 
-	fprintf(a->f, "%10.3f %s >", (double)(clock_now_us() - a->t0_us) / 1000.0, conn_addr(c));
-	for (i = 0; i < argc && i < ARGS_SHOWN; i++) {
-		fputc(' ', a->f);
-		put_bytes(a->f, argv[i], lens ? lens[i] : strlen(argv[i]), true);
+	sent_to(a->f, a, c, argc, argv, lens);
+	if (a->tee)
+		sent_to(a->tee, a, c, argc, argv, lens);
+}
+
+static void
+replied_to(FILE *f, const struct audit *a, const struct conn *c, const struct reply *r,
+	   const char *failure)
+{
+	fprintf(f, "%10.3f %s < ", (double)(clock_now_us() - a->t0_us) / 1000.0, conn_addr(c));
+	if (r == NULL)
+		fprintf(f, "(failed: %s)", failure);
+	else if (r->type == REPLY_ARRAY)
+		fprintf(f, "[%zu elements]", r->nelem);
+	else if (r->type == REPLY_INTEGER)
+		fprintf(f, "%lld", r->integer);
+	else if (r->type == REPLY_NIL)
+		fputs("(nil)", f);
+	else {
+		if (r->type == REPLY_ERROR)
+			fputs("-", f);
+		put_bytes(f, r->str, r->len, false);
 	}
-	if (argc > ARGS_SHOWN)
-		fprintf(a->f, " ...(%d more)", argc - ARGS_SHOWN);
-	fputc('\n', a->f);
+	fputc('\n', f);
+	fflush(f);
 }
 
 static void
@@ -54,33 +86,35 @@ replied(void *arg, const struct conn *c, const struct reply *r, const char *fail
 {
 	struct audit *a = arg;
 
-	fprintf(a->f, "%10.3f %s < ", (double)(clock_now_us() - a->t0_us) / 1000.0,
-		conn_addr(c));
-	if (r == NULL)
-		fprintf(a->f, "(failed: %s)", failure);
-	else if (r->type == REPLY_ARRAY)
-		fprintf(a->f, "[%zu elements]", r->nelem);
-	else if (r->type == REPLY_INTEGER)
-		fprintf(a->f, "%lld", r->integer);
-	else if (r->type == REPLY_NIL)
-		fputs("(nil)", a->f);
-	else {
-		if (r->type == REPLY_ERROR)
-			fputs("-", a->f);
-		put_bytes(a->f, r->str, r->len, false);
-	}
-	fputc('\n', a->f);
-	fflush(a->f);
+	replied_to(a->f, a, c, r, failure);
+	if (a->tee)
+		replied_to(a->tee, a, c, r, failure);
 }
 
 void
 audit_start(struct audit *a, FILE *f)
 {
 	a->f = f;
+	a->tee = NULL;
 	a->t0_us = clock_now_us();
 	a->trace = (struct conn_trace){.sent = sent, .replied = replied, .arg = a};
 	if (f)
 		conn_trace_set(&a->trace);
+}
+
+void
+audit_tee(struct audit *a, FILE *tee)
+{
+	a->tee = a->f ? tee : NULL;
+}
+
+static void
+note_to(FILE *f, const struct audit *a, const char *fmt, va_list ap)
+{
+	fprintf(f, "%10.3f # ", (double)(clock_now_us() - a->t0_us) / 1000.0);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+	fflush(f);
 }
 
 void
@@ -90,12 +124,14 @@ audit_note(struct audit *a, const char *fmt, ...)
 
 	if (a->f == NULL)
 		return;
-	fprintf(a->f, "%10.3f # ", (double)(clock_now_us() - a->t0_us) / 1000.0);
 	va_start(ap, fmt);
-	vfprintf(a->f, fmt, ap);
+	note_to(a->f, a, fmt, ap);
 	va_end(ap);
-	fputc('\n', a->f);
-	fflush(a->f);
+	if (a->tee) {
+		va_start(ap, fmt);
+		note_to(a->tee, a, fmt, ap);
+		va_end(ap);
+	}
 }
 
 void

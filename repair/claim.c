@@ -44,8 +44,10 @@ claim_protect(struct applier *ap, struct err *e)
 			if (claims)
 				batch_queue(&b, "CLUSTER", "DELSLOTS", s, NULL, NULL);
 			batch_queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
-			if (holds)
+			if (holds) {
 				batch_queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", fid);
+				restore_opened(ap, (int)h, x->slot);
+			}
 		}
 		if (b.c && batch_run(&b, false, e) < 0)
 			return err_prefix(e, "protect: ");
@@ -87,6 +89,7 @@ queue_claims(struct applier *ap, struct batch *b, int f, const int *owners, cons
 				return err_set(e, 0, "%s knows no other master to claim slot %d "
 					       "from", conn_addr(b->c), slots[i]);
 			batch_queue(b, "CLUSTER", "SETSLOT", s, "IMPORTING", peer);
+			restore_opened(ap, f, slots[i]);
 		}
 		batch_queue(b, "CLUSTER", "SETSLOT", s, "NODE", fid);
 	}

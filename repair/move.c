@@ -6,24 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/slot.h"
 #include "common/xmalloc.h"
 
 #define BATCH 100
 
 struct mig {
 	struct conn *src, *dst;
-	struct stash *stash;   /* where verified duplicates go; NULL: they stay */
+	const struct move_opts *mo; /* NULL: a plain move (first pass, to the stash) */
 	int slot;              /* -1: keys of any slot (salvage) */
 	char port[16], tmo[16];
 };
 
-/* Queues MIGRATE host port "" 0 timeout KEYS k... on m->src (never
- * REPLACE: nothing is written over a key that is there). */
+/* Queues MIGRATE host port "" 0 timeout [COPY] KEYS k... on m->src
+ * (never REPLACE: nothing is written over a key that is there). */
 static void
 append_migrate(struct mig *m, struct reply *const *keys, size_t n)
 {
-	const char **argv = xcalloc(n + 8, sizeof(*argv));
-	size_t *lens = xcalloc(n + 8, sizeof(*lens));
+	const char **argv = xcalloc(n + 9, sizeof(*argv));
+	size_t *lens = xcalloc(n + 9, sizeof(*lens));
 	size_t argc = 0, i;
 
 	argv[argc++] = "MIGRATE";
@@ -32,6 +33,8 @@ append_migrate(struct mig *m, struct reply *const *keys, size_t n)
 	argv[argc++] = "";
 	argv[argc++] = "0";
 	argv[argc++] = m->tmo;
+	if (m->mo && m->mo->copy)
+		argv[argc++] = "COPY";
 	argv[argc++] = "KEYS";
 	for (i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
@@ -51,24 +54,28 @@ migrate(struct mig *m, struct reply *const *keys, size_t n, struct err *e)
 	return conn_read_reply(m->src, e);
 }
 
-/* DUMP and PTTL of key on c, asking first (the node may only be
- * importing the slot).  0, or -1 when c fails. */
-static int
-look(struct conn *c, const struct reply *key, struct reply **dump, long long *pttl,
-     struct err *e)
+/* Queues DUMP and PTTL of key on c, asking first (the node may only be
+ * importing the slot); read_look() reads their replies. */
+static void
+queue_look(struct conn *c, const struct reply *key)
 {
 	const char *ask[1] = {"ASKING"};
 	const char *d[2] = {"DUMP", key->str}, *t[2] = {"PTTL", key->str};
 	size_t dl[2] = {4, key->len}, tl[2] = {4, key->len};
-	struct reply *r[4] = {NULL};
-	int i, rc = -1;
 
 	conn_append_argv(c, 1, ask, NULL);
 	conn_append_argv(c, 2, d, dl);
 	conn_append_argv(c, 1, ask, NULL);
 	conn_append_argv(c, 2, t, tl);
-	if (conn_flush(c, e) < 0)
-		return -1;
+}
+
+/* The DUMP (a new reply) and PTTL (-2: none) queued by queue_look(). */
+static int
+read_look(struct conn *c, struct reply **dump, long long *pttl, struct err *e)
+{
+	struct reply *r[4] = {NULL};
+	int i, rc = -1;
+
 	for (i = 0; i < 4; i++)
 		if ((r[i] = conn_read_reply(c, e)) == NULL)
 			goto out;
@@ -80,6 +87,17 @@ out:
 	for (i = 0; i < 4; i++)
 		reply_free(r[i]);
 	return rc;
+}
+
+/* DUMP and PTTL of key on c.  0, or -1 when c fails. */
+static int
+look(struct conn *c, const struct reply *key, struct reply **dump, long long *pttl,
+     struct err *e)
+{
+	queue_look(c, key);
+	if (conn_flush(c, e) < 0)
+		return -1;
+	return read_look(c, dump, pttl, e);
 }
 
 /* The same value, and the same life: both persistent, or both expiring
@@ -98,10 +116,65 @@ same_key(const struct reply *a, long long ta, const struct reply *b, long long t
 static void
 add_conflict(struct move_result *res, const struct reply *key)
 {
-	if (res->conflicts < MOVE_CONFLICTS_MAX)
-		snprintf(res->conflict[res->conflicts], sizeof(res->conflict[0]), "%.*s",
+	if (res->nconflict < MOVE_CONFLICTS_MAX)
+		snprintf(res->conflict[res->nconflict++], sizeof(res->conflict[0]), "%.*s",
 			 (int)key->len, key->str);
 	res->conflicts++;
+}
+
+/* Another value on the owner: this one set aside in the stash (its
+ * conflicts.txt says where it came from), or, with no room or no stash,
+ * kept where it is. */
+static int
+set_aside(struct mig *m, struct reply *key, struct move_result *res, struct err *e)
+{
+	char what[256];
+	int db, rc;
+
+	add_conflict(res, key);
+	if (m->mo->stash == NULL) {
+		res->kept++;
+		return 0;
+	}
+	snprintf(what, sizeof(what), "slot %u, owner %s keeps its own value; this one from %s",
+		 key_slot(key->str, key->len), conn_addr(m->dst),
+		 m->mo->from ? m->mo->from : conn_addr(m->src));
+	rc = stash_conflict(m->mo->stash, m->src, key, m->mo->copy, what, &db, e);
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		res->kept++;
+	return 0;
+}
+
+/* An equal duplicate: the owner's copy stays untouched (a client may
+ * write it now); this one goes to the stash, or stays where it is with
+ * none, or when the source is a throwaway copy. */
+static int
+stash_duplicate(struct mig *m, struct reply *key, struct move_result *res, struct err *e)
+{
+	struct mig to = {.src = m->src};
+	struct reply *r;
+
+	res->same++;
+	if (m->mo->stash == NULL || m->mo->copy)
+		return 0;
+	if ((to.dst = stash_conn(m->mo->stash, e)) == NULL)
+		return -1;
+	snprintf(to.port, sizeof(to.port), "%d", conn_port(to.dst));
+	snprintf(to.tmo, sizeof(to.tmo), "%s", m->tmo);
+	if ((r = migrate(&to, &key, 1, e)) == NULL)
+		return -1;
+	if (r->type == REPLY_ERROR) {
+		err_set(e, 0, "'MIGRATE' of duplicate '%s' from '%s' to the stash: %s", key->str,
+			conn_addr(m->src), r->str);
+		reply_free(r);
+		return -1;
+	}
+	reply_free(r);
+	m->mo->stash->kept++;
+	res->stashed++;
+	return 0;
 }
 
 /* One key alone: moved, found on the owner already (the duplicate
@@ -130,35 +203,10 @@ move_one(struct mig *m, struct reply *key, struct move_result *res, struct err *
 	reply_free(r);
 	if (look(m->src, key, &a, &ta, e) < 0 || look(m->dst, key, &b, &tb, e) < 0)
 		goto out;
-	if (!same_key(a, ta, b, tb)) {
-		add_conflict(res, key);
-		rc = 0;
-		goto out;
-	}
-	/* the same value and life on both sides: the owner's copy stays
-	 * untouched (a client may write it now); this one goes to the stash,
-	 * or, with none (a salvage's throwaway copy), stays where it is */
-	res->same++;
-	if (m->stash) {
-		struct mig to = {.src = m->src, .stash = NULL};
-
-		if ((to.dst = stash_conn(m->stash, e)) == NULL)
-			goto out;
-		snprintf(to.port, sizeof(to.port), "%d", conn_port(to.dst));
-		snprintf(to.tmo, sizeof(to.tmo), "%s", m->tmo);
-		if ((r = migrate(&to, &key, 1, e)) == NULL)
-			goto out;
-		if (r->type == REPLY_ERROR) {
-			err_set(e, 0, "'MIGRATE' of duplicate '%s' from '%s' to the stash: %s",
-				key->str, conn_addr(m->src), r->str);
-			reply_free(r);
-			goto out;
-		}
-		reply_free(r);
-		m->stash->kept++;
-		res->stashed++;
-	}
-	rc = 0;
+	if (!same_key(a, ta, b, tb))
+		rc = set_aside(m, key, res, e);
+	else
+		rc = stash_duplicate(m, key, res, e);
 out:
 	reply_free(a);
 	reply_free(b);
@@ -166,19 +214,63 @@ out:
 }
 
 int
-move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
-	  int timeout_ms, struct stash *stash, bool *conflicted, struct move_result *res,
-	  struct err *e)
+move_compare(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
+	     const struct move_opts *mo, struct move_result *res, struct err *e)
 {
-	struct mig m = {.src = src, .dst = dst, .slot = -1, .stash = stash};
+	struct mig m = {.src = src, .dst = dst, .slot = -1, .mo = mo};
+	struct reply **a = xcalloc(n + 1, sizeof(*a)), **b = xcalloc(n + 1, sizeof(*b));
+	long long *ta = xcalloc(n + 1, sizeof(*ta)), *tb = xcalloc(n + 1, sizeof(*tb));
+	size_t i;
+	int rc = -1;
+
+	snprintf(m.port, sizeof(m.port), "%d", conn_port(dst));
+	snprintf(m.tmo, sizeof(m.tmo), "%d", mo->timeout_ms);
+	/* both sides at once, every key in one pipeline each */
+	for (i = 0; i < n; i++) {
+		queue_look(src, keys[i]);
+		queue_look(dst, keys[i]);
+	}
+	if (n && (conn_flush(src, e) < 0 || conn_flush(dst, e) < 0))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (read_look(src, &a[i], &ta[i], e) < 0)
+			goto out;
+	for (i = 0; i < n; i++)
+		if (read_look(dst, &b[i], &tb[i], e) < 0)
+			goto out;
+	for (i = 0, rc = 0; i < n && rc == 0; i++) {
+		if (b[i]->type == REPLY_NIL) /* gone meanwhile: moved as any other */
+			rc = move_one(&m, keys[i], res, e);
+		else if (!same_key(a[i], ta[i], b[i], tb[i]))
+			rc = set_aside(&m, keys[i], res, e);
+		else
+			rc = stash_duplicate(&m, keys[i], res, e);
+	}
+out:
+	for (i = 0; i < n; i++) {
+		reply_free(a[i]);
+		reply_free(b[i]);
+	}
+	free(a);
+	free(b);
+	free(ta);
+	free(tb);
+	return rc;
+}
+
+int
+move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
+	  const struct move_opts *mo, bool *kept, struct move_result *res, struct err *e)
+{
+	struct mig m = {.src = src, .dst = dst, .slot = -1, .mo = mo};
 	struct reply *r;
 	long long before;
 	size_t i;
 
 	snprintf(m.port, sizeof(m.port), "%d", conn_port(dst));
-	snprintf(m.tmo, sizeof(m.tmo), "%d", timeout_ms);
+	snprintf(m.tmo, sizeof(m.tmo), "%d", mo->timeout_ms);
 	for (i = 0; i < n; i++)
-		conflicted[i] = false;
+		kept[i] = false;
 	if (n == 0)
 		return 0;
 	r = migrate(&m, keys, n, e);
@@ -193,10 +285,10 @@ move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t 
 	/* not atomic: some moved, some did not; each alone now (one already
 	 * moved answers NOKEY, and counts as moved) */
 	for (i = 0; i < n; i++) {
-		before = res->conflicts;
+		before = res->kept;
 		if (move_one(&m, keys[i], res, e) < 0)
 			return -1;
-		conflicted[i] = res->conflicts > before;
+		kept[i] = res->kept > before;
 	}
 	return 0;
 }
@@ -287,9 +379,16 @@ names_add(struct names *ns, const struct reply *k)
 	ns->len[ns->n++] = k->len;
 }
 
+/* Keys that left the source so far. */
+static long long
+gone(const struct move_result *r)
+{
+	return r->moved + r->stashed + r->conflicts - r->kept;
+}
+
 int
-move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
-	       struct stash *stash, struct move_result *res, struct err *e)
+move_slot_keys(struct conn *src, struct conn *dst, int slot, const struct move_opts *mo,
+	       struct move_result *res, struct err *e)
 {
 	struct names conflicts = {0};
 	struct reply **cand = NULL, *keys = NULL;
@@ -302,8 +401,8 @@ move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
 	memset(res, 0, sizeof(*res));
 	snprintf(s, sizeof(s), "%d", slot);
 	for (;;) {
-		moved_before = res->moved + res->stashed;
-		/* conflicts stay on the source: ask past them */
+		moved_before = gone(res);
+		/* conflicts kept stay on the source: ask past them */
 		snprintf(cnt, sizeof(cnt), "%zu", conflicts.n + BATCH);
 		keys = conn_cmd(src, e, "CLUSTER", "GETKEYSINSLOT", s, cnt, NULL);
 		if (keys == NULL)
@@ -320,8 +419,8 @@ move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
 				cand[n++] = keys->elem[i];
 		if (n == 0)
 			break;
-		if (move_keys(src, dst, cand, n, timeout_ms, stash, bad, res, e) < 0) {
-			err_prefix(e, "slot %d: ", slot);
+		if (move_keys(src, dst, cand, n, mo, bad, res, e) < 0) {
+			err_prefix(e, "move slot %d: ", slot);
 			goto out;
 		}
 		/* fewer than asked for, all moved: nothing is left to ask about
@@ -336,7 +435,7 @@ move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
 			}
 		/* every key left is a known conflict, or nothing changed at
 		 * all: asking again would give the same answer */
-		if (moved_before == res->moved + res->stashed && added == 0)
+		if (moved_before == gone(res) && added == 0)
 			break;
 		reply_free(keys);
 		keys = NULL;

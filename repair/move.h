@@ -10,11 +10,13 @@
  * already, both DUMP payloads are compared (DEBUG DIGEST-VALUE is off on
  * a default server) with their TTLs; an equal duplicate goes to the
  * stash (stash.h), never over the owner's copy; a different one is a
- * conflict: reported, and left on the source.
+ * conflict: set aside in the stash for a person to decide, or, when the
+ * stash has no room for it (or there is none), left on the source.
  */
 #ifndef SQ_REPAIR_MOVE_H
 #define SQ_REPAIR_MOVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "cluster/conn.h"
@@ -23,20 +25,39 @@
 
 #define MOVE_CONFLICTS_MAX 8
 
+struct move_opts {
+	int timeout_ms;
+	struct stash *stash;  /* where copies go; NULL: they stay on the source */
+	bool copy;            /* MIGRATE ... COPY: the source keeps every key
+				 (a salvage's rescue copy); its duplicates
+				 are not stashed, its conflicts are copied */
+	const char *from;     /* the source in conflicts.txt; NULL: its address */
+	volatile sig_atomic_t *interrupted; /* long passes stop when set; NULL */
+};
+
 struct move_result {
-	long long moved;       /* keys now on the destination only */
+	long long moved;       /* keys now on the destination (only, unless copy) */
 	long long same;        /* already there with the same value and life */
 	long long stashed;     /* of those, the duplicates moved to the stash */
-	long long conflicts;   /* left on the source: different value there */
+	long long conflicts;   /* another value there: set aside or kept */
+	long long kept;        /* of those, left on the source */
 	char conflict[MOVE_CONFLICTS_MAX][128]; /* the first ones' names */
+	int nconflict;
 };
 
 /* Moves the given keys (MIGRATE ... KEYS, then one by one after an
- * error), setting conflicted[i] for keys left on the source because the
- * destination has another value.  Adds to r. */
+ * error), setting kept[i] for keys left on the source because the
+ * destination has another value and the stash could not take this one.
+ * Adds to r. */
 int move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
-	      int timeout_ms, struct stash *stash, bool *conflicted, struct move_result *r,
-	      struct err *e);
+	      const struct move_opts *mo, bool *kept, struct move_result *r, struct err *e);
+
+/* Keys the destination has already (an EXISTS said so): each compared,
+ * DUMP and PTTL on both sides; an equal one changes nothing (a
+ * duplicate, stashed unless mo->copy), another is a conflict (set
+ * aside).  Adds to r. */
+int move_compare(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
+		 const struct move_opts *mo, struct move_result *r, struct err *e);
 
 /* The fast first pass over many slots of one source: GETKEYSINSLOT for
  * every slot in one pipeline, then one MIGRATE each (to dsts[i]) in
@@ -47,8 +68,9 @@ int move_slots_first_pass(struct conn *src, struct conn *const *dsts, const int 
 			  struct err *e);
 
 /* Moves the slot's keys from `src` to `dst` (whose address MIGRATE is
- * given).  -1 with `e` on a failure other than a conflict. */
-int move_slot_keys(struct conn *src, struct conn *dst, int slot, int timeout_ms,
-		   struct stash *stash, struct move_result *r, struct err *e);
+ * given); r is reset first.  -1 with `e` on a failure other than a
+ * conflict. */
+int move_slot_keys(struct conn *src, struct conn *dst, int slot, const struct move_opts *mo,
+		   struct move_result *r, struct err *e);
 
 #endif

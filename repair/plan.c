@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "repair/plan_int.h"
+#include "repair/slotset.h"
 
 static const char *const kind_names[] = {"restart", "fix", "cover", "salvage", "forget"};
 
@@ -15,8 +17,8 @@ action_kind_name(enum action_kind k)
 	return kind_names[k];
 }
 
-static struct action *
-add(struct plan *p, enum action_kind k, int node)
+struct action *
+plan_add(struct plan *p, enum action_kind k, int node)
 {
 	struct action *x;
 
@@ -27,14 +29,12 @@ add(struct plan *p, enum action_kind k, int node)
 	x->node = node;
 	x->slot = -1;
 	x->from = -1;
+	x->src = -1;
 	return x;
 }
 
-static void
-note(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-note(struct plan *p, const char *fmt, ...)
+void
+plan_note(struct plan *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -44,27 +44,22 @@ note(struct plan *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-const struct salvage_src *
-plan_salvage_of(const struct assessment *a, const struct repair_opts *o, int i)
+void
+plan_saw(struct plan *p, const char *fmt, ...)
 {
-	const struct snap_node *n = &a->snap.nodes[i];
-	size_t k;
+	va_list ap;
 
-	for (k = 0; k < o->nsalvage; k++)
-		if (o->salvage[k].port == n->port && strcmp(o->salvage[k].host, n->host) == 0)
-			return &o->salvage[k];
-	return NULL;
+	p->seen = xreallocarray(p->seen, p->nseen + 1, sizeof(*p->seen));
+	va_start(ap, fmt);
+	vsnprintf(p->seen[p->nseen++], sizeof(p->seen[0]), fmt, ap);
+	va_end(ap);
 }
 
-/* A node that is down and whose slots may be given away: the reachable
- * nodes flag it failed (a node that only did not answer us may be alive:
- * paused, or slow), and its keys are salvaged or the user accepts losing
- * them. */
-static bool
-given_up(const struct assessment *a, const struct repair_opts *o, int i)
+bool
+plan_given_up(const struct assessment *a, const struct repair_opts *o, int i)
 {
 	return !a->nodes[i].reachable && a->nodes[i].failed &&
-	       (o->allow_data_loss || plan_salvage_of(a, o, i));
+	       (o->allow_data_loss || assess_source_of(a, i));
 }
 
 /* A node that is down and not given up that a reachable master has the
@@ -83,7 +78,7 @@ open_to_kept(const struct assessment *a, const struct repair_opts *o, int slot)
 		if (!peer)
 			peer = assess_importing(a, (int)i, slot);
 		k = peer ? snapshot_find_id(&a->snap, peer) : -1;
-		if (k >= 0 && !a->nodes[k].reachable && !given_up(a, o, k))
+		if (k >= 0 && !a->nodes[k].reachable && !plan_given_up(a, o, k))
 			return k;
 	}
 	return -1;
@@ -221,9 +216,10 @@ static void
 cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, int from,
       bool loss)
 {
-	int masters[256], nm = 0, k, empty = 0;
+	int masters[256], nm = 0, k, empty = 0, top;
 	size_t i, share, at = 0;
-	char da[80];
+	char da[80], ta[80], set[200];
+	long long held;
 
 	for (i = 0; i < a->snap.n && nm < 256; i++)
 		if (assess_live_master(a, (int)i) && cluster_node_slot_count(a->nodes[i].me) == 0)
@@ -233,12 +229,12 @@ cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, in
 		if (assess_live_master(a, (int)i))
 			masters[nm++] = (int)i;
 	if (nm == 0) {
-		note(p, "%zu slots are served by nobody and no master is reachable", n);
+		plan_note(p, "%zu slots are served by nobody and no master is reachable", n);
 		return;
 	}
 	share = (n + (size_t)nm - 1) / (size_t)nm;
 	for (k = 0; k < nm && at < n; k++) {
-		struct action *x = add(p, ACT_COVER, masters[k]);
+		struct action *x = plan_add(p, ACT_COVER, masters[k]);
 		size_t m = n - at < share ? n - at : share;
 
 		x->slots = xcalloc(m, sizeof(int));
@@ -247,37 +243,25 @@ cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, in
 		x->from = from;
 		x->data_loss = loss;
 		at += m;
+		slotset_str_array(x->slots, m, set, sizeof(set));
+		assess_addr(a, masters[k], ta, sizeof(ta));
 		if (from >= 0)
 			snprintf(x->reason, sizeof(x->reason),
-				 "%zu slots (%d-%d) of %s, which is down, are served by nobody: "
-				 "%s takes them%s", m, x->slots[0], x->slots[m - 1],
-				 assess_addr(a, from, da, sizeof(da)),
-				 assess_addr(a, masters[k], (char[80]){0}, 80),
+				 "slots %s of %s (%.8s), which is down, are served by nobody: "
+				 "%s takes them%s", set, assess_addr(a, from, da, sizeof(da)),
+				 a->snap.nodes[from].id, ta,
 				 loss ? "; the keys they held are lost (--allow-data-loss; how many, "
 					"nobody can say: the node and its files are gone)"
 				      : "; their keys are salvaged from its files next");
+		else if ((held = plan_source_keys_in(a, x->slots, m, &top)) > 0)
+			snprintf(x->reason, sizeof(x->reason),
+				 "slots %s have no owner and no keys on any node: %s takes them; "
+				 "%lld of their keys are in salvage sources (most in %s), copied to it "
+				 "next", set, ta, held, a->src[top].dir);
 		else
 			snprintf(x->reason, sizeof(x->reason),
-				 "%zu slots (%d-%d) have no owner and no keys anywhere: %s takes "
-				 "them", m, x->slots[0], x->slots[m - 1],
-				 assess_addr(a, masters[k], (char[80]){0}, 80));
-	}
-}
-
-static void
-plan_restarts(const struct assessment *a, struct plan *p)
-{
-	size_t i;
-	char ad[80];
-
-	for (i = 0; i < a->snap.n; i++) {
-		if (a->nodes[i].reachable)
-			continue;
-		add(p, ACT_RESTART, (int)i);
-		snprintf(p->v[p->n - 1].reason, sizeof(p->v[0].reason),
-			 "%s (%s) is down: start it again from its own files, then assess again",
-			 assess_addr(a, (int)i, ad, sizeof(ad)), a->nodes[i].master ? "master" : "replica");
-		p->restart_first = true;
+				 "slots %s have no owner and no keys anywhere: %s takes them", set,
+				 ta);
 	}
 }
 
@@ -286,7 +270,9 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 {
 	int **owners = xcalloc(a->snap.n + 1, sizeof(*owners));
 	int *orphan = xcalloc(CLUSTER_SLOTS, sizeof(int));
-	int *blocked = xcalloc(a->snap.n + 1, sizeof(int));
+	/* per node that is down and kept: the slots it serves, and those a
+	 * live master has open with it */
+	struct kept *kept = xcalloc(a->snap.n + 1, sizeof(*kept));
 	size_t i, norphan;
 	int slot, d, down_kept = -1, nowner_blocked = 0;
 	char ad[80];
@@ -299,7 +285,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 	}
 	/* a master that is down and kept: slots without any owner may be its */
 	for (i = 0; i < a->snap.n; i++)
-		if (!a->nodes[i].reachable && a->nodes[i].master && !given_up(a, o, (int)i))
+		if (!a->nodes[i].reachable && a->nodes[i].master && !plan_given_up(a, o, (int)i))
 			down_kept = (int)i;
 	for (i = 0; i < a->snap.n; i++)
 		if (a->nodes[i].reachable) {
@@ -324,10 +310,10 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			if (si.claimants == 0 && si.holders == 0) {
 				if (dead_owner == d && d < 0 && down_kept >= 0)
 					nowner_blocked += d == -1;
-				else if (dead_owner == d && (d < 0 || given_up(a, o, d)))
+				else if (dead_owner == d && (d < 0 || plan_given_up(a, o, d)))
 					orphan[norphan++] = slot;
 				else if (dead_owner == d)
-					blocked[d]++;
+					kept_add(&kept[d], slot, false);
 				continue;
 			}
 			if (d != -1)
@@ -335,15 +321,15 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			/* a migration to or from a node that is down and kept stays
 			 * open: the marker says where its keys are */
 			if ((k = open_to_kept(a, o, slot)) >= 0) {
-				blocked[k]++;
+				kept_add(&kept[k], slot, true);
 				continue;
 			}
 			/* a dead owner not given up keeps its slot, unless a live
 			 * claim already beats it (a failover, a finished move) */
-			if (dead_owner >= 0 && !given_up(a, o, dead_owner) &&
+			if (dead_owner >= 0 && !plan_given_up(a, o, dead_owner) &&
 			    (si.claimants == 0 ||
 			     a->nodes[si.best_claimant].epoch <= a->nodes[dead_owner].epoch)) {
-				blocked[dead_owner]++;
+				kept_add(&kept[dead_owner], slot, false);
 				continue;
 			}
 			f = si.forward >= 0 ? si.forward
@@ -354,54 +340,28 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 				if ((int)h != f && assess_live_master(a, (int)h) &&
 				    assess_keys(a, (int)h, slot) > 0) {
 					if (x == NULL)
-						x = add(p, ACT_FIX, f);
+						x = plan_add(p, ACT_FIX, f);
 					x->keys += assess_keys(a, (int)h, slot);
 				}
 			if (x == NULL && si.claimants == 1 && !si.open &&
 			    !views_disagree(a, owners, slot, f))
 				continue; /* healthy */
 			if (x == NULL)
-				x = add(p, ACT_FIX, f);
+				x = plan_add(p, ACT_FIX, f);
 			x->slot = slot;
 			x->forward = si.forward >= 0;
 			x->from = si.claimants == 0 ? dead_owner : -1;
-			x->data_loss = x->from >= 0 && !plan_salvage_of(a, o, x->from);
+			x->data_loss = x->from >= 0 && !assess_source_of(a, x->from);
 			fix_reason(a, &si, x);
 		}
 		if (norphan)
-			cover(a, p, orphan, norphan, d, d >= 0 && !plan_salvage_of(a, o, d));
+			cover(a, p, orphan, norphan, d, d >= 0 && !assess_source_of(a, d));
 	}
-	for (i = 0; i < a->snap.n; i++) {
-		if (a->nodes[i].reachable)
-			continue;
-		assess_addr(a, (int)i, ad, sizeof(ad));
-		if (a->nodes[i].master && !given_up(a, o, (int)i)) {
-			note(p, "%s is down%s and serves %d slots (it may hold keys of others it "
-			     "was importing): restart it (--restart-cmd), salvage its files "
-			     "(--salvage %s=DIR), or give it up with --allow-data-loss; it and its "
-			     "slots are left alone", ad,
-			     a->nodes[i].failed ? "" : " (not flagged failed by the others yet)",
-			     blocked[i], ad);
-			continue;
-		}
-		if (plan_salvage_of(a, o, (int)i)) {
-			add(p, ACT_SALVAGE, (int)i);
-			snprintf(p->v[p->n - 1].reason, sizeof(p->v[0].reason),
-				 "%s is down: move every key in its files (%s) to its slot's owner",
-				 ad, plan_salvage_of(a, o, (int)i)->dir);
-		}
-		if (!a->nodes[i].master && !a->nodes[i].failed) {
-			note(p, "%s (replica) does not answer, but nobody flags it failed: left "
-			     "alone", ad);
-			continue;
-		}
-		add(p, ACT_FORGET, (int)i);
-		snprintf(p->v[p->n - 1].reason, sizeof(p->v[0].reason),
-			 "%s (%s) is down and serves no slot now: every node forgets it", ad,
-			 a->nodes[i].master ? "master" : "replica");
-	}
+	plan_sources(a, p);
+	plan_down_nodes(a, o, p, kept);
+	plan_seen(a, owners, p);
 	if (nowner_blocked)
-		note(p, "%d slots have no owner in any view while %s is down: they may be its; "
+		plan_note(p, "%d slots have no owner in any view while %s is down: they may be its; "
 		     "left alone", nowner_blocked, assess_addr(a, down_kept, ad, sizeof(ad)));
 	p->keys_lost = 0;
 	for (i = 0; i < p->n; i++)
@@ -412,7 +372,9 @@ out:
 		free(owners[i]);
 	free(owners);
 	free(orphan);
-	free(blocked);
+	for (i = 0; i < a->snap.n; i++)
+		kept_release(&kept[i]);
+	free(kept);
 }
 
 void
@@ -424,6 +386,7 @@ plan_release(struct plan *p)
 		free(p->v[i].slots);
 	free(p->v);
 	free(p->notes);
+	free(p->seen);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -433,6 +396,8 @@ plan_print(const struct plan *p, const struct assessment *a, FILE *f)
 	size_t i;
 
 	(void)a;
+	for (i = 0; i < p->nseen; i++)
+		fprintf(f, "seen: %s\n", p->seen[i]);
 	if (p->n == 0)
 		fprintf(f, "nothing to do\n");
 	for (i = 0; i < p->n; i++)

@@ -11,12 +11,16 @@
  *    pick), or, when nobody reachable claims it, the reachable node
  *    holding most of its keys;
  *  - the slots of a master that is down are given away only when its keys
- *    are recovered (salvage) or --allow-data-loss says they may be lost;
- *    a restartable node is restarted instead, and the cluster assessed
- *    again.
+ *    are recovered (a salvage source of its files was read) or
+ *    --allow-data-loss says they may be lost; a restartable node is
+ *    restarted instead, and the cluster assessed again.
  * Every other reachable holder of keys of the slot has them moved to F;
- * keys on both sides with different values are a conflict, reported and
- * left where they are.
+ * keys on both sides with different values are a conflict, the other
+ * value set aside in the stash.  Every salvage source the user names is
+ * read, whether the cluster still knows its node or not: what its files
+ * hold that the cluster lacks goes to the owners (plan_sources.c).  What
+ * the plan sees of the manual steps taken before it (a forget, a fix, a
+ * forget on some nodes only) is said in `seen`.
  */
 #ifndef SQ_REPAIR_PLAN_H
 #define SQ_REPAIR_PLAN_H
@@ -31,7 +35,8 @@ enum action_kind {
 	ACT_RESTART,  /* node: start it again from its own files */
 	ACT_FIX,      /* slot: F its only owner, others' keys moved to F, states closed */
 	ACT_COVER,    /* slots nobody reachable serves, no keys anywhere: given to F */
-	ACT_SALVAGE,  /* node: its keys read from its files, moved to their owners */
+	ACT_SALVAGE,  /* src: the keys of its files the cluster lacks copied to their
+			 owners, the others compared; node: whose files (-1: none known) */
 	ACT_FORGET,   /* node: forgotten by every reachable node */
 };
 
@@ -45,13 +50,16 @@ struct action {
 	long long keys;      /* FIX: keys to move to F */
 	bool forward;        /* FIX: finishing a migration */
 	bool data_loss;      /* the dead owner's keys of these slots are lost */
-	char reason[512];
+	int src;             /* SALVAGE: index in a->src */
+	char reason[1024];
 };
 
+/* A salvage source as the user names it: --salvage ADDR=DIR, or DIR
+ * alone (host "", port 0: DIR's nodes.conf says whose files they are). */
 struct salvage_src {
 	char host[64];
 	int port;
-	char dir[PATH_MAX];  /* the dead node's data directory */
+	char dir[PATH_MAX];  /* the node's data directory */
 };
 
 struct repair_opts {
@@ -65,8 +73,11 @@ struct repair_opts {
 struct plan {
 	struct action *v;
 	size_t n;
-	char (*notes)[512];          /* what is left alone, and why */
+	char (*notes)[1024];         /* what is left alone, and why */
 	size_t nnotes;
+	char (*seen)[1024];          /* what the sources hold, and what the views
+					say of manual steps taken before */
+	size_t nseen;
 	long long keys_lost;         /* known lost keys (-1: unknown) */
 	bool restart_first;          /* the plan is restarts; assess again after */
 };
@@ -74,11 +85,9 @@ struct plan {
 /* Builds the plan.  Never fails: what cannot be done becomes a note. */
 void plan_build(const struct assessment *a, const struct repair_opts *o, struct plan *p);
 void plan_release(struct plan *p);
-/* "1. fix slot 7: ..." one line per action, then the notes. */
+/* "seen: ..." lines, then "1. fix slot 7: ..." one line per action,
+ * then the notes. */
 void plan_print(const struct plan *p, const struct assessment *a, FILE *f);
-/* The salvage source of node i, or NULL. */
-const struct salvage_src *plan_salvage_of(const struct assessment *a,
-					  const struct repair_opts *o, int i);
 const char *action_kind_name(enum action_kind k);
 
 #endif

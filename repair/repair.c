@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/xmalloc.h"
+#include "repair/source.h"
 
 #define ROUNDS_MAX 5
 #define SETTLE_MS 20000
@@ -12,7 +13,7 @@
 static json_t *
 plan_json(const struct plan *p)
 {
-	json_t *actions = json_array(), *notes = json_array();
+	json_t *actions = json_array(), *notes = json_array(), *seen = json_array();
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
@@ -22,7 +23,16 @@ plan_json(const struct plan *p)
 						p->v[i].reason, "data_loss", p->v[i].data_loss));
 	for (i = 0; i < p->nnotes; i++)
 		json_array_append_new(notes, json_string(p->notes[i]));
-	return json_pack("{s:o, s:o}", "actions", actions, "notes", notes);
+	for (i = 0; i < p->nseen; i++)
+		json_array_append_new(seen, json_string(p->seen[i]));
+	return json_pack("{s:o, s:o, s:o}", "seen", seen, "actions", actions, "notes", notes);
+}
+
+static void
+tell(const struct repair_env *env, const char *phase, long long done, long long total)
+{
+	if (env->progress)
+		env->progress(env->progress_arg, phase, done, total);
 }
 
 /* Every reachable node says cluster_state:ok, none is flagged failed,
@@ -45,7 +55,8 @@ settled(const struct assessment *a, char *why, size_t n)
 		}
 		for (k = 0; k < s->view.n; k++)
 			if (s->view.nodes[k].flags & (NODE_FAIL | NODE_PFAIL)) {
-				snprintf(why, n, "%s:%d flags %s failed", s->host, s->port,
+				snprintf(why, n, "%s:%d flags %s:%d (%.8s) failed", s->host, s->port,
+					 s->view.nodes[k].ip, s->view.nodes[k].port,
 					 s->view.nodes[k].id);
 				return false;
 			}
@@ -85,24 +96,37 @@ settle(const char *host, int port, const struct repair_opts *o, char *why, size_
 	}
 }
 
-/* Sums a round into the total; conflicts are those of the last round
- * (the same keys conflict again each round).  True when the round changed
+/* Sums a round into the total; conflicts kept in place are those of the
+ * last round (the same keys conflict again each round), those set aside
+ * are gone from the nodes and add up.  True when the round changed
  * anything. */
 static bool
 add_total(struct apply_result *t, const struct apply_result *r)
 {
+	long long aside = t->conflicts - t->conflicts_kept + r->conflicts - r->conflicts_kept;
+	int i, k;
+
 	t->keys_moved += r->keys_moved;
 	t->keys_same += r->keys_same;
 	t->stashed += r->stashed;
 	if (r->stash[0])
 		snprintf(t->stash, sizeof(t->stash), "%s", r->stash);
 	t->keys_salvaged += r->keys_salvaged;
+	t->salvage_same += r->salvage_same;
 	t->restarted += r->restarted;
 	t->forgotten += r->forgotten;
-	t->conflicts = r->conflicts;
-	t->nconflict = r->nconflict;
-	memcpy(t->conflict, r->conflict, sizeof(t->conflict));
-	return r->keys_moved || r->stashed || r->keys_salvaged || r->restarted || r->forgotten;
+	t->conflicts_kept = r->conflicts_kept;
+	t->conflicts = aside + t->conflicts_kept;
+	for (i = 0; i < r->nconflict && t->nconflict < MOVE_CONFLICTS_MAX; i++) {
+		for (k = 0; k < t->nconflict && strcmp(t->conflict[k], r->conflict[i]); k++)
+			;
+		if (k == t->nconflict)
+			memcpy(t->conflict[t->nconflict++], r->conflict[i], sizeof(t->conflict[0]));
+	}
+	for (i = 0; i < r->nunrestored && t->nunrestored < APPLY_UNRESTORED_MAX; i++)
+		memcpy(t->unrestored[t->nunrestored++], r->unrestored[i], sizeof(t->unrestored[0]));
+	return r->keys_moved || r->stashed || r->keys_salvaged || r->restarted || r->forgotten ||
+	       r->conflicts > r->conflicts_kept;
 }
 
 /* The slots a plan acts on (FIX and COVER), as a new slot map. */
@@ -133,42 +157,107 @@ same_plan(const struct plan *p, json_t *rounds)
 	return same;
 }
 
-/* The verdict from an assessment and its plan: healthy, or what is left. */
+/* Per salvage source, what the last look says, for the outcome. */
+static void
+sources_outcome(const struct assessment *a, struct repair_outcome *res)
+{
+	size_t i;
+
+	free(res->sources);
+	res->sources = xcalloc(a->nsrc + 1, sizeof(*res->sources));
+	res->nsources = a->nsrc;
+	for (i = 0; i < a->nsrc; i++) {
+		struct source_outcome *so = &res->sources[i];
+		const struct asource *s = &a->src[i];
+
+		snprintf(so->dir, sizeof(so->dir), "%s", s->dir);
+		so->read = s->read;
+		snprintf(so->error, sizeof(so->error), "%s", s->error);
+		so->keys = s->keys;
+		so->missing = s->read ? s->lacking_total : s->keys;
+	}
+}
+
+/* The verdict from an assessment and its plan: healthy, or what is left.
+ * Other values set aside in the stash leave the cluster healthy: they
+ * wait for a person (repair_outcome.decisions). */
 static void
 judge(const struct assessment *a, const struct plan *p, struct repair_outcome *res)
 {
+	const struct apply_result *t = &res->total;
 	char why[256] = "";
-	size_t i;
-	int down = 0;
+	size_t i, len;
+	int down = 0, unread = 0;
+	long long missing = 0;
 
 	for (i = 0; i < a->snap.n; i++)
 		down += !a->nodes[i].reachable;
+	for (i = 0; i < a->nsrc; i++) {
+		unread += !a->src[i].read;
+		missing += a->src[i].read ? a->src[i].lacking_total : 0;
+	}
 	res->healthy = p->n == 0 && p->nnotes == 0 && down == 0 &&
-		       settled(a, why, sizeof(why)) && res->total.conflicts == 0;
+		       settled(a, why, sizeof(why)) && t->conflicts_kept == 0 &&
+		       t->nunrestored == 0 && unread == 0 && missing == 0;
+	res->decisions = t->conflicts - t->conflicts_kept;
+	res->left[0] = '\0';
 	if (!res->healthy)
 		snprintf(res->left, sizeof(res->left),
-			 "%zu actions still planned, %d nodes down, %lld conflicting keys%s%s%s%s%s%s",
-			 p->n, down, res->total.conflicts,
-			 res->total.nconflict ? " (" : "",
-			 res->total.nconflict ? res->total.conflict[0] : "",
-			 res->total.nconflict ? ": another value on the owner)" : "",
-			 why[0] ? "; " : "", why, p->nnotes ? "; " : "");
-	if (!res->healthy && p->nnotes)
-		snprintf(res->left + strlen(res->left), sizeof(res->left) - strlen(res->left),
-			 "%s", p->notes[0]);
+			 "%zu actions still planned, %d nodes down, %lld conflicting keys left in "
+			 "place%s%s%s%s%s%s", p->n, down, t->conflicts_kept,
+			 t->conflicts_kept ? " (" : "", t->conflicts_kept ? t->conflict[0] : "",
+			 t->conflicts_kept ? ")" : "", why[0] ? "; " : "", why,
+			 p->nnotes ? "; " : "");
+	if (!res->healthy && p->nnotes) {
+		len = strlen(res->left);
+		snprintf(res->left + len, sizeof(res->left) - len, "%s", p->notes[0]);
+	}
+	for (i = 0; i < (size_t)t->nunrestored; i++) {
+		len = strlen(res->left);
+		snprintf(res->left + len, sizeof(res->left) - len, "; not put back: %s",
+			 t->unrestored[i]);
+	}
+	for (i = 0; i < a->nsrc; i++) {
+		const struct asource *s = &a->src[i];
+
+		len = strlen(res->left);
+		if (!s->read)
+			snprintf(res->left + len, sizeof(res->left) - len,
+				 "; salvage source %s not read: %s", s->dir, s->error);
+		else if (s->lacking_total)
+			snprintf(res->left + len, sizeof(res->left) - len,
+				 "; %lld keys of salvage source %s missing from the cluster",
+				 s->lacking_total, s->dir);
+	}
+	sources_outcome(a, res);
 	json_object_set_new(res->report, "after", plan_json(p));
+}
+
+/* An assessment (keys counted in `only`, NULL: everywhere) with every
+ * salvage source's inventory against it.  A source whose rescue server
+ * stopped answering is not read any more: the plan says so. */
+static int
+look(const char *host, int port, const struct repair_opts *o, struct sources *src,
+     const bool *only, struct assessment *a, struct err *e)
+{
+	struct err se = ERR_INIT;
+
+	if (assess_take(a, host, port, o->timeout_ms, only, e) < 0)
+		return -1;
+	sources_inventory(src, a, &se); /* a failure is the source's, said by the plan */
+	return 0;
 }
 
 /* A fresh assessment for the verdict, when the last one was followed by
  * changes. */
 static int
-verdict(const char *host, int port, const struct repair_opts *o, struct repair_outcome *res,
-	struct err *e)
+verdict(const char *host, int port, const struct repair_opts *o, struct sources *src,
+	struct repair_outcome *res, struct err *e)
 {
 	struct assessment a;
 	struct plan p;
 
-	if (assess_take(&a, host, port, o->timeout_ms, NULL, e) < 0)
+	if (look(host, port, o, src, NULL, &a, e) < 0)
 		return -1;
 	plan_build(&a, o, &p);
 	judge(&a, &p, res);
@@ -185,27 +274,36 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	json_t *rounds = json_array();
 	struct apply_result r;
 	struct assessment a;
+	struct sources src;
 	struct plan p;
 	struct repair_opts ro = *o; /* restarts: once per run */
 	char why[256];
 	bool progress = true, stop, judged = false, *touched = NULL, restarting;
+	size_t i;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->report = json_pack("{s:o}", "rounds", rounds);
+	tell(env, "round", 1, ROUNDS_MAX);
+	if (o->nsalvage)
+		tell(env, "read sources", 0, 0);
+	sources_open(&src, o->salvage, o->nsalvage, env->redis_server, o->timeout_ms);
 	for (res->rounds = 0; res->rounds < ROUNDS_MAX; res->rounds++) {
+		tell(env, "round", res->rounds + 1, ROUNDS_MAX);
+		tell(env, "assess", 0, 0);
 		audit_pause(env->audit);
-		if (assess_take(&a, host, port, o->timeout_ms, touched, e) < 0) {
+		if (look(host, port, o, &src, touched, &a, e) < 0) {
 			audit_resume(env->audit);
 			free(touched);
+			sources_close(&src);
 			snprintf(res->left, sizeof(res->left), "%s", e ? e->msg : "no node answered");
-			json_object_set_new(res->report, "result",
-					    json_pack("{s:b, s:s}", "healthy", 0, "left", res->left));
+			json_object_set_new(res->report, "result", repair_outcome_json(res));
 			return -1;
 		}
 		plan_build(&a, &ro, &p);
 		audit_resume(env->audit);
 		if (out && (p.n || res->rounds == 0)) {
+			tell(env, "plan", 0, 0);
 			if (res->rounds)
 				fprintf(out, "round %d:\n", res->rounds + 1);
 			plan_print(&p, &a, out);
@@ -226,7 +324,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			assess_release(&a);
 			break;
 		}
-		rc = apply_plan(&a, &p, &ro, env, &r, e);
+		rc = apply_plan(&a, &p, &ro, env, &src, &r, e);
 		progress = add_total(&res->total, &r);
 		restarting = p.restart_first;
 		/* what the first, full look found is in this plan: the next
@@ -255,24 +353,25 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			rc = err_set(e, 0, "interrupted");
 			break;
 		}
+		tell(env, "settle", 0, 0);
 		audit_pause(env->audit);
 		settle(host, port, o, why, sizeof(why));
 		audit_resume(env->audit);
 	}
 	free(touched);
+	if (!judged)
+		tell(env, "verdict", 0, 0);
 	audit_pause(env->audit);
-	if (!judged && verdict(host, port, &ro, res, rc < 0 ? NULL : e) < 0 && rc == 0)
+	if (!judged && verdict(host, port, &ro, &src, res, rc < 0 ? NULL : e) < 0 && rc == 0)
 		rc = -1;
 	audit_resume(env->audit);
-	json_object_set_new(res->report, "result",
-			    json_pack("{s:b, s:I, s:I, s:s, s:I, s:I, s:i, s:i, s:s}", "healthy",
-				      res->healthy, "keys_moved", (json_int_t)res->total.keys_moved,
-				      "duplicates_stashed", (json_int_t)res->total.stashed,
-				      "stash", res->total.stash,
-				      "keys_salvaged", (json_int_t)res->total.keys_salvaged,
-				      "conflicts", (json_int_t)res->total.conflicts, "restarted",
-				      res->total.restarted, "forgotten", res->total.forgotten,
-				      "left", res->left));
+	for (i = 0; i < res->nsources && i < src.n; i++) {
+		res->sources[i].salvaged = src.v[i].moved.moved;
+		res->sources[i].same = src.v[i].moved.same;
+		res->sources[i].conflicts = src.v[i].moved.conflicts;
+	}
+	sources_close(&src);
+	json_object_set_new(res->report, "result", repair_outcome_json(res));
 	return rc;
 }
 
@@ -281,4 +380,7 @@ repair_outcome_release(struct repair_outcome *res)
 {
 	json_decref(res->report);
 	res->report = NULL;
+	free(res->sources);
+	res->sources = NULL;
+	res->nsources = 0;
 }

@@ -8,18 +8,36 @@
 #define SQ_REPAIR_REPAIR_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "repair/apply.h"
 #include "repair/plan.h"
 
+/* What became of one salvage source, by the last look. */
+struct source_outcome {
+	char dir[PATH_MAX];
+	bool read;
+	char error[256];          /* why not read */
+	long long keys;           /* in its files */
+	long long salvaged;       /* copied to the cluster by this repair */
+	long long same;           /* found there with the same value */
+	long long conflicts;      /* found there with another value */
+	long long missing;        /* still missing from the cluster */
+};
+
 struct repair_outcome {
-	bool healthy;            /* the final assessment found nothing to do */
+	bool healthy;            /* the final assessment found nothing to do,
+				    and this repair put back all it changed */
+	long long decisions;     /* other values set aside in the stash: the
+				    cluster is healthy, a person decides */
 	int rounds;              /* plans applied */
 	struct apply_result total;
-	char left[1024];         /* what is left, when not healthy */
+	char left[2048];         /* what is left, when not healthy */
 	json_t *report;          /* plans, results, verdict (owned; may be NULL) */
+	struct source_outcome *sources; /* one per salvage source (owned) */
+	size_t nsources;
 };
 
 /* Repairs (or, with dry_run, only plans) the cluster at host:port.  Each
@@ -30,5 +48,23 @@ int repair_run(const char *host, int port, const struct repair_opts *o,
 	       const struct repair_env *env, bool dry_run, FILE *out,
 	       struct repair_outcome *res, struct err *e);
 void repair_outcome_release(struct repair_outcome *res);
+
+/* outcome.c: the result, from one table of counts, so that the line has
+ * every count report.json has.  "healthy", "healthy, a decision waits"
+ * or "not healthy". */
+const char *repair_outcome_word(const struct repair_outcome *res);
+/* "healthy: 12 keys moved to their owners, 0 already on their owners,
+ * ..." into buf. */
+void repair_outcome_line(const struct repair_outcome *res, char *buf, size_t n);
+/* The line, then a line per salvage source, where the stash is, the
+ * decisions waiting, and what is left. */
+void repair_outcome_print(const struct repair_outcome *res, FILE *f);
+/* report.json's "result": healthy, every count of the line by name
+ * (keys_moved, keys_same, duplicates_stashed, keys_salvaged,
+ * salvage_same, conflicts_set_aside, conflicts_kept, restarted,
+ * forgotten, missing_from_sources, not_put_back), stash,
+ * conflict_examples, not_put_back_list, sources (dir, read, error, keys,
+ * salvaged, same, conflicts, missing each) and left.  A new object. */
+json_t *repair_outcome_json(const struct repair_outcome *res);
 
 #endif

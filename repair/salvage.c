@@ -1,136 +1,23 @@
-/* salvage.c - a dead node's keys from its files; see salvage.h. */
-#include "repair/salvage.h"
-
-#include <dirent.h>
-#include <errno.h>
+/*
+ * salvage.c - the salvage pass over one source: every key of its files
+ * to the current owner of its slot; see salvage_source() in source.h.
+ *
+ * Per SCAN page of the rescue server, keys are grouped by owner, whose
+ * EXISTS (pipelined) says which it lacks: those are copied with MIGRATE
+ * ... COPY KEYS (the rescue copy stays whole for the last look); those
+ * it has are compared (move_compare()), another value set aside in the
+ * stash.  A key whose EXISTS did not answer plainly is treated as one
+ * lacking: MIGRATE never writes over a key that is there (BUSYKEY), and
+ * the careful mover then compares it.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cluster/fetch.h"
-#include "common/fs.h"
+#include "cluster/slot.h"
 #include "common/xmalloc.h"
-#include "repair/private_server.h"
-
-struct rescue {
-	struct private_server srv;
-	char file[256], sub[256]; /* what it loads */
-};
-
-/* What a node left in its directory: an AOF directory (whatever its name:
- * the one holding a *.manifest, whose name gives appendfilename) or an
- * RDB file (*.rdb); the newer wins when there are both. */
-struct files {
-	char aofdir[256], aofname[256], rdb[256];
-	time_t aof_mtime, rdb_mtime;
-};
-
-static bool
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
-static void
-find_manifest(const char *dir, const char *sub, struct files *f)
-{
-	char path[PATH_MAX + 512];
-	struct dirent *d;
-	struct stat st;
-	DIR *dp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, sub);
-	if ((dp = opendir(path)) == NULL)
-		return;
-	while ((d = readdir(dp)) != NULL) {
-		if (!ends_with(d->d_name, ".manifest"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, d->d_name);
-		if (stat(path, &st) < 0 || st.st_mtime < f->aof_mtime)
-			continue;
-		snprintf(f->aofdir, sizeof(f->aofdir), "%s", sub);
-		snprintf(f->aofname, sizeof(f->aofname), "%.*s",
-			 (int)(strlen(d->d_name) - strlen(".manifest")), d->d_name);
-		f->aof_mtime = st.st_mtime;
-	}
-	closedir(dp);
-}
-
-static int
-find_files(const char *dir, struct files *f, struct err *e)
-{
-	char path[PATH_MAX + 512];
-	struct dirent *d;
-	struct stat st;
-	DIR *dp;
-
-	memset(f, 0, sizeof(*f));
-	if ((dp = opendir(dir)) == NULL)
-		return err_set(e, errno, "open '%s': %s", dir, strerror(errno));
-	while ((d = readdir(dp)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		if (stat(path, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			find_manifest(dir, d->d_name, f);
-		else if (S_ISREG(st.st_mode) && ends_with(d->d_name, ".rdb") &&
-			 st.st_mtime >= f->rdb_mtime) {
-			snprintf(f->rdb, sizeof(f->rdb), "%s", d->d_name);
-			f->rdb_mtime = st.st_mtime;
-		}
-	}
-	closedir(dp);
-	if (!f->aofdir[0] && !f->rdb[0])
-		return err_set(e, ENOENT, "no AOF directory (with a .manifest) nor .rdb file in '%s'",
-			       dir);
-	if (f->aofdir[0] && f->rdb[0] && f->rdb_mtime > f->aof_mtime)
-		f->aofdir[0] = '\0'; /* AOF turned off since: the RDB is newer */
-	return 0;
-}
-
-/* Copies the persistence files and starts redis-server on them; returns
- * once it has loaded them and answers. */
-static int
-rescue_start(struct rescue *r, const char *dir, const char *redis_server, int timeout_ms,
-	     struct err *e)
-{
-	char from[PATH_MAX + 512], to[PATH_MAX + 512];
-	const char *extra[8];
-	struct files f;
-	bool aof;
-	int n = 0;
-
-	if (find_files(dir, &f, e) < 0)
-		return -1;
-	aof = f.aofdir[0] != '\0';
-	r->srv.name = "rescue";
-	if (private_server_dir(&r->srv, NULL, e) < 0)
-		return -1;
-	snprintf(from, sizeof(from), "%s/%s", dir, aof ? f.aofdir : f.rdb);
-	snprintf(to, sizeof(to), "%s/%s", r->srv.dir, aof ? f.aofdir : f.rdb);
-	if (fs_copy_tree(from, to, e) < 0)
-		return -1;
-	snprintf(r->file, sizeof(r->file), "%s", aof ? f.aofname : f.rdb);
-	snprintf(r->sub, sizeof(r->sub), "%s", aof ? f.aofdir : "");
-	if (aof) {
-		extra[n++] = "--appendonly";
-		extra[n++] = "yes";
-		extra[n++] = "--appenddirname";
-		extra[n++] = r->sub;
-		extra[n++] = "--appendfilename";
-	} else {
-		extra[n++] = "--dbfilename";
-	}
-	extra[n++] = r->file;
-	extra[n] = NULL;
-	return private_server_start(&r->srv, redis_server, extra, timeout_ms, 60000, e);
-}
+#include "repair/source.h"
 
 struct owners {
 	struct topology t;
@@ -170,66 +57,107 @@ owner_conn(struct owners *o, int k, struct err *e)
 	return o->c[k];
 }
 
+/* Which of the keys `dst` has (EXISTS, pipelined): has[i]. */
+static int
+exists(struct conn *dst, struct reply *const *keys, size_t n, bool *has, struct err *e)
+{
+	const char *argv[2] = {"EXISTS", NULL};
+	size_t lens[2] = {6, 0}, i;
+	struct reply *r;
+
+	for (i = 0; i < n; i++) {
+		argv[1] = keys[i]->str;
+		lens[1] = keys[i]->len;
+		conn_append_argv(dst, 2, argv, lens);
+	}
+	if (conn_flush(dst, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((r = conn_read_reply(dst, e)) == NULL)
+			return -1;
+		has[i] = r->type == REPLY_INTEGER && r->integer == 1;
+		reply_free(r);
+	}
+	return 0;
+}
+
+/* The keys of one page that node k owns: copied where it lacks them,
+ * compared where it has them. */
+static int
+place_group(struct source *src, struct owners *o, int k, struct reply **group, size_t n,
+	    const struct move_opts *mo, struct err *e)
+{
+	struct reply **lack = xcalloc(n + 1, sizeof(*lack)), **have = xcalloc(n + 1, sizeof(*have));
+	bool *has = xcalloc(n + 1, sizeof(bool));
+	size_t i, nl = 0, nh = 0;
+	struct conn *dst;
+	int rc = -1;
+
+	if ((dst = owner_conn(o, k, e)) == NULL || exists(dst, group, n, has, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (has[i])
+			have[nh++] = group[i];
+		else
+			lack[nl++] = group[i];
+	}
+	/* has[] is scratch now: move_keys() says which were kept */
+	if (move_keys(src->srv.c, dst, lack, nl, mo, has, &src->moved, e) < 0 ||
+	    move_compare(src->srv.c, dst, have, nh, mo, &src->moved, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(lack);
+	free(have);
+	free(has);
+	return rc;
+}
+
 /* One SCAN page: every key to its owner, grouped by owner. */
 static int
-place(struct rescue *r, struct owners *o, const struct reply *page, struct move_result *mr,
-      long long *unplaced, struct err *e)
+place(struct source *src, struct owners *o, const struct reply *page,
+      const struct move_opts *mo, struct err *e)
 {
 	struct reply **group = xcalloc(page->nelem + 1, sizeof(*group));
-	bool *bad = xcalloc(page->nelem + 1, sizeof(*bad));
 	size_t i, k, n;
-	struct conn *dst;
 	int rc = 0;
 
 	for (k = 0; k < o->t.n && rc == 0; k++) {
 		for (i = 0, n = 0; i < page->nelem; i++)
 			if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] == (int)k)
 				group[n++] = page->elem[i];
-		if (n == 0)
-			continue;
-		if ((dst = owner_conn(o, (int)k, e)) == NULL ||
-		    move_keys(r->srv.c, dst, group, n, o->timeout_ms, NULL, bad, mr, e) < 0)
-			rc = -1;
+		if (n)
+			rc = place_group(src, o, (int)k, group, n, mo, e);
 	}
 	for (i = 0; i < page->nelem; i++)
 		if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] < 0)
-			(*unplaced)++;
+			src->unplaced++;
 	free(group);
-	free(bad);
 	return rc;
 }
 
 int
-salvage_node(const struct salvage_src *src, const struct assessment *a,
-	     const char *redis_server, int timeout_ms, long long *moved, struct err *e)
+salvage_source(struct source *src, const struct assessment *a, const struct move_opts *mo0,
+	       struct err *e)
 {
-	struct rescue r = {.srv = {.proc = PROC_INIT}};
 	struct owners o = {.t = TOPOLOGY_INIT};
-	struct move_result mr = {0};
+	struct move_opts mo = *mo0;
 	struct reply *page = NULL;
-	char cursor[32] = "0";
-	long long unplaced = 0, loaded = 0;
+	char cursor[32] = "0", from[PATH_MAX + 128];
 	size_t i;
 	int rc = -1;
 
-	*moved = 0;
-	if (rescue_start(&r, src->dir, redis_server, timeout_ms, e) < 0 ||
-	    owners_load(&o, a, timeout_ms, e) < 0)
+	if (!src->read)
+		return err_set(e, 0, "'%s' was not read: %s", src->spec->dir, src->error);
+	snprintf(from, sizeof(from), "the files in %s%s%s%s", src->spec->dir,
+		 src->host[0] ? " (" : "", src->host, src->host[0] ? ")" : "");
+	mo.copy = true;
+	mo.from = from;
+	src->unplaced = 0;
+	if (owners_load(&o, a, mo.timeout_ms, e) < 0)
 		goto out;
-	if (conn_set_timeout(r.srv.c, conn_migrate_wait_ms(timeout_ms), e) < 0)
-		goto out;
-	/* nothing loaded is not "nothing to salvage": a node whose files
-	 * hold no key is given up with --allow-data-loss, knowingly */
-	if (conn_cmd_int(r.srv.c, &loaded, e, "DBSIZE", NULL) < 0)
-		goto out;
-	if (loaded == 0) {
-		err_set(e, 0, "the rescue redis-server loaded no key from '%s/%s%s%s': if "
-			"%s:%d held none, give it up with --allow-data-loss", src->dir, r.sub,
-			r.sub[0] ? "/" : "", r.file, src->host, src->port);
-		goto out;
-	}
 	do {
-		page = conn_cmd(r.srv.c, e, "SCAN", cursor, "COUNT", "1000", NULL);
+		page = conn_cmd(src->srv.c, e, "SCAN", cursor, "COUNT", "1000", NULL);
 		if (page == NULL)
 			goto out;
 		if (page->type != REPLY_ARRAY || page->nelem != 2 ||
@@ -238,26 +166,24 @@ salvage_node(const struct salvage_src *src, const struct assessment *a,
 			goto out;
 		}
 		snprintf(cursor, sizeof(cursor), "%s", page->elem[0]->str);
-		if (place(&r, &o, page->elem[1], &mr, &unplaced, e) < 0)
+		if (mo.interrupted && *mo.interrupted) {
+			err_set(e, 0, "interrupted");
+			goto out;
+		}
+		if (place(src, &o, page->elem[1], &mo, e) < 0)
 			goto out;
 		reply_free(page);
 		page = NULL;
 	} while (strcmp(cursor, "0") != 0);
-	*moved = mr.moved;
-	if (mr.conflicts || unplaced) {
-		err_set(e, 0, "%lld keys of %s:%d stay in its files: %lld conflict with another "
-			"value on their owner (first: '%s'), %lld are of slots nobody owns",
-			mr.conflicts + unplaced, src->host, src->port, mr.conflicts,
-			mr.conflicts ? mr.conflict[0] : "", unplaced);
-		goto out;
-	}
+	src->compared = true;
 	rc = 0;
 out:
+	if (rc < 0)
+		err_prefix(e, "salvage '%s': ", src->spec->dir);
 	reply_free(page);
 	for (i = 0; o.c && i < o.t.n; i++)
 		conn_free(o.c[i]);
 	free(o.c);
 	topology_release(&o.t);
-	private_server_stop(&r.srv, false);
 	return rc;
 }

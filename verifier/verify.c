@@ -9,6 +9,7 @@
 #include "common/xmalloc.h"
 #include "verifier/checks.h"
 #include "verifier/keys.h"
+#include "verifier/placed.h"
 #include "cluster/snapshot.h"
 #include "common/utf8.h"
 
@@ -112,6 +113,8 @@ verify_cluster(const char *host, int port, const struct verify_opts *o,
 	if (o->dataset) {
 		v->keys_expected = o->dataset->keys;
 		keys_check(&s, o->dataset, timeout, v, max);
+	} else {
+		placed_check(&s, timeout, v, max);
 	}
 	snapshot_release(&s);
 	v->ms = clock_now_ms() - t0;

@@ -2,22 +2,27 @@
  * cmd_repair.c - `shardquake repair`: the bundled repair engine on any
  * cluster reachable from one address.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cluster/conn.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "harness/cli/cli.h"
 #include "repair/repair.h"
 
 static const char usage[] =
 	"usage: shardquake repair HOST:PORT [--dry-run] [--allow-data-loss]\n"
-	"                         [--salvage HOST:PORT=DIR]... [--restart-cmd CMD]\n"
+	"                         [--salvage [HOST:PORT=]DIR]... [--restart-cmd CMD]\n"
 	"                         [--audit FILE] [--timeout MS] [--local-addr IP] [--json]\n"
 	"\n"
 	"Assess the cluster (every node, each one's own view, keys per slot on\n"
@@ -26,27 +31,39 @@ static const char usage[] =
 	"nodes' states say, moving keys with MIGRATE; keys held by a node that\n"
 	"does not own their slot go to the owner; disputed slots go to the\n"
 	"claimant with the highest epoch; slots nobody serves go to the node\n"
-	"holding their keys.  No key is ever deleted or overwritten: keys with\n"
-	"another value on the owner are conflicts, reported and left in place;\n"
-	"equal duplicates are kept in a stash file (its path is printed).\n"
-	"The slots of a master that is down are given away only when its keys\n"
-	"are salvaged, or with --allow-data-loss.\n"
+	"holding their keys.  No key is ever deleted or overwritten: equal\n"
+	"duplicates leave the other node for a stash file (its path is printed);\n"
+	"another value than the owner's is a conflict, set aside in the same\n"
+	"stash (databases 1-15, listed in conflicts.txt) for you to decide.\n"
+	"What the repair opens or relaxes is put back on every way out.  The\n"
+	"slots of a master that is down are given away only when its keys are\n"
+	"salvaged, or with --allow-data-loss.  Shown: the plan, a line per\n"
+	"phase, and the result; the audit goes to a file.\n"
 	"  --dry-run            print the plan, change nothing\n"
 	"  --allow-data-loss    give away the slots of dead masters whose keys\n"
 	"                       cannot be recovered\n"
-	"  --salvage ADDR=DIR   ADDR is down: its keys are read from its data\n"
-	"                       directory DIR (AOF, else RDB) by a rescue\n"
-	"                       redis-server and moved to their owners\n"
+	"  --salvage [ADDR=]DIR the data directory of a node (AOF, else RDB),\n"
+	"                       always read by a rescue redis-server, whatever\n"
+	"                       the cluster still knows of that node (without\n"
+	"                       ADDR, DIR/nodes.conf says which node it was):\n"
+	"                       every key in it that the owner of its slot\n"
+	"                       lacks is copied there, the others compared;\n"
+	"                       a dead node whose files are read is given up;\n"
+	"                       the plan says what each holds, per slot range,\n"
+	"                       and how many keys the cluster lacks\n"
 	"  --restart-cmd CMD    run CMD (sh -c) to start a dead node again, with\n"
 	"                       SQ_NODE_HOST, SQ_NODE_PORT and SQ_NODE_ID set\n"
-	"  --audit FILE         every command sent and reply (default: stderr)\n"
+	"  --audit FILE         every command sent and reply (default: a new file\n"
+	"                       shardquake-repair-DATE-TIME.audit in the working\n"
+	"                       directory; with -v before 'repair', on stderr too)\n"
 	"  --timeout MS         connect and reply timeout per node (default 2000)\n"
 	"  --local-addr IP      this machine's address as the nodes reach it:\n"
 	"                       the stash listens there, for the nodes MIGRATE\n"
 	"                       into it (default 127.0.0.1: nodes on this host)\n"
 	"  --json               the plans and the result as JSON on stdout\n"
-	"Exit status: 0 healthy afterwards, 1 not (what is left is printed),\n"
-	"2 usage error.\n";
+	"Exit status: 0 healthy afterwards, every source read and nothing in it\n"
+	"missing from the cluster, no decision waiting; 1 otherwise (what is\n"
+	"left is printed); 2 usage error.\n";
 
 struct cli {
 	struct repair_opts o;
@@ -56,6 +73,9 @@ struct cli {
 	bool dry_run, json;
 };
 
+/* --salvage HOST:PORT=DIR, or DIR alone (its nodes.conf says whose
+ * files they are).  A DIR with a '=' in it is taken whole unless what
+ * comes before the '=' is an address. */
 static int
 add_salvage(struct cli *c, const char *arg)
 {
@@ -63,15 +83,26 @@ add_salvage(struct cli *c, const char *arg)
 	struct salvage_src *s;
 	char addr[128];
 
-	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(addr) || !eq[1])
-		return cli_usage_error(&cmd_repair, "--salvage '%s': expected HOST:PORT=DIR", arg);
 	c->salvage = realloc(c->salvage, (c->nsalvage + 1) * sizeof(*c->salvage));
 	s = &c->salvage[c->nsalvage];
-	memcpy(addr, arg, (size_t)(eq - arg));
-	addr[eq - arg] = '\0';
-	if (cli_parse_addr(addr, s->host, sizeof(s->host), &s->port) < 0)
-		return cli_usage_error(&cmd_repair, "--salvage '%s': bad address", arg);
-	snprintf(s->dir, sizeof(s->dir), "%s", eq + 1);
+	memset(s, 0, sizeof(*s));
+	if (eq && eq != arg && (size_t)(eq - arg) < sizeof(addr)) {
+		memcpy(addr, arg, (size_t)(eq - arg));
+		addr[eq - arg] = '\0';
+		if (strchr(addr, '/') == NULL &&
+		    cli_parse_addr(addr, s->host, sizeof(s->host), &s->port) == 0) {
+			if (!eq[1])
+				return cli_usage_error(&cmd_repair, "--salvage '%s': no directory "
+						       "after '='", arg);
+			snprintf(s->dir, sizeof(s->dir), "%s", eq + 1);
+			c->nsalvage++;
+			return 0;
+		}
+		memset(s, 0, sizeof(*s));
+	}
+	if (!arg[0])
+		return cli_usage_error(&cmd_repair, "--salvage: expected [HOST:PORT=]DIR");
+	snprintf(s->dir, sizeof(s->dir), "%s", arg);
 	c->nsalvage++;
 	return 0;
 }
@@ -107,6 +138,81 @@ restart_cmd(void *arg, const char *host, int port, const char *id, struct err *e
 		reply_free(r);
 	}
 	return err_set(e, 0, "%s:%d did not answer within 30 s of '%s'", host, port, cmd);
+}
+
+/* The audit log's default home: a new file in the working directory,
+ * shardquake-repair-YYYYmmdd-HHMMSS.audit (-2, -3 ... within one
+ * second).  NULL with errno when it cannot be made. */
+static FILE *
+audit_default(char *path, size_t n)
+{
+	time_t t = time(NULL);
+	char stamp[32];
+	struct tm tm;
+	int fd, k;
+
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	for (k = 1; k < 100; k++) {
+		if (k == 1)
+			snprintf(path, n, "shardquake-repair-%s.audit", stamp);
+		else
+			snprintf(path, n, "shardquake-repair-%s-%d.audit", stamp, k);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) >= 0)
+			return fdopen(fd, "w");
+		if (errno != EEXIST)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* Progress on stderr: on a terminal one line, rewritten as the repair
+ * goes (at most ten times a second); elsewhere a line per phase. */
+struct progress {
+	bool tty, drawn;
+	long long round;
+	const char *phase;
+	uint64_t last_ms;
+};
+
+static void
+progress_clear(struct progress *pg)
+{
+	if (pg->tty && pg->drawn)
+		fputs("\r\033[K", stderr);
+	pg->drawn = false;
+}
+
+static void
+show_progress(void *arg, const char *phase, long long done, long long total)
+{
+	struct progress *pg = arg;
+	bool changed = pg->phase == NULL || strcmp(pg->phase, phase) != 0;
+	uint64_t now = clock_now_ms();
+
+	if (strcmp(phase, "round") == 0) {
+		pg->round = done;
+		return;
+	}
+	if (strcmp(phase, "plan") == 0) { /* the plan goes to stdout now */
+		fflush(stderr);
+		progress_clear(pg);
+		return;
+	}
+	pg->phase = phase;
+	if (!pg->tty) {
+		if (changed)
+			fprintf(stderr, "repair: round %lld: %s\n", pg->round, phase);
+		return;
+	}
+	if (!changed && now - pg->last_ms < 100)
+		return;
+	pg->last_ms = now;
+	fprintf(stderr, "\r\033[Krepair: round %lld: %s", pg->round, phase);
+	if (total > 0)
+		fprintf(stderr, " %lld/%lld keys", done, total);
+	fflush(stderr);
+	pg->drawn = true;
 }
 
 static volatile sig_atomic_t interrupted;
@@ -163,9 +269,10 @@ run(int argc, char **argv)
 	struct repair_env env = {0};
 	struct repair_outcome res;
 	struct audit audit;
+	struct progress pg = {.tty = isatty(STDERR_FILENO) == 1};
 	struct err e = ERR_INIT;
-	FILE *af = stderr;
-	char host[256];
+	FILE *af = NULL;
+	char host[256], apath[64];
 	int port, rc;
 
 	if ((rc = parse(argc, argv, &c)) != 0) {
@@ -176,40 +283,56 @@ run(int argc, char **argv)
 		free(c.salvage);
 		return cli_usage_error(&cmd_repair, "expected one HOST:PORT");
 	}
-	if (c.audit_path && (af = fopen(c.audit_path, "a")) == NULL) {
+	/* a dry run changes nothing: no audit */
+	if (!c.dry_run && c.audit_path && (af = fopen(c.audit_path, "a")) == NULL) {
 		perror(c.audit_path);
 		free(c.salvage);
 		return EXIT_USAGE;
 	}
+	if (!c.dry_run && !c.audit_path) {
+		if ((af = audit_default(apath, sizeof(apath))) == NULL) {
+			fprintf(stderr, "shardquake: repair: cannot create an audit log in the "
+				"working directory (%s): give one with --audit FILE\n",
+				strerror(errno));
+			free(c.salvage);
+			return EXIT_USAGE;
+		}
+		c.audit_path = apath;
+	}
+	if (af)
+		fprintf(stderr, "repair: audit log: %s\n", c.audit_path);
 	c.o.salvage = c.salvage;
 	c.o.nsalvage = c.nsalvage;
 	c.o.can_restart = c.restart_cmd != NULL;
 	env.restart = c.restart_cmd ? restart_cmd : NULL;
 	env.restart_arg = (void *)c.restart_cmd;
 	env.local_host = c.local_addr;
-	audit_start(&audit, c.dry_run ? NULL : af);
+	env.progress = c.json ? NULL : show_progress;
+	env.progress_arg = &pg;
+	audit_start(&audit, af);
+	if (log_level <= LOG_INFO)
+		audit_tee(&audit, stderr);
 	env.audit = &audit;
 	env.interrupted = &interrupted;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	rc = repair_run(host, port, &c.o, &env, c.dry_run, c.json ? NULL : stdout, &res, &e);
 	audit_pause(&audit);
+	fflush(stderr);
+	progress_clear(&pg);
 	if (c.json)
 		json_dumpf(res.report, stdout, JSON_INDENT(2)), putchar('\n');
 	if (rc < 0)
 		fprintf(stderr, "shardquake: repair: %s\n", e.msg);
 	if (!c.json && !c.dry_run)
-		printf("%s: %lld keys moved, %lld salvaged, %lld conflicts, %d restarted, %d "
-		       "forgotten%s%s%s%s\n",
-		       res.healthy ? "healthy" : "not healthy", res.total.keys_moved,
-		       res.total.keys_salvaged, res.total.conflicts, res.total.restarted,
-		       res.total.forgotten, res.total.stash[0] ? "; duplicates kept in " : "",
-		       res.total.stash, res.healthy ? "" : "; left: ", res.healthy ? "" : res.left);
+		repair_outcome_print(&res, stdout);
 	else if (!c.json)
-		printf("%s\n", res.healthy ? "healthy now" : "not healthy now");
-	rc = res.healthy ? EXIT_OK : EXIT_FINDINGS;
+		printf("%s now\n", res.healthy ? "healthy" : "not healthy");
+	if (af && !c.json)
+		printf("  audit: %s\n", c.audit_path);
+	rc = res.healthy && res.decisions == 0 ? EXIT_OK : EXIT_FINDINGS;
 	repair_outcome_release(&res);
-	if (af != stderr)
+	if (af)
 		fclose(af);
 	free(c.salvage);
 	return rc;

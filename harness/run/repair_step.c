@@ -75,7 +75,7 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 	struct repair_env env = {.restart_arg = st->lc, .interrupted = st->interrupted};
 	struct repair_outcome res;
 	struct audit audit;
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 32], line[1024];
 	FILE *af;
 	size_t i;
 	int rc;
@@ -110,13 +110,10 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 	st->healthy = res.healthy;
 	st->report = res.report;
 	res.report = NULL;
-	snprintf(st->summary, sizeof(st->summary),
-		 "shardquake%s: %s; %lld keys moved, %lld salvaged, %lld duplicates stashed, "
-		 "%lld conflicts, %d restarted, %d forgotten%s%s",
-		 st->added_port ? " (with a new master for the dead one)" : "",
-		 res.healthy ? "healthy" : "not healthy", res.total.keys_moved,
-		 res.total.keys_salvaged, res.total.stashed, res.total.conflicts,
-		 res.total.restarted, res.total.forgotten,
+	/* the same counts as report.json's, from the engine's one table */
+	repair_outcome_line(&res, line, sizeof(line));
+	snprintf(st->summary, sizeof(st->summary), "shardquake%s: %s%s%s",
+		 st->added_port ? " (with a new master for the dead one)" : "", line,
 		 rc < 0 ? "; stopped: " : res.healthy ? "" : "; left: ",
 		 rc < 0 ? e->msg : res.healthy ? "" : res.left);
 	repair_outcome_release(&res);

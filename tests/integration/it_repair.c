@@ -5,10 +5,13 @@
  * value), redis-cli --cluster check agrees, and a second run plans
  * nothing.
  */
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/fetch.h"
 #include "common/xmalloc.h"
 #include "tests/integration/repair_util.h"
 #include "tests/support/itutil.h"
@@ -169,42 +172,37 @@ START_TEST(test_two_masters_claiming_one_slot)
 }
 END_TEST
 
-/* Node 2 imports a slot of master 0 with a copy of its first key (COPY),
- * then `cmd` changes that copy on node 2 (ASKING first); the repair must
- * keep both and call it one conflict.  The key's name; free() it. */
+/* The first key of the slot on node i, as a new string. */
 static char *
-conflict_case(const char *cmd, const char *arg)
+first_key(int i, int slot)
 {
-	struct repair_outcome res;
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
 	struct err e = ERR_INIT;
-	struct conn *c;
-	struct reply *keys, *r;
+	struct reply *keys;
 	char s[16], *key;
-	int slot;
 
-	rp_up(3, 0, PERSIST_NONE, 20000);
-	slot = rp_slot_with_keys(0, 0, 2);
 	snprintf(s, sizeof(s), "%d", slot);
-	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
-	c = it_conn(rp_lc.nodes[0].port);
 	keys = conn_cmd(c, &e, "CLUSTER", "GETKEYSINSLOT", s, "1", NULL);
 	ck_assert_msg(keys && keys->nelem == 1, "%s", e.msg);
 	key = xstrdup(keys->elem[0]->str);
 	reply_free(keys);
 	conn_free(c);
-	rp_move(0, 2, slot, 1, 1);
-	c = it_conn(rp_lc.nodes[2].port);
+	return key;
+}
+
+/* `cmd key arg` on node i after ASKING. */
+static void
+ask_cmd(int i, const char *cmd, const char *key, const char *arg)
+{
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	struct err e = ERR_INIT;
+	struct reply *r;
+
 	reply_free(conn_cmd(c, &e, "ASKING", NULL));
 	r = conn_cmd(c, &e, cmd, key, arg, NULL);
 	ck_assert_msg(r && r->type != REPLY_ERROR, "%s %s", cmd, r ? r->str : e.msg);
 	reply_free(r);
 	conn_free(c);
-	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
-	ck_assert(!res.healthy);
-	ck_assert_int_eq(res.total.conflicts, 1);
-	ck_assert_ptr_nonnull(strstr(res.total.conflict[0], key));
-	repair_outcome_release(&res);
-	return key;
 }
 
 /* The result of `cmd key` on node i (asking first), as a new reply. */
@@ -222,17 +220,106 @@ ask(int i, const char *cmd, const char *key)
 	return r;
 }
 
-START_TEST(test_different_values_are_a_conflict_left_in_place)
+/* The repair of a cluster with one other value on node 2: it ends
+ * healthy in one round, that value set aside in the stash's database 1
+ * (named in conflicts.txt) for a person to decide, no slot left open,
+ * the owner's value untouched; a second run has nothing to do.  The
+ * outcome's stash path into `stash` (the stash is kept for the caller
+ * to read; rp_stash_drop() it). */
+static void
+repair_one_conflict(const char *key, char *stash, size_t n)
 {
-	char *key = conflict_case("SET", "another value");
-	struct reply *r = ask(2, "GET", key);
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	char *list;
+	struct reply *r;
 
-	/* both values are still there */
-	ck_assert_str_eq(r->str, "another value");
+	rp_keep_stash = true;
+	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
+	rp_keep_stash = false;
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.rounds, 1);
+	ck_assert_int_eq(res.total.conflicts, 1);
+	ck_assert_int_eq(res.total.conflicts_kept, 0);
+	ck_assert_int_eq(res.decisions, 1);
+	ck_assert_int_eq(res.total.nunrestored, 0);
+	ck_assert_ptr_nonnull(strstr(res.total.conflict[0], key));
+	ck_assert_ptr_nonnull(strstr(res.total.conflict[0], "in the stash"));
+	ck_assert(res.total.stash[0]);
+	snprintf(stash, n, "%s", res.total.stash);
+	list = rp_stash_list(stash);
+	ck_assert_msg(strstr(list, key) && strstr(list, "1\t"), "%s", list);
+	free(list);
+	repair_outcome_release(&res);
+	rp_assert_no_open_slots();
+	/* node 2 holds it no more: every key once, on its owner, unchanged */
+	r = ask(2, "EXISTS", key);
+	ck_assert_int_eq(r->integer, 0);
 	reply_free(r);
+	rp_assert_healthy(0, 0);
+	rp_assert_redis_cli_check(0);
+	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert(res.healthy);
+	ck_assert_int_eq(res.rounds, 0);
+	repair_outcome_release(&res);
+}
+
+/* Node 2 imports a slot of master 0 with a copy of its first key (COPY),
+ * then `cmd` changes that copy on node 2 (ASKING first); the slot is
+ * left importing there, or (stable) made stable again, as by hand.  The
+ * key's name; free() it. */
+static char *
+conflict_case(const char *cmd, const char *arg, bool stable)
+{
+	char s[16], *key;
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 2);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
+	key = first_key(0, slot);
+	rp_move(0, 2, slot, 1, 1);
+	ask_cmd(2, cmd, key, arg);
+	if (stable)
+		rp_ok(2, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	return key;
+}
+
+START_TEST(test_different_values_are_a_conflict_set_aside)
+{
+	char *key = conflict_case("SET", "another value", false), stash[PATH_MAX], *v;
+	struct reply *r;
+
+	repair_one_conflict(key, stash, sizeof(stash));
+	/* both values are still there: the owner's, and the other one in
+	 * the stash's database 1 */
 	r = ask(0, "GET", key);
 	ck_assert_str_ne(r->str, "another value");
 	reply_free(r);
+	v = rp_stash_get(stash, 1, key);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "another value");
+	free(v);
+	rp_stash_drop(stash);
+	free(key);
+	rp_down();
+}
+END_TEST
+
+/* Issue 14: the other value on a node that does not own the slot, the
+ * slot stable everywhere.  The repair used to try the same fix in rounds
+ * 2 and 3, end "not healthy", and leave the slot importing there. */
+START_TEST(test_conflict_on_a_stable_non_owner_ends_consistent)
+{
+	char *key = conflict_case("SET", "written by hand", true), stash[PATH_MAX], *v;
+
+	repair_one_conflict(key, stash, sizeof(stash));
+	v = rp_stash_get(stash, 1, key);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "written by hand");
+	free(v);
+	rp_stash_drop(stash);
 	free(key);
 	rp_down();
 }
@@ -242,13 +329,176 @@ END_TEST
  * key that does not.  REPLACE would make the owner's key expire. */
 START_TEST(test_same_value_other_ttl_is_a_conflict)
 {
-	char *key = conflict_case("PEXPIRE", "600000");
-	struct reply *r = ask(0, "PTTL", key);
+	char *key = conflict_case("PEXPIRE", "600000", false), stash[PATH_MAX];
+	struct reply *r;
 
+	repair_one_conflict(key, stash, sizeof(stash));
 	/* the owner's key still lives for ever */
+	r = ask(0, "PTTL", key);
 	ck_assert_int_eq(r->integer, -1);
 	reply_free(r);
+	rp_stash_drop(stash);
 	free(key);
+	rp_down();
+}
+END_TEST
+
+/* A repair that fails half-way (here: the stash cannot start, on the
+ * first duplicate) closes the IMPORTING state it opened on the holder:
+ * the cluster is left as it was found, every key where it was. */
+START_TEST(test_a_failed_repair_closes_the_states_it_opened)
+{
+	struct repair_env env = {.redis_server = "/nonexistent/redis-server"};
+	struct repair_outcome res;
+	struct verify_opts vo = {.dataset = &rp_ds, .timeout_ms = 1000};
+	struct err e = ERR_INIT;
+	struct verdict v;
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 4);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
+	rp_move(0, 2, slot, 2, 1); /* copies: duplicates on node 2 */
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	ck_assert_int_eq(rp_repair(&opts, &env, &res, &e), -1);
+	ck_assert_msg(strstr(e.msg, "stash"), "%s", e.msg);
+	ck_assert(!res.healthy);
+	ck_assert_int_eq(res.total.nunrestored, 0);
+	repair_outcome_release(&res);
+	rp_assert_no_open_slots();
+	/* the copies are where they were: duplicated, nothing lost */
+	ck_assert_int_eq(verify_cluster("127.0.0.1", rp_lc.nodes[0].port, &vo, &v, &e), 0);
+	ck_assert_int_eq(v.f[F_LOST].count, 0);
+	ck_assert_int_eq(v.f[F_DUPLICATED].count, 2);
+	verdict_release(&v);
+	rp_down();
+}
+END_TEST
+
+/* Stray keys of a slot of master 0 on node 2 (copies: duplicates), the
+ * slot stable everywhere; the slot. */
+static int
+strays_on_node_2(void)
+{
+	char s[16];
+	int slot;
+
+	rp_up(3, 0, PERSIST_NONE, 20000);
+	slot = rp_slot_with_keys(0, 0, 4);
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
+	rp_move(0, 2, slot, 2, 1);
+	rp_ok(2, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	return slot;
+}
+
+/* What a progress callback does when the repair enters `phase`: raise
+ * the interrupt flag, or pause node `pause` (-1: none). */
+struct at_phase {
+	const char *phase;
+	volatile sig_atomic_t flag;
+	int pause;
+	bool done;
+};
+
+static void
+at_phase(void *arg, const char *phase, long long done, long long total)
+{
+	struct at_phase *ap = arg;
+	struct err e = ERR_INIT;
+
+	(void)done;
+	(void)total;
+	if (ap->done || strcmp(phase, ap->phase) != 0)
+		return;
+	ap->done = true;
+	if (ap->pause >= 0)
+		ck_assert_int_eq(proc_signal(&rp_lc.nodes[ap->pause].proc, SIGSTOP, &e), 0);
+	else
+		ap->flag = 1;
+}
+
+/* CONFIG GET name on node i, into out. */
+static void
+config_get(int i, const char *name, char *out, size_t n)
+{
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	struct err e = ERR_INIT;
+	struct reply *r = conn_cmd(c, &e, "CONFIG", "GET", name, NULL);
+
+	ck_assert_msg(r && r->type == REPLY_ARRAY && r->nelem == 2, "%s", e.msg);
+	snprintf(out, n, "%s", r->elem[1]->str);
+	reply_free(r);
+	conn_free(c);
+}
+
+/* SIGINT in the middle of the moves: the repair stops there, and what it
+ * opened (IMPORTING on the holder) and relaxed is put back. */
+START_TEST(test_a_signal_mid_repair_puts_back_what_it_changed)
+{
+	struct at_phase stop = {.phase = "move", .pause = -1};
+	struct repair_env env = {.progress = at_phase, .progress_arg = &stop,
+				 .interrupted = &stop.flag};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	char v[16];
+	int i;
+
+	strays_on_node_2();
+	ck_assert_int_eq(rp_repair(&opts, &env, &res, &e), -1);
+	ck_assert_str_eq(e.msg, "interrupted");
+	ck_assert(stop.done);
+	ck_assert_int_eq(res.total.nunrestored, 0);
+	repair_outcome_release(&res);
+	rp_assert_no_open_slots();
+	for (i = 0; i < 3; i++) {
+		config_get(i, "cluster-require-full-coverage", v, sizeof(v));
+		ck_assert_str_eq(v, "yes");
+		config_get(i, "cluster-allow-replica-migration", v, sizeof(v));
+		ck_assert_str_eq(v, "yes");
+	}
+	rp_down();
+}
+END_TEST
+
+/* A holder that stops answering in the middle: what could not be put
+ * back on it is listed, with its address, for a person. */
+START_TEST(test_what_cannot_be_put_back_is_listed)
+{
+	struct repair_opts fast = {.timeout_ms = 500};
+	struct at_phase stop = {.phase = "move", .pause = 2};
+	struct repair_env env = {.progress = at_phase, .progress_arg = &stop};
+	struct repair_outcome res;
+	struct topology t = TOPOLOGY_INIT;
+	struct err e = ERR_INIT;
+	char addr[32];
+	int slot;
+
+	slot = strays_on_node_2();
+	ck_assert_int_eq(rp_repair(&fast, &env, &res, &e), -1);
+	ck_assert(stop.done);
+	ck_assert(!res.healthy);
+	ck_assert_int_ge(res.total.nunrestored, 1);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", rp_lc.nodes[2].port);
+	ck_assert_msg(strstr(res.total.unrestored[0], addr) &&
+		      strstr(res.total.unrestored[0], "importing"), "%s", res.total.unrestored[0]);
+	ck_assert_msg(strstr(res.left, "not put back"), "%s", res.left);
+	repair_outcome_release(&res);
+	/* it was true: node 2, back, still imports the slot */
+	ck_assert_int_eq(proc_signal(&rp_lc.nodes[2].proc, SIGCONT, &e), 0);
+	ck_assert_int_eq(topology_fetch_addr("127.0.0.1", rp_lc.nodes[2].port, 2000, &t, &e), 0);
+	ck_assert_int_eq((int)topology_myself(&t)->nopen, 1);
+	ck_assert_int_eq(topology_myself(&t)->open[0].slot, slot);
+	topology_release(&t);
+	/* as the list says: its settings set back by hand, then a repair */
+	rp_ok(2, "CONFIG", "SET", "cluster-require-full-coverage", "yes", NULL);
+	rp_ok(2, "CONFIG", "SET", "cluster-allow-replica-migration", "yes", NULL);
+	ck_assert_msg(rp_repair(&opts, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	repair_outcome_release(&res);
+	rp_assert_healthy(0, 0);
 	rp_down();
 }
 END_TEST
@@ -268,8 +518,12 @@ repair_suite(void)
 	tcase_add_test(tc, test_forty_open_slots_at_once);
 	tcase_add_test(tc, test_keys_on_a_node_that_does_not_own_their_slot);
 	tcase_add_test(tc, test_two_masters_claiming_one_slot);
-	tcase_add_test(tc, test_different_values_are_a_conflict_left_in_place);
+	tcase_add_test(tc, test_different_values_are_a_conflict_set_aside);
+	tcase_add_test(tc, test_conflict_on_a_stable_non_owner_ends_consistent);
 	tcase_add_test(tc, test_same_value_other_ttl_is_a_conflict);
+	tcase_add_test(tc, test_a_failed_repair_closes_the_states_it_opened);
+	tcase_add_test(tc, test_a_signal_mid_repair_puts_back_what_it_changed);
+	tcase_add_test(tc, test_what_cannot_be_put_back_is_listed);
 	suite_add_tcase(s, tc);
 	return s;
 }

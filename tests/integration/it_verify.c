@@ -123,6 +123,57 @@ START_TEST(test_verify_healthy_cluster_has_no_findings)
 }
 END_TEST
 
+/* Issue 12: SETSLOT STABLE on both sides of a half-moved slot leaves the
+ * moved keys on a node that does not own the slot; redis-cli --cluster
+ * check is blind to it, and so was verify without a dataset. */
+START_TEST(test_verify_without_keys_finds_keys_of_a_slot_not_owned)
+{
+	struct verify_opts o = {.timeout_ms = 2000};
+	struct err e = ERR_INIT;
+	struct verdict v;
+	char slot[16], port[16], *text;
+	struct conn *c;
+	struct reply *keys;
+	size_t i;
+
+	up();
+	/* a healthy cluster: checked, nothing */
+	ck_assert_int_eq(verify_cluster("127.0.0.1", lc.nodes[0].port, &o, &v, &e), 0);
+	ck_assert(v.f[F_MISPLACED].checked);
+	expect_only(&v, -1);
+	verdict_release(&v);
+	/* half of slot 100 moved from master 0 to master 1, then STABLE */
+	snprintf(slot, sizeof(slot), "100");
+	snprintf(port, sizeof(port), "%d", lc.nodes[1].port);
+	run_cmd(1, "CLUSTER", "SETSLOT", slot, "IMPORTING", lc.nodes[0].id);
+	run_cmd(0, "CLUSTER", "SETSLOT", slot, "MIGRATING", lc.nodes[1].id);
+	c = it_conn(lc.nodes[0].port);
+	keys = conn_cmd(c, &e, "CLUSTER", "GETKEYSINSLOT", slot, "3", NULL);
+	ck_assert_msg(keys && keys->nelem == 3, "%s", e.msg);
+	for (i = 0; i < keys->nelem; i++)
+		reply_free(conn_cmd(c, &e, "MIGRATE", "127.0.0.1", port, keys->elem[i]->str, "0",
+				    "5000", NULL));
+	reply_free(keys);
+	conn_free(c);
+	run_cmd(0, "CLUSTER", "SETSLOT", slot, "STABLE", NULL);
+	run_cmd(1, "CLUSTER", "SETSLOT", slot, "STABLE", NULL);
+	ck_assert_int_eq(it_sh("redis-cli --cluster check 127.0.0.1:%d >/dev/null 2>&1",
+			       lc.nodes[0].port), 0);
+	ck_assert_int_eq(verify_cluster("127.0.0.1", lc.nodes[0].port, &o, &v, &e), 0);
+	expect_only(&v, F_MISPLACED, 3LL, -1);
+	text = v.f[F_MISPLACED].examples[0];
+	ck_assert_msg(strstr(text, "3 keys of slot 100 (owned by 127.0.0.1:") &&
+		      strstr(text, ", e.g. 'sq:"), "%s", text);
+	verdict_release(&v);
+	/* a node that runs no script is counted slot by slot all the same */
+	run_cmd(1, "ACL", "SETUSER", "default", "-@scripting", NULL);
+	ck_assert_int_eq(verify_cluster("127.0.0.1", lc.nodes[0].port, &o, &v, &e), 0);
+	expect_only(&v, F_MISPLACED, 3LL, -1);
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
 START_TEST(test_verify_counts_deleted_keys_as_lost)
 {
 	char k[DATASET_KEY_MAX];
@@ -293,6 +344,7 @@ verify_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_verify_healthy_cluster_has_no_findings);
+	tcase_add_test(tc, test_verify_without_keys_finds_keys_of_a_slot_not_owned);
 	tcase_add_test(tc, test_verify_counts_deleted_keys_as_lost);
 	tcase_add_test(tc, test_verify_counts_overwritten_values_as_corrupt);
 	tcase_add_test(tc, test_verify_reports_slot_left_migrating);

@@ -8,11 +8,15 @@
 #include <string.h>
 
 #include "cluster/conn.h"
+#include "cluster/fetch.h"
+#include "common/clock.h"
 #include "common/fs.h"
+#include "repair/private_server.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
 struct local_cluster rp_lc;
+bool rp_keep_stash;
 struct dataset rp_ds = {.keys = 20000, .seed = 13, .value_size = 16};
 
 void
@@ -31,6 +35,85 @@ rp_up(int masters, int replicas, enum persistence p, long long keys)
 	if (keys)
 		ck_assert_msg(dataset_load(&rp_ds, "127.0.0.1", rp_lc.nodes[0].port, 0, &e) == 0,
 			      "%s", e.msg);
+}
+
+long long
+rp_dbsize(int i)
+{
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	long long n = -1;
+
+	ck_assert_int_eq(conn_cmd_int(c, &n, NULL, "DBSIZE", NULL), 0);
+	conn_free(c);
+	return n;
+}
+
+void
+rp_wait_flagged(int from, int who)
+{
+	uint64_t deadline = clock_now_ms() + 15000;
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *n;
+	bool failed = false;
+
+	while (!failed && clock_now_ms() < deadline) {
+		if (topology_fetch_addr("127.0.0.1", rp_lc.nodes[from].port, 1000, &t, NULL) == 0) {
+			n = topology_find(&t, rp_lc.nodes[who].id);
+			failed = n && (n->flags & NODE_FAIL);
+		}
+		topology_release(&t);
+		if (!failed)
+			clock_sleep_ms(100);
+	}
+	ck_assert_msg(failed, "node %d never flagged failed by node %d", who, from);
+}
+
+void
+rp_wait_aof_written(int i)
+{
+	uint64_t deadline = clock_now_ms() + 10000;
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	char len[32] = "", *info;
+	bool done = false;
+
+	while (!done && clock_now_ms() < deadline) {
+		info = conn_cmd_str(c, NULL, "INFO", "persistence", NULL);
+		done = info && info_field(info, "aof_buffer_length", len, sizeof(len)) == 0 &&
+		       strcmp(len, "0") == 0;
+		free(info);
+		if (!done)
+			clock_sleep_ms(20);
+	}
+	conn_free(c);
+	ck_assert_msg(done, "node %d never wrote its AOF buffer (%s bytes left)", i, len);
+}
+
+long long
+rp_kill(int victim)
+{
+	long long held = rp_dbsize(victim);
+	size_t i;
+
+	rp_wait_aof_written(victim);
+	proc_kill(&rp_lc.nodes[victim].proc);
+	for (i = 0; i < rp_lc.n; i++)
+		if ((int)i != victim && proc_is_running(&rp_lc.nodes[i].proc))
+			rp_wait_flagged((int)i, victim);
+	return held;
+}
+
+struct salvage_src
+rp_source(int i, bool bare)
+{
+	struct salvage_src s;
+
+	memset(&s, 0, sizeof(s));
+	if (!bare) {
+		snprintf(s.host, sizeof(s.host), "127.0.0.1");
+		s.port = rp_lc.nodes[i].port;
+	}
+	snprintf(s.dir, sizeof(s.dir), "%s", rp_lc.nodes[i].dir);
+	return s;
 }
 
 void
@@ -154,15 +237,84 @@ rp_repair(const struct repair_opts *o, const struct repair_env *env, struct repa
 	rc = repair_run("127.0.0.1", port, o, &en, false, NULL, res, e);
 	audit_pause(&audit);
 	fclose(af);
-	if (res->total.stash[0]) { /* the duplicates kept: the test looks, then cleans */
-		char dir[PATH_MAX];
-
-		ck_assert_int_gt(res->total.stashed, 0);
-		snprintf(dir, sizeof(dir), "%s", res->total.stash);
-		*strrchr(dir, '/') = '\0';
-		ck_assert_int_eq(fs_rm_rf(dir, NULL), 0);
+	if (res->total.stash[0]) { /* what it kept: the test looks, then cleans */
+		ck_assert_int_gt(res->total.stashed + res->decisions, 0);
+		if (!rp_keep_stash)
+			rp_stash_drop(res->total.stash);
 	}
 	return rc;
+}
+
+static void
+stash_dir(const char *dump_rdb, char *dir, size_t n)
+{
+	snprintf(dir, n, "%s", dump_rdb);
+	ck_assert_ptr_nonnull(strrchr(dir, '/'));
+	*strrchr(dir, '/') = '\0';
+}
+
+char *
+rp_stash_get(const char *dump_rdb, int db, const char *key)
+{
+	struct private_server s = {.name = "stash-read", .proc = PROC_INIT};
+	struct err e = ERR_INIT;
+	struct reply *r;
+	char dbs[8], *v = NULL;
+
+	stash_dir(dump_rdb, s.dir, sizeof(s.dir));
+	ck_assert_msg(private_server_start(&s, NULL, NULL, 2000, 20000, &e) == 0, "%s", e.msg);
+	snprintf(dbs, sizeof(dbs), "%d", db);
+	ck_assert_int_eq(conn_cmd_ok(s.c, &e, "SELECT", dbs, NULL), 0);
+	r = conn_cmd(s.c, &e, "GET", key, NULL);
+	ck_assert_msg(r != NULL, "%s", e.msg);
+	if (r->type == REPLY_STRING)
+		v = strdup(r->str);
+	reply_free(r);
+	private_server_stop(&s, true);
+	return v;
+}
+
+char *
+rp_stash_list(const char *dump_rdb)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], *text;
+	struct err e = ERR_INIT;
+
+	stash_dir(dump_rdb, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/conflicts.txt", dir);
+	text = fs_read_file(path, NULL, &e);
+	ck_assert_msg(text != NULL, "%s", e.msg);
+	return text;
+}
+
+void
+rp_stash_drop(const char *dump_rdb)
+{
+	char dir[PATH_MAX];
+
+	stash_dir(dump_rdb, dir, sizeof(dir));
+	ck_assert_int_eq(fs_rm_rf(dir, NULL), 0);
+}
+
+void
+rp_assert_no_open_slots(void)
+{
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *me;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < rp_lc.n; i++) {
+		if (!proc_is_running(&rp_lc.nodes[i].proc))
+			continue;
+		ck_assert_msg(topology_fetch_addr("127.0.0.1", rp_lc.nodes[i].port, 1000, &t, &e) == 0,
+			      "%s", e.msg);
+		me = topology_myself(&t);
+		ck_assert_ptr_nonnull(me);
+		ck_assert_msg(me->nopen == 0, "node %zu has slot %d %s", i, me->open[0].slot,
+			      me->open[0].state == SLOT_IMPORTING ? "importing" : "migrating");
+		topology_release(&t);
+	}
 }
 
 void
@@ -180,6 +332,35 @@ rp_assert_healthy(int i, long long lost)
 			      finding_json_name(k), v.f[k].count,
 			      v.f[k].nexamples ? v.f[k].examples[0] : "");
 	verdict_release(&v);
+}
+
+int
+rp_cli(const char *dir, const char *fmt, ...)
+{
+	const char *bin = getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
+	char abs[PATH_MAX], *args;
+	va_list ap;
+	int rc;
+
+	ck_assert_msg(realpath(bin, abs) != NULL, "no shardquake binary at '%s'", bin);
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&args, fmt, ap), 0);
+	va_end(ap);
+	rc = it_sh("cd '%s' && '%s' %s >out 2>err", dir, abs, args);
+	free(args);
+	return rc;
+}
+
+char *
+rp_read(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64], *text;
+	struct err e = ERR_INIT;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	text = fs_read_file(path, NULL, &e);
+	ck_assert_msg(text != NULL, "%s", e.msg);
+	return text;
 }
 
 void

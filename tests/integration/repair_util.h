@@ -26,11 +26,43 @@ void rp_half(int src, int dst, int slot, long long n);
 /* MIGRATE of n keys of the slot from node src to dst (with or without
  * COPY), whatever the slot's state. */
 void rp_move(int src, int dst, int slot, long long n, int copy);
-/* Runs the engine; the outcome for the caller to judge and release. */
+/* DBSIZE of node i. */
+long long rp_dbsize(int i);
+/* Until node `from` flags node `who` failed (at most 15 s). */
+void rp_wait_flagged(int from, int who);
+/* Until node i has written its AOF buffer to its file (at most 10 s):
+ * then a SIGKILL loses nothing of it. */
+void rp_wait_aof_written(int i);
+/* Kills master `victim`, after its AOF is written, and waits until every
+ * other node flags it failed; the keys it held. */
+long long rp_kill(int victim);
+/* A salvage source of node i's files: with its address, or (bare) DIR
+ * alone. */
+struct salvage_src rp_source(int i, bool bare);
+/* Runs the engine; the outcome for the caller to judge and release.  The
+ * stash it kept (duplicates, other values) is removed, unless
+ * rp_keep_stash is set: then the test reads it (rp_stash_get) and drops
+ * it (rp_stash_drop). */
+extern bool rp_keep_stash;
 int rp_repair(const struct repair_opts *o, const struct repair_env *env,
 	      struct repair_outcome *res, struct err *e);
+/* GET key in database db of a kept stash (the path of its dump.rdb),
+ * read by a redis-server of its own: a new string (free() it), NULL
+ * when the key is not there. */
+char *rp_stash_get(const char *dump_rdb, int db, const char *key);
+/* The stash's conflicts.txt, as a new string. */
+char *rp_stash_list(const char *dump_rdb);
+void rp_stash_drop(const char *dump_rdb);
+/* No node has a slot migrating or importing. */
+void rp_assert_no_open_slots(void);
 /* The dataset verified from node i: healthy but for `lost` lost keys. */
 void rp_assert_healthy(int i, long long lost);
+/* `shardquake ARGS` ($SQ_BIN, else build/shardquake) run in directory
+ * `dir` with stdout to dir/out and stderr to dir/err; its exit status.
+ * "%p" is not special: ARGS is printf-formatted. */
+int rp_cli(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* dir/name as a new string (the test fails when it cannot be read). */
+char *rp_read(const char *dir, const char *name);
 /* redis-cli --cluster check agrees: exit 0. */
 void rp_assert_redis_cli_check(int i);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "repair/plan.h"
+#include "repair/slotset.h"
 #include "tests/support/runner.h"
 
 #define IDA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -16,6 +17,7 @@
 
 static struct assessment a;
 static bool a_forgot_c;                /* A's view has no line for C at all */
+static bool all_forgot_c;              /* no view has C, nor the snapshot */
 static const char *ranges[3] = {"0-5460", "5461-10921", "10922-16383"};
 
 /* Three masters A, B, C on 7000-7002; `extra[i]` is appended to node i's
@@ -25,19 +27,19 @@ static void
 build(const char *const extra[3], const unsigned epochs[3], bool c_down)
 {
 	static const char *const ids[3] = {IDA, IDB, IDC};
-	char text[4096];
+	int i, j, n = all_forgot_c ? 2 : 3;
 	struct err e = ERR_INIT;
-	int i, j;
+	char text[4096];
 
 	memset(&a, 0, sizeof(a));
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < n; i++)
 		snapshot_add(&a.snap, ids[i], "127.0.0.1", 7000 + i);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < n; i++) {
 		size_t len = 0;
 
 		if (i == 2 && c_down)
 			continue;
-		for (j = 0; j < 3; j++)
+		for (j = 0; j < n; j++)
 			if (!(i == 0 && j == 2 && a_forgot_c))
 			len += (size_t)snprintf(text + len, sizeof(text) - len,
 						"%s 127.0.0.1:%d@%d %s%s - 0 0 %u connected %s%s\n",
@@ -50,10 +52,65 @@ build(const char *const extra[3], const unsigned epochs[3], bool c_down)
 	}
 	snapshot_index(&a.snap);
 	a.nodes = calloc(3, sizeof(*a.nodes));
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < n; i++)
 		if (a.snap.nodes[i].reachable)
 			a.nodes[i].keys = calloc(CLUSTER_SLOTS, sizeof(long long));
 	assess_index(&a);
+	a.full = true;
+}
+
+/* A salvage source on a->src: DIR, the node it is (-1: none knows it),
+ * read, with `keys` keys in each of the slots [first, last], `lacking`
+ * of them missing from the cluster. */
+static struct asource *
+source(const char *dir, const char *id, int node, int first, int last, long long keys,
+       long long lacking)
+{
+	struct asource *s;
+	int slot;
+
+	a.src = realloc(a.src, (a.nsrc + 1) * sizeof(*a.src));
+	s = &a.src[a.nsrc++];
+	memset(s, 0, sizeof(*s));
+	s->dir = dir;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	snprintf(s->host, sizeof(s->host), "127.0.0.1");
+	s->port = 7002;
+	s->node = node;
+	s->read = true;
+	s->held = calloc(CLUSTER_SLOTS, sizeof(long long));
+	s->lacking = calloc(CLUSTER_SLOTS, sizeof(long long));
+	for (slot = first; slot <= last; slot++) {
+		s->held[slot] = keys;
+		s->lacking[slot] = lacking;
+		s->keys += keys;
+		s->lacking_total += lacking;
+	}
+	return s;
+}
+
+/* The first line of what the plan sees that has `what` in it, or NULL. */
+static const char *
+seen(const struct plan *p, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < p->nseen; i++)
+		if (strstr(p->seen[i], what))
+			return p->seen[i];
+	return NULL;
+}
+
+/* The first action of that kind, or NULL. */
+static const struct action *
+action(const struct plan *p, enum action_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].kind == k)
+			return &p->v[i];
+	return NULL;
 }
 
 static const unsigned epochs123[3] = {1, 2, 3};
@@ -187,17 +244,121 @@ END_TEST
 
 START_TEST(test_dead_master_salvaged_loses_nothing)
 {
-	struct salvage_src sv = {.host = "127.0.0.1", .port = 7002, .dir = "/data/7002"};
-	struct repair_opts o = {.timeout_ms = 1000, .salvage = &sv, .nsalvage = 1};
 	struct plan p;
 
 	build(none, epochs123, true);
-	plan_build(&a, &o, &p);
+	source("/data/7002", IDC, 2, 10922, 16383, 2, 2);
+	plan_build(&a, &plain, &p);
 	ck_assert_uint_eq(p.n, 4);
 	ck_assert(!p.v[0].data_loss);
 	ck_assert_int_eq(p.v[2].kind, ACT_SALVAGE);
+	ck_assert_int_eq(p.v[2].src, 0);
 	ck_assert_int_eq(p.v[3].kind, ACT_FORGET);
 	ck_assert_int_eq(p.keys_lost, 0);
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* Files that could not be read give nothing up: the dead master is
+ * kept, and the note says why. */
+START_TEST(test_unread_source_gives_nothing_up)
+{
+	struct asource *s;
+	struct plan p;
+
+	build(none, epochs123, true);
+	s = source("/data/7002", IDC, 2, 0, -1, 0, 0);
+	s->read = false;
+	snprintf(s->error, sizeof(s->error), "no AOF directory nor .rdb file");
+	plan_build(&a, &plain, &p);
+	ck_assert_uint_eq(p.n, 0);
+	ck_assert_uint_eq(p.nnotes, 2);
+	ck_assert_ptr_nonnull(strstr(p.notes[0], "could not be read: no AOF"));
+	ck_assert_ptr_nonnull(strstr(p.notes[1], "its files /data/7002 could not be read"));
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* Issue 12: every node forgot C.  Its slots have no owner anywhere; its
+ * files, named, are read: the slots are covered, the keys salvaged, and
+ * the plan says what it sees. */
+START_TEST(test_forget_everywhere_then_the_files_are_read)
+{
+	const struct action *x;
+	const char *line;
+	struct plan p;
+
+	all_forgot_c = true;
+	build(none, epochs123, false);
+	all_forgot_c = false;
+	source("/data/7002", IDC, -1, 10922, 16383, 2, 2);
+	plan_build(&a, &plain, &p);
+	ck_assert_ptr_nonnull(x = action(&p, ACT_COVER));
+	ck_assert_msg(strstr(x->reason, "5462 of their keys are in salvage sources"), "%s",
+		      x->reason);
+	ck_assert_ptr_nonnull(x = action(&p, ACT_SALVAGE));
+	ck_assert_int_eq(x->src, 0);
+	ck_assert_int_eq(x->node, -1);
+	ck_assert_ptr_null(action(&p, ACT_FORGET));
+	line = seen(&p, "have no owner in any node's view");
+	ck_assert_msg(line && strstr(line, "slots 10922-16383 have no owner") &&
+		      strstr(line, "CLUSTER FORGET") && strstr(line, "holds 10924 of their keys"),
+		      "%s", line ? line : "(none)");
+	/* per source, per slot range, before anything changes */
+	line = seen(&p, "/data/7002 (127.0.0.1:7002, cccccccc, which no node knows any more) "
+		    "holds 10924 keys, 10924 missing from the cluster: slots 10922-16383 "
+		    "(served by nobody): 10924 keys, 10924 missing");
+	ck_assert_ptr_nonnull(line);
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* Issue 12: after the forget, redis-cli --cluster fix gave C's slots,
+ * empty, to A.  Nothing is open or uncovered; only the files say keys
+ * are missing, and the salvage brings them back. */
+START_TEST(test_fix_after_forget_salvages_into_the_empty_slots)
+{
+	const char *line;
+	struct plan p;
+
+	ranges[0] = "0-5460 10922-16383";
+	all_forgot_c = true;
+	build(none, epochs123, false);
+	all_forgot_c = false;
+	ranges[0] = "0-5460";
+	source("/data/7002", IDC, -1, 10922, 16383, 1, 1);
+	plan_build(&a, &plain, &p);
+	ck_assert_uint_eq(p.n, 1);
+	ck_assert_int_eq(p.v[0].kind, ACT_SALVAGE);
+	ck_assert_uint_eq(p.nnotes, 0);
+	line = seen(&p, "are served by 127.0.0.1:7000, which lacks 5462 of their keys");
+	ck_assert_msg(line && strstr(line, "slots 10922-16383") &&
+		      strstr(line, "empty there, as after redis-cli --cluster fix"), "%s",
+		      line ? line : "(none)");
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* A source whose keys the cluster has is compared once, then left. */
+START_TEST(test_source_already_in_the_cluster_is_compared_once)
+{
+	struct asource *s;
+	struct plan p;
+
+	build(none, epochs123, false);
+	s = source("/data/replica", IDB, 1, 5461, 5470, 3, 0);
+	plan_build(&a, &plain, &p);
+	ck_assert_uint_eq(p.n, 1);
+	ck_assert_int_eq(p.v[0].kind, ACT_SALVAGE);
+	ck_assert_ptr_nonnull(strstr(p.v[0].reason, "the cluster has all its 30 keys"));
+	plan_release(&p);
+	s->compared = true;
+	plan_build(&a, &plain, &p);
+	ck_assert_uint_eq(p.n, 0);
 	plan_release(&p);
 	assess_release(&a);
 }
@@ -214,6 +375,23 @@ START_TEST(test_a_partial_forget_does_not_hide_a_dead_owner)
 	ck_assert_uint_eq(p.n, 0);
 	ck_assert_uint_eq(p.nnotes, 1);
 	ck_assert_ptr_nonnull(strstr(p.notes[0], "is down"));
+	/* and it is said, with what would bring its keys back */
+	ck_assert_ptr_nonnull(seen(&p, "127.0.0.1:7002 (cccccccc) is forgotten by 127.0.0.1:7000 "
+				   "but still known to 127.0.0.1:7001"));
+	ck_assert_ptr_nonnull(seen(&p, "--salvage 127.0.0.1:7002=DIR"));
+	plan_release(&p);
+	assess_release(&a);
+	/* its files named: its slots covered, its keys salvaged, forgotten
+	 * by every node */
+	a_forgot_c = true;
+	build(none, epochs123, true);
+	a_forgot_c = false;
+	source("/data/7002", IDC, 2, 10922, 16383, 1, 1);
+	plan_build(&a, &plain, &p);
+	ck_assert_ptr_nonnull(action(&p, ACT_COVER));
+	ck_assert_ptr_nonnull(action(&p, ACT_SALVAGE));
+	ck_assert_ptr_nonnull(action(&p, ACT_FORGET));
+	ck_assert_ptr_nonnull(seen(&p, "its files: /data/7002"));
 	plan_release(&p);
 	assess_release(&a);
 }
@@ -269,6 +447,84 @@ START_TEST(test_restart_comes_first)
 }
 END_TEST
 
+START_TEST(test_slot_sets_are_printed_as_sets)
+{
+	bool *in = calloc(CLUSTER_SLOTS, sizeof(bool));
+	static const int some[] = {3, 4, 5, 9, 16383};
+	char buf[64];
+	int slot;
+
+	ck_assert_str_eq(slotset_str(in, buf, sizeof(buf)), "");
+	for (slot = 0; slot <= 8191; slot++)
+		in[slot] = slot != 5461;
+	ck_assert_str_eq(slotset_str(in, buf, sizeof(buf)), "0-5460,5462-8191");
+	ck_assert_int_eq(slotset_count(in), 8191);
+	ck_assert_str_eq(slotset_str_array(some, 5, buf, sizeof(buf)), "3-5,9,16383");
+	/* what does not fit is cut between ranges, and the total said */
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+		in[slot] = slot % 2 == 0;
+	slotset_str(in, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, ",... (8192 slots in all)") != NULL, "%s", buf);
+	ck_assert_int_lt((int)strlen(buf), (int)sizeof(buf));
+	free(in);
+}
+END_TEST
+
+START_TEST(test_covered_slots_are_named_as_a_set)
+{
+	struct repair_opts o = {.timeout_ms = 1000, .allow_data_loss = true};
+	struct plan p;
+
+	build(none, epochs123, true);
+	plan_build(&a, &o, &p);
+	ck_assert_int_eq(p.v[0].kind, ACT_COVER);
+	ck_assert_msg(strstr(p.v[0].reason, "slots 10922-13652 of 127.0.0.1:7002 (cccccccc)") !=
+		      NULL, "%s", p.v[0].reason);
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* A dead master's note counts the slots it owns, not one it imports. */
+START_TEST(test_dead_master_note_counts_owned_slots_only)
+{
+	static const char *const open[3] = {" [7->-" IDC "]", NULL, NULL};
+	struct plan p;
+
+	build(open, epochs123, true);
+	a.nodes[0].keys[7] = 3;
+	plan_build(&a, &plain, &p);
+	ck_assert_uint_eq(p.nnotes, 1);
+	ck_assert_msg(strstr(p.notes[0], "serves 5462 slots (10922-16383) and has slots 7 open")
+		      != NULL, "%s", p.notes[0]);
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* After a failover the old master serves nothing and a promoted replica
+ * serves its slots: said so, not "serves 0 slots". */
+START_TEST(test_failed_over_master_is_described_as_replaced)
+{
+	static const unsigned ep[3] = {1, 7, 3};
+	struct plan p;
+
+	ranges[1] = "5461-16383";
+	ranges[2] = "";
+	build(none, ep, true);
+	a.nodes[1].promoted = true;
+	plan_build(&a, &plain, &p);
+	ck_assert_uint_eq(p.nnotes, 1);
+	ck_assert_msg(strstr(p.notes[0], "was replaced by its replica: 127.0.0.1:7001") != NULL,
+		      "%s", p.notes[0]);
+	ck_assert_ptr_null(strstr(p.notes[0], "serves 0 slots"));
+	plan_release(&p);
+	assess_release(&a);
+	ranges[1] = "5461-10921";
+	ranges[2] = "10922-16383";
+}
+END_TEST
+
 Suite *
 plan_suite(void)
 {
@@ -283,9 +539,19 @@ plan_suite(void)
 	tcase_add_test(tc, test_dead_master_is_left_alone_without_a_way_to_recover);
 	tcase_add_test(tc, test_dead_master_given_up_spreads_its_slots_then_is_forgotten);
 	tcase_add_test(tc, test_dead_master_salvaged_loses_nothing);
+	tcase_add_test(tc, test_unread_source_gives_nothing_up);
+	tcase_add_test(tc, test_forget_everywhere_then_the_files_are_read);
+	tcase_add_test(tc, test_fix_after_forget_salvages_into_the_empty_slots);
+	tcase_add_test(tc, test_source_already_in_the_cluster_is_compared_once);
 	tcase_add_test(tc, test_a_partial_forget_does_not_hide_a_dead_owner);
 	tcase_add_test(tc, test_dead_slotless_target_of_a_migration_is_kept);
 	tcase_add_test(tc, test_restart_comes_first);
+	tcase_add_test(tc, test_covered_slots_are_named_as_a_set);
+	tcase_add_test(tc, test_dead_master_note_counts_owned_slots_only);
+	tcase_add_test(tc, test_failed_over_master_is_described_as_replaced);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("text");
+	tcase_add_test(tc, test_slot_sets_are_printed_as_sets);
 	suite_add_tcase(s, tc);
 	return s;
 }

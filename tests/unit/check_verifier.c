@@ -8,6 +8,7 @@
 
 #include "tests/support/runner.h"
 #include "verifier/checks.h"
+#include "verifier/placed.h"
 #include "cluster/snapshot.h"
 
 #define A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -184,6 +185,43 @@ START_TEST(test_finding_add_keeps_counting_past_examples)
 }
 END_TEST
 
+/* Without a dataset: keys a master holds of slots it does not own, one
+ * example per slot, every key counted. */
+START_TEST(test_placed_counts_keys_of_slots_not_owned)
+{
+	struct placed p = {0};
+	struct snapshot s;
+	struct verdict v;
+
+	healthy(&s);
+	memset(&v, 0, sizeof(v));
+	p.keys = calloc(CLUSTER_SLOTS, sizeof(long long));
+	p.example = calloc(CLUSTER_SLOTS, sizeof(char *));
+	p.keys[77] = 5;      /* A's slot */
+	p.keys[6000] = 40;   /* B's own: not counted */
+	p.keys[12000] = 2;   /* C's slot */
+	p.example[77] = strdup("sq:1");
+	placed_record(&s, 1, &p, &v, 5);
+	ck_assert(v.f[F_MISPLACED].checked);
+	ck_assert_int_eq(v.f[F_MISPLACED].count, 7);
+	ck_assert_int_eq(v.f[F_MISPLACED].nexamples, 2);
+	ck_assert_str_eq(v.f[F_MISPLACED].examples[0],
+			 "5 keys of slot 77 (owned by 127.0.0.1:7000) on 127.0.0.1:7001, e.g. 'sq:1'");
+	ck_assert_int_eq(verdict_findings(&v), 7);
+	placed_release(&p);
+	/* a master whose keys are all in its slots: nothing */
+	placed_record(&s, 0, &p, &v, 5);
+	ck_assert_int_eq(v.f[F_MISPLACED].count, 7);
+	/* one that failed: unreachable, not healthy */
+	p.failed = true;
+	snprintf(p.error, sizeof(p.error), "timed out");
+	placed_record(&s, 2, &p, &v, 5);
+	ck_assert_int_eq(v.f[F_UNREACHABLE_NODES].count, 1);
+	verdict_release(&v);
+	snapshot_release(&s);
+}
+END_TEST
+
 Suite *
 verifier_suite(void)
 {
@@ -196,6 +234,7 @@ verifier_suite(void)
 	tcase_add_test(tc, test_checks_open_slots_on_both_sides);
 	tcase_add_test(tc, test_checks_dead_master_unserved_failed_unreachable);
 	tcase_add_test(tc, test_finding_add_keeps_counting_past_examples);
+	tcase_add_test(tc, test_placed_counts_keys_of_slots_not_owned);
 	suite_add_tcase(s, tc);
 	return s;
 }

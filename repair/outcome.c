@@ -1,0 +1,145 @@
+/*
+ * outcome.c - a repair's result for people (the result line and what
+ * follows it) and for machines (report.json's "result"), both from one
+ * table, so that the line has every count the report has.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "repair/repair.h"
+#include "repair/stash.h"
+
+struct count {
+	const char *json;   /* its name in report.json */
+	const char *label;  /* after the number on the result line */
+	long long (*get)(const struct repair_outcome *r);
+};
+
+static long long
+sources_missing(const struct repair_outcome *r)
+{
+	long long n = 0;
+	size_t i;
+
+	for (i = 0; i < r->nsources; i++)
+		n += r->sources[i].missing;
+	return n;
+}
+
+#define GETTER(name, expr)                                                     \
+	static long long name(const struct repair_outcome *r) { return (expr); }
+
+GETTER(get_moved, r->total.keys_moved)
+GETTER(get_same, r->total.keys_same)
+GETTER(get_stashed, r->total.stashed)
+GETTER(get_salvaged, r->total.keys_salvaged)
+GETTER(get_salvage_same, r->total.salvage_same)
+GETTER(get_aside, r->total.conflicts - r->total.conflicts_kept)
+GETTER(get_kept, r->total.conflicts_kept)
+GETTER(get_restarted, r->total.restarted)
+GETTER(get_forgotten, r->total.forgotten)
+GETTER(get_missing, sources_missing(r))
+GETTER(get_unrestored, r->total.nunrestored)
+
+static const struct count counts[] = {
+	{"keys_moved", "keys moved to their owners", get_moved},
+	{"keys_same", "already on their owners", get_same},
+	{"duplicates_stashed", "duplicates stashed", get_stashed},
+	{"keys_salvaged", "salvaged from files", get_salvaged},
+	{"salvage_same", "files' keys already in the cluster", get_salvage_same},
+	{"conflicts_set_aside", "other values set aside for a decision", get_aside},
+	{"conflicts_kept", "other values left in place", get_kept},
+	{"restarted", "restarted", get_restarted},
+	{"forgotten", "forgotten", get_forgotten},
+	{"missing_from_sources", "files' keys still missing", get_missing},
+	{"not_put_back", "changes not put back", get_unrestored},
+};
+
+#define NCOUNTS (sizeof(counts) / sizeof(counts[0]))
+
+const char *
+repair_outcome_word(const struct repair_outcome *r)
+{
+	if (!r->healthy)
+		return "not healthy";
+	return r->decisions ? "healthy, a decision waits" : "healthy";
+}
+
+void
+repair_outcome_line(const struct repair_outcome *r, char *buf, size_t n)
+{
+	size_t i, len;
+
+	len = (size_t)snprintf(buf, n, "%s:", repair_outcome_word(r));
+	for (i = 0; i < NCOUNTS && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s %lld %s", i ? "," : "",
+					counts[i].get(r), counts[i].label);
+}
+
+void
+repair_outcome_print(const struct repair_outcome *r, FILE *f)
+{
+	char line[1024];
+	size_t i;
+	int k;
+
+	repair_outcome_line(r, line, sizeof(line));
+	fprintf(f, "%s\n", line);
+	for (i = 0; i < r->nsources; i++) {
+		const struct source_outcome *s = &r->sources[i];
+
+		if (!s->read)
+			fprintf(f, "  salvage source %s: not read: %s\n", s->dir, s->error);
+		else
+			fprintf(f, "  salvage source %s: %lld keys, %lld salvaged, %lld already "
+				"there, %lld conflicts, %lld missing\n", s->dir, s->keys, s->salvaged,
+				s->same, s->conflicts, s->missing);
+	}
+	if (r->total.stash[0])
+		fprintf(f, "  stash: %s (duplicates in database 0, other values in 1-%d, each "
+			"listed in conflicts.txt beside it)\n", r->total.stash, STASH_CONFLICT_DBS);
+	if (r->decisions) {
+		fprintf(f, "  decision: %lld key%s %s another value in the stash than in the "
+			"cluster, which keeps its own; keep it, or restore the other from the "
+			"stash; first: %s\n", r->decisions, r->decisions == 1 ? "" : "s",
+			r->decisions == 1 ? "has" : "have", r->total.conflict[0]);
+		for (k = 1; k < r->total.nconflict; k++)
+			fprintf(f, "            %s\n", r->total.conflict[k]);
+	}
+	if (!r->healthy && r->left[0])
+		fprintf(f, "  left: %s\n", r->left);
+}
+
+json_t *
+repair_outcome_json(const struct repair_outcome *r)
+{
+	json_t *o = json_object(), *srcs = json_array(), *list = json_array();
+	size_t i;
+	int k;
+
+	json_object_set_new(o, "healthy", json_boolean(r->healthy));
+	for (i = 0; i < NCOUNTS; i++)
+		json_object_set_new(o, counts[i].json, json_integer(counts[i].get(r)));
+	json_object_set_new(o, "stash", json_string(r->total.stash));
+	for (k = 0; k < r->total.nconflict; k++)
+		json_array_append_new(list, json_string(r->total.conflict[k]));
+	json_object_set_new(o, "conflict_examples", list);
+	list = json_array();
+	for (k = 0; k < r->total.nunrestored; k++)
+		json_array_append_new(list, json_string(r->total.unrestored[k]));
+	json_object_set_new(o, "not_put_back_list", list);
+	for (i = 0; i < r->nsources; i++) {
+		const struct source_outcome *s = &r->sources[i];
+
+		json_array_append_new(srcs, json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I}",
+						      "dir", s->dir, "read", s->read, "error",
+						      s->error, "keys", (json_int_t)s->keys,
+						      "salvaged", (json_int_t)s->salvaged, "same",
+						      (json_int_t)s->same, "conflicts",
+						      (json_int_t)s->conflicts, "missing",
+						      (json_int_t)s->missing));
+	}
+	json_object_set_new(o, "sources", srcs);
+	json_object_set_new(o, "left", json_string(r->left));
+	return o;
+}

@@ -1,0 +1,177 @@
+/*
+ * restore.c - what the applier changes only for the duration, and puts
+ * back on every way out (done, conflict, error, signal):
+ *
+ *  - two settings on every reachable master (relax), read first and set
+ *    back to what they were;
+ *  - the IMPORTING states it opens itself (protect, on holders; claim,
+ *    on final owners before SETSLOT NODE), recorded as they are queued:
+ *    whichever is still open at the end is closed with STABLE.  A node
+ *    that then holds keys of a slot it does not own keeps them: a node
+ *    deletes keys only of slots it owned.
+ *
+ * What cannot be put back is said in the audit and listed in the result
+ * (apply_result.unrestored), for a person to act on.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/fetch.h"
+#include "common/xmalloc.h"
+#include "repair/apply_int.h"
+
+static const char *const relaxed_keys[2] = {"cluster-require-full-coverage",
+					    "cluster-allow-replica-migration"};
+
+static void
+unrestored(struct applier *ap, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+unrestored(struct applier *ap, const char *fmt, ...)
+{
+	struct apply_result *r = ap->res;
+	va_list va;
+
+	if (r->nunrestored >= APPLY_UNRESTORED_MAX)
+		return;
+	va_start(va, fmt);
+	vsnprintf(r->unrestored[r->nunrestored], sizeof(r->unrestored[0]), fmt, va);
+	va_end(va);
+	audit_note(ap->env->audit, "not put back: %s", r->unrestored[r->nunrestored]);
+	r->nunrestored++;
+}
+
+int
+restore_relax(struct applier *ap, struct err *e)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < ap->a->snap.n; i++) {
+		struct conn *c;
+
+		if (!assess_live_master(ap->a, (int)i))
+			continue;
+		if ((c = apply_conn(ap, (int)i, e)) == NULL)
+			return -1;
+		for (k = 0; k < 2; k++) {
+			struct reply *r = conn_cmd(c, e, "CONFIG", "GET", relaxed_keys[k], NULL);
+
+			if (r == NULL)
+				return -1;
+			if (r->type != REPLY_ARRAY || r->nelem != 2) {
+				reply_free(r);
+				return err_set(e, 0, "'CONFIG GET %s' on '%s': no such setting",
+					       relaxed_keys[k], conn_addr(c));
+			}
+			snprintf(ap->saved[i][k], sizeof(ap->saved[i][k]), "%s", r->elem[1]->str);
+			reply_free(r);
+		}
+		ap->relaxed[i] = true;
+		for (k = 0; k < 2; k++)
+			if (conn_cmd_ok(c, e, "CONFIG", "SET", relaxed_keys[k], "no", NULL) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+void
+restore_opened(struct applier *ap, int node, int slot)
+{
+	size_t i;
+
+	for (i = 0; i < ap->nopened; i++)
+		if (ap->opened[i].node == node && ap->opened[i].slot == slot)
+			return;
+	ap->opened = xreallocarray(ap->opened, ap->nopened + 1, sizeof(*ap->opened));
+	ap->opened[ap->nopened].node = node;
+	ap->opened[ap->nopened++].slot = slot;
+}
+
+/* Node h's opened states that are still open, closed in one pipeline. */
+static void
+close_node(struct applier *ap, int h)
+{
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *me;
+	const struct snap_node *n = &ap->a->snap.nodes[h];
+	struct err e = ERR_INIT;
+	struct batch b = {0};
+	char s[16];
+	size_t i, k;
+	bool open;
+
+	if ((b.c = apply_conn(ap, h, &e)) == NULL || topology_fetch(b.c, &t, &e) < 0 ||
+	    (me = topology_myself(&t)) == NULL) {
+		if (!e.msg[0])
+			snprintf(e.msg, sizeof(e.msg), "no line of its own in its CLUSTER NODES");
+		goto fail;
+	}
+	for (i = 0; i < ap->nopened; i++) {
+		if (ap->opened[i].node != h)
+			continue;
+		for (k = 0, open = false; k < me->nopen && !open; k++)
+			open = me->open[k].slot == ap->opened[i].slot &&
+			       me->open[k].state == SLOT_IMPORTING;
+		if (!open)
+			continue;
+		apply_num(s, sizeof(s), ap->opened[i].slot);
+		batch_queue(&b, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	}
+	if (batch_run(&b, false, &e) < 0)
+		goto fail;
+	topology_release(&t);
+	return;
+fail:
+	topology_release(&t);
+	for (i = 0; i < ap->nopened; i++)
+		if (ap->opened[i].node == h)
+			unrestored(ap, "%s:%d (%.8s): slot %d may still be importing (opened by "
+				   "this repair; close it with CLUSTER SETSLOT %d STABLE): %s",
+				   n->host, n->port, n->id, ap->opened[i].slot, ap->opened[i].slot,
+				   e.msg);
+}
+
+/* The relaxed settings back (twice if need be, on a fresh connection). */
+static int
+restore_settings(struct applier *ap, struct err *e)
+{
+	const struct snap_node *n;
+	struct err re = ERR_INIT;
+	size_t i;
+	int k, tries, rc = 0;
+
+	for (i = 0; i < ap->a->snap.n; i++)
+		for (k = 0; ap->relaxed[i] && k < 2; k++) {
+			for (tries = 0; tries < 2; tries++)
+				if (apply_conn(ap, (int)i, &re) != NULL &&
+				    conn_cmd_ok(ap->c[i], &re, "CONFIG", "SET", relaxed_keys[k],
+						ap->saved[i][k], NULL) == 0)
+					break;
+			if (tries < 2)
+				continue;
+			n = &ap->a->snap.nodes[i];
+			unrestored(ap, "%s:%d (%.8s): %s is 'no', was '%s' (CONFIG SET it back): %s",
+				   n->host, n->port, n->id, relaxed_keys[k], ap->saved[i][k], re.msg);
+			rc = err_set(e, 0, "could not put %s %s back on %s:%d: %s", relaxed_keys[k],
+				     ap->saved[i][k], n->host, n->port, re.msg);
+		}
+	return rc;
+}
+
+int
+restore_all(struct applier *ap, struct err *e)
+{
+	size_t i, k;
+	bool seen;
+
+	for (i = 0; i < ap->nopened; i++) {
+		for (k = 0, seen = false; k < i && !seen; k++)
+			seen = ap->opened[k].node == ap->opened[i].node;
+		if (!seen)
+			close_node(ap, ap->opened[i].node);
+	}
+	return restore_settings(ap, e);
+}

@@ -1,0 +1,75 @@
+/*
+ * source.h - salvage sources: the files of a node, named by the user
+ * (--salvage ADDR=DIR, or DIR alone), always read, whatever the cluster
+ * still remembers of that node.
+ *
+ * Each source is opened once per repair: its nodes.conf says which node
+ * it was (id, address, the slots it served), and a copy of its AOF
+ * directory (or RDB file) is loaded by a rescue redis-server of its own
+ * (on loopback, not in cluster mode), which keeps running until the
+ * repair ends: the dead node's files are never touched, and the copy is
+ * never emptied (keys leave it with MIGRATE ... COPY), so that the last
+ * look can check every key of the files against the cluster.
+ *
+ * Each assessment then takes an inventory of every source (assess.h,
+ * struct asource): its keys per slot, and how many of them the cluster
+ * lacks.  Keys are compared by name with CLUSTER GETKEYSINSLOT on the
+ * slot's owner, which answers even while the cluster is down (a forget
+ * leaves it so), where EXISTS would answer CLUSTERDOWN.
+ */
+#ifndef SQ_REPAIR_SOURCE_H
+#define SQ_REPAIR_SOURCE_H
+
+#include <stdbool.h>
+
+#include "repair/assess.h"
+#include "repair/move.h"
+#include "repair/plan.h"
+#include "repair/private_server.h"
+
+struct source {
+	const struct salvage_src *spec;  /* the user's words (borrowed) */
+	char id[NODE_ID_LEN + 1];        /* from its nodes.conf; "" when none */
+	char host[64];                   /* the user's, else its nodes.conf's */
+	int port;
+	bool *conf_slots;                /* what its nodes.conf says it served */
+	char conf_note[160];             /* why its nodes.conf said nothing */
+	struct private_server srv;       /* the rescue server, once started */
+	char file[256], sub[256];        /* what it loaded */
+	bool read;
+	char error[256];                 /* why not read */
+	long long keys;
+	/* what salvage passes did, summed over the repair */
+	bool compared;
+	struct move_result moved;
+	long long unplaced;              /* keys of slots nobody served then */
+};
+
+struct sources {
+	struct source *v;
+	size_t n;
+};
+
+/* Opens every source: its identity, then its rescue server.  A source
+ * that cannot be read keeps the reason in its `error`; never fails as a
+ * whole.  `redis_server` NULL: on PATH. */
+void sources_open(struct sources *s, const struct salvage_src *spec, size_t n,
+		  const char *redis_server, int timeout_ms);
+/* Stops every rescue server and removes its copy.  Safe twice. */
+void sources_close(struct sources *s);
+
+/* Fills a->src (replacing what was there) with every source's identity
+ * and inventory against the cluster `a` describes.  -1 with `e` when a
+ * rescue server stops answering (the source says why). */
+int sources_inventory(struct sources *s, struct assessment *a, struct err *e);
+
+/* A salvage pass over source k (salvage.c): every key of its files goes
+ * to its slot's current owner, as the first reachable master of `a`
+ * sees it now: one the owner lacks is copied there; one it has is
+ * compared: an equal value changes nothing, another is a conflict, the
+ * files' value set aside in mo->stash.  Keys of slots nobody serves stay
+ * (counted in unplaced).  Adds to src->moved. */
+int salvage_source(struct source *src, const struct assessment *a, const struct move_opts *mo,
+		   struct err *e);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * placed.h - without a dataset, the keys that reachable masters hold in
+ * slots they do not own (the reference view's owners): the misplaced
+ * class, counted per slot, whatever the number of keys.
+ */
+#ifndef SQ_VERIFIER_PLACED_H
+#define SQ_VERIFIER_PLACED_H
+
+#include "cluster/snapshot.h"
+#include "verifier/verify.h"
+
+/* What one master holds, as counted. */
+struct placed {
+	long long *keys;      /* per slot, when its keys were not all in
+				 slots it owns; NULL when they were */
+	char **example;       /* per slot: a key's name, or NULL */
+	bool failed;
+	char error[256];
+};
+
+/* Counts every reachable master's keys (one thread each) and fills the
+ * misplaced class of `v`; a master that fails is reported in
+ * unreachable_nodes. */
+void placed_check(const struct snapshot *s, int timeout_ms, struct verdict *v, int max);
+/* The findings of node `node`'s count p: one example per slot it holds
+ * keys of without owning it, every key counted.  Pure: tests call it. */
+void placed_record(const struct snapshot *s, int node, const struct placed *p,
+		   struct verdict *v, int max);
+void placed_release(struct placed *p);
+
+#endif
