@@ -87,14 +87,16 @@ out:
 static void
 learn(struct snapshot *s, size_t from, const char *fallback_host)
 {
-	const struct topology *t = &s->nodes[from].view;
+	/* a copy: snapshot_add() below may move s->nodes, and the view
+	 * with it (its own array of nodes stays where it is) */
+	const struct topology t = s->nodes[from].view;
 	const struct cluster_node *n;
 	const char *host;
 	size_t i;
 	int k;
 
-	for (i = 0; i < t->n; i++) {
-		n = &t->nodes[i];
+	for (i = 0; i < t.n; i++) {
+		n = &t.nodes[i];
 		if (n->flags & NODE_HANDSHAKE)
 			continue;
 		if (snapshot_find_id(s, n->id) >= 0)
