@@ -29,6 +29,20 @@ bin(void)
 	return getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
 }
 
+/* Runs `shardquake run --results DIR SCENARIO`; a failed run fails the
+ * test with what it printed. */
+static void
+run_ok(const char *dir, const char *scenario)
+{
+	char path[PATH_MAX + 16], *said;
+
+	if (it_sh("%s run --results %s %s > %s/out 2>&1", bin(), dir, scenario, dir) == 0)
+		return;
+	snprintf(path, sizeof(path), "%s/out", dir);
+	said = fs_read_file(path, NULL, NULL);
+	ck_abort_msg("shardquake run %s failed:\n%s", scenario, said ? said : "(no output)");
+}
+
 /* Skips unless this machine can give a node a memory cgroup. */
 static void
 require_memcg(char *base, size_t n)
@@ -72,8 +86,7 @@ START_TEST(test_oom_scenario_passes_with_the_kernels_evidence)
 	require_memcg(base, sizeof(base));
 	before = groups_of(base, 0);
 	it_mkdtemp(dir, sizeof(dir), "sq-it-oom");
-	ck_assert_int_eq(it_sh("%s run --results %s scenarios/oom-target-mid-slot.ini > %s/out "
-			       "2>&1", bin(), dir, dir), 0);
+	run_ok(dir, "scenarios/oom-target-mid-slot.ini");
 	rep = it_report(dir, "oom-target-mid-slot");
 	ck_assert_str_eq(json_string_value(json_object_get(rep, "result")), "passed");
 	fault = json_array_get(json_object_get(rep, "faults"), 0);
@@ -219,8 +232,7 @@ START_TEST(test_partition_one_way_keys_of_unknown_outcome_are_kept_once)
 
 	require_netns();
 	it_mkdtemp(dir, sizeof(dir), "sq-it-part");
-	ck_assert_int_eq(it_sh("%s run --results %s scenarios/partition-one-way-replies-lost.ini "
-			       "> %s/out 2>&1", bin(), dir, dir), 0);
+	run_ok(dir, "scenarios/partition-one-way-replies-lost.ini");
 	rep = it_report(dir, "partition-one-way-replies-lost");
 	ck_assert_str_eq(json_string_value(json_object_get(rep, "result")), "passed");
 	/* the timed-out MIGRATE's keys: neither moved nor failed */
