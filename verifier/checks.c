@@ -13,6 +13,22 @@ addr(const struct snapshot *s, int i, char *buf, size_t n)
 	return buf;
 }
 
+/* A node id as a person acts on it: "1a2b3c4d (127.0.0.1:7001)", the
+ * address where the snapshot knows it; "nobody" for none. */
+static const char *
+who(const struct snapshot *s, const char *id, char *buf, size_t n)
+{
+	int k = *id ? snapshot_find_id(s, id) : -1;
+
+	if (!*id)
+		snprintf(buf, n, "nobody");
+	else if (k >= 0)
+		snprintf(buf, n, "%.8s (%s:%d)", id, s->nodes[k].host, s->nodes[k].port);
+	else
+		snprintf(buf, n, "%.8s", id);
+	return buf;
+}
+
 /* Reports runs of slots as "slots 0-99" examples, one count per slot. */
 static void
 add_slot_runs(struct finding *f, const unsigned char *bad, int max, const char *what)
@@ -94,7 +110,7 @@ check_slots_agree(const struct snapshot *s, struct verdict *v, int max)
 	const struct topology *ref, *t;
 	struct finding *f = &v->f[F_DISAGREEMENT];
 	unsigned char bad[CLUSTER_SLOTS] = {0};
-	char a[96], b[96];
+	char a[96], b[96], wx[128], wy[128];
 	size_t i;
 
 	f->checked = true;
@@ -114,9 +130,9 @@ check_slots_agree(const struct snapshot *s, struct verdict *v, int max)
 			if (strcmp(x, y) == 0 || bad[slot])
 				continue;
 			bad[slot] = 1;
-			finding_add(f, max, "slot %d: %s says %.8s, %s says %.8s", slot,
-				    addr(s, s->ref, a, sizeof(a)), *x ? x : "nobody",
-				    addr(s, (int)i, b, sizeof(b)), *y ? y : "nobody");
+			finding_add(f, max, "slot %d: %s says %s, %s says %s", slot,
+				    addr(s, s->ref, a, sizeof(a)), who(s, x, wx, sizeof(wx)),
+				    addr(s, (int)i, b, sizeof(b)), who(s, y, wy, sizeof(wy)));
 		}
 	}
 }
@@ -126,7 +142,7 @@ check_open_slots(const struct snapshot *s, struct verdict *v, int max)
 {
 	const struct cluster_node *me;
 	const struct open_slot *o;
-	char a[96];
+	char a[96], b[128];
 	size_t i, k;
 
 	v->f[F_OPEN_SLOTS].checked = true;
@@ -136,10 +152,10 @@ check_open_slots(const struct snapshot *s, struct verdict *v, int max)
 		me = topology_myself(&s->nodes[i].view);
 		for (k = 0; me && k < me->nopen; k++) {
 			o = &me->open[k];
-			finding_add(&v->f[F_OPEN_SLOTS], max, "%s: slot %d %s %.8s",
+			finding_add(&v->f[F_OPEN_SLOTS], max, "%s: slot %d %s %s",
 				    addr(s, (int)i, a, sizeof(a)), o->slot,
 				    o->state == SLOT_MIGRATING ? "migrating to" : "importing from",
-				    o->peer);
+				    who(s, o->peer, b, sizeof(b)));
 		}
 	}
 }

@@ -114,7 +114,8 @@ START_TEST(test_checks_disagreement_names_both_views)
 	v = run(&s);
 	ck_assert_int_eq(v.f[F_DISAGREEMENT].count, 1);
 	ck_assert_str_eq(v.f[F_DISAGREEMENT].examples[0],
-			 "slot 5460: 127.0.0.1:7000 says aaaaaaaa, 127.0.0.1:7002 says bbbbbbbb");
+			 "slot 5460: 127.0.0.1:7000 says aaaaaaaa (127.0.0.1:7000), 127.0.0.1:7002 says "
+			 "bbbbbbbb (127.0.0.1:7001)");
 	verdict_release(&v);
 	snapshot_release(&s);
 }
@@ -135,8 +136,8 @@ START_TEST(test_checks_open_slots_on_both_sides)
 	topology_parse(&s.nodes[1].view, t, NULL);
 	v = run(&s);
 	ck_assert_int_eq(v.f[F_OPEN_SLOTS].count, 2);
-	ck_assert_str_eq(v.f[F_OPEN_SLOTS].examples[0], "127.0.0.1:7000: slot 77 migrating to bbbbbbbb");
-	ck_assert_str_eq(v.f[F_OPEN_SLOTS].examples[1], "127.0.0.1:7001: slot 77 importing from aaaaaaaa");
+	ck_assert_str_eq(v.f[F_OPEN_SLOTS].examples[0], "127.0.0.1:7000: slot 77 migrating to bbbbbbbb (127.0.0.1:7001)");
+	ck_assert_str_eq(v.f[F_OPEN_SLOTS].examples[1], "127.0.0.1:7001: slot 77 importing from aaaaaaaa (127.0.0.1:7000)");
 	ck_assert_int_eq(verdict_findings(&v), 2);
 	verdict_release(&v);
 	snapshot_release(&s);
