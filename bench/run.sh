@@ -160,6 +160,31 @@ awk -v k="$keys" -v l="$load_ms" -v v="$verify_ms" -v g="${rb:-0}" -v s="${rbs:-
 	printf "\n"
 }'
 
+# verify without --keys also counts, per master, the keys of the slots it
+# owns (misplaced keys): a fixed cost, whatever the number of keys, whose
+# floor is that scripted COUNTKEYSINSLOT pass inside the server (timed
+# there: a client process costs more than the pass itself)
+: > "$work/vq.t"
+: > "$work/vf.t"
+count='local t0 = redis.call("TIME") for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do redis.call("CLUSTER", "COUNTKEYSINSLOT", i) end local t1 = redis.call("TIME") return (t1[1] - t0[1]) * 1000000 + t1[2] - t0[2]'
+r=0
+while [ $r -lt 5 ]; do
+	t0=$(now_ms)
+	"$bin" verify "127.0.0.1:$port" >/dev/null
+	t1=$(now_ms)
+	echo $((t1 - t0)) >> "$work/vq.t"
+	i=0
+	for p in $(awk '{print $1}' "$work/sq/cluster.pids"); do
+		redis-cli -p "$p" eval "$count" 0 $((i * 16384 / 3)) $(((i + 1) * 16384 / 3 - 1))
+		i=$((i + 1))
+	done | sort -n | tail -n 1 >> "$work/vf.t"
+	r=$((r + 1))
+done
+vq=$(best < "$work/vq.t")
+vf=$(best < "$work/vf.t")
+echo "verify without --keys: ${vq} ms, the whole process; its per-slot counts alone," \
+	"inside the slowest master: $((vf / 1000)) ms (a fixed cost, any number of keys)"
+
 echo "== reshard: 1000 slots holding ~50 keys each, master 0 to master 1"
 "$bin" cluster down --dir "$work/sq" >/dev/null 2>&1 || true
 reshard_once() { # sq|rc [extra args]
