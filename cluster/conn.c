@@ -384,6 +384,40 @@ conn_cmd_int(struct conn *c, long long *out, struct err *e, ...)
 }
 
 int
+conn_ask_text(const char *host, int port, int timeout_ms, const char *const *argv,
+	      char *out, size_t n, struct err *e)
+{
+	struct conn *c = conn_open(host, port, timeout_ms, e);
+	struct reply *r;
+	int argc = 0;
+
+	if (c == NULL)
+		return -1;
+	while (argv[argc])
+		argc++;
+	r = conn_cmd_argv(c, argc, argv, NULL, e);
+	conn_free(c);
+	if (r == NULL)
+		return -1;
+	if (r->type == REPLY_ARRAY) {
+		size_t i, used = 0;
+
+		out[0] = '\0';
+		for (i = 0; i < r->nelem && used < n; i++)
+			used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "\n" : "",
+						 r->elem[i]->str ? r->elem[i]->str : "");
+	} else if (r->type == REPLY_ERROR) {
+		snprintf(out, n, "-%s", r->str);
+	} else if (r->type == REPLY_INTEGER) {
+		snprintf(out, n, "%lld", r->integer);
+	} else {
+		snprintf(out, n, "%s", r->str ? r->str : r->type == REPLY_NIL ? "(nil)" : "");
+	}
+	reply_free(r);
+	return 0;
+}
+
+int
 info_field(const char *text, const char *field, char *out, size_t n)
 {
 	size_t flen = strlen(field);

@@ -80,6 +80,14 @@ char *conn_cmd_str(struct conn *c, struct err *e, ...);
 /* Sends a command that must answer an integer into `*out`. */
 int conn_cmd_int(struct conn *c, long long *out, struct err *e, ...);
 
+/* Sends one command (argv NULL-terminated) to host:port on a connection
+ * of its own and copies the reply, as text, to out (size n): an error as
+ * "-ERR ...", an integer in decimal, an array one element a line (CONFIG
+ * GET), nil as "(nil)".  Returns 0, or -1 with `e` set when the node
+ * could not be asked. */
+int conn_ask_text(const char *host, int port, int timeout_ms, const char *const *argv,
+		  char *out, size_t n, struct err *e);
+
 /* Pipelining: queue commands, then read their replies in order. */
 void conn_append_argv(struct conn *c, int argc, const char *const *argv,
 		      const size_t *lens);

@@ -70,35 +70,8 @@ node_command(void *arg, const char *const *argv, char *out, size_t n, struct err
 {
 	struct armed *a = arg;
 	const struct local_node *nd = &a->set->lc->nodes[a->node];
-	struct conn *c = conn_open(nd->host, nd->port, 2000, e);
-	struct reply *r;
-	int argc = 0;
 
-	if (c == NULL)
-		return -1;
-	while (argv[argc])
-		argc++;
-	r = conn_cmd_argv(c, argc, argv, NULL, e);
-	conn_free(c);
-	if (r == NULL)
-		return -1;
-	if (r->type == REPLY_ARRAY) { /* one element a line: CONFIG GET */
-		size_t i, used = 0;
-
-		out[0] = '\0';
-		for (i = 0; i < r->nelem && used < n; i++)
-			used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "\n" : "",
-						 r->elem[i]->str ? r->elem[i]->str : "");
-	} else if (r->type == REPLY_ERROR)
-		snprintf(out, n, "-%s", r->str);
-	else if (r->type == REPLY_INTEGER)
-		snprintf(out, n, "%lld", r->integer);
-	else if (r->str)
-		snprintf(out, n, "%s", r->str);
-	else
-		snprintf(out, n, "%s", r->type == REPLY_NIL ? "(nil)" : "");
-	reply_free(r);
-	return 0;
+	return conn_ask_text(nd->host, nd->port, 2000, argv, out, n, e);
 }
 
 /* A role named in a fault's parameters ("peer = source"): its node. */

@@ -49,26 +49,8 @@ static int
 command(void *arg, const char *const *argv, char *out, size_t n, struct err *e)
 {
 	struct node *nd = arg;
-	struct conn *c = conn_open("127.0.0.1", nd->port, 2000, e);
-	struct reply *r;
-	int argc = 0;
 
-	if (c == NULL)
-		return -1;
-	while (argv[argc])
-		argc++;
-	r = conn_cmd_argv(c, argc, argv, NULL, e);
-	conn_free(c);
-	if (r == NULL)
-		return -1;
-	if (r->type == REPLY_ARRAY && r->nelem == 2)
-		snprintf(out, n, "%s\n%s", r->elem[0]->str, r->elem[1]->str);
-	else if (r->type == REPLY_ERROR)
-		snprintf(out, n, "-%s", r->str);
-	else
-		snprintf(out, n, "%s", r->str ? r->str : "");
-	reply_free(r);
-	return 0;
+	return conn_ask_text("127.0.0.1", nd->port, 2000, argv, out, n, e);
 }
 
 static int
