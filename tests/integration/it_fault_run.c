@@ -110,27 +110,40 @@ START_TEST(test_oom_scenario_passes_with_the_kernels_evidence)
 }
 END_TEST
 
+/* Starts `shardquake run` of the oom scenario in dir, its output in
+ * out, and returns once the target's memory cgroup exists (the test
+ * fails if it does not come within 20 s). */
+static void
+start_oom_run(struct proc *p, const char *base, char *dir, size_t ndir, char *out,
+	      size_t nout)
+{
+	const char *argv[] = {bin(), "run", "--results", dir,
+			      "scenarios/oom-target-mid-slot.ini", NULL};
+	struct err e = ERR_INIT;
+	uint64_t deadline;
+
+	it_mkdtemp(dir, ndir, "sq-it-oomrun");
+	snprintf(out, nout, "%s/out.log", dir);
+	p->argv = argv;
+	p->out_path = out;
+	ck_assert_msg(proc_start(p, &e) == 0, "%s", e.msg);
+	p->argv = NULL; /* exec has its copy */
+	deadline = clock_now_ms() + 20000;
+	while (groups_of(base, p->pid) == 0 && clock_now_ms() < deadline)
+		clock_sleep_ms(10);
+	ck_assert_int_eq(groups_of(base, p->pid), 1);
+}
+
 /* kill -9 of the harness once the target's group exists: the nodes die
  * with it (PDEATHSIG), the group stays, `clean` removes it. */
 START_TEST(test_oom_kill_9_then_clean_leaves_nothing)
 {
 	char base[PATH_MAX], dir[PATH_MAX], out[PATH_MAX + 16];
-	const char *argv[] = {bin(), "run", "--results", dir,
-			      "scenarios/oom-target-mid-slot.ini", NULL};
 	struct proc p = PROC_INIT;
-	struct err e = ERR_INIT;
 	uint64_t deadline;
 
 	require_memcg(base, sizeof(base));
-	it_mkdtemp(dir, sizeof(dir), "sq-it-oom9");
-	snprintf(out, sizeof(out), "%s/out.log", dir);
-	p.argv = argv;
-	p.out_path = out;
-	ck_assert_int_eq(proc_start(&p, &e), 0);
-	deadline = clock_now_ms() + 20000;
-	while (groups_of(base, p.pid) == 0 && clock_now_ms() < deadline)
-		clock_sleep_ms(10);
-	ck_assert_int_eq(groups_of(base, p.pid), 1);
+	start_oom_run(&p, base, dir, sizeof(dir), out, sizeof(out));
 	proc_kill(&p); /* SIGKILL: no teardown at all */
 	/* the node in the group dies by PDEATHSIG; clean then removes it */
 	deadline = clock_now_ms() + 10000;
@@ -152,22 +165,11 @@ END_TEST
 START_TEST(test_oom_sigint_removes_the_group)
 {
 	char base[PATH_MAX], dir[PATH_MAX], out[PATH_MAX + 16];
-	const char *argv[] = {bin(), "run", "--results", dir,
-			      "scenarios/oom-target-mid-slot.ini", NULL};
 	struct proc p = PROC_INIT;
 	struct err e = ERR_INIT;
-	uint64_t deadline;
 
 	require_memcg(base, sizeof(base));
-	it_mkdtemp(dir, sizeof(dir), "sq-it-oomint");
-	snprintf(out, sizeof(out), "%s/out.log", dir);
-	p.argv = argv;
-	p.out_path = out;
-	ck_assert_int_eq(proc_start(&p, &e), 0);
-	deadline = clock_now_ms() + 20000;
-	while (groups_of(base, p.pid) == 0 && clock_now_ms() < deadline)
-		clock_sleep_ms(10);
-	ck_assert_int_eq(groups_of(base, p.pid), 1);
+	start_oom_run(&p, base, dir, sizeof(dir), out, sizeof(out));
 	ck_assert_int_eq(proc_signal(&p, SIGINT, &e), 0);
 	ck_assert_msg(proc_wait(&p, 60000, &e) == 0, "%s", e.msg);
 	ck_assert_int_eq(groups_of(base, p.pid), 0);
