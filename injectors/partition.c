@@ -53,9 +53,11 @@ struct partition_priv {
 
 static const char *const modes[] = {"isolate", "pair", "one-way", "majority", NULL};
 
+/* The index in `words` of key's value into *out (def when absent); an
+ * unknown word is an error naming the line and what is `expected`. */
 static int
 word(const struct params *p, const char *key, const char *const *words, int def, int *out,
-     struct err *e)
+     const char *expected, struct err *e)
 {
 	const char *v = params_get(p, key);
 	int i;
@@ -68,9 +70,8 @@ word(const struct params *p, const char *key, const char *const *words, int def,
 			*out = i;
 			return 0;
 		}
-	/* only mode's message is used: the others name their own words */
-	return err_set(e, EINVAL, "line %d: %s = '%s': expected isolate, pair, one-way or "
-		       "majority", params_line(p, key), key, v);
+	return err_set(e, EINVAL, "line %d: %s = '%s': expected %s", params_line(p, key), key, v,
+		       expected);
 }
 
 /* Its own keys, for the scenario loader's messages as for parse(). */
@@ -86,14 +87,11 @@ partition_parse(struct fault *f, const struct params *p, struct err *e)
 	int dir, cl;
 
 	if (params_check_keys(p, "partition", partition_keys, e) < 0 ||
-	    word(p, "mode", modes, PART_ISOLATE, &k->mode, e) < 0)
+	    word(p, "mode", modes, PART_ISOLATE, &k->mode, "isolate, pair, one-way or majority",
+		 e) < 0 ||
+	    word(p, "direction", dirs, 0, &dir, "out or in", e) < 0 ||
+	    word(p, "clients", yn, 1, &cl, "yes or no", e) < 0)
 		return -1;
-	if (word(p, "direction", dirs, 0, &dir, NULL) < 0)
-		return err_set(e, EINVAL, "line %d: direction = '%s': expected out or in",
-			       params_line(p, "direction"), params_get(p, "direction"));
-	if (word(p, "clients", yn, 1, &cl, NULL) < 0)
-		return err_set(e, EINVAL, "line %d: clients = '%s': expected yes or no",
-			       params_line(p, "clients"), params_get(p, "clients"));
 	k->in = dir == 1;
 	k->clients = cl == 1;
 	if ((k->mode == PART_PAIR || k->mode == PART_ONE_WAY) && peer == NULL)
