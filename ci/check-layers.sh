@@ -25,10 +25,12 @@ check repair verifier injectors harness
 check injectors cluster verifier repair harness
 # inside harness/: cli may use every concern; run plays scenarios on
 # local clusters with the reshard driver; a scenario names steps and
-# cluster shapes; the driver and the local cluster know no scenario
+# cluster shapes; the driver and the local cluster know no scenario;
 check harness/reshard harness/cli harness/run harness/scenario harness/local
 check harness/local harness/cli harness/run harness/scenario harness/reshard
 check harness/scenario harness/cli harness/run
 check harness/run harness/cli
+# live traffic knows clusters only by address
+check harness/workload harness/cli harness/run harness/scenario harness/reshard harness/local
 if [ $bad -eq 0 ]; then echo "layers: ok"; fi
 exit $bad

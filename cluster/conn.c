@@ -22,7 +22,9 @@ struct conn {
 	bool broken;
 };
 
-static const struct conn_trace *trace;
+/* per thread: an audit sees the commands of the thread that set it, not
+ * those of live traffic in other threads of the same process */
+static _Thread_local const struct conn_trace *trace;
 
 void
 conn_trace_set(const struct conn_trace *t)

@@ -95,10 +95,11 @@ void conn_append_argv(struct conn *c, int argc, const char *const *argv,
 int conn_flush(struct conn *c, struct err *e);
 struct reply *conn_read_reply(struct conn *c, struct err *e);
 
-/* A process-wide tap on every command sent and every reply read, for
- * audit logs and tests.  `sent` sees the arguments as queued; `replied`
- * sees the reply, or NULL and the failure ("timed out").  Called from the
- * sending thread: set it only around single-threaded work.  NULL: off. */
+/* A tap on every command the calling thread sends and every reply it
+ * reads, for audit logs and tests.  `sent` sees the arguments as queued;
+ * `replied` sees the reply, or NULL and the failure ("timed out").  Per
+ * thread: other threads (live traffic, parallel counting) are not seen.
+ * NULL: off. */
 struct conn_trace {
 	void (*sent)(void *arg, const struct conn *c, int argc, const char *const *argv,
 		     const size_t *lens);

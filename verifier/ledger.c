@@ -1,0 +1,155 @@
+/* ledger.c - acknowledged writes read back; see ledger.h. */
+#include "verifier/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/client.h"
+#include "common/xmalloc.h"
+
+void
+ledger_init(struct ledger *l, size_t n, const char *prefix, const char *tag)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->prefix, sizeof(l->prefix), "%s", prefix);
+	snprintf(l->tag, sizeof(l->tag), "%s", tag);
+	l->v = xcalloc(n + 1, sizeof(*l->v));
+	l->n = n;
+}
+
+void
+ledger_release(struct ledger *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
+ledger_key_name(const struct ledger *l, size_t i, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%zu", l->prefix, i);
+}
+
+void
+ledger_value(const struct ledger *l, size_t i, long long seq, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s:%zu:%lld", l->tag, i, seq);
+}
+
+static const struct {
+	const char *prefix;
+	enum ledger_error k;
+} classes[] = {
+	{"MOVED", LE_MOVED},         {"ASK", LE_MOVED},
+	{"CLUSTERDOWN", LE_CLUSTERDOWN}, {"TRYAGAIN", LE_TRYAGAIN},
+	{"OOM", LE_OOM},             {"MISCONF", LE_MISCONF},
+};
+
+static const char *const names[LE_COUNT_] = {
+	[LE_MOVED] = "moved",       [LE_CLUSTERDOWN] = "clusterdown",
+	[LE_TRYAGAIN] = "tryagain", [LE_OOM] = "oom",
+	[LE_MISCONF] = "misconf",   [LE_UNREACHABLE] = "unreachable",
+	[LE_OTHER] = "other",
+};
+
+enum ledger_error
+ledger_error_class(const char *msg)
+{
+	size_t i, len;
+
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+		len = strlen(classes[i].prefix);
+		if (strncmp(msg, classes[i].prefix, len) == 0 &&
+		    (msg[len] == ' ' || msg[len] == '\0'))
+			return classes[i].k;
+	}
+	return LE_OTHER;
+}
+
+const char *
+ledger_error_name(enum ledger_error k)
+{
+	return k >= 0 && k < LE_COUNT_ ? names[k] : "?";
+}
+
+/* "KEY: WHAT" as the next example, while there is room. */
+static void
+example(struct ledger_result *r, const char *key, const char *what)
+{
+	if (r->nexamples < LEDGER_EXAMPLES)
+		snprintf(r->examples[r->nexamples++], sizeof(r->examples[0]), "%s: %s", key, what);
+}
+
+/* The seq a value carries for key i, or -1 when this ledger did not
+ * write it. */
+static long long
+value_seq(const struct ledger *l, size_t i, const struct reply *v)
+{
+	char head[96];
+	long long seq;
+	int used = 0;
+
+	snprintf(head, sizeof(head), "%s:%zu:", l->tag, i);
+	if (v->len <= strlen(head) || strncmp(v->str, head, strlen(head)) != 0)
+		return -1;
+	if (sscanf(v->str + strlen(head), "%lld%n", &seq, &used) != 1 ||
+	    (size_t)used != v->len - strlen(head) || seq < 1)
+		return -1;
+	return seq;
+}
+
+int
+ledger_check(const struct ledger *l, const char *host, int port, int timeout_ms,
+	     struct ledger_result *r, struct err *e)
+{
+	struct cluster_client *cc;
+	char name[64], what[128];
+	const char *argv[2] = {"GET", name};
+	struct reply *v;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if ((cc = cluster_client_new(host, port, timeout_ms, e)) == NULL)
+		return -1;
+	for (i = 0; i < l->n; i++) {
+		const struct ledger_key *k = &l->v[i];
+		long long seq;
+
+		if (k->tried == 0)
+			continue;
+		r->keys++;
+		ledger_key_name(l, i, name, sizeof(name));
+		if ((v = cluster_client_cmd(cc, 2, argv, NULL, NULL)) == NULL ||
+		    v->type == REPLY_ERROR) {
+			r->unread++;
+			reply_free(v);
+			continue;
+		}
+		if (v->type == REPLY_NIL) {
+			if (k->acked) {
+				r->lost++;
+				snprintf(what, sizeof(what), "missing, write %lld acknowledged",
+					 k->acked);
+				example(r, name, what);
+			} else {
+				r->kept++;
+			}
+		} else if ((seq = value_seq(l, i, v)) < 0 || seq > k->tried) {
+			r->foreign++;
+			snprintf(what, sizeof(what), "holds a value nobody wrote: %.60s", v->str);
+			example(r, name, what);
+		} else if (seq < k->acked) {
+			r->lost++;
+			snprintf(what, sizeof(what), "holds write %lld, but %lld was acknowledged",
+				 seq, k->acked);
+			example(r, name, what);
+		} else {
+			r->kept++;
+		}
+		reply_free(v);
+	}
+	cluster_client_free(cc);
+	return 0;
+}
