@@ -96,7 +96,7 @@ moved(const struct applier *ap)
 {
 	const struct apply_result *r = ap->res;
 
-	return r->keys_moved + r->keys_same + r->conflicts;
+	return r->keys_moved + r->keys_same + r->conflicts + r->superseded;
 }
 
 /* FIX: the keys of every other holder to the owner.  Per holder, one
@@ -111,12 +111,20 @@ move_all(struct applier *ap, struct err *e)
 	int *slots = xcalloc(p->n + 1, sizeof(int));
 	int *owner = xcalloc(p->n + 1, sizeof(int));
 	bool *done = xcalloc(p->n + 1, sizeof(bool));
-	struct move_opts mo = {.timeout_ms = ap->o->timeout_ms, .stash = &ap->stash};
+	bool *newer = xcalloc(CLUSTER_SLOTS, sizeof(bool));
+	bool *older = xcalloc(CLUSTER_SLOTS, sizeof(bool));
+	struct move_opts mo = {.timeout_ms = ap->o->timeout_ms, .stash = &ap->stash,
+			       .newer = newer, .older = older};
 	struct move_result m;
 	struct conn *src;
 	size_t h, i, k;
 	int rc = -1;
 
+	/* the owner served the slot's clients: a holder's other value is
+	 * older (served.h); the other way round below, per holder */
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].kind == ACT_FIX)
+			newer[p->v[i].slot] = served_by(ap->served, ap->a, p->v[i].node, p->v[i].slot);
 	for (h = 0; h < ap->a->snap.n; h++) {
 		if (!assess_live_master(ap->a, (int)h))
 			continue;
@@ -130,6 +138,9 @@ move_all(struct applier *ap, struct err *e)
 				goto out;
 			slots[k] = x->slot;
 			owner[k++] = x->node;
+			/* this holder served the slot, its owner-to-be did not:
+			 * the holder's values are the newer ones */
+			older[x->slot] = served_by(ap->served, ap->a, (int)h, x->slot) && !newer[x->slot];
 		}
 		if (k == 0)
 			continue;
@@ -152,6 +163,7 @@ move_all(struct applier *ap, struct err *e)
 				goto out;
 			ap->res->keys_moved += m.moved;
 			ap->res->keys_same += m.same;
+			ap->res->superseded += m.superseded;
 			if (m.conflicts)
 				conflict(ap, slots[i], owner[i], (int)h, &m);
 			apply_progress(ap, "move", moved(ap), ap->move_total);
@@ -165,13 +177,17 @@ out:
 	free(slots);
 	free(owner);
 	free(done);
+	free(newer);
+	free(older);
 	return rc;
 }
 
-/* On node h, for slots of one action whose owner is f: STABLE where a
- * state was open or keys were held, then the owner. */
+/* On node h, for slots of one action whose owner is f (those held, or
+ * those not, as `held` says): STABLE where a state was open or keys were
+ * held, then the owner. */
 static void
-queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots, size_t n)
+queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots, size_t n,
+	    bool held)
 {
 	const char *fid = ap->a->snap.nodes[f].id;
 	char s[16];
@@ -180,6 +196,8 @@ queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots,
 	for (i = 0; i < n; i++) {
 		bool holder = assess_keys(ap->a, h, slots[i]) > 0 && h != f;
 
+		if (ap->held[slots[i]] != held)
+			continue;
 		apply_num(s, sizeof(s), slots[i]);
 		if (h == f || assess_migrating(ap->a, h, slots[i]) ||
 		    assess_importing(ap->a, h, slots[i]) || holder)
@@ -188,10 +206,10 @@ queue_close(struct applier *ap, struct batch *b, int h, int f, const int *slots,
 	}
 }
 
-/* Every action's slots closed and their owner told, one pipeline per
- * reachable master. */
+/* Every action's slots (held, or the others) closed and their owner
+ * told, one pipeline per reachable master. */
 static int
-close_all(struct applier *ap, struct err *e)
+close_all(struct applier *ap, bool held, struct err *e)
 {
 	const struct plan *p = ap->p;
 	struct batch b;
@@ -207,9 +225,9 @@ close_all(struct applier *ap, struct err *e)
 			const struct action *x = &p->v[i];
 
 			if (x->kind == ACT_FIX)
-				queue_close(ap, &b, (int)h, x->node, &x->slot, 1);
+				queue_close(ap, &b, (int)h, x->node, &x->slot, 1, held);
 			else if (x->kind == ACT_COVER)
-				queue_close(ap, &b, (int)h, x->node, x->slots, x->nslots);
+				queue_close(ap, &b, (int)h, x->node, x->slots, x->nslots, held);
 		}
 		if (batch_run(&b, false, e) < 0)
 			return err_prefix(e, "close: ");
@@ -217,6 +235,8 @@ close_all(struct applier *ap, struct err *e)
 	return 0;
 }
 
+/* Node d forgotten by every reachable node, unless its files could not
+ * be salvaged: then its keys are not all accounted for. */
 static int
 forget(struct applier *ap, int d, struct err *e)
 {
@@ -225,6 +245,10 @@ forget(struct applier *ap, int d, struct err *e)
 	struct err fe = ERR_INIT;
 	size_t i;
 
+	if (ap->unsalvaged[d]) {
+		audit_note(ap->env->audit, "not forgetting %s: its files were not all salvaged", id);
+		return 0;
+	}
 	for (i = 0; i < ap->a->snap.n; i++) {
 		if (!ap->a->nodes[i].reachable)
 			continue;
@@ -309,22 +333,43 @@ apply_stopping(const struct applier *ap, struct err *e)
 	return false;
 }
 
-/* A salvage action: one pass over its source, what it did added up. */
+/* Per slot, whether the owner's values are newer by construction than
+ * the files of source node `id` (served.h): the owner the keys go to
+ * served the slot's clients at the first look, and that was not the
+ * source's node itself. */
+static void
+salvage_newer(const struct applier *ap, const char *id, bool *newer)
+{
+	const struct served *sv = ap->served;
+	int slot;
+
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+		newer[slot] = sv->taken && sv->by[slot][0] && strcmp(sv->by[slot], id) != 0 &&
+			      (ap->final[slot] < 0 ||
+			       served_by(sv, ap->a, ap->final[slot], slot));
+}
+
+/* A salvage action: one pass over its source, what it did added up,
+ * also when it failed half way. */
 static int
 salvage(struct applier *ap, const struct action *x, struct err *e)
 {
+	bool *newer = xcalloc(CLUSTER_SLOTS, sizeof(bool));
 	struct move_opts mo = {.timeout_ms = ap->o->timeout_ms, .stash = &ap->stash,
-			       .interrupted = ap->env->interrupted};
+			       .interrupted = ap->env->interrupted, .newer = newer,
+			       .held = ap->held};
 	struct source *src = &ap->sources->v[x->src];
 	struct move_result before = src->moved, *m = &src->moved;
 	char fa[PATH_MAX + 16];
-	int i;
+	int i, rc;
 
 	audit_note(ap->env->audit, "salvage: %s", x->reason);
-	if (salvage_source(src, ap->a, &mo, e) < 0)
-		return -1;
+	salvage_newer(ap, src->id, newer);
+	rc = salvage_source(src, ap->a, ap->final, &mo, e);
+	free(newer);
 	ap->res->keys_salvaged += m->moved - before.moved;
 	ap->res->salvage_same += m->same - before.same;
+	ap->res->superseded += m->superseded - before.superseded;
 	ap->res->conflicts += m->conflicts - before.conflicts;
 	ap->res->conflicts_kept += m->kept - before.kept;
 	snprintf(fa, sizeof(fa), "the files in %s", src->spec->dir);
@@ -335,14 +380,43 @@ salvage(struct applier *ap, const struct action *x, struct err *e)
 			 "other one is in the stash", m->conflict[i], fa);
 		utf8_sanitize(c);
 	}
-	return 0;
+	if (rc < 0 && x->node >= 0)
+		ap->unsalvaged[x->node] = true;
+	return rc;
+}
+
+/* Every salvage action; one that fails is said and the others go on.
+ * -1 with the first failure. */
+static int
+salvage_all(struct applier *ap, struct err *e)
+{
+	struct err se = ERR_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ap->p->n; i++) {
+		if (ap->p->v[i].kind != ACT_SALVAGE)
+			continue;
+		apply_progress(ap, "salvage", 0, 0);
+		if (apply_stopping(ap, e))
+			return -1;
+		if (salvage(ap, &ap->p->v[i], &se) < 0) {
+			audit_note(ap->env->audit, "%s", se.msg);
+			if (rc == 0)
+				*e = se;
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 static int
 phases(struct applier *ap, struct err *e)
 {
 	const struct plan *p = ap->p;
+	struct err se = ERR_INIT;
 	size_t i;
+	int salvaged;
 
 	for (i = 0; i < p->n; i++)
 		if (p->v[i].kind == ACT_FIX)
@@ -353,23 +427,30 @@ phases(struct applier *ap, struct err *e)
 	apply_progress(ap, "protect", 0, 0);
 	if (apply_stopping(ap, e) || claim_protect(ap, e) < 0)
 		return -1;
-	apply_progress(ap, "claim", 0, 0);
-	if (apply_stopping(ap, e) || claim_take(ap, e) < 0 || claim_check(ap, e) < 0)
+	apply_progress(ap, "hold", 0, 0);
+	if (apply_stopping(ap, e) || claim_hold(ap, e) < 0)
+		return -1;
+	apply_progress(ap, "check", 0, 0);
+	if (claim_check(ap, false, e) < 0)
 		return -1;
 	wait_ok(ap);
 	apply_progress(ap, "move", 0, ap->move_total);
 	if (apply_stopping(ap, e) || move_all(ap, e) < 0)
 		return -1;
 	apply_progress(ap, "close", 0, 0);
-	if (apply_stopping(ap, e) || close_all(ap, e) < 0)
+	if (apply_stopping(ap, e) || close_all(ap, false, e) < 0)
 		return -1;
-	for (i = 0; i < p->n; i++) {
-		if (p->v[i].kind != ACT_SALVAGE)
-			continue;
-		apply_progress(ap, "salvage", 0, 0);
-		if (apply_stopping(ap, e) || salvage(ap, &p->v[i], e) < 0)
-			return -1;
-	}
+	/* a source that fails does not stop the claim: its keys stay in
+	 * its files for the next run, its node is not forgotten */
+	salvaged = salvage_all(ap, &se);
+	if (salvaged < 0 && apply_stopping(ap, e))
+		return -1;
+	apply_progress(ap, "claim", 0, 0);
+	if (claim_take(ap, e) < 0 || claim_check(ap, true, e) < 0)
+		return -1;
+	apply_progress(ap, "close", 0, 0);
+	if (close_all(ap, true, e) < 0)
+		return -1;
 	for (i = 0; i < p->n; i++) {
 		if (p->v[i].kind != ACT_FORGET)
 			continue;
@@ -377,15 +458,37 @@ phases(struct applier *ap, struct err *e)
 		if (forget(ap, p->v[i].node, e) < 0)
 			return -1;
 	}
+	if (salvaged < 0) {
+		*e = se;
+		return -1;
+	}
 	return 0;
+}
+
+/* Per slot of an action, its final owner; -1 elsewhere. */
+static void
+final_owners(const struct plan *p, int *final)
+{
+	size_t i, k;
+	int slot;
+
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+		final[slot] = -1;
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].kind == ACT_FIX)
+			final[p->v[i].slot] = p->v[i].node;
+		for (k = 0; p->v[i].kind == ACT_COVER && k < p->v[i].nslots; k++)
+			final[p->v[i].slots[k]] = p->v[i].node;
+	}
 }
 
 int
 apply_plan(const struct assessment *a, const struct plan *p, const struct repair_opts *o,
-	   const struct repair_env *env, struct sources *src, struct apply_result *res,
-	   struct err *e)
+	   const struct repair_env *env, struct sources *src, const struct served *served,
+	   struct apply_result *res, struct err *e)
 {
 	struct applier ap = {.a = a, .p = p, .o = o, .env = env, .res = res, .sources = src,
+			     .served = served,
 			     .stash = {.redis_server = env->redis_server, .parent = env->stash_dir,
 				       .host = env->local_host,
 				       .timeout_ms = o->timeout_ms, .srv = {.proc = PROC_INIT}}};
@@ -398,6 +501,11 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 	ap.c = xcalloc(a->snap.n + 1, sizeof(*ap.c));
 	ap.saved = xcalloc(a->snap.n + 1, sizeof(*ap.saved));
 	ap.relaxed = xcalloc(a->snap.n + 1, sizeof(*ap.relaxed));
+	ap.final = xcalloc(CLUSTER_SLOTS, sizeof(*ap.final));
+	ap.held = xcalloc(CLUSTER_SLOTS, sizeof(*ap.held));
+	ap.held_since = xcalloc(a->snap.n + 1, sizeof(*ap.held_since));
+	ap.unsalvaged = xcalloc(a->snap.n + 1, sizeof(*ap.unsalvaged));
+	final_owners(p, ap.final);
 	if (p->restart_first) {
 		rc = restarts(&ap, e);
 	} else {
@@ -415,8 +523,9 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 			rc = -1;
 		}
 		if (res->stash[0])
-			audit_note(env->audit, "%lld duplicates and %lld other values kept in %s",
-				   res->stashed, res->conflicts - res->conflicts_kept, res->stash);
+			audit_note(env->audit, "%lld duplicates, %lld superseded and %lld other values "
+				   "kept in %s", res->stashed, res->superseded,
+				   res->conflicts - res->conflicts_kept, res->stash);
 	}
 	for (i = 0; i < a->snap.n; i++)
 		conn_free(ap.c[i]);
@@ -424,5 +533,10 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 	free(ap.saved);
 	free(ap.relaxed);
 	free(ap.opened);
+	free(ap.bound);
+	free(ap.final);
+	free(ap.held);
+	free(ap.held_since);
+	free(ap.unsalvaged);
 	return rc;
 }

@@ -6,9 +6,12 @@
 #ifndef SQ_REPAIR_APPLY_INT_H
 #define SQ_REPAIR_APPLY_INT_H
 
+#include <stdint.h>
+
 #include "cluster/conn.h"
 #include "repair/apply.h"
 #include "repair/source.h"
+#include "repair/served.h"
 #include "repair/stash.h"
 
 /* One repair being applied. */
@@ -19,6 +22,13 @@ struct applier {
 	const struct repair_env *env;
 	struct apply_result *res;
 	struct sources *sources;
+	const struct served *served;
+	int *final;                 /* per slot: the final owner of an action's
+				       slot (node index), else -1 */
+	bool *held;                 /* per slot: held by its final owner until
+				       the keys are back (claim_hold) */
+	uint64_t *held_since;       /* per node: when its hold began (0: none) */
+	bool *unsalvaged;           /* per node: its source failed: not forgotten */
 	struct conn **c;            /* per node, opened when first needed */
 	struct stash stash;         /* verified duplicates, kept */
 	char (*saved)[2][16];       /* per node: the two settings relax changed */
@@ -27,6 +37,9 @@ struct applier {
 		int node, slot;
 	} *opened;
 	size_t nopened;
+	struct opened *bound;       /* slots the hold assigned to a peer in the
+				       final owner's view (undone on failure) */
+	size_t nbound;
 	long long move_total;       /* keys the FIX actions move */
 	const char *phase;          /* the last one told */
 };
@@ -59,13 +72,19 @@ bool apply_stopping(const struct applier *ap, struct err *e);
  * setting could not be put back). */
 int restore_relax(struct applier *ap, struct err *e);
 void restore_opened(struct applier *ap, int node, int slot);
+void restore_bound(struct applier *ap, int node, int slot);
 int restore_all(struct applier *ap, struct err *e);
 
-/* The claim phases, in this order: every other claimant or holder of a
- * slot to fix gives way to its final owner; each final owner claims its
- * slots and bumps its epoch; then each node's own view must agree. */
+/* The claim phases (see apply.h): every other claimant or holder of a
+ * slot to fix gives way to its final owner (protect); each final owner
+ * imports the slots it does not claim yet (hold); nobody but the final
+ * owner claims them (check, claimed false); after the keys are back,
+ * each final owner claims its held slots and bumps its epoch (take),
+ * and the final owner claims every slot of the plan (check, claimed
+ * true). */
 int claim_protect(struct applier *ap, struct err *e);
+int claim_hold(struct applier *ap, struct err *e);
 int claim_take(struct applier *ap, struct err *e);
-int claim_check(struct applier *ap, struct err *e);
+int claim_check(struct applier *ap, bool claimed, struct err *e);
 
 #endif

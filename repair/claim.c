@@ -1,14 +1,18 @@
 /*
- * claim.c - the applier's claim phases: before any key moves and before
- * any epoch changes, exactly one node claims each slot being fixed.
+ * claim.c - the applier's claim phases: before any key moves, no node
+ * but the final owner claims a slot being fixed, and a final owner that
+ * does not claim it yet holds it (imports it) until every key is back,
+ * then claims it.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/xmalloc.h"
 #include "repair/apply_int.h"
+#include "repair/slotset.h"
 
 /* Every node claiming or holding keys of a FIX slot it will not own gives
  * up its claim (DELSLOTS keeps keys), names the final owner, and, holding
@@ -55,8 +59,8 @@ claim_protect(struct applier *ap, struct err *e)
 	return 0;
 }
 
-/* Some master other than f that f's view knows: the peer f pretends to
- * import a slot from before claiming it. */
+/* Some master other than f that f's view knows: the owner of the slot
+ * there when it has one. */
 static const char *
 peer_for(const struct topology *v, const int *owners, int slot)
 {
@@ -70,41 +74,57 @@ peer_for(const struct topology *v, const int *owners, int slot)
 	return NULL;
 }
 
-/* On f, the claims of the slots it does not claim yet. */
+/* The slots of one action, and how many. */
+static const int *
+action_slots(const struct action *x, size_t *n)
+{
+	*n = x->kind == ACT_FIX ? 1 : x->kind == ACT_COVER ? x->nslots : 0;
+	return x->kind == ACT_FIX ? &x->slot : x->slots;
+}
+
+/* On f, the slots of one action it does not claim yet: imported (after
+ * assigning a slot nobody owns in its view to a peer), held. */
 static int
-queue_claims(struct applier *ap, struct batch *b, int f, const int *owners, const int *slots,
-	     size_t n, struct err *e)
+queue_holds(struct applier *ap, struct batch *b, int f, const int *owners, const int *slots,
+	    size_t n, struct err *e)
 {
 	const struct topology *v = &ap->a->snap.nodes[f].view;
-	const char *fid = ap->a->snap.nodes[f].id, *peer;
+	const char *peer;
 	char s[16];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (assess_claims(ap->a, f, slots[i]))
 			continue;
+		ap->held[slots[i]] = true;
+		if (assess_importing(ap->a, f, slots[i]) && owners[slots[i]] >= 0)
+			continue;
+		if ((peer = peer_for(v, owners, slots[i])) == NULL)
+			return err_set(e, 0, "%s knows no other master to import slot %d from",
+				       conn_addr(b->c), slots[i]);
 		apply_num(s, sizeof(s), slots[i]);
+		if (owners[slots[i]] < 0) {
+			batch_queue(b, "CLUSTER", "SETSLOT", s, "NODE", peer);
+			restore_bound(ap, f, slots[i]);
+		}
 		if (!assess_importing(ap->a, f, slots[i])) {
-			if ((peer = peer_for(v, owners, slots[i])) == NULL)
-				return err_set(e, 0, "%s knows no other master to claim slot %d "
-					       "from", conn_addr(b->c), slots[i]);
 			batch_queue(b, "CLUSTER", "SETSLOT", s, "IMPORTING", peer);
 			restore_opened(ap, f, slots[i]);
 		}
-		batch_queue(b, "CLUSTER", "SETSLOT", s, "NODE", fid);
 	}
 	return 0;
 }
 
-/* Each final owner takes the slots it does not claim yet (IMPORTING, then
- * NODE itself, which bumps its epoch), then BUMPEPOCH: its claim now wins
- * over any other.  One pipeline per owner. */
+/* Each final owner imports the slots it does not claim yet: they refuse
+ * clients (MOVED elsewhere, or CLUSTERDOWN) but take keys by MIGRATE.
+ * One pipeline per owner. */
 int
-claim_take(struct applier *ap, struct err *e)
+claim_hold(struct applier *ap, struct err *e)
 {
 	int *owners = xcalloc(CLUSTER_SLOTS, sizeof(int));
 	struct batch b;
-	size_t f, i;
+	const int *slots;
+	size_t f, i, n;
 	int rc = -1;
 
 	for (f = 0; f < ap->a->snap.n; f++) {
@@ -115,24 +135,21 @@ claim_take(struct applier *ap, struct err *e)
 		for (i = 0; i < ap->p->n; i++) {
 			const struct action *x = &ap->p->v[i];
 
-			if ((x->kind != ACT_FIX && x->kind != ACT_COVER) || x->node != (int)f)
+			if ((slots = action_slots(x, &n)) == NULL || n == 0 || x->node != (int)f)
 				continue;
 			if (b.c == NULL) {
 				if ((b.c = apply_conn(ap, (int)f, e)) == NULL)
 					goto out;
 				topology_slot_owners(&ap->a->snap.nodes[f].view, owners);
 			}
-			if (queue_claims(ap, &b, (int)f, owners, x->kind == ACT_FIX ? &x->slot : x->slots,
-					 x->kind == ACT_FIX ? 1 : x->nslots, e) < 0)
+			if (queue_holds(ap, &b, (int)f, owners, slots, n, e) < 0)
 				goto out;
 		}
-		if (b.c == NULL)
-			continue;
-		batch_queue(&b, "CLUSTER", "BUMPEPOCH", NULL, NULL, NULL);
-		if (batch_run(&b, false, e) < 0) {
-			err_prefix(e, "claim: ");
+		if (b.c && batch_run(&b, false, e) < 0) {
+			err_prefix(e, "hold: ");
 			goto out;
 		}
+		ap->held_since[f] = clock_now_ms();
 	}
 	rc = 0;
 out:
@@ -140,17 +157,87 @@ out:
 	return rc;
 }
 
-/* The nodes' own views after the claim phase: each final owner claims
- * its slots and no other reachable master does (a claim that survived
- * protection would cost the loser its keys once epochs settle).  Gossip
- * may lag a moment: looked at again for up to 2 s. */
+/* One window per owner: its held slots, and how long. */
+static void
+held_window(struct applier *ap, int f, const bool *slots)
+{
+	struct apply_result *r = ap->res;
+	struct held_window *w;
+
+	if (r->nheld >= APPLY_HELD_MAX)
+		return;
+	w = &r->held[r->nheld++];
+	assess_addr(ap->a, f, w->owner, sizeof(w->owner));
+	slotset_str(slots, w->slots, sizeof(w->slots));
+	w->nslots = slotset_count(slots);
+	w->ms = (long long)(clock_now_ms() - ap->held_since[f]);
+	audit_note(ap->env->audit, "%s held slots %s for %lld ms", w->owner, w->slots, w->ms);
+}
+
+/* Each final owner claims the slots it held (SETSLOT NODE itself ends
+ * the import and bumps its epoch), then BUMPEPOCH: its claim now wins
+ * over any other.  One pipeline per owner. */
 int
-claim_check(struct applier *ap, struct err *e)
+claim_take(struct applier *ap, struct err *e)
+{
+	bool *mine = xcalloc(CLUSTER_SLOTS, sizeof(bool));
+	struct batch b;
+	size_t f;
+	int slot, rc = -1;
+	char s[16];
+
+	for (f = 0; f < ap->a->snap.n; f++) {
+		bool owner = false, any = false;
+
+		if (!assess_live_master(ap->a, (int)f))
+			continue;
+		b.c = NULL;
+		b.n = 0;
+		memset(mine, 0, CLUSTER_SLOTS * sizeof(bool));
+		for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
+			if (ap->final[slot] != (int)f)
+				continue;
+			owner = true;
+			if (!ap->held[slot])
+				continue;
+			if (b.c == NULL && (b.c = apply_conn(ap, (int)f, e)) == NULL)
+				goto out;
+			apply_num(s, sizeof(s), slot);
+			batch_queue(&b, "CLUSTER", "SETSLOT", s, "NODE", ap->a->snap.nodes[f].id);
+			mine[slot] = any = true;
+		}
+		/* an owner of slots it claimed all along bumps too: its claim
+		 * must win over a dead node's */
+		if (!owner)
+			continue;
+		if (b.c == NULL && (b.c = apply_conn(ap, (int)f, e)) == NULL)
+			goto out;
+		batch_queue(&b, "CLUSTER", "BUMPEPOCH", NULL, NULL, NULL);
+		if (batch_run(&b, false, e) < 0) {
+			err_prefix(e, "claim: ");
+			goto out;
+		}
+		if (any)
+			held_window(ap, (int)f, mine);
+	}
+	rc = 0;
+out:
+	free(mine);
+	return rc;
+}
+
+/* The nodes' own views: each final owner claims its slots (those it
+ * holds only once `claimed`) and no other reachable master does (a claim
+ * that survived protection would cost the loser its keys once epochs
+ * settle).  Gossip may lag a moment: looked at again for up to 2 s. */
+int
+claim_check(struct applier *ap, bool claimed, struct err *e)
 {
 	uint64_t deadline = clock_now_ms() + 2000;
 	struct topology *views = xcalloc(ap->a->snap.n + 1, sizeof(*views));
 	const struct cluster_node *me;
-	size_t h, i, k;
+	const int *slots;
+	size_t h, i, k, n;
 	int rc;
 
 	do {
@@ -164,19 +251,21 @@ claim_check(struct applier *ap, struct err *e)
 		}
 		for (i = 0; i < ap->p->n && rc == 0; i++) {
 			const struct action *x = &ap->p->v[i];
-			const int *slots = x->kind == ACT_FIX ? &x->slot : x->slots;
-			size_t n = x->kind == ACT_FIX ? 1 : x->kind == ACT_COVER ? x->nslots : 0;
 
+			if ((slots = action_slots(x, &n)) == NULL)
+				continue;
 			for (k = 0; k < n && rc == 0; k++)
 				for (h = 0; h < ap->a->snap.n && rc == 0; h++) {
-					bool owns;
+					bool owns, should;
 
 					if (!assess_live_master(ap->a, (int)h) ||
 					    (me = topology_myself(&views[h])) == NULL)
 						continue;
 					owns = cluster_node_has_slot(me, slots[k]);
-					if (owns != ((int)h == x->node))
-						rc = err_set(e, 0, "after the claim, %s:%d %s slot %d",
+					should = (int)h == x->node && (claimed || !ap->held[slots[k]]);
+					if (owns != should)
+						rc = err_set(e, 0, "%s, %s:%d %s slot %d",
+							     claimed ? "after the claim" : "before the move",
 							     ap->a->snap.nodes[h].host,
 							     ap->a->snap.nodes[h].port,
 							     owns ? "still claims" : "does not claim",

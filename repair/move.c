@@ -47,9 +47,97 @@ append_migrate(struct mig *m, struct reply *const *keys, size_t n)
 	free(lens);
 }
 
+/* The destination only imports this key's slot: it goes by DUMP and
+ * RESTORE (see move_opts.held). */
+static bool
+by_dump(const struct mig *m, const struct reply *key)
+{
+	return m->mo && m->mo->held && m->mo->held[key_slot(key->str, key->len)];
+}
+
+/* Each key's DUMP and PTTL read from the source, then ASKING and
+ * RESTORE (never REPLACE) on the destination, pipelined: RESTORE's
+ * replies into out[i] ("+NOKEY" made up for a key the source no longer
+ * has, as MIGRATE answers).  The source keeps its keys. */
+static int
+restore_keys(struct mig *m, struct reply *const *keys, size_t n, struct reply **out,
+	     struct err *e)
+{
+	struct reply **d = xcalloc(n + 1, sizeof(*d)), *a;
+	long long *t = xcalloc(n + 1, sizeof(*t));
+	const char *ask[1] = {"ASKING"}, *argv[4] = {"RESTORE"};
+	size_t lens[4] = {7}, i;
+	char ttl[32];
+	int rc = -1;
+
+	/* the source is not in cluster mode: no ASKING there */
+	for (i = 0; i < n; i++) {
+		const char *dump[2] = {"DUMP", keys[i]->str}, *pttl[2] = {"PTTL", keys[i]->str};
+		size_t l[2] = {4, keys[i]->len};
+
+		conn_append_argv(m->src, 2, dump, l);
+		conn_append_argv(m->src, 2, pttl, l);
+	}
+	if (conn_flush(m->src, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((d[i] = conn_read_reply(m->src, e)) == NULL)
+			goto out;
+		if ((a = conn_read_reply(m->src, e)) == NULL)
+			goto out;
+		t[i] = a->type == REPLY_INTEGER ? a->integer : -2;
+		reply_free(a);
+	}
+	for (i = 0; i < n; i++) {
+		if (d[i]->type != REPLY_STRING || t[i] == -2)
+			continue;
+		snprintf(ttl, sizeof(ttl), "%lld", t[i] > 0 ? t[i] : 0);
+		argv[1] = keys[i]->str;
+		lens[1] = keys[i]->len;
+		argv[2] = ttl;
+		lens[2] = strlen(ttl);
+		argv[3] = d[i]->str;
+		lens[3] = d[i]->len;
+		conn_append_argv(m->dst, 1, ask, NULL);
+		conn_append_argv(m->dst, 4, argv, lens);
+	}
+	if (conn_flush(m->dst, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (d[i]->type != REPLY_STRING || t[i] == -2) {
+			out[i] = xcalloc(1, sizeof(*out[i]));
+			out[i]->type = REPLY_STATUS;
+			out[i]->str = xstrdup("NOKEY");
+			out[i]->len = 5;
+			continue;
+		}
+		if ((a = conn_read_reply(m->dst, e)) == NULL)
+			goto out;
+		reply_free(a);
+		if ((out[i] = conn_read_reply(m->dst, e)) == NULL)
+			goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		reply_free(d[i]);
+	free(d);
+	free(t);
+	return rc;
+}
+
 static struct reply *
 migrate(struct mig *m, struct reply *const *keys, size_t n, struct err *e)
 {
+	struct reply *r = NULL;
+
+	if (n == 1 && by_dump(m, keys[0])) {
+		if (restore_keys(m, keys, 1, &r, e) < 0) {
+			reply_free(r);
+			return NULL;
+		}
+		return r;
+	}
 	append_migrate(m, keys, n);
 	return conn_read_reply(m->src, e);
 }
@@ -123,25 +211,64 @@ add_conflict(struct move_result *res, const struct reply *key)
 }
 
 /* Another value on the owner: this one set aside in the stash (its
- * conflicts.txt says where it came from), or, with no room or no stash,
- * kept where it is. */
+ * conflicts.txt says where it came from and why).  Superseded when the
+ * owner's value is newer by construction; else a conflict, kept where it
+ * is when the stash has no room or there is none. */
+static int move_one(struct mig *m, struct reply *key, struct move_result *res, struct err *e);
+
+/* The destination's value is the older one: it goes to the stash (the
+ * destination holds the slot, no client writes it meanwhile), and the
+ * source's takes its place.  Without a stash, a conflict kept. */
 static int
-set_aside(struct mig *m, struct reply *key, struct move_result *res, struct err *e)
+replace_older(struct mig *m, struct reply *key, struct move_result *res, struct err *e)
 {
 	char what[256];
 	int db, rc;
 
-	add_conflict(res, key);
 	if (m->mo->stash == NULL) {
+		add_conflict(res, key);
 		res->kept++;
 		return 0;
 	}
-	snprintf(what, sizeof(what), "slot %u, owner %s keeps its own value; this one from %s",
-		 key_slot(key->str, key->len), conn_addr(m->dst),
-		 m->mo->from ? m->mo->from : conn_addr(m->src));
-	rc = stash_conflict(m->mo->stash, m->src, key, m->mo->copy, what, &db, e);
-	if (rc < 0)
+	snprintf(what, sizeof(what), "superseded: slot %u, %s served it and wrote a newer value; "
+		 "this older one from %s, which takes the newer one", key_slot(key->str, key->len),
+		 m->mo->from ? m->mo->from : conn_addr(m->src), conn_addr(m->dst));
+	if ((rc = stash_conflict(m->mo->stash, m->dst, key, false, what, &db, e)) < 0)
 		return -1;
+	if (rc > 0) {
+		add_conflict(res, key);
+		res->kept++;
+		return 0;
+	}
+	res->superseded++;
+	return move_one(m, key, res, e);
+}
+
+static int
+set_aside(struct mig *m, struct reply *key, struct move_result *res, struct err *e)
+{
+	unsigned slot = key_slot(key->str, key->len);
+	bool older = m->mo->newer && m->mo->newer[slot];
+	const char *from = m->mo->from ? m->mo->from : conn_addr(m->src);
+	char what[256];
+	int db, rc = 1;
+
+	if (m->mo->older && m->mo->older[slot] && !m->mo->copy)
+		return replace_older(m, key, res, e);
+	if (older)
+		snprintf(what, sizeof(what), "superseded: slot %u, owner %s wrote a newer value "
+			 "since; this older one from %s", slot, conn_addr(m->dst), from);
+	else
+		snprintf(what, sizeof(what), "slot %u, owner %s keeps its own value; this one "
+			 "from %s", slot, conn_addr(m->dst), from);
+	if (m->mo->stash != NULL &&
+	    (rc = stash_conflict(m->mo->stash, m->src, key, m->mo->copy, what, &db, e)) < 0)
+		return -1;
+	if (rc == 0 && older) {
+		res->superseded++;
+		return 0;
+	}
+	add_conflict(res, key);
 	if (rc > 0)
 		res->kept++;
 	return 0;
@@ -258,6 +385,44 @@ out:
 	return rc;
 }
 
+/* Keys of held slots: restored in one pipeline; those the destination
+ * has already compared as any other (move_compare()). */
+static int
+move_held(struct mig *m, struct reply *const *keys, size_t n, bool *kept,
+	  struct move_result *res, struct err *e)
+{
+	struct reply **r = xcalloc(n + 1, sizeof(*r)), **busy = xcalloc(n + 1, sizeof(*busy));
+	size_t i, nb = 0;
+	long long before = res->kept;
+	int rc = -1;
+
+	if (restore_keys(m, keys, n, r, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (r[i]->type != REPLY_ERROR) {
+			res->moved++;
+		} else if (strstr(r[i]->str, "BUSYKEY")) {
+			busy[nb++] = keys[i];
+		} else {
+			err_set(e, 0, "'RESTORE' of key '%s' on '%s': %s", keys[i]->str,
+				conn_addr(m->dst), r[i]->str);
+			goto out;
+		}
+	}
+	if (move_compare(m->src, m->dst, busy, nb, m->mo, res, e) < 0)
+		goto out;
+	/* which ones stayed is not told apart here: all, when any did */
+	for (i = 0; i < n && res->kept > before; i++)
+		kept[i] = r[i]->type == REPLY_ERROR;
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		reply_free(r[i]);
+	free(r);
+	free(busy);
+	return rc;
+}
+
 int
 move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
 	  const struct move_opts *mo, bool *kept, struct move_result *res, struct err *e)
@@ -273,6 +438,8 @@ move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t 
 		kept[i] = false;
 	if (n == 0)
 		return 0;
+	if (by_dump(&m, keys[0]))
+		return move_held(&m, keys, n, kept, res, e);
 	r = migrate(&m, keys, n, e);
 	if (r == NULL)
 		return -1;
@@ -383,7 +550,7 @@ names_add(struct names *ns, const struct reply *k)
 static long long
 gone(const struct move_result *r)
 {
-	return r->moved + r->stashed + r->conflicts - r->kept;
+	return r->moved + r->stashed + r->conflicts - r->kept + r->superseded;
 }
 
 int

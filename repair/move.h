@@ -12,6 +12,16 @@
  * stash (stash.h), never over the owner's copy; a different one is a
  * conflict: set aside in the stash for a person to decide, or, when the
  * stash has no room for it (or there is none), left on the source.
+ *
+ * Under live traffic a different value is not always a question: where
+ * the caller knows the destination's value is newer by construction
+ * (mo->newer: the destination served the slot's clients while the
+ * source did not), the source's value is *superseded*: set aside in the
+ * stash all the same, counted apart, and no decision waits on it.  Where
+ * the source's value is the newer one (mo->older: the source served the
+ * slot, the destination only holds it and serves nobody), the
+ * destination's value is the superseded one: it goes to the stash, and
+ * the source's takes its place.
  */
 #ifndef SQ_REPAIR_MOVE_H
 #define SQ_REPAIR_MOVE_H
@@ -32,6 +42,15 @@ struct move_opts {
 				 (a salvage's rescue copy); its duplicates
 				 are not stashed, its conflicts are copied */
 	const char *from;     /* the source in conflicts.txt; NULL: its address */
+	const bool *newer;    /* per slot: the destination's values are newer by
+				 construction than the source's; NULL: none */
+	const bool *older;    /* per slot: the destination's values are older by
+				 construction than the source's; NULL: none */
+	const bool *held;     /* per slot: the destination only imports it and
+				 the source is not in cluster mode (a rescue
+				 server), whose MIGRATE sends a plain RESTORE
+				 the destination refuses: keys go by DUMP,
+				 then ASKING and RESTORE; NULL: none */
 	volatile sig_atomic_t *interrupted; /* long passes stop when set; NULL */
 };
 
@@ -41,14 +60,16 @@ struct move_result {
 	long long stashed;     /* of those, the duplicates moved to the stash */
 	long long conflicts;   /* another value there: set aside or kept */
 	long long kept;        /* of those, left on the source */
+	long long superseded;  /* another, newer value there: this one set
+				  aside in the stash (not a conflict) */
 	char conflict[MOVE_CONFLICTS_MAX][128]; /* the first ones' names */
 	int nconflict;
 };
 
 /* Moves the given keys (MIGRATE ... KEYS, then one by one after an
- * error), setting kept[i] for keys left on the source because the
- * destination has another value and the stash could not take this one.
- * Adds to r. */
+ * error; all of held slots, or none: DUMP and RESTORE), setting kept[i]
+ * for keys left on the source because the destination has another value
+ * and the stash could not take this one.  Adds to r. */
 int move_keys(struct conn *src, struct conn *dst, struct reply *const *keys, size_t n,
 	      const struct move_opts *mo, bool *kept, struct move_result *r, struct err *e);
 

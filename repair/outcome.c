@@ -34,6 +34,7 @@ GETTER(get_same, r->total.keys_same)
 GETTER(get_stashed, r->total.stashed)
 GETTER(get_salvaged, r->total.keys_salvaged)
 GETTER(get_salvage_same, r->total.salvage_same)
+GETTER(get_superseded, r->total.superseded)
 GETTER(get_aside, r->total.conflicts - r->total.conflicts_kept)
 GETTER(get_kept, r->total.conflicts_kept)
 GETTER(get_restarted, r->total.restarted)
@@ -47,6 +48,7 @@ static const struct count counts[] = {
 	{"duplicates_stashed", "duplicates stashed", get_stashed},
 	{"keys_salvaged", "salvaged from files", get_salvaged},
 	{"salvage_same", "files' keys already in the cluster", get_salvage_same},
+	{"superseded", "older values superseded by newer writes (in the stash)", get_superseded},
 	{"conflicts_set_aside", "other values set aside for a decision", get_aside},
 	{"conflicts_kept", "other values left in place", get_kept},
 	{"restarted", "restarted", get_restarted},
@@ -92,9 +94,14 @@ repair_outcome_print(const struct repair_outcome *r, FILE *f)
 			fprintf(f, "  salvage source %s: not read: %s\n", s->dir, s->error);
 		else
 			fprintf(f, "  salvage source %s: %lld keys, %lld salvaged, %lld already "
-				"there, %lld conflicts, %lld missing\n", s->dir, s->keys, s->salvaged,
-				s->same, s->conflicts, s->missing);
+				"there, %lld superseded, %lld conflicts, %lld missing\n", s->dir,
+				s->keys, s->salvaged, s->same, s->superseded, s->conflicts,
+				s->missing);
 	}
+	for (k = 0; k < r->total.nheld; k++)
+		fprintf(f, "  held: slots %s refused clients on %s for %lld ms, until their keys "
+			"were back\n", r->total.held[k].slots, r->total.held[k].owner,
+			r->total.held[k].ms);
 	if (r->total.stash[0])
 		fprintf(f, "  stash: %s (duplicates in database 0, other values in 1-%d, each "
 			"listed in conflicts.txt beside it)\n", r->total.stash, STASH_CONFLICT_DBS);
@@ -128,14 +135,24 @@ repair_outcome_json(const struct repair_outcome *r)
 	for (k = 0; k < r->total.nunrestored; k++)
 		json_array_append_new(list, json_string(r->total.unrestored[k]));
 	json_object_set_new(o, "not_put_back_list", list);
+	list = json_array();
+	for (k = 0; k < r->total.nheld; k++) {
+		const struct held_window *w = &r->total.held[k];
+
+		json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I}", "owner", w->owner,
+						      "slots", w->slots, "nslots", w->nslots, "ms",
+						      (json_int_t)w->ms));
+	}
+	json_object_set_new(o, "held", list);
 	for (i = 0; i < r->nsources; i++) {
 		const struct source_outcome *s = &r->sources[i];
 
-		json_array_append_new(srcs, json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I}",
-						      "dir", s->dir, "read", s->read, "error",
+		json_array_append_new(srcs, json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, "
+						      "s:I}", "dir", s->dir, "read", s->read, "error",
 						      s->error, "keys", (json_int_t)s->keys,
 						      "salvaged", (json_int_t)s->salvaged, "same",
-						      (json_int_t)s->same, "conflicts",
+						      (json_int_t)s->same, "superseded",
+						      (json_int_t)s->superseded, "conflicts",
 						      (json_int_t)s->conflicts, "missing",
 						      (json_int_t)s->missing));
 	}

@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/xmalloc.h"
+#include "repair/served.h"
 #include "repair/source.h"
 
 #define ROUNDS_MAX 5
@@ -113,6 +114,9 @@ add_total(struct apply_result *t, const struct apply_result *r)
 		snprintf(t->stash, sizeof(t->stash), "%s", r->stash);
 	t->keys_salvaged += r->keys_salvaged;
 	t->salvage_same += r->salvage_same;
+	t->superseded += r->superseded;
+	for (i = 0; i < r->nheld && t->nheld < APPLY_HELD_MAX; i++)
+		t->held[t->nheld++] = r->held[i];
 	t->restarted += r->restarted;
 	t->forgotten += r->forgotten;
 	t->conflicts_kept = r->conflicts_kept;
@@ -126,7 +130,7 @@ add_total(struct apply_result *t, const struct apply_result *r)
 	for (i = 0; i < r->nunrestored && t->nunrestored < APPLY_UNRESTORED_MAX; i++)
 		memcpy(t->unrestored[t->nunrestored++], r->unrestored[i], sizeof(t->unrestored[0]));
 	return r->keys_moved || r->stashed || r->keys_salvaged || r->restarted || r->forgotten ||
-	       r->conflicts > r->conflicts_kept;
+	       r->conflicts > r->conflicts_kept || r->superseded;
 }
 
 /* The slots a plan acts on (FIX and COVER), as a new slot map. */
@@ -277,8 +281,9 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	struct sources src;
 	struct plan p;
 	struct repair_opts ro = *o; /* restarts: once per run */
+	struct served served = {0};
 	char why[256];
-	bool progress = true, stop, judged = false, *touched = NULL, restarting;
+	bool progress = true, stop, judged = false, *touched = NULL, restarting = false;
 	size_t i;
 	int rc = 0;
 
@@ -296,12 +301,17 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			audit_resume(env->audit);
 			free(touched);
 			sources_close(&src);
+			served_release(&served);
 			snprintf(res->left, sizeof(res->left), "%s", e ? e->msg : "no node answered");
 			json_object_set_new(res->report, "result", repair_outcome_json(res));
 			return -1;
 		}
 		plan_build(&a, &ro, &p);
 		audit_resume(env->audit);
+		/* who served each slot before anything changed (again after
+		 * a restart: the node back serves its slots again) */
+		if (touched == NULL && (!served.taken || restarting))
+			served_take(&served, &a);
 		if (out && (p.n || res->rounds == 0)) {
 			tell(env, "plan", 0, 0);
 			if (res->rounds)
@@ -324,7 +334,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			assess_release(&a);
 			break;
 		}
-		rc = apply_plan(&a, &p, &ro, env, &src, &r, e);
+		rc = apply_plan(&a, &p, &ro, env, &src, &served, &r, e);
 		progress = add_total(&res->total, &r);
 		restarting = p.restart_first;
 		/* what the first, full look found is in this plan: the next
@@ -368,9 +378,11 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	for (i = 0; i < res->nsources && i < src.n; i++) {
 		res->sources[i].salvaged = src.v[i].moved.moved;
 		res->sources[i].same = src.v[i].moved.same;
+		res->sources[i].superseded = src.v[i].moved.superseded;
 		res->sources[i].conflicts = src.v[i].moved.conflicts;
 	}
 	sources_close(&src);
+	served_release(&served);
 	json_object_set_new(res->report, "result", repair_outcome_json(res));
 	return rc;
 }

@@ -23,6 +23,7 @@ struct source_outcome {
 	long long keys;           /* in its files */
 	long long salvaged;       /* copied to the cluster by this repair */
 	long long same;           /* found there with the same value */
+	long long superseded;     /* found there with a newer value */
 	long long conflicts;      /* found there with another value */
 	long long missing;        /* still missing from the cluster */
 };
@@ -61,10 +62,12 @@ void repair_outcome_line(const struct repair_outcome *res, char *buf, size_t n);
 void repair_outcome_print(const struct repair_outcome *res, FILE *f);
 /* report.json's "result": healthy, every count of the line by name
  * (keys_moved, keys_same, duplicates_stashed, keys_salvaged,
- * salvage_same, conflicts_set_aside, conflicts_kept, restarted,
- * forgotten, missing_from_sources, not_put_back), stash,
- * conflict_examples, not_put_back_list, sources (dir, read, error, keys,
- * salvaged, same, conflicts, missing each) and left.  A new object. */
+ * salvage_same, superseded, conflicts_set_aside, conflicts_kept,
+ * restarted, forgotten, missing_from_sources, not_put_back), stash,
+ * conflict_examples, not_put_back_list, held (owner, slots, nslots, ms
+ * each: how long slots refused clients until their keys were back),
+ * sources (dir, read, error, keys, salvaged, same, superseded,
+ * conflicts, missing each) and left.  A new object. */
 json_t *repair_outcome_json(const struct repair_outcome *res);
 
 #endif

@@ -4,11 +4,14 @@
  *
  *  - two settings on every reachable master (relax), read first and set
  *    back to what they were;
- *  - the IMPORTING states it opens itself (protect, on holders; claim,
- *    on final owners before SETSLOT NODE), recorded as they are queued:
+ *  - the IMPORTING states it opens itself (protect, on holders; hold,
+ *    on final owners until they claim), recorded as they are queued:
  *    whichever is still open at the end is closed with STABLE.  A node
  *    that then holds keys of a slot it does not own keeps them: a node
- *    deletes keys only of slots it owned.
+ *    deletes keys only of slots it owned;
+ *  - the slots the hold assigned to a peer in a final owner's view (a
+ *    slot nobody owned there): whichever the owner did not claim in the
+ *    end is unassigned again there (DELSLOTS).
  *
  * What cannot be put back is said in the audit and listed in the result
  * (apply_result.unrestored), for a person to act on.
@@ -90,6 +93,36 @@ restore_opened(struct applier *ap, int node, int slot)
 	ap->opened[ap->nopened++].slot = slot;
 }
 
+void
+restore_bound(struct applier *ap, int node, int slot)
+{
+	ap->bound = xreallocarray(ap->bound, ap->nbound + 1, sizeof(*ap->bound));
+	ap->bound[ap->nbound].node = node;
+	ap->bound[ap->nbound++].slot = slot;
+}
+
+/* On h, the slots the hold assigned to a peer that h did not claim in
+ * the end: unassigned again. */
+static void
+queue_unbind(struct applier *ap, struct batch *b, int h, const struct topology *t,
+	     const struct cluster_node *me)
+{
+	int *owners = xcalloc(CLUSTER_SLOTS, sizeof(int));
+	char s[16];
+	size_t i;
+
+	topology_slot_owners(t, owners);
+	for (i = 0; i < ap->nbound; i++) {
+		int slot = ap->bound[i].slot;
+
+		if (ap->bound[i].node != h || owners[slot] < 0 || cluster_node_has_slot(me, slot))
+			continue;
+		apply_num(s, sizeof(s), slot);
+		batch_queue(b, "CLUSTER", "DELSLOTS", s, NULL, NULL);
+	}
+	free(owners);
+}
+
 /* Node h's opened states that are still open, closed in one pipeline. */
 static void
 close_node(struct applier *ap, int h)
@@ -120,6 +153,7 @@ close_node(struct applier *ap, int h)
 		apply_num(s, sizeof(s), ap->opened[i].slot);
 		batch_queue(&b, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
 	}
+	queue_unbind(ap, &b, h, &t, me);
 	if (batch_run(&b, false, &e) < 0)
 		goto fail;
 	topology_release(&t);
@@ -131,6 +165,12 @@ fail:
 			unrestored(ap, "%s:%d (%.8s): slot %d may still be importing (opened by "
 				   "this repair; close it with CLUSTER SETSLOT %d STABLE): %s",
 				   n->host, n->port, n->id, ap->opened[i].slot, ap->opened[i].slot,
+				   e.msg);
+	for (i = 0; i < ap->nbound; i++)
+		if (ap->bound[i].node == h)
+			unrestored(ap, "%s:%d (%.8s): slot %d may still be assigned to another node "
+				   "in its view (by this repair; CLUSTER DELSLOTS %d there): %s",
+				   n->host, n->port, n->id, ap->bound[i].slot, ap->bound[i].slot,
 				   e.msg);
 }
 
@@ -172,6 +212,14 @@ restore_all(struct applier *ap, struct err *e)
 			seen = ap->opened[k].node == ap->opened[i].node;
 		if (!seen)
 			close_node(ap, ap->opened[i].node);
+	}
+	for (i = 0; i < ap->nbound; i++) { /* bound but opened nothing: rare */
+		for (k = 0, seen = false; k < ap->nopened && !seen; k++)
+			seen = ap->opened[k].node == ap->bound[i].node;
+		for (k = 0; k < i && !seen; k++)
+			seen = ap->bound[k].node == ap->bound[i].node;
+		if (!seen)
+			close_node(ap, ap->bound[i].node);
 	}
 	return restore_settings(ap, e);
 }

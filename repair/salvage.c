@@ -27,11 +27,16 @@ struct owners {
 	int timeout_ms;
 };
 
-/* The current owners, from the first reachable master. */
+/* The current owners, from the first reachable master; a slot the
+ * repair gives to a final owner (final[slot] >= 0, a node of `a`) is that
+ * owner's, though it only holds it yet. */
 static int
-owners_load(struct owners *o, const struct assessment *a, int timeout_ms, struct err *e)
+owners_load(struct owners *o, const struct assessment *a, const int *final, int timeout_ms,
+	    struct err *e)
 {
+	const struct cluster_node *n;
 	size_t i;
+	int slot;
 
 	for (i = 0; i < a->snap.n; i++)
 		if (a->nodes[i].reachable && a->nodes[i].master) {
@@ -40,6 +45,10 @@ owners_load(struct owners *o, const struct assessment *a, int timeout_ms, struct
 						timeout_ms, &o->t, e) < 0)
 				return -1;
 			topology_slot_owners(&o->t, o->owner);
+			for (slot = 0; final && slot < CLUSTER_SLOTS; slot++)
+				if (final[slot] >= 0 &&
+				    (n = topology_find(&o->t, a->snap.nodes[final[slot]].id)) != NULL)
+					o->owner[slot] = (int)(n - o->t.nodes);
 			o->c = xcalloc(o->t.n + 1, sizeof(*o->c));
 			o->timeout_ms = timeout_ms;
 			return 0;
@@ -57,22 +66,27 @@ owner_conn(struct owners *o, int k, struct err *e)
 	return o->c[k];
 }
 
-/* Which of the keys `dst` has (EXISTS, pipelined): has[i]. */
+/* Which of the keys `dst` has (ASKING and EXISTS, pipelined: the owner
+ * may only hold the slot yet): has[i]. */
 static int
 exists(struct conn *dst, struct reply *const *keys, size_t n, bool *has, struct err *e)
 {
-	const char *argv[2] = {"EXISTS", NULL};
+	const char *argv[2] = {"EXISTS", NULL}, *ask[1] = {"ASKING"};
 	size_t lens[2] = {6, 0}, i;
-	struct reply *r;
+	struct reply *r, *a;
 
 	for (i = 0; i < n; i++) {
 		argv[1] = keys[i]->str;
 		lens[1] = keys[i]->len;
+		conn_append_argv(dst, 1, ask, NULL);
 		conn_append_argv(dst, 2, argv, lens);
 	}
 	if (conn_flush(dst, e) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
+		if ((a = conn_read_reply(dst, e)) == NULL)
+			return -1;
+		reply_free(a);
 		if ((r = conn_read_reply(dst, e)) == NULL)
 			return -1;
 		has[i] = r->type == REPLY_INTEGER && r->integer == 1;
@@ -88,8 +102,9 @@ place_group(struct source *src, struct owners *o, int k, struct reply **group, s
 	    const struct move_opts *mo, struct err *e)
 {
 	struct reply **lack = xcalloc(n + 1, sizeof(*lack)), **have = xcalloc(n + 1, sizeof(*have));
+	struct reply **held = xcalloc(n + 1, sizeof(*held));
 	bool *has = xcalloc(n + 1, sizeof(bool));
-	size_t i, nl = 0, nh = 0;
+	size_t i, nl = 0, nh = 0, nh2;
 	struct conn *dst;
 	int rc = -1;
 
@@ -101,14 +116,24 @@ place_group(struct source *src, struct owners *o, int k, struct reply **group, s
 		else
 			lack[nl++] = group[i];
 	}
+	/* keys of held slots go by DUMP and RESTORE, the others by MIGRATE:
+	 * lack[] split in two, held ones at the end */
+	for (i = 0, nh2 = 0; i < nl; i++)
+		if (mo->held && mo->held[key_slot(lack[i]->str, lack[i]->len)])
+			held[nh2++] = lack[i];
+		else
+			lack[i - nh2] = lack[i];
+	nl -= nh2;
 	/* has[] is scratch now: move_keys() says which were kept */
 	if (move_keys(src->srv.c, dst, lack, nl, mo, has, &src->moved, e) < 0 ||
+	    move_keys(src->srv.c, dst, held, nh2, mo, has, &src->moved, e) < 0 ||
 	    move_compare(src->srv.c, dst, have, nh, mo, &src->moved, e) < 0)
 		goto out;
 	rc = 0;
 out:
 	free(lack);
 	free(have);
+	free(held);
 	free(has);
 	return rc;
 }
@@ -137,8 +162,8 @@ place(struct source *src, struct owners *o, const struct reply *page,
 }
 
 int
-salvage_source(struct source *src, const struct assessment *a, const struct move_opts *mo0,
-	       struct err *e)
+salvage_source(struct source *src, const struct assessment *a, const int *final,
+	       const struct move_opts *mo0, struct err *e)
 {
 	struct owners o = {.t = TOPOLOGY_INIT};
 	struct move_opts mo = *mo0;
@@ -154,7 +179,7 @@ salvage_source(struct source *src, const struct assessment *a, const struct move
 	mo.copy = true;
 	mo.from = from;
 	src->unplaced = 0;
-	if (owners_load(&o, a, mo.timeout_ms, e) < 0)
+	if (owners_load(&o, a, final, mo.timeout_ms, e) < 0)
 		goto out;
 	do {
 		page = conn_cmd(src->srv.c, e, "SCAN", cursor, "COUNT", "1000", NULL);

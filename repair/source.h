@@ -64,12 +64,14 @@ void sources_close(struct sources *s);
 int sources_inventory(struct sources *s, struct assessment *a, struct err *e);
 
 /* A salvage pass over source k (salvage.c): every key of its files goes
- * to its slot's current owner, as the first reachable master of `a`
- * sees it now: one the owner lacks is copied there; one it has is
- * compared: an equal value changes nothing, another is a conflict, the
- * files' value set aside in mo->stash.  Keys of slots nobody serves stay
- * (counted in unplaced).  Adds to src->moved. */
-int salvage_source(struct source *src, const struct assessment *a, const struct move_opts *mo,
-		   struct err *e);
+ * to its slot's owner: final[slot] (a node of `a`) where the repair gives
+ * the slot to one, else the current owner, as the first reachable master
+ * of `a` sees it now.  One the owner lacks is copied there; one it has
+ * is compared: an equal value changes nothing, another is set aside in
+ * mo->stash, superseded where mo->newer says the owner's is newer, else
+ * a conflict.  Keys of slots nobody serves stay (counted in unplaced).
+ * Adds to src->moved, also when it fails half way. */
+int salvage_source(struct source *src, const struct assessment *a, const int *final,
+		   const struct move_opts *mo, struct err *e);
 
 #endif

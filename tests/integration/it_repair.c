@@ -222,12 +222,14 @@ ask(int i, const char *cmd, const char *key)
 
 /* The repair of a cluster with one other value on node 2: it ends
  * healthy in one round, that value set aside in the stash's database 1
- * (named in conflicts.txt) for a person to decide, no slot left open,
- * the owner's value untouched; a second run has nothing to do.  The
+ * (named in conflicts.txt), no slot left open, the owner's value
+ * untouched; a second run has nothing to do.  `superseded`: the owner
+ * served the slot, so node 2's value is older by construction (no
+ * decision waits); else a conflict, for a person to decide.  The
  * outcome's stash path into `stash` (the stash is kept for the caller
  * to read; rp_stash_drop() it). */
 static void
-repair_one_conflict(const char *key, char *stash, size_t n)
+repair_one_conflict(const char *key, char *stash, size_t n, bool superseded)
 {
 	struct repair_outcome res;
 	struct err e = ERR_INIT;
@@ -239,16 +241,20 @@ repair_one_conflict(const char *key, char *stash, size_t n)
 	rp_keep_stash = false;
 	ck_assert_msg(res.healthy, "left: %s", res.left);
 	ck_assert_int_eq(res.rounds, 1);
-	ck_assert_int_eq(res.total.conflicts, 1);
+	ck_assert_int_eq(res.total.conflicts, superseded ? 0 : 1);
+	ck_assert_int_eq(res.total.superseded, superseded ? 1 : 0);
 	ck_assert_int_eq(res.total.conflicts_kept, 0);
-	ck_assert_int_eq(res.decisions, 1);
+	ck_assert_int_eq(res.decisions, superseded ? 0 : 1);
 	ck_assert_int_eq(res.total.nunrestored, 0);
-	ck_assert_ptr_nonnull(strstr(res.total.conflict[0], key));
-	ck_assert_ptr_nonnull(strstr(res.total.conflict[0], "in the stash"));
+	if (!superseded) {
+		ck_assert_ptr_nonnull(strstr(res.total.conflict[0], key));
+		ck_assert_ptr_nonnull(strstr(res.total.conflict[0], "in the stash"));
+	}
 	ck_assert(res.total.stash[0]);
 	snprintf(stash, n, "%s", res.total.stash);
 	list = rp_stash_list(stash);
 	ck_assert_msg(strstr(list, key) && strstr(list, "1\t"), "%s", list);
+	ck_assert_msg((strstr(list, "superseded") != NULL) == superseded, "%s", list);
 	free(list);
 	repair_outcome_release(&res);
 	rp_assert_no_open_slots();
@@ -264,15 +270,21 @@ repair_one_conflict(const char *key, char *stash, size_t n)
 	repair_outcome_release(&res);
 }
 
+enum conflict_shape {
+	LEFT_IMPORTING,  /* the slot left importing on node 2 */
+	MADE_STABLE,     /* made stable again there, as by hand */
+	ORPHANED,        /* then unassigned on every node: nobody served it */
+};
+
 /* Node 2 imports a slot of master 0 with a copy of its first key (COPY),
  * then `cmd` changes that copy on node 2 (ASKING first); the slot is
- * left importing there, or (stable) made stable again, as by hand.  The
- * key's name; free() it. */
+ * then left as `shape` says.  The key's name; free() it. */
 static char *
-conflict_case(const char *cmd, const char *arg, bool stable)
+conflict_case(const char *cmd, const char *arg, enum conflict_shape shape)
 {
 	char s[16], *key;
 	int slot;
+	size_t i;
 
 	rp_up(3, 0, PERSIST_NONE, 20000);
 	slot = rp_slot_with_keys(0, 0, 2);
@@ -281,17 +293,22 @@ conflict_case(const char *cmd, const char *arg, bool stable)
 	key = first_key(0, slot);
 	rp_move(0, 2, slot, 1, 1);
 	ask_cmd(2, cmd, key, arg);
-	if (stable)
+	if (shape != LEFT_IMPORTING)
 		rp_ok(2, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	for (i = 0; shape == ORPHANED && i < rp_lc.n; i++)
+		rp_ok((int)i, "CLUSTER", "DELSLOTS", s, NULL);
 	return key;
 }
 
+/* Two values of one key in a slot nobody served (no node claims it):
+ * which is newer nobody can know.  A conflict: the holder of most keys
+ * keeps its own, the other is set aside for a person to decide. */
 START_TEST(test_different_values_are_a_conflict_set_aside)
 {
-	char *key = conflict_case("SET", "another value", false), stash[PATH_MAX], *v;
+	char *key = conflict_case("SET", "another value", ORPHANED), stash[PATH_MAX], *v;
 	struct reply *r;
 
-	repair_one_conflict(key, stash, sizeof(stash));
+	repair_one_conflict(key, stash, sizeof(stash), false);
 	/* both values are still there: the owner's, and the other one in
 	 * the stash's database 1 */
 	r = ask(0, "GET", key);
@@ -309,12 +326,14 @@ END_TEST
 
 /* Issue 14: the other value on a node that does not own the slot, the
  * slot stable everywhere.  The repair used to try the same fix in rounds
- * 2 and 3, end "not healthy", and leave the slot importing there. */
-START_TEST(test_conflict_on_a_stable_non_owner_ends_consistent)
+ * 2 and 3, end "not healthy", and leave the slot importing there.  Issue
+ * 13: master 0 served the slot all along, so node 2's copy is the older
+ * one: superseded, kept in the stash, no decision waits. */
+START_TEST(test_other_value_on_a_stable_non_owner_is_superseded)
 {
-	char *key = conflict_case("SET", "written by hand", true), stash[PATH_MAX], *v;
+	char *key = conflict_case("SET", "written by hand", MADE_STABLE), stash[PATH_MAX], *v;
 
-	repair_one_conflict(key, stash, sizeof(stash));
+	repair_one_conflict(key, stash, sizeof(stash), true);
 	v = rp_stash_get(stash, 1, key);
 	ck_assert_ptr_nonnull(v);
 	ck_assert_str_eq(v, "written by hand");
@@ -326,13 +345,14 @@ START_TEST(test_conflict_on_a_stable_non_owner_ends_consistent)
 END_TEST
 
 /* The same bytes but another life: a copy that expires is no copy of a
- * key that does not.  REPLACE would make the owner's key expire. */
-START_TEST(test_same_value_other_ttl_is_a_conflict)
+ * key that does not (REPLACE would make the owner's key expire); the
+ * owner served the slot, so it is the older one. */
+START_TEST(test_same_value_other_ttl_is_superseded)
 {
-	char *key = conflict_case("PEXPIRE", "600000", false), stash[PATH_MAX];
+	char *key = conflict_case("PEXPIRE", "600000", LEFT_IMPORTING), stash[PATH_MAX];
 	struct reply *r;
 
-	repair_one_conflict(key, stash, sizeof(stash));
+	repair_one_conflict(key, stash, sizeof(stash), true);
 	/* the owner's key still lives for ever */
 	r = ask(0, "PTTL", key);
 	ck_assert_int_eq(r->integer, -1);
@@ -519,8 +539,8 @@ repair_suite(void)
 	tcase_add_test(tc, test_keys_on_a_node_that_does_not_own_their_slot);
 	tcase_add_test(tc, test_two_masters_claiming_one_slot);
 	tcase_add_test(tc, test_different_values_are_a_conflict_set_aside);
-	tcase_add_test(tc, test_conflict_on_a_stable_non_owner_ends_consistent);
-	tcase_add_test(tc, test_same_value_other_ttl_is_a_conflict);
+	tcase_add_test(tc, test_other_value_on_a_stable_non_owner_is_superseded);
+	tcase_add_test(tc, test_same_value_other_ttl_is_superseded);
 	tcase_add_test(tc, test_a_failed_repair_closes_the_states_it_opened);
 	tcase_add_test(tc, test_a_signal_mid_repair_puts_back_what_it_changed);
 	tcase_add_test(tc, test_what_cannot_be_put_back_is_listed);

@@ -376,6 +376,72 @@ START_TEST(test_paused_node_does_not_hang_the_repair)
 }
 END_TEST
 
+/* Kills the newest rescue server when the salvage phase begins (the
+ * highest pid: started last): the last source named fails half way. */
+static void
+kill_last_rescue(void *arg, const char *phase, long long done, long long total)
+{
+	int *killed = arg;
+
+	(void)done;
+	(void)total;
+	if (*killed == 0 && strcmp(phase, "salvage") == 0) {
+		*killed = 1;
+		/* redis-server rewrites its command line: found by its directory */
+		ck_assert_int_eq(it_sh("last=; for p in $(pgrep -x redis-server); do "
+				       "case $(readlink /proc/$p/cwd) in *shardquake-rescue-*) "
+				       "last=$p;; esac; done; test -n \"$last\" && kill -9 $last"), 0);
+	}
+}
+
+/* Two masters dead, the files of both named, the second source's rescue
+ * server dies during the salvage: the first one's keys come back and
+ * its node is forgotten; the slots are claimed all the same (the cluster
+ * serves), the second node is not forgotten, the result counts what was
+ * done and says what is left; a second run with the second node's files
+ * brings the rest back. */
+START_TEST(test_a_failed_source_does_not_hide_the_work_done)
+{
+	int killed = 0;
+	struct repair_env env = {.progress = kill_last_rescue, .progress_arg = &killed};
+	struct salvage_src sv[2];
+	struct repair_opts o = {.timeout_ms = 2000, .salvage = sv, .nsalvage = 2};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	long long held3, held4;
+
+	rp_up(5, 0, PERSIST_AOF, 20000);
+	held3 = rp_dbsize(3);
+	held4 = rp_dbsize(4);
+	rp_wait_aof_written(3);
+	proc_kill(&rp_lc.nodes[3].proc);
+	rp_kill(4);
+	rp_wait_flagged(0, 3);
+	sv[0] = rp_source(3, false);
+	sv[1] = rp_source(4, false);
+	ck_assert_int_eq(rp_repair(&o, &env, &res, &e), -1);
+	ck_assert_int_eq(killed, 1);
+	ck_assert_msg(strstr(e.msg, sv[1].dir), "%s", e.msg);
+	ck_assert(!res.healthy);
+	ck_assert_int_eq(res.total.keys_salvaged, held3);
+	ck_assert_int_eq(res.total.forgotten, 1);
+	ck_assert_int_eq(res.total.nunrestored, 0);
+	ck_assert_msg(strstr(res.left, sv[1].dir), "left: %s", res.left);
+	repair_outcome_release(&res);
+	rp_assert_no_open_slots();
+	/* the rest, from the second node's files */
+	o.salvage = &sv[1];
+	o.nsalvage = 1;
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.total.keys_salvaged, held4);
+	ck_assert_int_eq(res.total.forgotten, 1);
+	repair_outcome_release(&res);
+	rp_assert_healthy(0, 0);
+	rp_down();
+}
+END_TEST
+
 Suite *
 repair_dead_suite(void)
 {
@@ -393,6 +459,7 @@ repair_dead_suite(void)
 	tcase_add_test(tc, test_dead_node_with_its_files_gone);
 	tcase_add_test(tc, test_replica_promoted_while_its_master_migrated);
 	tcase_add_test(tc, test_paused_node_does_not_hang_the_repair);
+	tcase_add_test(tc, test_a_failed_source_does_not_hide_the_work_done);
 	suite_add_tcase(s, tc);
 	return s;
 }

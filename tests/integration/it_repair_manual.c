@@ -181,9 +181,11 @@ START_TEST(test_stable_on_a_half_moved_slot_then_repair)
 END_TEST
 
 /* After the fix, a client wrote one of the dead node's keys anew: the
- * files' value is a conflict, set aside in the stash, the client's kept;
- * every other key comes back. */
-START_TEST(test_a_key_written_since_the_fix_is_a_conflict)
+ * slot was served by its new owner since, so the client's value is the
+ * newer one by construction (issue 13): the files' value is superseded,
+ * set aside in the stash, no decision waits; every other key comes
+ * back. */
+START_TEST(test_a_key_written_since_the_fix_supersedes_the_files)
 {
 	struct salvage_src sv;
 	struct repair_opts o = plain;
@@ -210,9 +212,9 @@ START_TEST(test_a_key_written_since_the_fix_is_a_conflict)
 	rp_keep_stash = false;
 	ck_assert_msg(res.healthy, "left: %s", res.left);
 	ck_assert_int_eq(res.total.keys_salvaged, held - 1);
-	ck_assert_int_eq(res.total.conflicts, 1);
-	ck_assert_int_eq(res.decisions, 1);
-	ck_assert_ptr_nonnull(strstr(res.total.conflict[0], key));
+	ck_assert_int_eq(res.total.conflicts, 0);
+	ck_assert_int_eq(res.total.superseded, 1);
+	ck_assert_int_eq(res.decisions, 0);
 	v = rp_stash_get(res.total.stash, 1, key);
 	ck_assert_ptr_nonnull(v);
 	ck_assert_str_ne(v, "written since");
@@ -297,7 +299,7 @@ repair_manual_suite(void)
 	tcase_add_test(tc, test_fix_after_forget_then_repair_with_its_files);
 	tcase_add_test(tc, test_forget_on_some_nodes_only_then_repair_with_its_files);
 	tcase_add_test(tc, test_stable_on_a_half_moved_slot_then_repair);
-	tcase_add_test(tc, test_a_key_written_since_the_fix_is_a_conflict);
+	tcase_add_test(tc, test_a_key_written_since_the_fix_supersedes_the_files);
 	tcase_add_test(tc, test_a_source_not_read_is_not_healthy);
 	tcase_add_test(tc, test_a_signal_before_the_salvage_leaves_nothing_behind);
 	suite_add_tcase(s, tc);

@@ -57,6 +57,9 @@ void rp_stash_drop(const char *dump_rdb);
 void rp_assert_no_open_slots(void);
 /* The dataset verified from node i: healthy but for `lost` lost keys. */
 void rp_assert_healthy(int i, long long lost);
+/* The same, with up to `extra_max` keys that are not the dataset's (a
+ * live workload's). */
+void rp_assert_healthy_extra(int i, long long lost, long long extra_max);
 /* `shardquake ARGS` ($SQ_BIN, else build/shardquake) run in directory
  * `dir` with stdout to dir/out and stderr to dir/err; its exit status.
  * "%p" is not special: ARGS is printf-formatted. */

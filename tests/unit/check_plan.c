@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "repair/plan.h"
+#include "repair/served.h"
 #include "repair/slotset.h"
 #include "tests/support/runner.h"
 
@@ -166,6 +167,36 @@ START_TEST(test_importing_only_rolls_back_to_the_owner)
 	ck_assert(!p.v[0].forward);
 	ck_assert_int_eq(p.v[0].keys, 4);
 	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* Who served each slot at the first look: its one live claimant; a slot
+ * two masters claim, or whose only claimant is down, was served by
+ * nobody (which value is newer there, nobody can tell). */
+START_TEST(test_served_slots_have_one_live_claimant)
+{
+	static const char *const claim[3] = {" 12000", NULL, NULL};
+	static const unsigned ep[3] = {9, 2, 3};
+	struct served sv = {0};
+
+	build(claim, ep, false);
+	served_take(&sv, &a);
+	ck_assert(served_by(&sv, &a, 0, 0));
+	ck_assert(!served_by(&sv, &a, 1, 0));
+	ck_assert(served_by(&sv, &a, 1, 5461));
+	ck_assert(served_by(&sv, &a, 2, 16383));
+	ck_assert(!served_by(&sv, &a, 0, 12000));
+	ck_assert(!served_by(&sv, &a, 2, 12000));
+	served_release(&sv);
+	assess_release(&a);
+	build(none, epochs123, true);
+	served_take(&sv, &a);
+	ck_assert(!served_by(&sv, &a, 2, 16383));
+	ck_assert(served_by(&sv, &a, 0, 100));
+	ck_assert(!served_by(&sv, &a, -1, 100));
+	served_release(&sv);
+	ck_assert(!served_by(&sv, &a, 0, 100)); /* never taken: nobody */
 	assess_release(&a);
 }
 END_TEST
@@ -549,6 +580,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_covered_slots_are_named_as_a_set);
 	tcase_add_test(tc, test_dead_master_note_counts_owned_slots_only);
 	tcase_add_test(tc, test_failed_over_master_is_described_as_replaced);
+	tcase_add_test(tc, test_served_slots_have_one_live_claimant);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_slot_sets_are_printed_as_sets);
