@@ -112,7 +112,7 @@ verify_cluster(const char *host, int port, const struct verify_opts *o,
 	checks_run(&s, v, max);
 	if (o->dataset) {
 		v->keys_expected = o->dataset->keys;
-		keys_check(&s, o->dataset, timeout, v, max);
+		keys_check(&s, o->dataset, o->skip_prefix, timeout, v, max);
 	} else {
 		placed_check(&s, timeout, v, max);
 	}

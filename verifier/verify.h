@@ -62,6 +62,8 @@ struct verify_opts {
 	const struct dataset *dataset; /* NULL: no key checks */
 	int timeout_ms;     /* connect and reply timeout per node (default 2000) */
 	int max_examples;   /* per class (default 5, at most VERIFY_EXAMPLES_MAX) */
+	const char *skip_prefix; /* keys a live workload wrote (its ledger checks
+				    them): not extra keys; NULL: none */
 };
 
 /* Verifies the cluster reachable at host:port into `v` (initialised here;

@@ -71,4 +71,11 @@ run_expect(struct run *run)
 	expect_count(run, "misplaced_keys", &s->misplaced_keys, v->f[F_MISPLACED].count);
 	/* the reshard's MIGRATEs whose outcome nobody knew */
 	expect_count(run, "unknown_keys", &s->unknown_keys, run->progress.keys_unknown);
+	/* live traffic: no acknowledged write lost, unless the scenario says */
+	if (s->writers > 0) {
+		struct expect_num none = {.set = true, .n = 0};
+
+		expect_count(run, "writes_lost", s->writes_lost.set ? &s->writes_lost : &none,
+			     run->ledger_checked ? run->ledger_result.lost : -1);
+	}
 }

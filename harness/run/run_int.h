@@ -13,6 +13,8 @@
 #include "harness/reshard/reshard.h"
 #include "harness/run/runner.h"
 #include "harness/run/trigger.h"
+#include "harness/workload/writers.h"
+#include "verifier/ledger.h"
 #include "verifier/verify.h"
 
 struct run {
@@ -30,6 +32,10 @@ struct run {
 	char reshard_error[ERR_MSG_MAX];
 	struct verdict v;
 	bool verified;
+	struct writers *writers;  /* [workload]: running from the load on */
+	struct ledger ledger;
+	struct ledger_result ledger_result;
+	bool ledger_checked;
 	bool expected;         /* phase_expect ran */
 	bool expect_unchecked; /* it runs only to list what was not checked */
 };
@@ -46,6 +52,16 @@ bool run_interrupted(const struct run *run);
  * noticed every fault that fired. */
 bool run_answers(struct run *run, int node);
 void run_settle(struct run *run, const char *name);
+
+/* workload.c: the writers started after the load (the run waits until
+ * every key was written once); stopped (after a short tail when `tail`:
+ * the repaired cluster serves them again); their ledger read back from
+ * host:port into report.json's "workload", and kept as ledger.tsv.  The
+ * key prefix the verifier passes over, NULL without a workload. */
+int run_workload_start(struct run *run);
+void run_workload_stop(struct run *run, bool tail);
+void run_workload_check(struct run *run, const char *host, int port);
+const char *run_workload_prefix(const struct run *run);
 
 /* expect.c: the scenario's [expect] graded against the verdict (or,
  * for a run that stopped early, listed as not checked). */

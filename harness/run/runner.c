@@ -256,7 +256,8 @@ phase_repair(struct run *run)
 static int
 phase_verify(struct run *run)
 {
-	struct verify_opts vo = {.dataset = run->d.keys ? &run->d : NULL, .timeout_ms = 1000};
+	struct verify_opts vo = {.dataset = run->d.keys ? &run->d : NULL, .timeout_ms = 1000,
+				 .skip_prefix = run_workload_prefix(run)};
 	struct err e = ERR_INIT;
 	uint64_t t0 = timeline_ms(&run->tl);
 	size_t i;
@@ -274,6 +275,7 @@ phase_verify(struct run *run)
 	run_phase_done(run, "verify", t0, "%s, %lld findings",
 		   verdict_is_healthy(&run->v) ? "healthy" : "not healthy",
 		   verdict_findings(&run->v));
+	run_workload_check(run, run->lc.nodes[at].host, run->lc.nodes[at].port);
 	return 0;
 }
 
@@ -313,7 +315,7 @@ static void
 run_phases(struct run *run)
 {
 	if (stop(run) || phase_arm(run) < 0 || stop(run) || phase_cluster(run) < 0 || stop(run) || phase_load(run) < 0 ||
-	    stop(run) || phase_reshard(run) < 0 || stop(run))
+	    stop(run) || run_workload_start(run) < 0 || stop(run) || phase_reshard(run) < 0 || stop(run))
 		return;
 	run_settle(run, "settle");
 	trigger_observe(&run->ts);
@@ -323,6 +325,7 @@ run_phases(struct run *run)
 		return;
 	if (trigger_heal(&run->ts, HEAL_AFTER_REPAIR) > 0)
 		run_settle(run, "heal");
+	run_workload_stop(run, true);
 	if (stop(run) || phase_verify(run) < 0 || stop(run))
 		return;
 	run_expect(run);
@@ -353,6 +356,7 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	timeline_add(&run.tl, "scenario %s, seed %llu, results in %s", s->name,
 		     (unsigned long long)run.d.seed, r->dir);
 	run_phases(&run);
+	run_workload_stop(&run, false); /* a run that stopped early */
 	checked = run.expected;
 	if (r->status == RUN_SKIPPED)
 		checked = true; /* nothing was played: nothing to list */
@@ -395,6 +399,7 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	 * are stopped: a cgroup or a supervisor outlives its node's process */
 	trigger_disarm(&run.ts);
 	json_decref(run.report);
+	ledger_release(&run.ledger);
 	timeline_close(&run.tl);
 	printf("  %s %s%s%s\n", status_word[r->status], r->dir,
 	       r->status == RUN_PASSED ? "" : ": ", r->status == RUN_PASSED ? "" : r->reason);

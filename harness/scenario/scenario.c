@@ -57,8 +57,8 @@ is_fault_section(const char *name)
 	       (strncmp(name, "fault ", 6) == 0 && name[6] != '\0');
 }
 
-static const char *const sections[] = {"scenario", "cluster", "data", "reshard",
-				       "repair", "expect", NULL};
+static const char *const sections[] = {"scenario", "cluster", "data", "workload",
+				       "reshard", "repair", "expect", NULL};
 
 static void
 check_header(struct loader *l, const char *line)
@@ -90,7 +90,7 @@ check_header(struct loader *l, const char *line)
 		if (strcmp(*s, name) == 0)
 			return;
 	fail(l, l->line,
-	     "unknown section [%s]: expected [scenario], [cluster], [data], "
+	     "unknown section [%s]: expected [scenario], [cluster], [data], [workload], "
 	     "[reshard], [fault], [fault NAME], [repair] or [expect]", name);
 }
 
@@ -189,6 +189,7 @@ defaults(struct scenario *s)
 	s->persistence = PERSIST_AOF;
 	s->keys = 10000;
 	s->value_size = 32;
+	s->workload_keys = 1000;
 	s->pipeline = 10;
 	s->expect_reshard = s->expect_state = s->expect_healthy = -1;
 }

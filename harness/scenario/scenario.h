@@ -4,13 +4,15 @@
  *   [scenario]  name, description, seed, quick
  *   [cluster]   masters, replicas, persistence, node_timeout, network
  *   [data]      keys, value_size, big_value_size, big_slots
+ *   [workload]  writers, keys, rate: live traffic from the load to the
+ *               verifier, every write in a ledger
  *   [reshard]   from, to, slots or slot_list, pipeline
  *   [fault]     kind, target, at, slot, point, after, heal, + the kind's own keys
  *               (several: [fault], [fault 2], [fault evict], ...)
  *   [repair]    engine, restart, salvage, allow_data_loss, replace
  *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
  *               lost_keys, unreachable_keys, misplaced_keys, unknown_keys,
- *               healthy
+ *               writes_lost, healthy
  *
  * Every unknown section or key, bad value or impossible combination is
  * an error "FILE:LINE: what is wrong; what is allowed".
@@ -91,6 +93,11 @@ struct scenario {
 	int big_value_size;     /* 0, or bytes per value in big_first..big_last */
 	int big_first, big_last;
 	int big_line, big_slots_line;
+	/* [workload] */
+	int writers;            /* 0: no live traffic */
+	int workload_keys;      /* default 1000 */
+	int workload_rate;      /* writes/s per writer; 0: as fast as each can */
+	int workload_line;
 	/* [reshard] */
 	bool has_reshard;
 	int from, to, slots, pipeline; /* from = all, to = new: below */
@@ -110,7 +117,7 @@ struct scenario {
 	int expect_state;   /* -1 unset, 0 fail, 1 ok */
 	int expect_healthy; /* -1 unset, 0 no, 1 yes */
 	struct expect_num open_slots, failed_nodes, lost_keys, unreachable_keys,
-		misplaced_keys, unknown_keys;
+		misplaced_keys, unknown_keys, writes_lost;
 };
 
 /* Reads and checks a scenario file.  Returns a new scenario (free with

@@ -260,6 +260,13 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 			   "slots are big, and how big");
 	if (s->big_line > 0 && s->keys == 0)
 		return bad(line, s->big_line, msg, n, "[data] big_value_size, but keys = 0");
+	if (s->writes_lost.set && s->writers == 0)
+		return bad(line, s->writes_lost.line, msg, n,
+			   "[expect] writes_lost, but no [workload] writes: writers = 0");
+	if (s->writers > s->workload_keys)
+		return bad(line, s->workload_line, msg, n,
+			   "[workload] writers = %d on keys = %d: each writer needs a key of its own",
+			   s->writers, s->workload_keys);
 	if (s->expect_reshard >= 0 && !s->has_reshard)
 		return bad(line, s->expect_reshard_line, msg, n,
 			   "[expect] reshard = %s, but there is no [reshard] to expect it of",

@@ -212,6 +212,20 @@ data_section(struct scenario *s, const char *k, const char *v, int line, char *m
 		   "or big_slots", k);
 }
 
+static int
+workload_section(struct scenario *s, const char *k, const char *v, int line, char *msg,
+		 size_t n)
+{
+	s->workload_line = s->workload_line ? s->workload_line : line;
+	if (strcmp(k, "writers") == 0)
+		return inum(k, v, 0, 64, &s->writers, msg, n);
+	if (strcmp(k, "keys") == 0)
+		return inum(k, v, 1, 1000000, &s->workload_keys, msg, n);
+	if (strcmp(k, "rate") == 0)
+		return inum(k, v, 0, 1000000, &s->workload_rate, msg, n);
+	return bad(msg, n, "unknown key '%s' in [workload]: expected writers, keys or rate", k);
+}
+
 /* A master number 0..99, or the word `word`. */
 static int
 whole_or(const char *k, const char *v, const char *word, int *out, char *msg, size_t n)
@@ -316,9 +330,11 @@ expect_section(struct scenario *s, const char *k, const char *v, int line, char 
 		return expect_num(k, v, line, &s->misplaced_keys, msg, n);
 	if (strcmp(k, "unknown_keys") == 0)
 		return expect_num(k, v, line, &s->unknown_keys, msg, n);
+	if (strcmp(k, "writes_lost") == 0)
+		return expect_num(k, v, line, &s->writes_lost, msg, n);
 	return bad(msg, n, "unknown key '%s' in [expect]: expected reshard, cluster_state, "
-		   "healthy, open_slots, failed_nodes, lost_keys, unreachable_keys, misplaced_keys "
-		   "or unknown_keys", k);
+		   "healthy, open_slots, failed_nodes, lost_keys, unreachable_keys, misplaced_keys, "
+		   "unknown_keys or writes_lost", k);
 }
 
 int
@@ -331,6 +347,8 @@ scenario_key(struct scenario *s, const char *section, const char *name,
 		return cluster_section(s, name, value, line, msg, n);
 	if (strcmp(section, "data") == 0)
 		return data_section(s, name, value, line, msg, n);
+	if (strcmp(section, "workload") == 0)
+		return workload_section(s, name, value, line, msg, n);
 	if (strcmp(section, "reshard") == 0)
 		return reshard_section(s, name, value, line, msg, n);
 	if (strcmp(section, "repair") == 0)

@@ -64,6 +64,12 @@ START_TEST(test_run_quick_suite_passes)
 			       "%s.out", dir), 0);
 	ck_assert_int_eq(it_sh("test -s %s/junit.xml", dir), 0);
 	pause_resumed_on_time(dir);
+	/* the live one: its ledger kept, read back, nothing acknowledged lost */
+	ck_assert_int_eq(it_sh("test -s %s/live-kill-target-mid-slot-*/ledger.tsv", dir), 0);
+	ck_assert_int_eq(it_sh("grep -Eq '\"writes_lost\": ?0,' "
+			       "%s/live-kill-target-mid-slot-*/report.json", dir), 0);
+	ck_assert_int_eq(it_sh("grep -Eq '\"acknowledged\": ?[1-9]' "
+			       "%s/live-kill-target-mid-slot-*/report.json", dir), 0);
 	it_sh("rm -rf %s %s.out", dir, dir);
 }
 END_TEST

@@ -26,6 +26,9 @@ static const char good[] =
 	"node_timeout = 1s\n"
 	"[data]\n"
 	"keys = 20000\n"
+	"[workload]\n"
+	"writers = 4\n"
+	"rate = 500\n"
 	"[reshard]\n"
 	"from = 0\n"
 	"to = 1\n"
@@ -77,6 +80,9 @@ START_TEST(test_scenario_loads_every_section)
 	ck_assert_int_eq(s->replicas, 1);
 	ck_assert_int_eq(s->node_timeout_ms, 1000);
 	ck_assert_int_eq(s->keys, 20000);
+	ck_assert_int_eq(s->writers, 4);
+	ck_assert_int_eq(s->workload_keys, 1000);
+	ck_assert_int_eq(s->workload_rate, 500);
 	ck_assert_int_eq(s->slots, 5);
 	ck_assert_uint_eq(s->nfaults, 2);
 	ck_assert_str_eq(s->faults[0].ops->name, "kill");
@@ -85,7 +91,7 @@ START_TEST(test_scenario_loads_every_section)
 	ck_assert_int_eq(s->faults[0].slot_index, 3);
 	ck_assert(s->faults[0].point_pct);
 	ck_assert_int_eq(s->faults[0].point, 50);
-	ck_assert_int_eq(s->faults[0].line, 19);
+	ck_assert_int_eq(s->faults[0].line, 22);
 	ck_assert_str_eq(s->faults[1].name, "fault evict");
 	ck_assert_int_eq(s->faults[1].step, STEP_TIME);
 	ck_assert_int_eq(s->faults[1].after_ms, 200);
@@ -106,11 +112,19 @@ static const struct {
 	const char *msg; /* after "PATH:" */
 } bad_rows[] = {
 	{"[scenario]\nname = x\n[clustr]\nmasters = 3\n",
-	 "3: unknown section [clustr]: expected [scenario], [cluster], [data], [reshard], "
-	 "[fault], [fault NAME], [repair] or [expect]"},
+	 "3: unknown section [clustr]: expected [scenario], [cluster], [data], [workload], "
+	 "[reshard], [fault], [fault NAME], [repair] or [expect]"},
 	{"[scenario]\nname = x\n[empty-but-unknown]\n",
 	 "3: unknown section [empty-but-unknown]: expected [scenario], [cluster], [data], "
-	 "[reshard], [fault], [fault NAME], [repair] or [expect]"},
+	 "[workload], [reshard], [fault], [fault NAME], [repair] or [expect]"},
+	{"[scenario]\nname = x\n[workload]\nwriters = 65\n",
+	 "4: writers = '65': expected a whole number from 0 to 64"},
+	{"[scenario]\nname = x\n[workload]\nwriters = 2\nmix = set:80\n",
+	 "5: unknown key 'mix' in [workload]: expected writers, keys or rate"},
+	{"[scenario]\nname = x\n[workload]\nwriters = 8\nkeys = 4\n",
+	 "4: [workload] writers = 8 on keys = 4: each writer needs a key of its own"},
+	{"[scenario]\nname = x\n[expect]\nwrites_lost = 0\n",
+	 "4: [expect] writes_lost, but no [workload] writes: writers = 0"},
 	{"[scenario]\nname = x\ncolor = red\n",
 	 "3: unknown key 'color' in [scenario]: expected name, description, seed or quick"},
 	{"[scenario]\nname = x\n[cluster]\nmasters = 0\n",
