@@ -82,20 +82,18 @@ example(struct ledger_result *r, const char *key, const char *what)
 		snprintf(r->examples[r->nexamples++], sizeof(r->examples[0]), "%s: %s", key, what);
 }
 
-/* The seq a value carries for key i, or -1 when this ledger did not
- * write it. */
-static long long
-value_seq(const struct ledger *l, size_t i, const struct reply *v)
+long long
+ledger_value_seq(const struct ledger *l, size_t i, const char *v, size_t len)
 {
 	char head[96];
 	long long seq;
 	int used = 0;
 
 	snprintf(head, sizeof(head), "%s:%zu:", l->tag, i);
-	if (v->len <= strlen(head) || strncmp(v->str, head, strlen(head)) != 0)
+	if (len <= strlen(head) || strncmp(v, head, strlen(head)) != 0)
 		return -1;
-	if (sscanf(v->str + strlen(head), "%lld%n", &seq, &used) != 1 ||
-	    (size_t)used != v->len - strlen(head) || seq < 1)
+	if (sscanf(v + strlen(head), "%lld%n", &seq, &used) != 1 ||
+	    (size_t)used != len - strlen(head) || seq < 1)
 		return -1;
 	return seq;
 }
@@ -136,7 +134,7 @@ ledger_check(const struct ledger *l, const char *host, int port, int timeout_ms,
 			} else {
 				r->kept++;
 			}
-		} else if ((seq = value_seq(l, i, v)) < 0 || seq > k->tried) {
+		} else if ((seq = ledger_value_seq(l, i, v->str, v->len)) < 0 || seq > k->tried) {
 			r->foreign++;
 			snprintf(what, sizeof(what), "holds a value nobody wrote: %.60s", v->str);
 			example(r, name, what);

@@ -47,7 +47,10 @@ struct ledger {
 	struct ledger_key *v;
 	size_t n;
 	long long acked, failed, unknown;   /* writes, all keys */
-	long long errors[LE_COUNT_];
+	long long reads, reads_failed;      /* GETs, and those without a value */
+	long long stale_reads;              /* GETs that answered an older write than
+					       the last acknowledged one (or none) */
+	long long errors[LE_COUNT_];        /* of writes and reads */
 };
 
 #define LEDGER_EXAMPLES 8
@@ -65,6 +68,9 @@ void ledger_release(struct ledger *l);
 /* Key i's name and the value of its write `seq`, into buf. */
 void ledger_key_name(const struct ledger *l, size_t i, char *buf, size_t n);
 void ledger_value(const struct ledger *l, size_t i, long long seq, char *buf, size_t n);
+/* The write number a value of key i carries, or -1 when this ledger did
+ * not write it. */
+long long ledger_value_seq(const struct ledger *l, size_t i, const char *v, size_t len);
 /* The class of an error reply's text ("CLUSTERDOWN The cluster is down"). */
 enum ledger_error ledger_error_class(const char *msg);
 const char *ledger_error_name(enum ledger_error k);

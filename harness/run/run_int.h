@@ -35,6 +35,7 @@ struct run {
 	struct writers *writers;  /* [workload]: running from the load on */
 	struct ledger ledger;
 	struct ledger_result ledger_result;
+	struct outages outages;   /* what the writers could not do, per slot */
 	bool ledger_checked;
 	bool expected;         /* phase_expect ran */
 	bool expect_unchecked; /* it runs only to list what was not checked */

@@ -7,15 +7,19 @@
  * report.json says what clients met: "workload".
  */
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "harness/run/run_int.h"
+#include "harness/workload/outages.h"
 
 #define WORKLOAD_PREFIX "sqlive:"
 #define WARMUP_MS 10000 /* every key written once, or the run goes on without */
 #define TAIL_MS 500     /* after the repair: the cluster serves again */
+#define SLACK_MS 500    /* outages this close are one (outages.h) */
+#define RANGES_MAX 32
 
 const char *
 run_workload_prefix(const struct run *run)
@@ -29,6 +33,7 @@ run_workload_start(struct run *run)
 	const struct scenario *s = run->s;
 	struct writers_opts o = {.host = run->lc.nodes[0].host, .port = run->lc.nodes[0].port,
 				 .writers = s->writers, .rate = s->workload_rate,
+				 .get_pct = s->workload_get_pct, .seed = run->d.seed,
 				 .timeout_ms = 1000};
 	uint64_t t0 = timeline_ms(&run->tl), deadline = clock_now_ms() + WARMUP_MS;
 	struct err e = ERR_INIT;
@@ -56,7 +61,7 @@ run_workload_stop(struct run *run, bool tail)
 		return;
 	if (tail)
 		clock_sleep_ms(TAIL_MS);
-	writers_stop(run->writers);
+	writers_stop(run->writers, &run->outages);
 	run->writers = NULL;
 }
 
@@ -79,14 +84,46 @@ write_ledger(struct run *run)
 	fclose(f);
 }
 
+/* The unavailable ranges, times since the run began; the longest one's
+ * words into `longest`. */
+static json_t *
+unavailable(struct run *run, char *longest, size_t n)
+{
+	json_t *a = json_array();
+	struct outage_range *r;
+	uint64_t base = clock_now_ms() - timeline_ms(&run->tl), most = 0;
+	size_t i, k = outages_group(&run->outages, SLACK_MS, &r);
+
+	longest[0] = '\0';
+	for (i = 0; i < k; i++) {
+		uint64_t ms = r[i].to_ms - r[i].from_ms;
+
+		if (i < RANGES_MAX)
+			json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:b}",
+							   "first_slot", r[i].first, "last_slot",
+							   r[i].last, "slots_seen", r[i].nslots,
+							   "from_ms", (json_int_t)(r[i].from_ms - base),
+							   "to_ms", (json_int_t)(r[i].to_ms - base),
+							   "ms", (json_int_t)ms, "open", r[i].open));
+		if (ms > most) {
+			most = ms;
+			snprintf(longest, n, "; slots %d-%d unavailable for %llu ms%s", r[i].first,
+				 r[i].last, (unsigned long long)ms, r[i].open ? ", still" : "");
+		}
+	}
+	free(r);
+	return a;
+}
+
 void
 run_workload_check(struct run *run, const char *host, int port)
 {
 	const struct ledger *l = &run->ledger;
 	struct ledger_result *r = &run->ledger_result;
 	uint64_t t0 = timeline_ms(&run->tl);
-	json_t *errors = json_object(), *ex = json_array();
+	json_t *errors = json_object(), *ex = json_array(), *ranges;
 	struct err e = ERR_INIT;
+	char longest[160];
 	int k;
 
 	if (l->n == 0)
@@ -97,23 +134,27 @@ run_workload_check(struct run *run, const char *host, int port)
 		return;
 	}
 	run->ledger_checked = true;
+	ranges = unavailable(run, longest, sizeof(longest));
 	for (k = 0; k < LE_COUNT_; k++)
 		json_object_set_new(errors, ledger_error_name((enum ledger_error)k),
 				    json_integer(l->errors[k]));
 	for (k = 0; k < r->nexamples; k++)
 		json_array_append_new(ex, json_string(r->examples[k]));
 	json_object_set_new(run->report, "workload",
-			    json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, "
-				      "s:I, s:o, s:s}", "writers", run->s->writers, "keys",
-				      run->s->workload_keys, "rate", run->s->workload_rate,
+			    json_pack("{s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
+				      "s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:s}", "writers",
+				      run->s->writers, "keys", run->s->workload_keys, "rate",
+				      run->s->workload_rate, "get_pct", run->s->workload_get_pct,
 				      "acknowledged", (json_int_t)l->acked, "failed",
 				      (json_int_t)l->failed, "unknown", (json_int_t)l->unknown,
-				      "errors", errors, "keys_read", (json_int_t)r->keys,
-				      "kept", (json_int_t)r->kept, "writes_lost",
-				      (json_int_t)r->lost, "foreign", (json_int_t)r->foreign,
-				      "unread", (json_int_t)r->unread, "examples", ex, "ledger",
-				      "ledger.tsv"));
+				      "reads", (json_int_t)l->reads, "reads_failed",
+				      (json_int_t)l->reads_failed, "stale_reads",
+				      (json_int_t)l->stale_reads, "errors", errors, "keys_read",
+				      (json_int_t)r->keys, "kept", (json_int_t)r->kept,
+				      "writes_lost", (json_int_t)r->lost, "foreign",
+				      (json_int_t)r->foreign, "unread", (json_int_t)r->unread,
+				      "examples", ex, "unavailable", ranges, "ledger", "ledger.tsv"));
 	run_phase_done(run, "ledger", t0, "%lld writes acknowledged, %lld failed, %lld unknown; "
-		       "%lld acknowledged writes lost, %lld keys unread", l->acked, l->failed,
-		       l->unknown, r->lost, r->unread);
+		       "%lld acknowledged writes lost, %lld stale reads, %lld keys unread%s",
+		       l->acked, l->failed, l->unknown, r->lost, l->stale_reads, r->unread, longest);
 }

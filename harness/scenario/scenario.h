@@ -4,7 +4,7 @@
  *   [scenario]  name, description, seed, quick
  *   [cluster]   masters, replicas, persistence, node_timeout, network
  *   [data]      keys, value_size, big_value_size, big_slots
- *   [workload]  writers, keys, rate: live traffic from the load to the
+ *   [workload]  writers, keys, rate, mix: live traffic from the load to the
  *               verifier, every write in a ledger
  *   [reshard]   from, to, slots or slot_list, pipeline
  *   [fault]     kind, target, at, slot, point, after, heal, + the kind's own keys
@@ -96,7 +96,8 @@ struct scenario {
 	/* [workload] */
 	int writers;            /* 0: no live traffic */
 	int workload_keys;      /* default 1000 */
-	int workload_rate;      /* writes/s per writer; 0: as fast as each can */
+	int workload_rate;      /* commands/s per writer; 0: as fast as each can */
+	int workload_get_pct;   /* mix = set:80,get:20: GETs, percent */
 	int workload_line;
 	/* [reshard] */
 	bool has_reshard;

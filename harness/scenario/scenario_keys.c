@@ -212,6 +212,33 @@ data_section(struct scenario *s, const char *k, const char *v, int line, char *m
 		   "or big_slots", k);
 }
 
+/* "set:80,get:20" (or either alone: set:100): the GETs' percentage. */
+static int
+mix(const char *k, const char *v, int *get_pct, char *msg, size_t n)
+{
+	int set = -1, get = -1, used = 0, x;
+	const char *p = v;
+
+	while (*p) {
+		if (sscanf(p, "set:%d%n", &x, &used) == 1 && set < 0)
+			set = x;
+		else if (sscanf(p, "get:%d%n", &x, &used) == 1 && get < 0)
+			get = x;
+		else
+			break;
+		p += used;
+		if (*p == ',')
+			p++;
+		else
+			break;
+	}
+	if (*p || (set < 0 && get < 0) || set > 100 || get > 100 ||
+	    (set < 0 ? 0 : set) + (get < 0 ? 0 : get) != 100)
+		return bad(msg, n, "%s = '%s': expected set:N,get:M with N + M = 100", k, v);
+	*get_pct = get < 0 ? 0 : get;
+	return 0;
+}
+
 static int
 workload_section(struct scenario *s, const char *k, const char *v, int line, char *msg,
 		 size_t n)
@@ -223,7 +250,10 @@ workload_section(struct scenario *s, const char *k, const char *v, int line, cha
 		return inum(k, v, 1, 1000000, &s->workload_keys, msg, n);
 	if (strcmp(k, "rate") == 0)
 		return inum(k, v, 0, 1000000, &s->workload_rate, msg, n);
-	return bad(msg, n, "unknown key '%s' in [workload]: expected writers, keys or rate", k);
+	if (strcmp(k, "mix") == 0)
+		return mix(k, v, &s->workload_get_pct, msg, n);
+	return bad(msg, n, "unknown key '%s' in [workload]: expected writers, keys, rate or mix",
+		   k);
 }
 
 /* A master number 0..99, or the word `word`. */

@@ -4,13 +4,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster/client.h"
+#include "cluster/slot.h"
 #include "common/clock.h"
+#include "common/rng.h"
 #include "common/xmalloc.h"
 
 struct writer {
@@ -18,8 +19,12 @@ struct writer {
 	int index;
 	pthread_t thread;
 	bool started;
+	struct rng rng;
 	atomic_llong acked;
-	long long failed, unknown, errors[LE_COUNT_];
+	long long failed, unknown, reads, reads_failed, stale, errors[LE_COUNT_];
+	uint64_t *down;          /* per slot: since when it fails (0: it works) */
+	struct outages out;
+	size_t cap;
 };
 
 struct writers {
@@ -31,36 +36,93 @@ struct writers {
 	int n;
 };
 
+/* The command on a key of `slot` that started at t0 failed (ok false)
+ * or went through: an outage begins, or ends. */
+static void
+note(struct writer *w, unsigned slot, bool ok, uint64_t t0)
+{
+	struct outage *o;
+
+	if (!ok) {
+		if (w->down[slot] == 0)
+			w->down[slot] = t0 ? t0 : 1;
+		return;
+	}
+	if (w->down[slot] == 0)
+		return;
+	xgrow(&w->out.v, &w->cap, w->out.n + 1, sizeof(*w->out.v));
+	o = &w->out.v[w->out.n++];
+	*o = (struct outage){.slot = (int)slot, .from_ms = w->down[slot], .to_ms = t0};
+	w->down[slot] = 0;
+}
+
+/* A reply, or none (e said why): its error class, or -1 when it is an
+ * answer. */
+static int
+error_class(const struct reply *r, const struct err *e)
+{
+	if (r == NULL)
+		return e->code == ELOOP ? LE_MOVED : LE_UNREACHABLE;
+	return r->type == REPLY_ERROR ? (int)ledger_error_class(r->str) : -1;
+}
+
 /* One SET of key i's next value; the ledger says how it went. */
 static void
-write_one(struct writer *w, struct cluster_client *cc, size_t i)
+write_one(struct writer *w, struct cluster_client *cc, size_t i, const char *name,
+	  unsigned slot)
 {
 	struct ledger *l = w->all->l;
 	struct ledger_key *k = &l->v[i];
-	char name[64], value[128];
+	char value[128];
 	const char *argv[3] = {"SET", name, value};
 	struct err e = ERR_INIT;
+	uint64_t t0 = clock_now_ms();
 	struct reply *r;
+	int cls;
 
-	ledger_key_name(l, i, name, sizeof(name));
 	ledger_value(l, i, ++k->tried, value, sizeof(value));
 	r = cluster_client_cmd(cc, 3, argv, NULL, &e);
-	if (r == NULL) {
-		/* a redirection loop never reached a node that wrote it */
-		if (e.code == ELOOP) {
+	if ((cls = error_class(r, &e)) >= 0) {
+		w->errors[cls]++;
+		/* a redirection loop never reached a node that wrote it; an
+		 * error reply wrote nothing; no reply: it may have landed */
+		if (r || cls == LE_MOVED)
 			w->failed++;
-			w->errors[LE_MOVED]++;
-		} else {
+		else
 			w->unknown++;
-			w->errors[LE_UNREACHABLE]++;
-		}
-	} else if (r->type == REPLY_ERROR) {
-		w->failed++;
-		w->errors[ledger_error_class(r->str)]++;
 	} else {
 		k->acked = k->tried;
 		atomic_fetch_add(&w->acked, 1);
 	}
+	note(w, slot, cls < 0, t0);
+	reply_free(r);
+}
+
+/* One GET of key i: an older write than the last acknowledged one is a
+ * stale read. */
+static void
+read_one(struct writer *w, struct cluster_client *cc, size_t i, const char *name,
+	 unsigned slot)
+{
+	const struct ledger_key *k = &w->all->l->v[i];
+	const char *argv[2] = {"GET", name};
+	struct err e = ERR_INIT;
+	uint64_t t0 = clock_now_ms();
+	struct reply *r;
+	long long seq;
+	int cls;
+
+	w->reads++;
+	r = cluster_client_cmd(cc, 2, argv, NULL, &e);
+	if ((cls = error_class(r, &e)) >= 0) {
+		w->errors[cls]++;
+		w->reads_failed++;
+	} else if (k->acked) {
+		seq = r->type == REPLY_STRING ? ledger_value_seq(w->all->l, i, r->str, r->len) : -1;
+		if (seq < k->acked)
+			w->stale++;
+	}
+	note(w, slot, cls < 0, t0);
 	reply_free(r);
 }
 
@@ -72,6 +134,7 @@ writer_main(void *arg)
 	struct cluster_client *cc = NULL;
 	uint64_t next = clock_now_ms();
 	size_t i = (size_t)w->index;
+	char name[64];
 
 	while (!atomic_load(&all->stop)) {
 		if (cc == NULL &&
@@ -86,7 +149,12 @@ writer_main(void *arg)
 				clock_sleep_ms((unsigned)(next - now));
 			next += 1000u / (unsigned)all->o.rate;
 		}
-		write_one(w, cc, i);
+		ledger_key_name(all->l, i, name, sizeof(name));
+		/* a key never written yet is written first */
+		if (all->l->v[i].tried && (int)rng_below(&w->rng, 100) < all->o.get_pct)
+			read_one(w, cc, i, name, key_slot(name, strlen(name)));
+		else
+			write_one(w, cc, i, name, key_slot(name, strlen(name)));
 		i += (size_t)all->n;
 		if (i >= all->l->n)
 			i = (size_t)w->index;
@@ -110,15 +178,19 @@ writers_start(const struct writers_opts *o, struct ledger *l, struct err *e)
 	atomic_init(&all->stop, false);
 	all->w = xcalloc((size_t)all->n + 1, sizeof(*all->w));
 	for (i = 0; i < all->n; i++) {
-		all->w[i].all = all;
-		all->w[i].index = i;
-		atomic_init(&all->w[i].acked, 0);
-		if ((rc = pthread_create(&all->w[i].thread, NULL, writer_main, &all->w[i])) != 0) {
+		struct writer *w = &all->w[i];
+
+		w->all = all;
+		w->index = i;
+		w->down = xcalloc(CLUSTER_SLOTS, sizeof(*w->down));
+		rng_init(&w->rng, rng_mix(o->seed + (uint64_t)i));
+		atomic_init(&w->acked, 0);
+		if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
 			err_set(e, rc, "writer %d: pthread_create", i);
-			writers_stop(all);
+			writers_stop(all, NULL);
 			return NULL;
 		}
-		all->w[i].started = true;
+		w->started = true;
 	}
 	return all;
 }
@@ -134,9 +206,30 @@ writers_acked(const struct writers *all)
 	return n;
 }
 
-void
-writers_stop(struct writers *all)
+/* Writer w's outages into out, those still open closed at `now`. */
+static void
+take_outages(struct writer *w, struct outages *out, uint64_t now)
 {
+	size_t cap = out->n;
+	int slot;
+
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+		if (w->down[slot]) {
+			xgrow(&w->out.v, &w->cap, w->out.n + 1, sizeof(*w->out.v));
+			w->out.v[w->out.n++] = (struct outage){.slot = slot, .from_ms = w->down[slot],
+							       .to_ms = now, .open = true};
+		}
+	if (w->out.n == 0)
+		return;
+	out->v = xreallocarray(out->v, cap + w->out.n, sizeof(*out->v));
+	memcpy(out->v + out->n, w->out.v, w->out.n * sizeof(*out->v));
+	out->n += w->out.n;
+}
+
+void
+writers_stop(struct writers *all, struct outages *out)
+{
+	uint64_t now = clock_now_ms();
 	int i, k;
 
 	if (all == NULL)
@@ -145,15 +238,30 @@ writers_stop(struct writers *all)
 	for (i = 0; i < all->n; i++) {
 		struct writer *w = &all->w[i];
 
-		if (!w->started)
-			continue;
-		pthread_join(w->thread, NULL);
-		all->l->acked += atomic_load(&w->acked);
-		all->l->failed += w->failed;
-		all->l->unknown += w->unknown;
-		for (k = 0; k < LE_COUNT_; k++)
-			all->l->errors[k] += w->errors[k];
+		if (w->started) {
+			pthread_join(w->thread, NULL);
+			all->l->acked += atomic_load(&w->acked);
+			all->l->failed += w->failed;
+			all->l->unknown += w->unknown;
+			all->l->reads += w->reads;
+			all->l->reads_failed += w->reads_failed;
+			all->l->stale_reads += w->stale;
+			for (k = 0; k < LE_COUNT_; k++)
+				all->l->errors[k] += w->errors[k];
+			if (out)
+				take_outages(w, out, now);
+		}
+		free(w->down);
+		free(w->out.v);
 	}
 	free(all->w);
 	free(all);
+}
+
+void
+outages_release(struct outages *o)
+{
+	free(o->v);
+	o->v = NULL;
+	o->n = 0;
 }

@@ -1,19 +1,29 @@
 /*
- * writers.h - live traffic: cluster-aware clients writing while a
- * cluster is resharded, broken and repaired, every write recorded in a
- * ledger (verifier/ledger.h).
+ * writers.h - live traffic: cluster-aware clients writing (and reading)
+ * while a cluster is resharded, broken and repaired, every write
+ * recorded in a ledger (verifier/ledger.h).
  *
  * Each writer is a thread of its own with its own cluster client
  * (cluster/client.h: MOVED, ASK, TRYAGAIN and CLUSTERDOWN followed as a
  * production client does).  Writer w owns the ledger keys i with
- * i % writers == w and writes them round and round, one SET at a time,
- * each with the next value of its key.  A reply OK is acknowledged; an
- * error reply failed (nothing was written); no reply (refused, timed
- * out, connection lost) unknown.  A writer that cannot reach the cluster
- * keeps trying until it is stopped.
+ * i % writers == w and goes round them, one command at a time: a SET of
+ * the key's next value, or (get_pct percent of the time, seeded) a GET.
+ * A SET answered OK is acknowledged; an error reply failed (nothing was
+ * written); no reply (refused, timed out, connection lost) unknown.  A
+ * GET that answers an older write than the last acknowledged one is a
+ * stale read.  A writer that cannot reach the cluster keeps trying until
+ * it is stopped.
+ *
+ * What clients could not do is kept per slot: from the first command
+ * that failed on a key of the slot to the next that succeeded there, an
+ * outage (outages.h groups them into slot ranges).
  */
 #ifndef SQ_HARNESS_WORKLOAD_WRITERS_H
 #define SQ_HARNESS_WORKLOAD_WRITERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "verifier/ledger.h"
@@ -22,8 +32,22 @@ struct writers_opts {
 	const char *host;    /* any node of the cluster */
 	int port;
 	int writers;         /* threads, >= 1 */
-	int rate;            /* writes per second per writer; 0: as fast as it can */
+	int rate;            /* commands per second per writer; 0: as fast as it can */
+	int get_pct;         /* GETs among them, 0..100 */
+	uint64_t seed;       /* which commands are GETs */
 	int timeout_ms;      /* per command */
+};
+
+/* One slot's clients failing, clock_now_ms() times. */
+struct outage {
+	int slot;
+	uint64_t from_ms, to_ms;
+	bool open;           /* still failing when the writers stopped */
+};
+
+struct outages {
+	struct outage *v;
+	size_t n;
 };
 
 struct writers;
@@ -33,8 +57,9 @@ struct writers;
 struct writers *writers_start(const struct writers_opts *o, struct ledger *l, struct err *e);
 /* Writes acknowledged so far, all writers (while they run). */
 long long writers_acked(const struct writers *w);
-/* Stops and joins every writer, adds their counts to the ledger, frees w.
- * NULL is fine. */
-void writers_stop(struct writers *w);
+/* Stops and joins every writer, adds their counts to the ledger and
+ * their outages to `out` (NULL: dropped), frees w.  NULL w is fine. */
+void writers_stop(struct writers *w, struct outages *out);
+void outages_release(struct outages *o);
 
 #endif

@@ -29,6 +29,7 @@ static const char good[] =
 	"[workload]\n"
 	"writers = 4\n"
 	"rate = 500\n"
+	"mix = set:70,get:30\n"
 	"[reshard]\n"
 	"from = 0\n"
 	"to = 1\n"
@@ -83,6 +84,7 @@ START_TEST(test_scenario_loads_every_section)
 	ck_assert_int_eq(s->writers, 4);
 	ck_assert_int_eq(s->workload_keys, 1000);
 	ck_assert_int_eq(s->workload_rate, 500);
+	ck_assert_int_eq(s->workload_get_pct, 30);
 	ck_assert_int_eq(s->slots, 5);
 	ck_assert_uint_eq(s->nfaults, 2);
 	ck_assert_str_eq(s->faults[0].ops->name, "kill");
@@ -91,7 +93,7 @@ START_TEST(test_scenario_loads_every_section)
 	ck_assert_int_eq(s->faults[0].slot_index, 3);
 	ck_assert(s->faults[0].point_pct);
 	ck_assert_int_eq(s->faults[0].point, 50);
-	ck_assert_int_eq(s->faults[0].line, 22);
+	ck_assert_int_eq(s->faults[0].line, 23);
 	ck_assert_str_eq(s->faults[1].name, "fault evict");
 	ck_assert_int_eq(s->faults[1].step, STEP_TIME);
 	ck_assert_int_eq(s->faults[1].after_ms, 200);
@@ -120,7 +122,11 @@ static const struct {
 	{"[scenario]\nname = x\n[workload]\nwriters = 65\n",
 	 "4: writers = '65': expected a whole number from 0 to 64"},
 	{"[scenario]\nname = x\n[workload]\nwriters = 2\nmix = set:80\n",
-	 "5: unknown key 'mix' in [workload]: expected writers, keys or rate"},
+	 "5: mix = 'set:80': expected set:N,get:M with N + M = 100"},
+	{"[scenario]\nname = x\n[workload]\nwriters = 2\nmix = set:80,del:20\n",
+	 "5: mix = 'set:80,del:20': expected set:N,get:M with N + M = 100"},
+	{"[scenario]\nname = x\n[workload]\nwriters = 2\nratio = 5\n",
+	 "5: unknown key 'ratio' in [workload]: expected writers, keys, rate or mix"},
 	{"[scenario]\nname = x\n[workload]\nwriters = 8\nkeys = 4\n",
 	 "4: [workload] writers = 8 on keys = 4: each writer needs a key of its own"},
 	{"[scenario]\nname = x\n[expect]\nwrites_lost = 0\n",
