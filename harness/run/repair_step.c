@@ -15,6 +15,7 @@
 #include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "harness/local/node.h"
+#include "harness/run/run_int.h"
 #include "injectors/netns.h"
 #include "repair/repair.h"
 
@@ -120,73 +121,28 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 	return 0;
 }
 
-/* The last line of redis-cli's output with words in it, without its
- * colour escapes. */
-static void
-last_words(const char *path, char *out, size_t n)
-{
-	char *text = fs_read_file(path, NULL, NULL), *line, *save = NULL, *p, *q;
-
-	out[0] = '\0';
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		for (p = q = line; *p; p++) {
-			if (*p == '\033') { /* ESC [ ... m */
-				while (*p && *p != 'm')
-					p++;
-				if (!*p)
-					break;
-				continue;
-			}
-			*q++ = *p;
-		}
-		*q = '\0';
-		if (strspn(line, " \t") < strlen(line))
-			snprintf(out, n, "%s", line);
-	}
-	free(text);
-}
-
 /* redis-cli --cluster fix, answering yes to every question. */
 static int
 redis_cli(struct repair_step *st, const char *host, int port, struct err *e)
 {
-	char addr[80], log[PATH_MAX + 32], last[256] = "";
+	char addr[80], log[PATH_MAX + 32];
 	const char *argv[] = {"redis-cli", "--cluster", "fix", addr, "--cluster-yes", NULL};
-	struct proc p = PROC_INIT;
-	uint64_t t0 = clock_now_ms();
-	bool timed_out = false;
-	int status;
+	struct runbook_child c = {.argv = argv, .log = log, .timeout_ms = 120000};
+	int code;
 
 	snprintf(addr, sizeof(addr), "%s:%d", host, port);
 	snprintf(log, sizeof(log), "%s/redis-cli-fix.log", st->dir);
-	/* our own child (PDEATHSIG, no shell, no timeout(1) in a process
-	 * group of its own): an interrupted run stops it for sure, and so
-	 * does our 120 s limit; --cluster-yes answers its questions */
-	p.argv = argv;
-	p.out_path = log;
-	if (proc_start(&p, e) < 0)
-		return err_prefix(e, "run redis-cli: ");
-	while (proc_wait(&p, 50, NULL) < 0) {
-		if (st->interrupted && *st->interrupted) {
-			proc_kill(&p);
-			return err_set(e, 0, "interrupted");
-		}
-		if (clock_now_ms() - t0 > 120000) {
-			proc_kill(&p);
-			timed_out = true;
-		}
-	}
-	status = p.status;
-	last_words(log, last, sizeof(last));
-	utf8_sanitize(last);
-	st->healthy = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	st->report = json_pack("{s:s, s:i, s:I, s:s}", "engine", "redis-cli", "exit",
-			       WIFEXITED(status) ? WEXITSTATUS(status) : -1, "ms",
-			       (json_int_t)(clock_now_ms() - t0), "last_line", last);
+	/* our own child, in a process group of its own: an interrupted run
+	 * stops it for sure, and so does our 120 s limit; --cluster-yes
+	 * answers its questions */
+	if (runbook_child(&c, st->interrupted, e) < 0)
+		return -1;
+	code = WIFEXITED(c.status) ? WEXITSTATUS(c.status) : -1;
+	st->healthy = code == 0;
+	st->report = json_pack("{s:s, s:i, s:I, s:s}", "engine", "redis-cli", "exit", code,
+			       "ms", (json_int_t)c.ms, "last_line", c.last);
 	snprintf(st->summary, sizeof(st->summary), "redis-cli --cluster fix %s %d: %s",
-		 timed_out ? "timed out after 120 s, status" : "exited",
-		 WIFEXITED(status) ? WEXITSTATUS(status) : -1, last);
+		 c.timed_out ? "timed out after 120 s, status" : "exited", code, c.last);
 	utf8_sanitize(st->summary);
 	/* let the cluster take in what it did */
 	clock_sleep_ms(2000);
@@ -212,5 +168,7 @@ repair_step_run(struct repair_step *st, struct err *e)
 	}
 	if (st->s->engine == ENGINE_REDIS_CLI)
 		return redis_cli(st, host, port, e);
+	if (st->s->engine == ENGINE_EXEC)
+		return runbook_run(st, host, port, e);
 	return bundled(st, host, port, e);
 }

@@ -7,6 +7,7 @@
 #define SQ_HARNESS_RUN_RUN_INT_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,6 +64,28 @@ int run_workload_start(struct run *run);
 void run_workload_stop(struct run *run, bool tail);
 void run_workload_check(struct run *run, const char *host, int port);
 const char *run_workload_prefix(const struct run *run);
+
+/* runbook.c: an outside program of the repair step, its own process
+ * group, killed on the time limit or a signal; its output into `log`,
+ * whose last line with words (colours stripped) goes to `last`. */
+struct runbook_child {
+	const char *const *argv;
+	const char *cwd;         /* NULL: ours */
+	char **env;              /* NULL: ours */
+	const char *log;
+	long long timeout_ms;
+	/* out */
+	int status;              /* wait status */
+	bool timed_out;
+	uint64_t ms;
+	char last[256];
+};
+int runbook_child(struct runbook_child *c, volatile sig_atomic_t *interrupted, struct err *e);
+void runbook_last_words(const char *path, char *out, size_t n);
+/* [repair] engine = exec: the scenario's command (see runbook.c for its
+ * environment), graded by its exit status; summary and report in st. */
+struct repair_step;
+int runbook_run(struct repair_step *st, const char *host, int port, struct err *e);
 
 /* expect.c: the scenario's [expect] graded against the verdict (or,
  * for a run that stopped early, listed as not checked). */

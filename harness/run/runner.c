@@ -226,7 +226,7 @@ phase_reshard(struct run *run)
 static int
 phase_repair(struct run *run)
 {
-	static const char *const engines[] = {"none", "shardquake", "redis-cli"};
+	static const char *const engines[] = {"none", "shardquake", "redis-cli", "exec"};
 	struct repair_step st = {.s = run->s, .lc = &run->lc, .dir = run->r->dir,
 				 .interrupted = run->o->interrupted};
 	uint64_t t0 = timeline_ms(&run->tl);

@@ -190,6 +190,7 @@ defaults(struct scenario *s)
 	s->keys = 10000;
 	s->value_size = 32;
 	s->workload_keys = 1000;
+	s->repair_timeout_ms = 300000;
 	s->pipeline = 10;
 	s->expect_reshard = s->expect_state = s->expect_healthy = -1;
 }
@@ -260,6 +261,7 @@ scenario_free(struct scenario *s)
 		free(s->faults[i].params);
 	}
 	free(s->faults);
+	free(s->repair_command);
 	free(s->path);
 	free(s->name);
 	free(s->description);

@@ -9,7 +9,8 @@
  *   [reshard]   from, to, slots or slot_list, pipeline
  *   [fault]     kind, target, at, slot, point, after, heal, + the kind's own keys
  *               (several: [fault], [fault 2], [fault evict], ...)
- *   [repair]    engine, restart, salvage, allow_data_loss, replace
+ *   [repair]    engine, restart, salvage, allow_data_loss, replace; command,
+ *               timeout (engine = exec: a runbook of the user's)
  *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
  *               lost_keys, unreachable_keys, misplaced_keys, unknown_keys,
  *               writes_lost, healthy
@@ -74,7 +75,7 @@ struct expect_num {
 #define RESHARD_FROM_ALL (-1)
 #define RESHARD_TO_NEW (-1)
 
-enum repair_engine { ENGINE_NONE, ENGINE_SHARDQUAKE, ENGINE_REDIS_CLI };
+enum repair_engine { ENGINE_NONE, ENGINE_SHARDQUAKE, ENGINE_REDIS_CLI, ENGINE_EXEC };
 
 struct scenario {
 	char *path;
@@ -110,6 +111,10 @@ struct scenario {
 	/* [repair] */
 	int engine;             /* enum repair_engine */
 	bool repair_restart, repair_salvage, repair_allow_loss, repair_replace;
+	char *repair_command;   /* engine = exec: run by sh -c in the scenario
+				   file's directory */
+	long long repair_timeout_ms; /* engine = exec (default 300 s) */
+	int engine_line, command_line;
 	/* [expect] */
 	int expect_reshard; /* -1 unset, 0 stops, 1 completes */
 	int expect_reshard_line;

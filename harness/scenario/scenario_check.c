@@ -260,6 +260,9 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 			   "slots are big, and how big");
 	if (s->big_line > 0 && s->keys == 0)
 		return bad(line, s->big_line, msg, n, "[data] big_value_size, but keys = 0");
+	if ((s->engine == ENGINE_EXEC) != (s->repair_command != NULL))
+		return bad(line, s->engine == ENGINE_EXEC ? s->engine_line : s->command_line, msg, n,
+			   "[repair] engine = exec and command go together: the runbook to run");
 	if (s->writes_lost.set && s->writers == 0)
 		return bad(line, s->writes_lost.line, msg, n,
 			   "[expect] writes_lost, but no [workload] writes: writers = 0");

@@ -316,10 +316,19 @@ static int
 repair_section(struct scenario *s, const char *k, const char *v, int line, char *msg,
 	       size_t n)
 {
-	static const char *const engines[] = {"none", "shardquake", "redis-cli", NULL};
+	static const char *const engines[] = {"none", "shardquake", "redis-cli", "exec", NULL};
 
-	if (strcmp(k, "engine") == 0)
+	if (strcmp(k, "engine") == 0 && (s->engine_line = line) > 0)
 		return word(k, v, engines, &s->engine, msg, n);
+	if (strcmp(k, "command") == 0 && (s->command_line = line) > 0) {
+		if (!*v)
+			return bad(msg, n, "command = '': expected a command to run (sh -c)");
+		free(s->repair_command);
+		s->repair_command = xstrdup(v);
+		return 0;
+	}
+	if (strcmp(k, "timeout") == 0)
+		return duration(k, v, &s->repair_timeout_ms, msg, n);
 	if (strcmp(k, "restart") == 0)
 		return yesno(k, v, &s->repair_restart, msg, n);
 	if (strcmp(k, "salvage") == 0)
@@ -329,7 +338,7 @@ repair_section(struct scenario *s, const char *k, const char *v, int line, char 
 	if (strcmp(k, "replace") == 0 && (s->replace_line = line) > 0)
 		return yesno(k, v, &s->repair_replace, msg, n);
 	return bad(msg, n, "unknown key '%s' in [repair]: expected engine, restart, salvage, "
-		   "allow_data_loss or replace", k);
+		   "allow_data_loss, replace, command or timeout", k);
 }
 
 static int
