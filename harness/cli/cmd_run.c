@@ -24,12 +24,15 @@ static const char run_usage[] =
 	"                      [--redis-server PATH] [SCENARIO.ini...]\n"
 	"       shardquake run --check [SCENARIO.ini...]\n"
 	"\n"
-	"Play each scenario: start a local cluster, load its dataset, reshard,\n"
-	"fire its faults at their protocol steps, wait for the cluster to notice,\n"
-	"verify, and check the scenario's [expect].  Without files: the quick\n"
-	"suite, every " SCENARIO_GLOB " with quick = yes.  Each run writes\n"
-	"DIR/<name>-<time>-<pid>/ with report.json, junit.xml, timeline.log and\n"
-	"every node's directory and log.\n"
+	"Play each scenario: start a local cluster, load its dataset, start its\n"
+	"live writers, reshard, fire its faults at their protocol steps, wait for\n"
+	"the cluster to notice, repair (the bundled engine, redis-cli, or your\n"
+	"runbook), verify, read the writers' ledger back, and check the\n"
+	"scenario's [expect].  Without files: the quick suite, every\n"
+	SCENARIO_GLOB " with quick = yes.  Each run writes\n"
+	"DIR/<name>-<time>-<pid>/ with report.json, junit.xml, timeline.log,\n"
+	"ledger.tsv (with a workload) and every node's directory and log;\n"
+	"DIR/summary.json and DIR/junit.xml cover the whole invocation.\n"
 	"  --seed S            override the scenarios' seeds\n"
 	"  --keep              leave the cluster running after the run\n"
 	"  --results DIR       where runs are written (default results)\n"
@@ -201,7 +204,8 @@ parse(int argc, char **argv, struct run_opts *o, bool *check)
 }
 
 /* Plays the scenarios (none when `skip` says why they cannot run);
- * junit.xml lists every one, those not played as skipped. */
+ * junit.xml and summary.json list every one, those not played as
+ * skipped. */
 static int
 play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
 {
@@ -226,6 +230,9 @@ play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
 	snprintf(path, sizeof(path), "%s/junit.xml", top);
 	if (fs_mkdir_p(top, &e) < 0 ||
 	    junit_write(path, (const struct scenario *const *)v, r, n, &e) < 0)
+		fprintf(stderr, "shardquake: %s\n", e.msg);
+	snprintf(path, sizeof(path), "%s/summary.json", top);
+	if (summary_write(path, (const struct scenario *const *)v, r, n, &e) < 0)
 		fprintf(stderr, "shardquake: %s\n", e.msg);
 	printf("%zu passed, %zu failed", passed, failed);
 	if (skipped)

@@ -41,6 +41,10 @@ struct run_result {
 void runner_run(const struct scenario *s, const struct run_opts *o,
 		struct run_result *r);
 
+/* Writes summary.json of these runs to `path` (summary.c). */
+int summary_write(const char *path, const struct scenario *const *s,
+		  const struct run_result *r, size_t n, struct err *e);
+
 /* Writes a JUnit XML file of these runs to `path`. */
 int junit_write(const char *path, const struct scenario *const *s,
 		const struct run_result *r, size_t n, struct err *e);

@@ -63,6 +63,11 @@ START_TEST(test_run_quick_suite_passes)
 	ck_assert_int_eq(it_sh("grep -Eq '^[1-9][0-9]* passed, 0 failed(, [0-9]+ skipped.*)?$' "
 			       "%s.out", dir), 0);
 	ck_assert_int_eq(it_sh("test -s %s/junit.xml", dir), 0);
+	/* summary.json: the same counts as the last line, every scenario */
+	ck_assert_int_eq(it_sh("grep -Eq '\"failed\": 0,' %s/summary.json && "
+			       "grep -c '\"status\": \"passed\"' %s/summary.json | "
+			       "grep -qx \"$(sed -n 's/^\\([0-9]*\\) passed.*/\\1/p' %s.out)\"",
+			       dir, dir, dir), 0);
 	pause_resumed_on_time(dir);
 	/* the live one: its ledger kept, read back, nothing acknowledged lost */
 	ck_assert_int_eq(it_sh("test -s %s/live-kill-target-mid-slot-*/ledger.tsv", dir), 0);
