@@ -28,10 +28,20 @@ extern const struct command cmd_clean;
 extern const struct command cmd_cluster;
 extern const struct command cmd_list;
 extern const struct command cmd_load;
+extern const struct command cmd_replay;
 extern const struct command cmd_run;
 extern const struct command cmd_repair;
 extern const struct command cmd_reshard;
 extern const struct command cmd_verify;
+
+struct scenario;
+struct run_opts;
+struct run_result;
+/* cmd_run.c: plays scenarios as `run` does (a private network namespace
+ * first when one needs it, SIGINT and SIGTERM caught, junit.xml and
+ * summary.json written, the counts printed); each run's result into
+ * out[i] when out is not NULL.  run's exit status. */
+int cli_play(struct scenario **v, size_t n, struct run_opts *o, struct run_result *out);
 
 /* Prints "shardquake: <msg>" and "try 'shardquake NAME --help'"; returns EXIT_USAGE. */
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)

@@ -207,7 +207,8 @@ parse(int argc, char **argv, struct run_opts *o, bool *check)
  * junit.xml and summary.json list every one, those not played as
  * skipped. */
 static int
-play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
+play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip,
+     struct run_result *out)
 {
 	struct run_result *r = xcalloc(n + 1, sizeof(*r));
 	size_t i, passed = 0, failed = 0, skipped, lacking = 0;
@@ -238,6 +239,8 @@ play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
 	if (skipped)
 		printf(", %zu skipped%s%s", skipped, skip ? ": " : "", skip ? skip : "");
 	printf("%s\n", interrupted ? " (interrupted)" : "");
+	if (out)
+		memcpy(out, r, n * sizeof(*r));
 	free(r);
 	if (failed || interrupted)
 		return EXIT_FINDINGS;
@@ -247,11 +250,31 @@ play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip)
 	return EXIT_OK;
 }
 
+int
+cli_play(struct scenario **v, size_t n, struct run_opts *o, struct run_result *out)
+{
+	char no_netns[ERR_MSG_MAX];
+	int rc;
+
+	o->interrupted = &interrupted;
+	if ((rc = network(v, n, o, no_netns, sizeof(no_netns))) != 0)
+		return rc;
+	if (!have_redis(o->redis_server)) {
+		char why[PATH_MAX + 32];
+
+		snprintf(why, sizeof(why), "no %s here",
+			 o->redis_server ? o->redis_server : "redis-server on PATH");
+		return play(v, n, o, why, out);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	return play(v, n, o, NULL, out);
+}
+
 static int
 run(int argc, char **argv)
 {
 	struct run_opts o = {.results = "results", .interrupted = &interrupted};
-	char no_netns[ERR_MSG_MAX];
 	struct scenario **v = NULL;
 	glob_t g = {0};
 	size_t n = 0, i;
@@ -279,23 +302,7 @@ run(int argc, char **argv)
 	globfree(&g);
 	if (rc < 0)
 		return EXIT_USAGE;
-	if ((rc = network(v, n, &o, no_netns, sizeof(no_netns))) != 0) {
-		for (i = 0; i < n; i++)
-			scenario_free(v[i]);
-		free(v);
-		return rc;
-	}
-	if (!have_redis(o.redis_server)) {
-		char why[PATH_MAX + 32];
-
-		snprintf(why, sizeof(why), "no %s here",
-			 o.redis_server ? o.redis_server : "redis-server on PATH");
-		rc = play(v, n, &o, why);
-	} else {
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-		rc = play(v, n, &o, NULL);
-	}
+	rc = cli_play(v, n, &o, NULL);
 	for (i = 0; i < n; i++)
 		scenario_free(v[i]);
 	free(v);

@@ -71,6 +71,22 @@ fail:
 	return -1;
 }
 
+/* The scenario as played, beside its results: what `replay` plays again,
+ * whatever becomes of the file. */
+static void
+copy_scenario(struct run *run)
+{
+	char path[PATH_MAX + 16], *text;
+	struct err e = ERR_INIT;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/scenario.ini", run->r->dir);
+	if ((text = fs_read_file(run->s->path, &len, &e)) == NULL ||
+	    fs_write_file(path, text, len, &e) < 0)
+		fprintf(stderr, "shardquake: %s\n", e.msg);
+	free(text);
+}
+
 static int
 phase_cluster(struct run *run)
 {
@@ -347,6 +363,7 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 				 .big_first = s->big_first, .big_last = s->big_last};
 	if (make_dir(&run) < 0)
 		return;
+	copy_scenario(&run);
 	snprintf(path, sizeof(path), "%s/timeline.log", r->dir);
 	timeline_open(&run.tl, path);
 	run.report = json_object();

@@ -107,6 +107,32 @@ START_TEST(test_run_same_seed_same_fault_point)
 }
 END_TEST
 
+/* A recorded run played again: the same outcome; and a record that says
+ * otherwise (its fault fired at another step) is a difference, named. */
+START_TEST(test_replay_matches_and_names_a_difference)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	it_require_redis("run");
+	it_mkdtemp(a, sizeof(a), "sq-it-replayA");
+	it_mkdtemp(b, sizeof(b), "sq-it-replayB");
+	ck_assert_int_eq(it_sh("%s run --seed 42 --results %s scenarios/kill-target-mid-slot.ini "
+			       ">/dev/null", bin(), a), 0);
+	ck_assert_int_eq(it_sh("test -s %s/kill-target-mid-slot-*/scenario.ini", a), 0);
+	ck_assert_int_eq(it_sh("%s replay --results %s %s/kill-target-mid-slot-* > %s/out 2>&1 && "
+			       "grep -q 'seed 42' %s/out && grep -q 'the outcome matched' %s/out",
+			       bin(), b, a, b, b, b), 0);
+	ck_assert_int_eq(it_sh("sed -i 's/\"step\": \"keys\"/\"step\": \"migrating\"/' "
+			       "%s/kill-target-mid-slot-*/report.json", a), 0);
+	ck_assert_int_eq(it_sh("%s replay --results %s %s/kill-target-mid-slot-* > %s/out 2>&1",
+			       bin(), b, a, b), 1);
+	ck_assert_int_eq(it_sh("grep -q 'differs  faults.0.at.step: was \"migrating\", now "
+			       "\"keys\"' %s/out", b), 0);
+	ck_assert_int_eq(it_sh("%s replay %s/nothing-here > /dev/null 2>&1", bin(), a), 2);
+	it_sh("rm -rf %s %s", a, b);
+}
+END_TEST
+
 /* Pids of the live children of `parent`. */
 static int
 children(pid_t parent, pid_t *out, int max)
@@ -368,6 +394,7 @@ run_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_run_quick_suite_passes);
 	tcase_add_test(tc, test_run_same_seed_same_fault_point);
+	tcase_add_test(tc, test_replay_matches_and_names_a_difference);
 	tcase_add_test(tc, test_run_sigint_leaves_no_redis_server);
 	tcase_add_test(tc, test_run_ctrl_c_stops_the_run_not_the_nodes_first);
 	tcase_add_test(tc, test_run_without_redis_reports_every_scenario_skipped);
