@@ -28,6 +28,7 @@ extern const struct command cmd_clean;
 extern const struct command cmd_cluster;
 extern const struct command cmd_list;
 extern const struct command cmd_load;
+extern const struct command cmd_matrix;
 extern const struct command cmd_replay;
 extern const struct command cmd_run;
 extern const struct command cmd_repair;

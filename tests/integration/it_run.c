@@ -133,6 +133,25 @@ START_TEST(test_replay_matches_and_names_a_difference)
 }
 END_TEST
 
+/* Two cells of the matrix played by two jobs at once: a table with both
+ * ok, each run's results under its job. */
+START_TEST(test_matrix_plays_cells_in_parallel)
+{
+	char d[PATH_MAX];
+
+	it_require_redis("run");
+	it_mkdtemp(d, sizeof(d), "sq-it-matrix");
+	ck_assert_int_eq(it_sh("CI=true %s matrix --kinds kill --steps keys --roles target --jobs 2 "
+			       "--results %s/m > %s/out 2>&1", bin(), d, d), 0);
+	ck_assert_int_eq(it_sh("grep -Eq '^kill / target +ok' %s/out && "
+			       "grep -Eq '^kill / target \\+replica +ok' %s/out && "
+			       "grep -q '^2 cells: 0 not ok' %s/out", d, d, d), 0);
+	ck_assert_int_eq(it_sh("test -s %s/m/job-1/summary.json && test -s %s/m/job-2/summary.json "
+			       "&& test -s %s/m/cells/kill-keys-target-r1.ini", d, d, d), 0);
+	it_sh("rm -rf %s", d);
+}
+END_TEST
+
 /* Pids of the live children of `parent`. */
 static int
 children(pid_t parent, pid_t *out, int max)
@@ -395,6 +414,7 @@ run_suite(void)
 	tcase_add_test(tc, test_run_quick_suite_passes);
 	tcase_add_test(tc, test_run_same_seed_same_fault_point);
 	tcase_add_test(tc, test_replay_matches_and_names_a_difference);
+	tcase_add_test(tc, test_matrix_plays_cells_in_parallel);
 	tcase_add_test(tc, test_run_sigint_leaves_no_redis_server);
 	tcase_add_test(tc, test_run_ctrl_c_stops_the_run_not_the_nodes_first);
 	tcase_add_test(tc, test_run_without_redis_reports_every_scenario_skipped);

@@ -1,0 +1,381 @@
+/*
+ * cmd_matrix.c - `shardquake matrix`: the crash-point matrix (matrix.h)
+ * played, and a table of which cells ended healthy with nothing lost.
+ *
+ * Each cell's scenario is written to DIR/cells/NAME.ini and played as
+ * `run` plays a file; with --jobs J, J processes share the cells (each
+ * its own results under DIR/job-J/, its own network namespace where a
+ * cell needs one; ports are free ones, so nothing clashes).  The table
+ * comes from the summary.json each job writes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <glob.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/xmalloc.h"
+#include "harness/cli/cli.h"
+#include "harness/run/runner.h"
+#include "harness/scenario/matrix.h"
+#include "harness/scenario/scenario.h"
+
+static const char usage[] =
+	"usage: shardquake matrix [--kinds K,..] [--steps S,..] [--roles R,..]\n"
+	"                         [--engine shardquake|redis-cli|exec] [--command CMD]\n"
+	"                         [--shard I/N] [--jobs J] [--results DIR] [--list]\n"
+	"\n"
+	"Play every fault kind x protocol step x node role (source, target and\n"
+	"bystander with and without a replica each, and the replicas of source\n"
+	"and target) as generated scenarios: 3 masters, 20000 keys, 3 slots from\n"
+	"master 0 to master 1, the fault on the 2nd slot, then the repair; each\n"
+	"cell must end healthy with nothing lost.  A table follows: ok, lost\n"
+	"(keys lost), fail (another expectation), skip (this machine cannot do\n"
+	"the fault), and each cell that is not ok with its reason.\n"
+	"  --kinds, --steps, --roles  narrow the matrix (comma-separated)\n"
+	"  --engine E         the repair (default shardquake, with salvage)\n"
+	"  --command CMD      engine exec: your runbook, run by sh -c from here\n"
+	"  --shard I/N        only the cells whose number is I modulo N: N jobs\n"
+	"                     of a CI pipeline split the matrix exactly\n"
+	"  --jobs J           J cells at once (default 1)\n"
+	"  --results DIR      where the cells and their runs go\n"
+	"                     (default results/matrix-TIME-PID)\n"
+	"  --list             print the cells, one a line, and play nothing\n"
+	"On a terminal, one line tells the cells done, the failures and the\n"
+	"time left (plain lines when not a terminal, or with CI=true).\n"
+	"exit status: 0 every cell played ok (or skipped), 1 a cell did not,\n"
+	"2 usage\n";
+
+struct args {
+	struct matrix_opts m;
+	char kinds[512], steps[512], roles[512];
+	const char *results;
+	int jobs;
+	bool list;
+};
+
+static int
+parse_shard(const char *v, struct matrix_opts *m)
+{
+	int i, n, used = 0;
+
+	if (sscanf(v, "%d/%d%n", &i, &n, &used) != 2 || v[used] || n < 1 || i < 1 || i > n)
+		return cli_usage_error(&cmd_matrix, "--shard '%s': expected I/N with 1 <= I <= N", v);
+	m->shard = i;
+	m->nshards = n;
+	return 0;
+}
+
+static int
+parse(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{"kinds", 1, 0, 'k'}, {"steps", 1, 0, 's'}, {"roles", 1, 0, 'r'},
+		{"engine", 1, 0, 'e'}, {"command", 1, 0, 'c'}, {"shard", 1, 0, 'S'},
+		{"jobs", 1, 0, 'j'}, {"results", 1, 0, 'R'}, {"list", 0, 0, 'l'},
+		{"help", 0, 0, 'h'}, {0}};
+	struct err e = ERR_INIT;
+	int c;
+
+	optind = 1;
+	a->jobs = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': snprintf(a->kinds, sizeof(a->kinds), "%s", optarg); break;
+		case 's': snprintf(a->steps, sizeof(a->steps), "%s", optarg); break;
+		case 'r': snprintf(a->roles, sizeof(a->roles), "%s", optarg); break;
+		case 'e': a->m.engine = optarg; break;
+		case 'c': a->m.command = optarg; break;
+		case 'S':
+			if (parse_shard(optarg, &a->m) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'j':
+			if (cli_parse_int("--jobs", optarg, 1, 64, &a->jobs) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'R': a->results = optarg; break;
+		case 'l': a->list = true; break;
+		case 'h': fputs(usage, stdout); return -1;
+		default: return cli_usage_error(&cmd_matrix, "bad option for 'matrix'");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(&cmd_matrix, "'matrix' takes no file: '%s'", argv[optind]);
+	if ((a->kinds[0] && matrix_list("--kinds", a->kinds, matrix_kinds, a->m.kinds,
+					&a->m.nkinds, &e) < 0) ||
+	    (a->steps[0] && matrix_list("--steps", a->steps, matrix_steps, a->m.steps,
+					&a->m.nsteps, &e) < 0) ||
+	    (a->roles[0] && matrix_list("--roles", a->roles, matrix_roles, a->m.roles,
+					&a->m.nroles, &e) < 0))
+		return cli_usage_error(&cmd_matrix, "%s", e.msg);
+	if (a->m.engine && strcmp(a->m.engine, "shardquake") && strcmp(a->m.engine, "redis-cli") &&
+	    strcmp(a->m.engine, "exec"))
+		return cli_usage_error(&cmd_matrix, "--engine '%s': expected shardquake, redis-cli "
+				       "or exec", a->m.engine);
+	if ((a->m.engine && strcmp(a->m.engine, "exec") == 0) != (a->m.command != NULL))
+		return cli_usage_error(&cmd_matrix, "--engine exec and --command go together");
+	matrix_defaults(&a->m);
+	return 0;
+}
+
+/* Writes every cell's scenario into dir/cells/ and loads it. */
+static int
+write_cells(const struct args *a, const char *dir, const struct matrix_cell *c, size_t n,
+	    struct scenario **v)
+{
+	char path[PATH_MAX + 128], *text;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/cells", dir);
+	if (fs_mkdir_p(path, &e) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		text = matrix_scenario(&a->m, &c[i]);
+		snprintf(path, sizeof(path), "%s/cells/%s.ini", dir, c[i].name);
+		if (fs_write_file(path, text, strlen(text), &e) < 0) {
+			free(text);
+			goto fail;
+		}
+		free(text);
+		if ((v[i] = scenario_load(path, &e)) == NULL)
+			goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "shardquake: %s\n", e.msg);
+	return -1;
+}
+
+/* Job j of J: its share of the cells, played in a child of its own. */
+static pid_t
+job_start(struct scenario **v, size_t n, int j, int jobs, const char *dir)
+{
+	struct scenario **mine = xcalloc(n + 1, sizeof(*mine));
+	char results[PATH_MAX + 32], log[PATH_MAX + 48];
+	size_t i, k = 0;
+	pid_t pid;
+
+	for (i = (size_t)j; i < n; i += (size_t)jobs)
+		mine[k++] = v[i];
+	snprintf(results, sizeof(results), "%s/job-%d", dir, j + 1);
+	snprintf(log, sizeof(log), "%s/job-%d.log", dir, j + 1);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		struct run_opts o = {.results = results};
+
+		if (freopen(log, "w", stdout) == NULL || dup2(fileno(stdout), 2) < 0)
+			_exit(EXIT_USAGE);
+		_exit(cli_play(mine, k, &o, NULL));
+	}
+	free(mine);
+	return pid;
+}
+
+/* Cells done so far (a report.json each), and how many of them failed. */
+static size_t
+count_done(const char *dir, size_t *failed)
+{
+	char pat[PATH_MAX + 32];
+	glob_t g = {0};
+	size_t i, n;
+
+	*failed = 0;
+	snprintf(pat, sizeof(pat), "%s/job-*/*/report.json", dir);
+	if (glob(pat, 0, NULL, &g) != 0)
+		return 0;
+	n = g.gl_pathc;
+	for (i = 0; i < n; i++) {
+		json_t *r = json_load_file(g.gl_pathv[i], 0, NULL);
+		const char *res = r ? json_string_value(json_object_get(r, "result")) : NULL;
+
+		*failed += res && strcmp(res, "failed") == 0;
+		json_decref(r);
+	}
+	globfree(&g);
+	return n;
+}
+
+static void
+progress(const char *dir, size_t total, uint64_t t0, bool tty, size_t *last)
+{
+	size_t failed, done = count_done(dir, &failed);
+	uint64_t ms = clock_now_ms() - t0;
+	unsigned long eta = done ? (unsigned long)(ms / done * (total - done) / 1000) : 0;
+
+	if (!tty && done == *last)
+		return;
+	*last = done;
+	printf("%smatrix: %zu/%zu cells, %zu failed, %s%lus left%s", tty ? "\r" : "", done, total,
+	       failed, done ? "" : "~", done ? eta : 0, tty ? "   " : "\n");
+	fflush(stdout);
+}
+
+/* Each cell's status and reason from the jobs' summary.json files. */
+static void
+collect(const char *dir, int jobs, const struct matrix_cell *c, size_t n, char (*status)[8],
+	char (*reason)[256])
+{
+	char path[PATH_MAX + 32];
+	size_t i, k;
+	int j;
+
+	for (i = 0; i < n; i++)
+		snprintf(status[i], sizeof(status[0]), "?");
+	for (j = 1; j <= jobs; j++) {
+		json_t *sum, *cells;
+
+		snprintf(path, sizeof(path), "%s/job-%d/summary.json", dir, j);
+		if ((sum = json_load_file(path, 0, NULL)) == NULL)
+			continue;
+		cells = json_object_get(sum, "scenarios");
+		for (k = 0; k < json_array_size(cells); k++) {
+			json_t *x = json_array_get(cells, k);
+			const char *name = json_string_value(json_object_get(x, "name"));
+			const char *st = json_string_value(json_object_get(x, "status"));
+			const char *why = json_string_value(json_object_get(x, "reason"));
+
+			for (i = 0; name && st && i < n && strcmp(c[i].name, name) != 0; i++)
+				;
+			if (i == n)
+				continue;
+			snprintf(reason[i], sizeof(reason[0]), "%s", why ? why : "");
+			if (strcmp(st, "passed") == 0)
+				snprintf(status[i], sizeof(status[0]), "ok");
+			else if (strcmp(st, "skipped") == 0)
+				snprintf(status[i], sizeof(status[0]), "skip");
+			else if (strstr(reason[i], "lost_keys"))
+				snprintf(status[i], sizeof(status[0]), "lost");
+			else
+				snprintf(status[i], sizeof(status[0]), "fail");
+		}
+		json_decref(sum);
+	}
+}
+
+/* Rows kind x role (x replicas), columns the steps; a cell of another
+ * shard is left empty. */
+static void
+table(const struct matrix_opts *m, const struct matrix_cell *c, size_t n, char (*status)[8])
+{
+	size_t i, k, r, s;
+	int rep;
+
+	printf("\n%-32s", "kind / role");
+	for (s = 0; s < m->nsteps; s++)
+		printf(" %-11s", m->steps[s]);
+	printf("\n");
+	for (k = 0; k < m->nkinds; k++)
+		for (r = 0; r < m->nroles; r++)
+			for (rep = strstr(m->roles[r], "replica") ? 1 : 0; rep <= 1; rep++) {
+				char row[96];
+
+				snprintf(row, sizeof(row), "%s / %s%s", m->kinds[k], m->roles[r],
+					 rep && !strstr(m->roles[r], "replica") ? " +replica" : "");
+				printf("%-32s", row);
+				for (s = 0; s < m->nsteps; s++) {
+					for (i = 0; i < n; i++)
+						if (c[i].kind == m->kinds[k] && c[i].role == m->roles[r] &&
+						    c[i].step == m->steps[s] && c[i].replicas == rep)
+							break;
+					printf(" %-11s", i < n ? status[i] : "");
+				}
+				printf("\n");
+			}
+}
+
+static int
+run(int argc, char **argv)
+{
+	struct args a = {0};
+	struct matrix_cell *c;
+	struct scenario **v = NULL;
+	char dir[PATH_MAX], stamp[32], (*status)[8] = NULL, (*reason)[256] = NULL;
+	size_t n, total, i, last = (size_t)-1, bad = 0;
+	pid_t *pids = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	uint64_t t0 = clock_now_ms();
+	bool tty = isatty(1) && !(getenv("CI") && strcmp(getenv("CI"), "true") == 0);
+	int rc, j, st, running;
+
+	if ((rc = parse(argc, argv, &a)) != 0)
+		return rc < 0 ? EXIT_OK : rc;
+	n = matrix_cells(&a.m, &c, &total);
+	if (a.list) {
+		for (i = 0; i < n; i++)
+			printf("%s\n", c[i].name);
+		free(c);
+		return EXIT_OK;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (a.results)
+		snprintf(dir, sizeof(dir), "%s", a.results);
+	else
+		snprintf(dir, sizeof(dir), "results/matrix-%s-%d", stamp, (int)getpid());
+	if (a.m.command) { /* the runbook runs from here, not from the cells' directory */
+		char cwd[PATH_MAX], *cmd;
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return cli_usage_error(&cmd_matrix, "getcwd: %s", strerror(errno));
+		cmd = xasprintf("cd '%s' && %s", cwd, a.m.command);
+		a.m.command = cmd; /* lives until exit */
+	}
+	v = xcalloc(n + 1, sizeof(*v));
+	if (write_cells(&a, dir, c, n, v) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	printf("matrix: %zu of %zu cells (shard %d/%d), %d at once, in %s\n", n, total,
+	       a.m.shard, a.m.nshards, a.jobs, dir);
+	pids = xcalloc((size_t)a.jobs + 1, sizeof(*pids));
+	for (j = 0; j < a.jobs && (size_t)j < n; j++)
+		pids[j] = job_start(v, n, j, a.jobs, dir);
+	do {
+		for (j = 0, running = 0; j < a.jobs; j++)
+			if (pids[j] > 0 && waitpid(pids[j], &st, WNOHANG) == 0)
+				running++;
+			else
+				pids[j] = 0;
+		progress(dir, n, t0, tty, &last);
+		if (running)
+			clock_sleep_ms(1000);
+	} while (running);
+	status = xcalloc(n + 1, sizeof(*status));
+	reason = xcalloc(n + 1, sizeof(*reason));
+	collect(dir, a.jobs, c, n, status, reason);
+	table(&a.m, c, n, status);
+	for (i = 0; i < n; i++)
+		if (strcmp(status[i], "ok") != 0) {
+			printf("  %-5s %s: %s\n", status[i], c[i].name, reason[i]);
+			bad += strcmp(status[i], "skip") != 0;
+		}
+	printf("%zu cells: %zu not ok; cells and runs in %s\n", n, bad, dir);
+	rc = bad ? EXIT_FINDINGS : EXIT_OK;
+out:
+	for (i = 0; i < n; i++)
+		scenario_free(v[i]);
+	free(v);
+	free(c);
+	free(pids);
+	free(status);
+	free(reason);
+	return rc;
+}
+
+const struct command cmd_matrix = {
+	.name = "matrix",
+	.summary = "play every fault kind x protocol step x role, and tabulate",
+	.usage = usage,
+	.run = run,
+};
