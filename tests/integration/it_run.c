@@ -152,6 +152,30 @@ START_TEST(test_matrix_plays_cells_in_parallel)
 }
 END_TEST
 
+/* ci/game-day.sh twice: the first game day has nothing to compare with;
+ * when the scenario that passed then fails now, that is a regression,
+ * named, and the exit status says so. */
+START_TEST(test_game_day_names_a_regression)
+{
+	char d[PATH_MAX];
+
+	it_require_redis("run");
+	it_mkdtemp(d, sizeof(d), "sq-it-gameday");
+	ck_assert_int_eq(it_sh("sed 's/^name = .*/name = gd/' scenarios/kill-target-at-importing.ini "
+			       "> %s/gd.ini", d), 0);
+	ck_assert_int_eq(it_sh("GAMEDAY_DIR=%s/days SHARDQUAKE=%s sh ci/game-day.sh %s/gd.ini "
+			       "> %s/out1 2>&1", d, bin(), d, d), 0);
+	ck_assert_int_eq(it_sh("grep -q 'the first game day here' %s/out1", d), 0);
+	/* an expectation it cannot meet: it fails from now on */
+	ck_assert_int_eq(it_sh("sed -i 's/^lost_keys = 0/lost_keys = 5/' %s/gd.ini", d), 0);
+	ck_assert_int_eq(it_sh("GAMEDAY_DIR=%s/days SHARDQUAKE=%s sh ci/game-day.sh %s/gd.ini "
+			       "> %s/out2 2>&1", d, bin(), d, d), 1);
+	ck_assert_int_eq(it_sh("grep -q 'REGRESSION gd: passed on [0-9-]*, failed now' %s/out2 && "
+			       "grep -q ': 1 regression' %s/out2", d, d), 0);
+	it_sh("rm -rf %s", d);
+}
+END_TEST
+
 /* Pids of the live children of `parent`. */
 static int
 children(pid_t parent, pid_t *out, int max)
@@ -415,6 +439,7 @@ run_suite(void)
 	tcase_add_test(tc, test_run_same_seed_same_fault_point);
 	tcase_add_test(tc, test_replay_matches_and_names_a_difference);
 	tcase_add_test(tc, test_matrix_plays_cells_in_parallel);
+	tcase_add_test(tc, test_game_day_names_a_regression);
 	tcase_add_test(tc, test_run_sigint_leaves_no_redis_server);
 	tcase_add_test(tc, test_run_ctrl_c_stops_the_run_not_the_nodes_first);
 	tcase_add_test(tc, test_run_without_redis_reports_every_scenario_skipped);
