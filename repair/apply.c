@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/fetch.h"
 #include "common/clock.h"
 #include "common/xmalloc.h"
 #include "repair/apply_int.h"
@@ -265,6 +266,35 @@ forget(struct applier *ap, int d, struct err *e)
 	return 0;
 }
 
+/* A final owner that serves a slot it has migrating (to a node that died,
+ * or is a replica now) answers ASK for every key it lacks, RESTORE
+ * included: it serves the slot whole from now on (STABLE), and the keys
+ * coming to it land.  What clients write there meanwhile is newer than
+ * any copy elsewhere (served.h). */
+static int
+stable_owners(struct applier *ap, struct err *e)
+{
+	struct batch b;
+	char s[16];
+	size_t i;
+
+	for (i = 0; i < ap->p->n; i++) {
+		const struct action *x = &ap->p->v[i];
+
+		if (x->kind != ACT_FIX || ap->held[x->slot] ||
+		    !assess_migrating(ap->a, x->node, x->slot))
+			continue;
+		if ((b.c = apply_conn(ap, x->node, e)) == NULL)
+			return -1;
+		b.n = 0;
+		apply_num(s, sizeof(s), x->slot);
+		batch_queue(&b, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+		if (batch_run(&b, false, e) < 0)
+			return err_prefix(e, "stable: ");
+	}
+	return 0;
+}
+
 /* Until every reachable master says cluster_state:ok (a relaxed node
  * turns ok within a cron tick; a master started less than 2 s ago stays
  * fail until then), at most 5 s: keys can only move between ok nodes. */
@@ -294,6 +324,47 @@ wait_ok(struct applier *ap)
 	}
 }
 
+/* ACT_PROMOTE: the replica takes its dead master's place without the
+ * others' agreement (CLUSTER FAILOVER TAKEOVER: it bumps its epoch and
+ * claims the slots); then until it says it is a master, at most 10 s.
+ * A replica that got there by the cluster's own failover meanwhile is as
+ * good. */
+static int
+promote(struct applier *ap, const struct action *x, struct err *e)
+{
+	const struct snap_node *n = &ap->a->snap.nodes[x->node];
+	uint64_t deadline = clock_now_ms() + 10000;
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *me;
+	struct conn *c;
+	struct reply *r;
+	bool master = false;
+
+	audit_note(ap->env->audit, "promote %s:%d", n->host, n->port);
+	if ((c = apply_conn(ap, x->node, e)) == NULL)
+		return -1;
+	if ((r = conn_cmd(c, e, "CLUSTER", "FAILOVER", "TAKEOVER", NULL)) == NULL)
+		return -1;
+	if (r->type == REPLY_ERROR && !strstr(r->str, "replica") && !strstr(r->str, "slave")) {
+		err_set(e, 0, "'CLUSTER FAILOVER TAKEOVER' on '%s': %s", conn_addr(c), r->str);
+		reply_free(r);
+		return -1;
+	}
+	reply_free(r);
+	while (!master && clock_now_ms() < deadline) {
+		if (topology_fetch(c, &t, NULL) == 0 && (me = topology_myself(&t)) != NULL)
+			master = (me->flags & NODE_MASTER) && cluster_node_slot_count(me) > 0;
+		topology_release(&t);
+		if (!master)
+			clock_sleep_ms(50);
+	}
+	if (!master)
+		return err_set(e, 0, "%s:%d was told to take over, but is no master with slots "
+			       "after 10 s", n->host, n->port);
+	ap->res->promoted++;
+	return 0;
+}
+
 static int
 restarts(struct applier *ap, struct err *e)
 {
@@ -302,6 +373,12 @@ restarts(struct applier *ap, struct err *e)
 	for (i = 0; i < ap->p->n; i++) {
 		const struct action *x = &ap->p->v[i];
 		const struct snap_node *n = &ap->a->snap.nodes[x->node];
+
+		if (x->kind == ACT_PROMOTE) {
+			if (promote(ap, x, e) < 0)
+				return err_prefix(e, "promote %s:%d: ", n->host, n->port);
+			continue;
+		}
 
 		if (ap->env->restart == NULL)
 			return err_set(e, 0, "no way to restart %s:%d", n->host, n->port);
@@ -431,7 +508,7 @@ phases(struct applier *ap, struct err *e)
 	if (apply_stopping(ap, e) || claim_hold(ap, e) < 0)
 		return -1;
 	apply_progress(ap, "check", 0, 0);
-	if (claim_check(ap, false, e) < 0)
+	if (claim_check(ap, false, e) < 0 || stable_owners(ap, e) < 0)
 		return -1;
 	wait_ok(ap);
 	apply_progress(ap, "move", 0, ap->move_total);

@@ -34,8 +34,8 @@
  *  forget   dead nodes forgotten by every reachable node at once (within
  *           the 60 s ban of CLUSTER FORGET), but a node whose files could
  *           not be salvaged.
- * Restarts, when the plan is restarts, are all it does: the caller
- * assesses again.  The first failed command (or a signal) stops it with
+ * Restarts and promotions, when the plan is those, are all it does: the
+ * caller assesses again.  The first failed command (or a signal) stops it with
  * its reason; either way, what relax and the claim phases opened is put
  * back (restore.c) before it returns.
  */
@@ -97,7 +97,7 @@ struct apply_result {
 				      the stash, no decision waits on them */
 	char conflict[MOVE_CONFLICTS_MAX][200]; /* "sq:7 (slot 7, owner ..., from ...)" */
 	int nconflict;
-	int restarted, forgotten;
+	int restarted, forgotten, promoted;
 	long long stashed;         /* equal duplicates taken off non-owners */
 	char stash[PATH_MAX];      /* and kept in this file ("" when none),
 				      with the conflicts (databases 1-15) */

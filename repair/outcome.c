@@ -38,6 +38,7 @@ GETTER(get_superseded, r->total.superseded)
 GETTER(get_aside, r->total.conflicts - r->total.conflicts_kept)
 GETTER(get_kept, r->total.conflicts_kept)
 GETTER(get_restarted, r->total.restarted)
+GETTER(get_promoted, r->total.promoted)
 GETTER(get_forgotten, r->total.forgotten)
 GETTER(get_missing, sources_missing(r))
 GETTER(get_unrestored, r->total.nunrestored)
@@ -52,6 +53,7 @@ static const struct count counts[] = {
 	{"conflicts_set_aside", "other values set aside for a decision", get_aside},
 	{"conflicts_kept", "other values left in place", get_kept},
 	{"restarted", "restarted", get_restarted},
+	{"promoted", "replicas promoted", get_promoted},
 	{"forgotten", "forgotten", get_forgotten},
 	{"missing_from_sources", "files' keys still missing", get_missing},
 	{"not_put_back", "changes not put back", get_unrestored},

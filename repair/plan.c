@@ -9,7 +9,8 @@
 #include "repair/plan_int.h"
 #include "repair/slotset.h"
 
-static const char *const kind_names[] = {"restart", "fix", "cover", "salvage", "forget"};
+static const char *const kind_names[] = {"restart", "fix", "cover", "salvage", "forget",
+					 "promote"};
 
 const char *
 action_kind_name(enum action_kind k)
@@ -283,6 +284,10 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 		if (p->restart_first)
 			goto out;
 	}
+	if (!o->no_promote)
+		plan_promotions(a, p);
+	if (p->restart_first)
+		goto out;
 	/* a master that is down and kept: slots without any owner may be its */
 	for (i = 0; i < a->snap.n; i++)
 		if (!a->nodes[i].reachable && a->nodes[i].master && !plan_given_up(a, o, (int)i))
@@ -406,5 +411,5 @@ plan_print(const struct plan *p, const struct assessment *a, FILE *f)
 	for (i = 0; i < p->nnotes; i++)
 		fprintf(f, "note: %s\n", p->notes[i]);
 	if (p->restart_first)
-		fprintf(f, "then: assess again once the nodes are back\n");
+		fprintf(f, "then: assess again once the nodes are back or promoted\n");
 }

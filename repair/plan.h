@@ -13,7 +13,10 @@
  *  - the slots of a master that is down are given away only when its keys
  *    are recovered (a salvage source of its files was read) or
  *    --allow-data-loss says they may be lost; a restartable node is
- *    restarted instead, and the cluster assessed again.
+ *    restarted instead, and the cluster assessed again; a dead master
+ *    that serves slots and has a replica that answers has that replica
+ *    promoted first (it holds the keys it replicated), as Redis's own
+ *    failover would, and the cluster assessed again.
  * Every other reachable holder of keys of the slot has them moved to F;
  * keys on both sides with different values are a conflict, the other
  * value set aside in the stash.  Every salvage source the user names is
@@ -38,6 +41,8 @@ enum action_kind {
 	ACT_SALVAGE,  /* src: the keys of its files the cluster lacks copied to their
 			 owners, the others compared; node: whose files (-1: none known) */
 	ACT_FORGET,   /* node: forgotten by every reachable node */
+	ACT_PROMOTE,  /* node: a replica of a dead master (from) that serves slots,
+			 made master (CLUSTER FAILOVER TAKEOVER); assess again after */
 };
 
 struct action {
@@ -68,6 +73,7 @@ struct repair_opts {
 	const struct salvage_src *salvage;
 	size_t nsalvage;
 	int timeout_ms;              /* per command (default 2000) */
+	bool no_promote;             /* promotions were tried: not again */
 };
 
 struct plan {
@@ -79,7 +85,8 @@ struct plan {
 					say of manual steps taken before */
 	size_t nseen;
 	long long keys_lost;         /* known lost keys (-1: unknown) */
-	bool restart_first;          /* the plan is restarts; assess again after */
+	bool restart_first;          /* the plan is restarts or promotions: nodes
+					change roles; assess again after */
 };
 
 /* Builds the plan.  Never fails: what cannot be done becomes a note. */

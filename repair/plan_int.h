@@ -33,6 +33,9 @@ void kept_release(struct kept *k);
 /* plan_nodes.c: every node that is down restarted; else, per node that
  * is down, a note when it is kept, or its forget. */
 void plan_restarts(const struct assessment *a, struct plan *p);
+/* A replica that answers promoted for each dead master that serves slots
+ * (flagged failed by the reachable nodes). */
+void plan_promotions(const struct assessment *a, struct plan *p);
 void plan_down_nodes(const struct assessment *a, const struct repair_opts *o, struct plan *p,
 		     const struct kept *kept);
 

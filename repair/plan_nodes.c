@@ -50,6 +50,50 @@ plan_restarts(const struct assessment *a, struct plan *p)
 	}
 }
 
+/* A reachable replica of node d, by its own view, or -1. */
+static int
+replica_of(const struct assessment *a, int d)
+{
+	const struct cluster_node *me;
+	size_t i;
+
+	for (i = 0; i < a->snap.n; i++) {
+		if (!a->nodes[i].reachable || a->nodes[i].master ||
+		    (me = topology_myself(&a->snap.nodes[i].view)) == NULL)
+			continue;
+		if (strcmp(me->master_id, a->snap.nodes[d].id) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+void
+plan_promotions(const struct assessment *a, struct plan *p)
+{
+	struct action *x;
+	char ad[80], ar[80];
+	size_t d;
+	int r, slot, slots;
+
+	for (d = 0; d < a->snap.n; d++) {
+		if (a->nodes[d].reachable || !a->nodes[d].master || !a->nodes[d].failed)
+			continue;
+		for (slot = 0, slots = 0; slot < CLUSTER_SLOTS; slot++)
+			slots += assess_ref_owner(a, slot) == (int)d;
+		if (slots == 0 || (r = replica_of(a, (int)d)) < 0)
+			continue;
+		x = plan_add(p, ACT_PROMOTE, r);
+		x->from = (int)d;
+		snprintf(x->reason, sizeof(x->reason),
+			 "%s (%.8s, master) is down and serves %d slots; its replica %s (%.8s) "
+			 "answers: promote it (CLUSTER FAILOVER TAKEOVER), as the cluster's own "
+			 "failover would, so that it serves them with the keys it replicated; then "
+			 "assess again", assess_addr(a, (int)d, ad, sizeof(ad)), a->snap.nodes[d].id,
+			 slots, assess_addr(a, r, ar, sizeof(ar)), a->snap.nodes[r].id);
+		p->restart_first = true;
+	}
+}
+
 /* Reachable masters that were replicas once (promoted by a failover)
  * with a newer config epoch than node d: who may have replaced it.  The
  * number of them; the first in *first. */

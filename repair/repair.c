@@ -118,6 +118,7 @@ add_total(struct apply_result *t, const struct apply_result *r)
 	for (i = 0; i < r->nheld && t->nheld < APPLY_HELD_MAX; i++)
 		t->held[t->nheld++] = r->held[i];
 	t->restarted += r->restarted;
+	t->promoted += r->promoted;
 	t->forgotten += r->forgotten;
 	t->conflicts_kept = r->conflicts_kept;
 	t->conflicts = aside + t->conflicts_kept;
@@ -130,6 +131,7 @@ add_total(struct apply_result *t, const struct apply_result *r)
 	for (i = 0; i < r->nunrestored && t->nunrestored < APPLY_UNRESTORED_MAX; i++)
 		memcpy(t->unrestored[t->nunrestored++], r->unrestored[i], sizeof(t->unrestored[0]));
 	return r->keys_moved || r->stashed || r->keys_salvaged || r->restarted || r->forgotten ||
+	       r->promoted ||
 	       r->conflicts > r->conflicts_kept || r->superseded;
 }
 
@@ -349,6 +351,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			 * node, its files gone) is not restarted again: the next
 			 * plan salvages it, gives it up, or says why not */
 			ro.can_restart = false;
+			ro.no_promote = true;
 			if (rc < 0 && !(env->interrupted && *env->interrupted)) {
 				audit_note(env->audit, "%s; going on without restarts", e->msg);
 				if (out)

@@ -15,10 +15,12 @@
 #define IDA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define IDB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define IDC "cccccccccccccccccccccccccccccccccccccccc"
+#define IDD "dddddddddddddddddddddddddddddddddddddddd"
 
 static struct assessment a;
 static bool a_forgot_c;                /* A's view has no line for C at all */
 static bool all_forgot_c;              /* no view has C, nor the snapshot */
+static bool replica_c;                 /* D on 7003, a replica of C, answers */
 static const char *ranges[3] = {"0-5460", "5461-10921", "10922-16383"};
 
 /* Three masters A, B, C on 7000-7002; `extra[i]` is appended to node i's
@@ -27,8 +29,8 @@ static const char *ranges[3] = {"0-5460", "5461-10921", "10922-16383"};
 static void
 build(const char *const extra[3], const unsigned epochs[3], bool c_down)
 {
-	static const char *const ids[3] = {IDA, IDB, IDC};
-	int i, j, n = all_forgot_c ? 2 : 3;
+	static const char *const ids[4] = {IDA, IDB, IDC, IDD};
+	int i, j, n = all_forgot_c ? 2 : replica_c ? 4 : 3;
 	struct err e = ERR_INIT;
 	char text[4096];
 
@@ -41,7 +43,12 @@ build(const char *const extra[3], const unsigned epochs[3], bool c_down)
 		if (i == 2 && c_down)
 			continue;
 		for (j = 0; j < n; j++)
-			if (!(i == 0 && j == 2 && a_forgot_c))
+			if (j == 3) /* D: C's replica */
+				len += (size_t)snprintf(text + len, sizeof(text) - len,
+							"%s 127.0.0.1:7003@17003 %sslave %s 0 0 3 "
+							"connected\n", IDD, i == j ? "myself," : "",
+							IDC);
+			else if (!(i == 0 && j == 2 && a_forgot_c))
 			len += (size_t)snprintf(text + len, sizeof(text) - len,
 						"%s 127.0.0.1:%d@%d %s%s - 0 0 %u connected %s%s\n",
 						ids[j], 7000 + j, 17000 + j, i == j ? "myself," : "",
@@ -52,9 +59,9 @@ build(const char *const extra[3], const unsigned epochs[3], bool c_down)
 		snprintf(a.snap.nodes[i].state, sizeof(a.snap.nodes[i].state), "ok");
 	}
 	snapshot_index(&a.snap);
-	a.nodes = calloc(3, sizeof(*a.nodes));
+	a.nodes = calloc(4, sizeof(*a.nodes));
 	for (i = 0; i < n; i++)
-		if (a.snap.nodes[i].reachable)
+		if (a.snap.nodes[i].reachable && i != 3)
 			a.nodes[i].keys = calloc(CLUSTER_SLOTS, sizeof(long long));
 	assess_index(&a);
 	a.full = true;
@@ -197,6 +204,35 @@ START_TEST(test_served_slots_have_one_live_claimant)
 	ck_assert(!served_by(&sv, &a, -1, 100));
 	served_release(&sv);
 	ck_assert(!served_by(&sv, &a, 0, 100)); /* never taken: nobody */
+	assess_release(&a);
+}
+END_TEST
+
+/* A dead master that serves slots, its replica answering: the replica is
+ * promoted first, as the cluster's own failover would, and nothing else
+ * is planned until the cluster is assessed again; not twice. */
+START_TEST(test_dead_master_with_a_replica_has_it_promoted)
+{
+	struct repair_opts o = plain;
+	const struct action *x;
+	struct plan p;
+
+	replica_c = true;
+	build(none, epochs123, true);
+	replica_c = false;
+	plan_build(&a, &o, &p);
+	ck_assert_uint_eq(p.n, 1);
+	ck_assert_ptr_nonnull(x = action(&p, ACT_PROMOTE));
+	ck_assert_int_eq(x->node, 3);
+	ck_assert_int_eq(x->from, 2);
+	ck_assert(p.restart_first);
+	ck_assert_ptr_nonnull(strstr(x->reason, "127.0.0.1:7003"));
+	ck_assert_str_eq(action_kind_name(ACT_PROMOTE), "promote");
+	plan_release(&p);
+	o.no_promote = true;
+	plan_build(&a, &o, &p);
+	ck_assert_ptr_null(action(&p, ACT_PROMOTE));
+	plan_release(&p);
 	assess_release(&a);
 }
 END_TEST
@@ -581,6 +617,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_dead_master_note_counts_owned_slots_only);
 	tcase_add_test(tc, test_failed_over_master_is_described_as_replaced);
 	tcase_add_test(tc, test_served_slots_have_one_live_claimant);
+	tcase_add_test(tc, test_dead_master_with_a_replica_has_it_promoted);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_slot_sets_are_printed_as_sets);
