@@ -214,7 +214,7 @@ close_all(struct applier *ap, bool held, struct err *e)
 {
 	const struct plan *p = ap->p;
 	struct batch b;
-	size_t h, i;
+	size_t h, i, n;
 
 	for (h = 0; h < ap->a->snap.n; h++) {
 		if (!assess_live_master(ap->a, (int)h))
@@ -223,12 +223,9 @@ close_all(struct applier *ap, bool held, struct err *e)
 			return -1;
 		b.n = 0;
 		for (i = 0; i < p->n; i++) {
-			const struct action *x = &p->v[i];
+			const int *slots = action_slots(&p->v[i], &n);
 
-			if (x->kind == ACT_FIX)
-				queue_close(ap, &b, (int)h, x->node, &x->slot, 1, held);
-			else if (x->kind == ACT_COVER)
-				queue_close(ap, &b, (int)h, x->node, x->slots, x->nslots, held);
+			queue_close(ap, &b, (int)h, p->v[i].node, slots, n, held);
 		}
 		if (batch_run(&b, false, e) < 0)
 			return err_prefix(e, "close: ");
@@ -546,17 +543,15 @@ phases(struct applier *ap, struct err *e)
 static void
 final_owners(const struct plan *p, int *final)
 {
-	size_t i, k;
+	const int *slots;
+	size_t i, k, n;
 	int slot;
 
 	for (slot = 0; slot < CLUSTER_SLOTS; slot++)
 		final[slot] = -1;
-	for (i = 0; i < p->n; i++) {
-		if (p->v[i].kind == ACT_FIX)
-			final[p->v[i].slot] = p->v[i].node;
-		for (k = 0; p->v[i].kind == ACT_COVER && k < p->v[i].nslots; k++)
-			final[p->v[i].slots[k]] = p->v[i].node;
-	}
+	for (i = 0; i < p->n; i++)
+		for (k = 0, slots = action_slots(&p->v[i], &n); k < n; k++)
+			final[slots[k]] = p->v[i].node;
 }
 
 int

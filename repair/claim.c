@@ -74,14 +74,6 @@ peer_for(const struct topology *v, const int *owners, int slot)
 	return NULL;
 }
 
-/* The slots of one action, and how many. */
-static const int *
-action_slots(const struct action *x, size_t *n)
-{
-	*n = x->kind == ACT_FIX ? 1 : x->kind == ACT_COVER ? x->nslots : 0;
-	return x->kind == ACT_FIX ? &x->slot : x->slots;
-}
-
 /* On f, the slots of one action it does not claim yet: imported (after
  * assigning a slot nobody owns in its view to a peer), held. */
 static int

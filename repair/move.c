@@ -248,14 +248,14 @@ static int
 set_aside(struct mig *m, struct reply *key, struct move_result *res, struct err *e)
 {
 	unsigned slot = key_slot(key->str, key->len);
-	bool older = m->mo->newer && m->mo->newer[slot];
+	bool superseded = m->mo->newer && m->mo->newer[slot];
 	const char *from = m->mo->from ? m->mo->from : conn_addr(m->src);
 	char what[256];
 	int db, rc = 1;
 
 	if (m->mo->older && m->mo->older[slot] && !m->mo->copy)
 		return replace_older(m, key, res, e);
-	if (older)
+	if (superseded)
 		snprintf(what, sizeof(what), "superseded: slot %u, owner %s wrote a newer value "
 			 "since; this older one from %s", slot, conn_addr(m->dst), from);
 	else
@@ -264,7 +264,7 @@ set_aside(struct mig *m, struct reply *key, struct move_result *res, struct err 
 	if (m->mo->stash != NULL &&
 	    (rc = stash_conflict(m->mo->stash, m->src, key, m->mo->copy, what, &db, e)) < 0)
 		return -1;
-	if (rc == 0 && older) {
+	if (rc == 0 && superseded) {
 		res->superseded++;
 		return 0;
 	}

@@ -18,6 +18,13 @@ action_kind_name(enum action_kind k)
 	return kind_names[k];
 }
 
+const int *
+action_slots(const struct action *x, size_t *n)
+{
+	*n = x->kind == ACT_FIX ? 1 : x->kind == ACT_COVER ? x->nslots : 0;
+	return x->kind == ACT_FIX ? &x->slot : x->slots;
+}
+
 struct action *
 plan_add(struct plan *p, enum action_kind k, int node)
 {

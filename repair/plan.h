@@ -96,5 +96,8 @@ void plan_release(struct plan *p);
  * then the notes. */
 void plan_print(const struct plan *p, const struct assessment *a, FILE *f);
 const char *action_kind_name(enum action_kind k);
+/* The slots a FIX or COVER action gives its final owner, and how many
+ * (none for the other kinds). */
+const int *action_slots(const struct action *x, size_t *n);
 
 #endif

@@ -140,14 +140,12 @@ static bool *
 plan_slots(const struct plan *p)
 {
 	bool *v = xcalloc(CLUSTER_SLOTS, sizeof(bool));
-	size_t i, k;
+	const int *slots;
+	size_t i, k, n;
 
-	for (i = 0; i < p->n; i++) {
-		if (p->v[i].kind == ACT_FIX)
-			v[p->v[i].slot] = true;
-		for (k = 0; k < p->v[i].nslots; k++)
-			v[p->v[i].slots[k]] = true;
-	}
+	for (i = 0; i < p->n; i++)
+		for (k = 0, slots = action_slots(&p->v[i], &n); k < n; k++)
+			v[slots[k]] = true;
 	return v;
 }
 
