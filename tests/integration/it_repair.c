@@ -162,9 +162,7 @@ START_TEST(test_two_masters_claiming_one_slot)
 	rp_up(3, 0, PERSIST_NONE, 20000);
 	slot = rp_slot_with_keys(2, 0, 3);
 	snprintf(s, sizeof(s), "%d", slot);
-	rp_ok(0, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[2].id, NULL);
-	rp_move(2, 0, slot, 2, 1);
-	rp_ok(0, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	rp_copy_unowned(2, 0, slot, 2);
 	/* no IMPORTING now: NODE itself claims without bumping the epoch */
 	rp_ok(0, "CLUSTER", "SETSLOT", s, "NODE", rp_lc.nodes[0].id, NULL);
 	/* the copies are stashed, unless gossip made node 0 drop them first */
@@ -379,9 +377,7 @@ START_TEST(test_a_failed_repair_closes_the_states_it_opened)
 	rp_up(3, 0, PERSIST_NONE, 20000);
 	slot = rp_slot_with_keys(0, 0, 4);
 	snprintf(s, sizeof(s), "%d", slot);
-	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
-	rp_move(0, 2, slot, 2, 1); /* copies: duplicates on node 2 */
-	rp_ok(2, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	rp_copy_unowned(0, 2, slot, 2); /* copies: duplicates on node 2 */
 	ck_assert_int_eq(rp_repair(&opts, &env, &res, &e), -1);
 	ck_assert_msg(strstr(e.msg, "stash"), "%s", e.msg);
 	ck_assert(!res.healthy);
@@ -402,15 +398,11 @@ END_TEST
 static int
 strays_on_node_2(void)
 {
-	char s[16];
 	int slot;
 
 	rp_up(3, 0, PERSIST_NONE, 20000);
 	slot = rp_slot_with_keys(0, 0, 4);
-	snprintf(s, sizeof(s), "%d", slot);
-	rp_ok(2, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
-	rp_move(0, 2, slot, 2, 1);
-	rp_ok(2, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
+	rp_copy_unowned(0, 2, slot, 2);
 	return slot;
 }
 

@@ -19,39 +19,6 @@
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
-static long long
-dbsize(int i)
-{
-	struct conn *c = conn_open("127.0.0.1", rp_lc.nodes[i].port, 1000, NULL);
-	long long n = -1;
-
-	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(conn_cmd_int(c, &n, NULL, "DBSIZE", NULL), 0);
-	conn_free(c);
-	return n;
-}
-
-/* Until node `from` flags node `who` failed. */
-static void
-wait_flagged(int from, int who)
-{
-	uint64_t deadline = clock_now_ms() + 15000;
-	struct topology t = TOPOLOGY_INIT;
-	const struct cluster_node *n;
-	bool failed = false;
-
-	while (!failed && clock_now_ms() < deadline) {
-		if (topology_fetch_addr("127.0.0.1", rp_lc.nodes[from].port, 1000, &t, NULL) == 0) {
-			n = topology_find(&t, rp_lc.nodes[who].id);
-			failed = n && (n->flags & NODE_FAIL);
-		}
-		topology_release(&t);
-		if (!failed)
-			clock_sleep_ms(100);
-	}
-	ck_assert_msg(failed, "node %d never flagged failed", who);
-}
-
 /* Until replica i has its master's link up and its whole stream. */
 static void
 wait_synced(int i)
@@ -95,7 +62,7 @@ half_then_kill(int victim)
 	rp_half(0, 1, slot, rp_count(0, slot) / 2);
 	clock_sleep_ms(1100); /* appendfsync everysec */
 	proc_kill(&rp_lc.nodes[victim].proc);
-	wait_flagged(2, victim);
+	rp_wait_flagged(2, victim);
 }
 
 static void
@@ -203,10 +170,10 @@ START_TEST(test_forced_redis_cli_fix_loses_keys_salvage_brings_them_back)
 	long long held;
 
 	rp_up(3, 0, PERSIST_AOF, 20000);
-	held = dbsize(2);
+	held = rp_dbsize(2);
 	clock_sleep_ms(1100); /* appendfsync everysec */
 	proc_kill(&rp_lc.nodes[2].proc);
-	wait_flagged(0, 2);
+	rp_wait_flagged(0, 2);
 	/* plain fix refuses; forced, it hands the dead master's slots to the
 	 * others and says all is well */
 	ck_assert_int_ne(it_sh("yes yes | redis-cli --cluster fix 127.0.0.1:%d --cluster-yes "
@@ -244,13 +211,13 @@ START_TEST(test_restart_without_files_is_another_node)
 	long long held;
 
 	rp_up(3, 0, PERSIST_AOF, 20000);
-	held = dbsize(2);
+	held = rp_dbsize(2);
 	proc_kill(&rp_lc.nodes[2].proc);
 	snprintf(path, sizeof(path), "%s/nodes.conf", rp_lc.nodes[2].dir);
 	ck_assert_int_eq(fs_rm_rf(path, &e), 0);
 	snprintf(path, sizeof(path), "%s/appendonlydir", rp_lc.nodes[2].dir);
 	ck_assert_int_eq(fs_rm_rf(path, &e), 0);
-	wait_flagged(0, 2);
+	rp_wait_flagged(0, 2);
 	ck_assert_msg(rp_repair(&o, &env, &res, &e) == 0, "%s", e.msg);
 	ck_assert_msg(res.healthy, "left: %s", res.left);
 	ck_assert_int_eq(res.total.restarted, 1);
@@ -269,10 +236,10 @@ START_TEST(test_dead_node_with_its_files_gone)
 	long long held;
 
 	rp_up(3, 0, PERSIST_AOF, 20000);
-	held = dbsize(2);
+	held = rp_dbsize(2);
 	proc_kill(&rp_lc.nodes[2].proc);
 	ck_assert_int_eq(fs_rm_rf(rp_lc.nodes[2].dir, &e), 0);
-	wait_flagged(0, 2);
+	rp_wait_flagged(0, 2);
 	/* without --allow-data-loss: nothing is given away */
 	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
 	ck_assert(!res.healthy);
@@ -306,7 +273,7 @@ START_TEST(test_replica_promoted_while_its_master_migrated)
 	rp_half(0, 1, slot, rp_count(0, slot) / 2);
 	wait_synced(replica); /* the replica has seen the DELs */
 	proc_kill(&rp_lc.nodes[0].proc);
-	wait_flagged(1, 0);
+	rp_wait_flagged(1, 0);
 	/* the replica takes over; it knows nothing of the migration */
 	{
 		uint64_t deadline = clock_now_ms() + 20000;

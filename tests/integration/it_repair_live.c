@@ -163,14 +163,8 @@ START_TEST(test_live_duplicates_on_a_non_owner)
 	live_start();
 	n = writer_slots(0, slots, 10);
 	ck_assert_int_eq(n, 10);
-	for (i = 0; i < n; i++) {
-		char sl[16];
-
-		snprintf(sl, sizeof(sl), "%d", slots[i]);
-		rp_ok(1, "CLUSTER", "SETSLOT", sl, "IMPORTING", rp_lc.nodes[0].id, NULL);
-		rp_move(0, 1, slots[i], rp_count(0, slots[i]), 1);
-		rp_ok(1, "CLUSTER", "SETSLOT", sl, "STABLE", NULL);
-	}
+	for (i = 0; i < n; i++)
+		rp_copy_unowned(0, 1, slots[i], rp_count(0, slots[i]));
 	clock_sleep_ms(1000); /* every writer key written again on 0 */
 	live_repair(&o, &res);
 	ck_assert_int_ge(res.total.superseded, 10);
@@ -196,15 +190,12 @@ half_moved_case(bool copies)
 	struct repair_opts o = {.timeout_ms = 2000};
 	struct repair_outcome res;
 	int slots[3], i;
-	char s[16];
 
 	rp_up(3, 0, PERSIST_NONE, 20000);
 	live_start();
 	ck_assert_int_eq(writer_slots(0, slots, 3), 3);
 	for (i = 0; i < 3; i++) {
-		snprintf(s, sizeof(s), "%d", slots[i]);
-		rp_ok(1, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[0].id, NULL);
-		rp_ok(0, "CLUSTER", "SETSLOT", s, "MIGRATING", rp_lc.nodes[1].id, NULL);
+		rp_open(0, 1, slots[i]);
 		if (copies)
 			rp_move(0, 1, slots[i], rp_count(0, slots[i]), 1);
 		else

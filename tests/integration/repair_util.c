@@ -209,14 +209,31 @@ rp_move(int src, int dst, int slot, long long n, int copy)
 }
 
 void
-rp_half(int src, int dst, int slot, long long n)
+rp_open(int src, int dst, int slot)
 {
 	char s[16];
 
 	snprintf(s, sizeof(s), "%d", slot);
 	rp_ok(dst, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[src].id, NULL);
 	rp_ok(src, "CLUSTER", "SETSLOT", s, "MIGRATING", rp_lc.nodes[dst].id, NULL);
+}
+
+void
+rp_half(int src, int dst, int slot, long long n)
+{
+	rp_open(src, dst, slot);
 	rp_move(src, dst, slot, n, 0);
+}
+
+void
+rp_copy_unowned(int src, int dst, int slot, long long n)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%d", slot);
+	rp_ok(dst, "CLUSTER", "SETSLOT", s, "IMPORTING", rp_lc.nodes[src].id, NULL);
+	rp_move(src, dst, slot, n, 1);
+	rp_ok(dst, "CLUSTER", "SETSLOT", s, "STABLE", NULL);
 }
 
 int

@@ -21,8 +21,13 @@ void rp_ok(int i, ...);
 long long rp_count(int i, int slot);
 /* The first slot master i owns with at least `min` keys, from `after`. */
 int rp_slot_with_keys(int i, int after, long long min);
+/* Opens slot from src to dst on both sides (IMPORTING, MIGRATING). */
+void rp_open(int src, int dst, int slot);
 /* Opens slot from src to dst on both sides and moves `n` of its keys. */
 void rp_half(int src, int dst, int slot, long long n);
+/* Copies `n` keys of the slot from src to dst, which does not own it and
+ * is left stable: duplicates on a non-owner. */
+void rp_copy_unowned(int src, int dst, int slot, long long n);
 /* MIGRATE of n keys of the slot from node src to dst (with or without
  * COPY), whatever the slot's state. */
 void rp_move(int src, int dst, int slot, long long n, int copy);
