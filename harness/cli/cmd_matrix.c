@@ -181,42 +181,73 @@ job_start(struct scenario **v, size_t n, int j, int jobs, const char *dir)
 	return pid;
 }
 
-/* Cells done so far (a report.json each), and how many of them failed. */
-static size_t
-count_done(const char *dir, size_t *failed)
+/* The cells done so far: a report.json each, read once (one written
+ * only half yet is read again next time). */
+struct done {
+	char **paths;
+	size_t n, failed;
+};
+
+static bool
+done_has(const struct done *d, const char *path)
 {
-	char pat[PATH_MAX + 32];
-	glob_t g = {0};
-	size_t i, n;
+	size_t i;
 
-	*failed = 0;
-	snprintf(pat, sizeof(pat), "%s/job-*/*/report.json", dir);
-	if (glob(pat, 0, NULL, &g) != 0)
-		return 0;
-	n = g.gl_pathc;
-	for (i = 0; i < n; i++) {
-		json_t *r = json_load_file(g.gl_pathv[i], 0, NULL);
-		const char *res = r ? json_string_value(json_object_get(r, "result")) : NULL;
-
-		*failed += res && strcmp(res, "failed") == 0;
-		json_decref(r);
-	}
-	globfree(&g);
-	return n;
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->paths[i], path) == 0)
+			return true;
+	return false;
 }
 
 static void
-progress(const char *dir, size_t total, uint64_t t0, bool tty, size_t *last)
+count_done(const char *dir, struct done *d)
 {
-	size_t failed, done = count_done(dir, &failed);
-	uint64_t ms = clock_now_ms() - t0;
-	unsigned long eta = done ? (unsigned long)(ms / done * (total - done) / 1000) : 0;
+	char pat[PATH_MAX + 32];
+	glob_t g = {0};
+	size_t i;
 
-	if (!tty && done == *last)
+	snprintf(pat, sizeof(pat), "%s/job-*/*/report.json", dir);
+	if (glob(pat, 0, NULL, &g) != 0)
 		return;
-	*last = done;
-	printf("%smatrix: %zu/%zu cells, %zu failed, %s%lus left%s", tty ? "\r" : "", done, total,
-	       failed, done ? "" : "~", done ? eta : 0, tty ? "   " : "\n");
+	for (i = 0; i < g.gl_pathc; i++) {
+		json_t *r;
+		const char *res;
+
+		if (done_has(d, g.gl_pathv[i]) ||
+		    (r = json_load_file(g.gl_pathv[i], 0, NULL)) == NULL)
+			continue;
+		res = json_string_value(json_object_get(r, "result"));
+		d->failed += res && strcmp(res, "failed") == 0;
+		d->paths = xreallocarray(d->paths, d->n + 1, sizeof(*d->paths));
+		d->paths[d->n++] = xstrdup(g.gl_pathv[i]);
+		json_decref(r);
+	}
+	globfree(&g);
+}
+
+static void
+done_release(struct done *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->paths[i]);
+	free(d->paths);
+}
+
+static void
+progress(const char *dir, size_t total, uint64_t t0, bool tty, struct done *d, size_t *last)
+{
+	uint64_t ms = clock_now_ms() - t0;
+	unsigned long eta;
+
+	count_done(dir, d);
+	eta = d->n ? (unsigned long)(ms / d->n * (total - d->n) / 1000) : 0;
+	if (!tty && d->n == *last)
+		return;
+	*last = d->n;
+	printf("%smatrix: %zu/%zu cells, %zu failed, %s%lus left%s", tty ? "\r" : "", d->n, total,
+	       d->failed, d->n ? "" : "~", d->n ? eta : 0, tty ? "   " : "\n");
 	fflush(stdout);
 }
 
@@ -301,6 +332,7 @@ run(int argc, char **argv)
 	struct scenario **v = NULL;
 	char dir[PATH_MAX], stamp[32], (*status)[8] = NULL, (*reason)[256] = NULL;
 	size_t n, total, i, last = (size_t)-1, bad = 0;
+	struct done done = {0};
 	pid_t *pids = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -347,7 +379,7 @@ run(int argc, char **argv)
 				running++;
 			else
 				pids[j] = 0;
-		progress(dir, n, t0, tty, &last);
+		progress(dir, n, t0, tty, &done, &last);
 		if (running)
 			clock_sleep_ms(1000);
 	} while (running);
@@ -370,6 +402,7 @@ out:
 	free(pids);
 	free(status);
 	free(reason);
+	done_release(&done);
 	return rc;
 }
 
