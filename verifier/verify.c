@@ -113,7 +113,7 @@ verify_cluster(const char *host, int port, const struct verify_opts *o,
 	if (o->dataset) {
 		v->keys_expected = o->dataset->keys;
 		keys_check(&s, o->dataset, o->skip_prefix, timeout, v, max);
-	} else {
+	} else if (!o->no_misplaced) {
 		placed_check(&s, timeout, v, max);
 	}
 	snapshot_release(&s);

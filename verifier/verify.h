@@ -64,6 +64,7 @@ struct verify_opts {
 	int max_examples;   /* per class (default 5, at most VERIFY_EXAMPLES_MAX) */
 	const char *skip_prefix; /* keys a live workload wrote (its ledger checks
 				    them): not extra keys; NULL: none */
+	bool no_misplaced;  /* without a dataset: skip the per-slot counts */
 };
 
 /* Verifies the cluster reachable at host:port into `v` (initialised here;

@@ -165,6 +165,13 @@ START_TEST(test_verify_without_keys_finds_keys_of_a_slot_not_owned)
 	ck_assert_msg(strstr(text, "3 keys of slot 100 (owned by 127.0.0.1:") &&
 		      strstr(text, ", e.g. 'sq:"), "%s", text);
 	verdict_release(&v);
+	/* --no-misplaced: the count is not run, and says so */
+	o.no_misplaced = true;
+	ck_assert_int_eq(verify_cluster("127.0.0.1", lc.nodes[0].port, &o, &v, &e), 0);
+	ck_assert(!v.f[F_MISPLACED].checked);
+	ck_assert(verdict_is_healthy(&v));
+	verdict_release(&v);
+	o.no_misplaced = false;
 	/* a node that runs no script is counted slot by slot all the same */
 	run_cmd(1, "ACL", "SETUSER", "default", "-@scripting", NULL);
 	ck_assert_int_eq(verify_cluster("127.0.0.1", lc.nodes[0].port, &o, &v, &e), 0);
