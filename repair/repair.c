@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "cluster/server.h"
 #include "common/clock.h"
 #include "common/xmalloc.h"
 #include "repair/served.h"
@@ -281,6 +282,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	struct sources src;
 	struct plan p;
 	struct repair_opts ro = *o; /* restarts: once per run */
+	struct repair_env own;
 	struct served served = {0};
 	char why[256];
 	bool progress = true, stop, judged = false, *touched = NULL, restarting = false;
@@ -289,6 +291,16 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 
 	memset(res, 0, sizeof(*res));
 	res->report = json_pack("{s:o}", "rounds", rounds);
+	/* private servers read this cluster's files and payloads: of its
+	 * own kind (a Valkey node's, Redis refuses), unless told */
+	if (env->redis_server == NULL) {
+		struct err se = ERR_INIT;
+
+		own = *env;
+		if (server_binary_at(host, port, o->timeout_ms > 0 ? o->timeout_ms : 2000,
+				     &own.redis_server, NULL, 0, &se) == 0)
+			env = &own;
+	}
 	tell(env, "round", 1, ROUNDS_MAX);
 	if (o->nsalvage)
 		tell(env, "read sources", 0, 0);

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "harness/cli/cli.h"
+#include "cluster/server.h"
 #include "harness/local/load.h"
 #include "harness/local/localcluster.h"
 
@@ -28,7 +29,9 @@ static const char usage[] =
 	"  --value-size B      bytes per value (default 32)\n"
 	"  --persistence M     none, rdb or aof (default aof, fsync everysec)\n"
 	"  --node-timeout MS   cluster-node-timeout (default 2000)\n"
-	"  --redis-server PATH the redis-server binary (default: on PATH)\n"
+	"  --server S          redis, valkey (redis-server or valkey-server on\n"
+	"                      PATH) or the PATH of a server binary (default\n"
+	"                      redis); --redis-server PATH is the same\n"
 	"  --dir DIR           where the nodes live (default $TMPDIR/shardquake-cluster)\n"
 	"  --force             DIR holds a cluster, running or not: stop it and\n"
 	"                      remove its node folders first (without: refuse)\n"
@@ -78,7 +81,7 @@ parse_up(int argc, char **argv, struct up_args *a)
 		{"masters", 1, 0, 'm'},      {"replicas", 1, 0, 'r'},
 		{"base-port", 1, 0, 'p'},
 		{"persistence", 1, 0, 'P'},  {"node-timeout", 1, 0, 't'},
-		{"redis-server", 1, 0, 'R'}, {"dir", 1, 0, 'd'},
+		{"redis-server", 1, 0, 'R'}, {"server", 1, 0, 'R'}, {"dir", 1, 0, 'd'},
 		{"force", 0, 0, 'f'},
 		{"help", 0, 0, 'h'},         {0, 0, 0, 0}};
 	int c, rc = 0;
@@ -91,7 +94,7 @@ parse_up(int argc, char **argv, struct up_args *a)
 		case 'k': case 's': case 'v': rc = cli_dataset_opt(c, optarg, &a->d); break;
 		case 'P': rc = parse_persistence(optarg, &a->o.persistence); break;
 		case 't': rc = cli_parse_int("--node-timeout", optarg, 100, 600000, &a->o.node_timeout_ms); break;
-		case 'R': a->o.redis_server = optarg; break;
+		case 'R': a->o.redis_server = server_binary(optarg); break;
 		case 'd': snprintf(a->dir, sizeof(a->dir), "%s", optarg); break;
 		case 'f': a->force = true; break;
 		case 'h': fputs(usage, stdout); return 1;

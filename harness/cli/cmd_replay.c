@@ -19,11 +19,12 @@
 #include <unistd.h>
 
 #include "harness/cli/cli.h"
+#include "cluster/server.h"
 #include "harness/run/runner.h"
 #include "harness/scenario/scenario.h"
 
 static const char usage[] =
-	"usage: shardquake replay RESULTS_DIR [--results DIR] [--redis-server PATH]\n"
+	"usage: shardquake replay RESULTS_DIR [--results DIR] [--server S]\n"
 	"\n"
 	"Play a recorded run again: the scenario as it was played (RESULTS_DIR/\n"
 	"scenario.ini), its seed (the same dataset) and its fault points; then\n"
@@ -32,7 +33,9 @@ static const char usage[] =
 	"verifier's verdict.  Each difference is printed.  Timings and counts\n"
 	"that depend on them are not compared.\n"
 	"  --results DIR       where the new run is written (default results)\n"
-	"  --redis-server PATH the redis-server binary (default: on PATH)\n"
+	"  --server S          redis, valkey or a server binary's PATH (default:\n"
+	"                      the server of the recorded run); --redis-server\n"
+	"                      PATH is the same\n"
 	"exit status: 0 the outcome matched, 1 it differs (or the run failed\n"
 	"to play), 2 bad input, 3 this machine cannot play it\n";
 
@@ -117,6 +120,9 @@ load_recorded(const char *dir, json_t **report, struct scenario **s, struct run_
 				       path, je.text);
 	if (json_unpack(*report, "{s:I, s:{s:s}}", "seed", &seed, "scenario", "file", &file) < 0)
 		return cli_usage_error(&cmd_replay, "'%s': no seed or scenario file in it", path);
+	/* the same server, unless told (runs recorded before: Redis) */
+	if (o->redis_server == NULL)
+		o->redis_server = json_string_value(json_object_get(*report, "server_binary"));
 	snprintf(path, sizeof(path), "%s/scenario.ini", dir);
 	if (access(path, R_OK) != 0) /* a run recorded before copies were kept */
 		snprintf(path, sizeof(path), "%s", file);
@@ -134,7 +140,7 @@ static int
 run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"results", 1, 0, 'r'}, {"redis-server", 1, 0, 'S'}, {"help", 0, 0, 'h'}, {0}};
+		{"results", 1, 0, 'r'}, {"redis-server", 1, 0, 'S'}, {"server", 1, 0, 'S'}, {"help", 0, 0, 'h'}, {0}};
 	struct run_opts o = {.results = "results"};
 	struct scenario *s = NULL;
 	struct run_result r;
@@ -147,7 +153,7 @@ run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o.results = optarg; break;
-		case 'S': o.redis_server = optarg; break;
+		case 'S': o.redis_server = server_binary(optarg); break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
 		default: return cli_usage_error(&cmd_replay, "bad option for 'replay'");
 		}

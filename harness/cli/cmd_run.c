@@ -14,6 +14,7 @@
 #include "common/fs.h"
 #include "common/xmalloc.h"
 #include "harness/cli/cli.h"
+#include "cluster/server.h"
 #include "injectors/netns.h"
 #include "harness/run/runner.h"
 
@@ -21,7 +22,7 @@
 
 static const char run_usage[] =
 	"usage: shardquake run [--seed S] [--keep] [--results DIR]\n"
-	"                      [--redis-server PATH] [SCENARIO.ini...]\n"
+	"                      [--server S] [SCENARIO.ini...]\n"
 	"       shardquake run --check [SCENARIO.ini...]\n"
 	"\n"
 	"Play each scenario: start a local cluster, load its dataset, start its\n"
@@ -36,12 +37,15 @@ static const char run_usage[] =
 	"  --seed S            override the scenarios' seeds\n"
 	"  --keep              leave the cluster running after the run\n"
 	"  --results DIR       where runs are written (default results)\n"
-	"  --redis-server PATH the redis-server binary (default: on PATH)\n"
+	"  --server S          redis, valkey (redis-server or valkey-server on\n"
+	"                      PATH) or the PATH of a server binary (default\n"
+	"                      redis); junit names end in \" [valkey]\"\n"
+	"                      on Valkey; --redis-server PATH is the same\n"
 	"  --check             only read and check the files (default: every\n"
 	"                      " SCENARIO_GLOB "), each error as FILE:LINE: ...;\n"
 	"                      nothing starts; exit 0 all good, 2 not\n"
 	"exit status: 0 all passed, 1 a scenario failed, 2 a bad scenario file,\n"
-	"3 skipped: no redis-server here, or a fault needs what this machine\n"
+	"3 skipped: no such server here, or a fault needs what this machine\n"
 	"lacks (root, a memory cgroup, seccomp user notification), and nothing\n"
 	"else ran\n";
 
@@ -179,7 +183,7 @@ parse(int argc, char **argv, struct run_opts *o, bool *check)
 {
 	static const struct option opts[] = {
 		{"seed", 1, 0, 's'}, {"keep", 0, 0, 'k'}, {"results", 1, 0, 'r'},
-		{"redis-server", 1, 0, 'R'}, {"check", 0, 0, 'c'},
+		{"redis-server", 1, 0, 'R'}, {"server", 1, 0, 'R'}, {"check", 0, 0, 'c'},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	long long ll;
 	int c;
@@ -194,7 +198,7 @@ parse(int argc, char **argv, struct run_opts *o, bool *check)
 			break;
 		case 'k': o->keep = true; break;
 		case 'r': o->results = optarg; break;
-		case 'R': o->redis_server = optarg; break;
+		case 'R': o->redis_server = server_binary(optarg); break;
 		case 'c': *check = true; break;
 		case 'h': fputs(run_usage, stdout); return 1;
 		default: return cli_usage_error(&cmd_run, "bad option for 'run'");
@@ -225,6 +229,7 @@ play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip,
 	skipped = n - i + lacking;
 	for (; i < n; i++) {
 		r[i].status = RUN_SKIPPED;
+		server_label(o->redis_server, r[i].server, sizeof(r[i].server));
 		snprintf(r[i].reason, sizeof(r[i].reason), "%s",
 			 skip ? skip : "not played: the run was interrupted");
 	}

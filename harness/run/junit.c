@@ -144,6 +144,12 @@ junit_write(const char *path, const struct scenario *const *s,
 	for (i = 0; i < n; i++) {
 		fputs("  <testcase classname=\"shardquake.scenario\" name=\"", f);
 		xml_escaped(f, s[i]->name, true);
+		/* the same suite on two servers: names that differ */
+		if (r[i].server[0] && strcmp(r[i].server, "redis") != 0) {
+			fputs(" [", f);
+			xml_escaped(f, r[i].server, true);
+			fputc(']', f);
+		}
 		fprintf(f, "\" time=\"%.3f\"", r[i].seconds);
 		if (r[i].status == RUN_PASSED) {
 			fputs("/>\n", f);

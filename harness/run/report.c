@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster/server.h"
 #include "common/fs.h"
 #include "common/proc.h"
 #include "common/utf8.h"
@@ -91,7 +92,7 @@ run_write_results(struct run *run)
 	static const char *const status[] = {"passed", "failed", "skipped"};
 	char path[PATH_MAX + 32];
 	const struct scenario *s = run->s;
-	char *version = redis_version(run);
+	char *version = redis_version(run), label[64];
 	struct err e = ERR_INIT;
 
 	json_object_set_new(run->report, "scenario",
@@ -99,6 +100,11 @@ run_write_results(struct run *run)
 				      s->description ? s->description : "", "file", s->path));
 	json_object_set_new(run->report, "seed", json_integer((json_int_t)run->d.seed));
 	json_object_set_new(run->report, "redis", json_string(version));
+	/* which server played it: what replay plays again */
+	json_object_set_new(run->report, "server",
+			    json_string(server_label(run->o->redis_server, label, sizeof(label))));
+	json_object_set_new(run->report, "server_binary",
+			    json_string(run->o->redis_server ? run->o->redis_server : "redis-server"));
 	json_object_set_new(run->report, "faults", faults_json(run));
 	json_object_set_new(run->report, "expectations", run->expects);
 	json_object_set_new(run->report, "phases_ms", run->phases);

@@ -21,6 +21,7 @@
 
 #include "cluster/conn.h"
 #include "cluster/fetch.h"
+#include "cluster/server.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/proc.h"
@@ -357,6 +358,7 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	uint64_t t0 = clock_now_ms();
 
 	memset(r, 0, sizeof(*r));
+	server_label(o->redis_server, r->server, sizeof(r->server));
 	run.d = (struct dataset){.keys = s->keys, .seed = o->has_seed ? o->seed : s->seed,
 				 .value_size = (size_t)s->value_size,
 				 .big_value_size = (size_t)s->big_value_size,

@@ -34,6 +34,7 @@ struct run_result {
 	char reason[1024];      /* the first failed expectation, or the error */
 	char dir[PATH_MAX];     /* results/<run-id> */
 	double seconds;
+	char server[32];        /* "redis", "valkey": who played it */
 };
 
 /* Runs the scenario; the outcome is in `r`, never in the return value

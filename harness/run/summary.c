@@ -4,7 +4,8 @@
  * same for test reporters).
  *
  *   {"passed": 6, "failed": 1, "skipped": 0, "seconds": 71.2,
- *    "scenarios": [{"name", "file", "status": "passed|failed|skipped",
+ *    "scenarios": [{"name", "file", "server": "redis|valkey|...",
+ *                   "status": "passed|failed|skipped",
  *                   "reason", "seconds", "results"}, ...]}
  */
 #include <errno.h>
@@ -28,8 +29,9 @@ summary_write(const char *path, const struct scenario *const *s, const struct ru
 	for (i = 0; i < n; i++) {
 		count[r[i].status]++;
 		seconds += r[i].seconds;
-		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:f, s:s}", "name",
-						     s[i]->name, "file", s[i]->path, "status",
+		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s}", "name",
+						     s[i]->name, "file", s[i]->path, "server",
+						     r[i].server[0] ? r[i].server : "redis", "status",
 						     words[r[i].status], "reason", r[i].reason,
 						     "seconds", r[i].seconds, "results", r[i].dir));
 	}

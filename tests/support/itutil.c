@@ -20,6 +20,14 @@ it_require_redis(const char *suite)
 		test_skip("%s: no redis-server on PATH", suite);
 }
 
+void
+it_require_valkey(const char *suite)
+{
+	if (system("command -v valkey-server >/dev/null 2>&1") != 0)
+		test_skip("%s: no valkey-server on PATH (sh ci/deps.sh installs Valkey 8 "
+			  "from bookworm-backports)", suite);
+}
+
 bool
 it_pid_alive(pid_t pid)
 {

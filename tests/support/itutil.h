@@ -13,6 +13,9 @@
 
 /* Skips the running test unless redis-server is on PATH. */
 void it_require_redis(const char *suite);
+/* Skips the running test unless valkey-server is on PATH (ci/deps.sh
+ * installs it from bookworm-backports). */
+void it_require_valkey(const char *suite);
 
 /* True while `pid` exists (and is not a zombie of ours). */
 bool it_pid_alive(pid_t pid);

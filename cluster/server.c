@@ -1,0 +1,73 @@
+/* server.c - Redis or Valkey; see server.h. */
+#include "cluster/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/conn.h"
+
+const char *
+server_binary(const char *arg)
+{
+	if (arg == NULL)
+		return NULL;
+	if (strcmp(arg, "redis") == 0)
+		return "redis-server";
+	if (strcmp(arg, "valkey") == 0)
+		return "valkey-server";
+	return arg;
+}
+
+const char *
+server_label(const char *binary, char *buf, size_t n)
+{
+	const char *base = binary ? strrchr(binary, '/') : NULL;
+
+	base = base ? base + 1 : binary ? binary : "redis-server";
+	if (strncmp(base, "valkey", 6) == 0)
+		base = "valkey";
+	else if (strncmp(base, "redis", 5) == 0)
+		base = "redis";
+	snprintf(buf, n, "%s", base);
+	return buf;
+}
+
+int
+server_binary_at(const char *host, int port, int timeout_ms, const char **binary,
+		 char *version, size_t n, struct err *e)
+{
+	const char *argv[] = {"INFO", "server", NULL};
+	char text[8192], name[32] = "", v[64] = "";
+
+	if (conn_ask_text(host, port, timeout_ms, argv, text, sizeof(text), e) < 0)
+		return -1;
+	if (text[0] == '-')
+		return err_set(e, 0, "'INFO server' on %s:%d: %s", host, port, text + 1);
+	info_field(text, "server_name", name, sizeof(name));
+	if (strcmp(name, "valkey") == 0) {
+		*binary = "valkey-server";
+		info_field(text, "valkey_version", v, sizeof(v));
+	} else {
+		*binary = "redis-server";
+		info_field(text, "redis_version", v, sizeof(v));
+	}
+	if (version)
+		snprintf(version, n, "%s %s", (*binary)[0] == 'v' ? "Valkey" : "Redis", v);
+	return 0;
+}
+
+bool
+server_ends_unclaimed_imports(struct conn *c)
+{
+	struct err e = ERR_INIT;
+	struct reply *r = conn_cmd(c, &e, "INFO", "server", NULL);
+	char name[32] = "", v[32] = "";
+	bool yes = false;
+
+	if (r && r->type == REPLY_STRING && info_field(r->str, "server_name", name, sizeof(name)) == 0 &&
+	    strcmp(name, "valkey") == 0 && info_field(r->str, "valkey_version", v, sizeof(v)) == 0)
+		yes = atoi(v) >= 8;
+	reply_free(r);
+	return yes;
+}

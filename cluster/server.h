@@ -1,0 +1,43 @@
+/*
+ * server.h - which server a cluster runs, Redis or Valkey, and the
+ * binary that reads its files and DUMP payloads.
+ *
+ * A Valkey 8 node writes RDB version 11 files and DUMP payloads that a
+ * Redis 7.0 server refuses, so any private server of the repair engine
+ * (the salvage's rescue server, the duplicates' stash) must be the
+ * cluster's own kind.  Valkey answers INFO with server_name:valkey (its
+ * redis_version is a compatibility number, 7.2.4 for 8.0).
+ */
+#ifndef SQ_CLUSTER_SERVER_H
+#define SQ_CLUSTER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cluster/conn.h"
+
+#include "common/err.h"
+
+/* `--server redis|valkey|PATH` as a binary to exec: "redis-server",
+ * "valkey-server", or PATH itself; NULL stays NULL (the caller's
+ * default, redis-server on PATH). */
+const char *server_binary(const char *arg);
+
+/* "redis" or "valkey" for a binary named so (by its last path
+ * component; NULL: redis), else that component, into buf (size n):
+ * what junit names and reports show.  Returns buf. */
+const char *server_label(const char *binary, char *buf, size_t n);
+
+/* The binary of the kind of server at host:port ("valkey-server" or
+ * "redis-server"), its INFO's version into version (size n, may be
+ * NULL).  -1 with `e` set when the node cannot be asked. */
+int server_binary_at(const char *host, int port, int timeout_ms, const char **binary,
+		     char *version, size_t n, struct err *e);
+
+/* True when the node behind c is Valkey 8 or later, whose primary ends
+ * an import, and takes the slot itself, as soon as the source's gossip
+ * does not claim the slot (Redis 7.0 keeps the import until told).
+ * False when it is not, or cannot be asked. */
+bool server_ends_unclaimed_imports(struct conn *c);
+
+#endif
