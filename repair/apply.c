@@ -499,7 +499,7 @@ phases(struct applier *ap, struct err *e)
 	if (restore_relax(ap, e) < 0)
 		return -1;
 	apply_progress(ap, "protect", 0, 0);
-	if (apply_stopping(ap, e) || claim_protect(ap, e) < 0)
+	if (apply_stopping(ap, e) || anchor_place(ap, e) < 0 || claim_protect(ap, e) < 0)
 		return -1;
 	apply_progress(ap, "hold", 0, 0);
 	if (apply_stopping(ap, e) || claim_hold(ap, e) < 0)
@@ -608,6 +608,7 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 	free(ap.bound);
 	free(ap.final);
 	free(ap.held);
+	free(ap.anchor);
 	free(ap.held_since);
 	free(ap.unsalvaged);
 	return rc;

@@ -81,6 +81,9 @@ struct held_window {
 	char slots[256];      /* "5461-10922" (slotset.h) */
 	int nslots;
 	long long ms;
+	bool served;          /* Valkey: clients served meanwhile through the
+				 slot's claimant, as in a live migration
+				 (repair/anchor.c), not refused */
 };
 
 struct apply_result {

@@ -15,6 +15,15 @@
 #include "repair/stash.h"
 
 /* One repair being applied. */
+/* anchor.c: on Valkey 8, what each slot's imports come from (see there). */
+enum anchor_kind { ANCHOR_NONE, ANCHOR_KEEP, ANCHOR_DOWN, ANCHOR_SELF };
+struct anchor {
+	enum anchor_kind kind;
+	int node;                   /* KEEP: the claimant; SELF: the owner */
+	const char *id;             /* whom to import from */
+	char id_buf[NODE_ID_LEN + 1];
+};
+
 struct applier {
 	const struct assessment *a;
 	const struct plan *p;
@@ -40,6 +49,7 @@ struct applier {
 	struct opened *bound;       /* slots the hold assigned to a peer in the
 				       final owner's view (undone on failure) */
 	size_t nbound;
+	struct anchor *anchor;      /* per slot on Valkey 8, else NULL */
 	long long move_total;       /* keys the FIX actions move */
 	const char *phase;          /* the last one told */
 };
@@ -83,6 +93,11 @@ int restore_all(struct applier *ap, struct err *e);
  * and the final owner claims every slot of the plan (check, claimed
  * true). */
 int claim_protect(struct applier *ap, struct err *e);
+/* Before protect: NULL anchors on Redis; on Valkey 8 one per slot whose
+ * final owner does not claim it, the SELF ones claimed at once. */
+int anchor_place(struct applier *ap, struct err *e);
+/* The slot's anchor, or NULL (none, or Redis). */
+const struct anchor *anchor_of(const struct applier *ap, int slot);
 int claim_hold(struct applier *ap, struct err *e);
 int claim_take(struct applier *ap, struct err *e);
 int claim_check(struct applier *ap, bool claimed, struct err *e);

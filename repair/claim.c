@@ -36,8 +36,11 @@ claim_protect(struct applier *ap, struct err *e)
 
 			bool claims, holds;
 
+			const struct anchor *an;
+
 			if (x->kind != ACT_FIX || (int)h == x->node)
 				continue;
+			an = anchor_of(ap, x->slot);
 			claims = assess_claims(ap->a, (int)h, x->slot);
 			holds = assess_keys(ap->a, (int)h, x->slot) > 0;
 			if (!claims && !holds)
@@ -45,11 +48,22 @@ claim_protect(struct applier *ap, struct err *e)
 			if (b.c == NULL && (b.c = apply_conn(ap, (int)h, e)) == NULL)
 				return -1;
 			apply_num(s, sizeof(s), x->slot);
+			/* Valkey: the claimant that anchors the slot keeps it,
+			 * migrating to the final owner (see anchor.c) */
+			if (an && an->kind == ANCHOR_KEEP && an->node == (int)h) {
+				const char *to = assess_migrating(ap->a, (int)h, x->slot);
+
+				if (to == NULL || strcmp(to, fid) != 0)
+					batch_queue(&b, "CLUSTER", "SETSLOT", s, "MIGRATING", fid);
+				continue;
+			}
 			if (claims)
 				batch_queue(&b, "CLUSTER", "DELSLOTS", s, NULL, NULL);
-			batch_queue(&b, "CLUSTER", "SETSLOT", s, "NODE", fid);
+			batch_queue(&b, "CLUSTER", "SETSLOT", s, "NODE",
+				    an && an->kind == ANCHOR_KEEP ? an->id : fid);
 			if (holds) {
-				batch_queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING", fid);
+				batch_queue(&b, "CLUSTER", "SETSLOT", s, "IMPORTING",
+					    an && an->kind != ANCHOR_SELF ? an->id : fid);
 				restore_opened(ap, (int)h, x->slot);
 			}
 		}
@@ -74,6 +88,31 @@ peer_for(const struct topology *v, const int *owners, int slot)
 	return NULL;
 }
 
+/* On Valkey, f imports the slot from its anchor (bound to it first where
+ * f sees no owner): a claimant or a node that is down; a SELF slot is
+ * f's already, not held. */
+static int
+queue_anchored_hold(struct applier *ap, struct batch *b, int f, const int *owners, int slot,
+		    const struct anchor *an)
+{
+	const char *from = assess_importing(ap->a, f, slot);
+	char s[16];
+
+	if (an->kind == ANCHOR_SELF)
+		return 0;
+	ap->held[slot] = true;
+	apply_num(s, sizeof(s), slot);
+	if (an->kind == ANCHOR_DOWN && owners[slot] < 0) {
+		batch_queue(b, "CLUSTER", "SETSLOT", s, "NODE", an->id);
+		restore_bound(ap, f, slot);
+	}
+	if (from == NULL || strcmp(from, an->id) != 0) {
+		batch_queue(b, "CLUSTER", "SETSLOT", s, "IMPORTING", an->id);
+		restore_opened(ap, f, slot);
+	}
+	return 0;
+}
+
 /* On f, the slots of one action it does not claim yet: imported (after
  * assigning a slot nobody owns in its view to a peer), held. */
 static int
@@ -86,8 +125,15 @@ queue_holds(struct applier *ap, struct batch *b, int f, const int *owners, const
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		const struct anchor *an = anchor_of(ap, slots[i]);
+
 		if (assess_claims(ap->a, f, slots[i]))
 			continue;
+		if (an) { /* Valkey */
+			if (queue_anchored_hold(ap, b, f, owners, slots[i], an) < 0)
+				return -1;
+			continue;
+		}
 		ap->held[slots[i]] = true;
 		if (assess_importing(ap->a, f, slots[i]) && owners[slots[i]] >= 0)
 			continue;
@@ -155,6 +201,7 @@ held_window(struct applier *ap, int f, const bool *slots)
 {
 	struct apply_result *r = ap->res;
 	struct held_window *w;
+	int slot;
 
 	if (r->nheld >= APPLY_HELD_MAX)
 		return;
@@ -163,7 +210,42 @@ held_window(struct applier *ap, int f, const bool *slots)
 	slotset_str(slots, w->slots, sizeof(w->slots));
 	w->nslots = slotset_count(slots);
 	w->ms = (long long)(clock_now_ms() - ap->held_since[f]);
+	w->served = false;
+	for (slot = 0; slot < CLUSTER_SLOTS && !w->served; slot++)
+		w->served = slots[slot] && anchor_of(ap, slot) &&
+			    anchor_of(ap, slot)->kind == ANCHOR_KEEP;
 	audit_note(ap->env->audit, "%s held slots %s for %lld ms", w->owner, w->slots, w->ms);
+}
+
+/* Valkey: each claimant that anchored a held slot gives it to its final
+ * owner, which claims it now (its keys have moved: a node refuses to
+ * give away a slot it still holds keys of). */
+static int
+anchors_give_up(struct applier *ap, struct err *e)
+{
+	const struct anchor *an;
+	struct batch b;
+	char s[16];
+	size_t h;
+	int slot;
+
+	for (h = 0; ap->anchor && h < ap->a->snap.n; h++) {
+		b.c = NULL;
+		b.n = 0;
+		for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
+			if ((an = anchor_of(ap, slot)) == NULL || an->kind != ANCHOR_KEEP ||
+			    an->node != (int)h || !ap->held[slot])
+				continue;
+			if (b.c == NULL && (b.c = apply_conn(ap, (int)h, e)) == NULL)
+				return -1;
+			apply_num(s, sizeof(s), slot);
+			batch_queue(&b, "CLUSTER", "SETSLOT", s, "NODE",
+				    ap->a->snap.nodes[ap->final[slot]].id);
+		}
+		if (b.c && batch_run(&b, false, e) < 0)
+			return err_prefix(e, "claim: the anchor gives up: ");
+	}
+	return 0;
 }
 
 /* Each final owner claims the slots it held (SETSLOT NODE itself ends
@@ -212,7 +294,7 @@ claim_take(struct applier *ap, struct err *e)
 		if (any)
 			held_window(ap, (int)f, mine);
 	}
-	rc = 0;
+	rc = anchors_give_up(ap, e);
 out:
 	free(mine);
 	return rc;
@@ -255,6 +337,10 @@ claim_check(struct applier *ap, bool claimed, struct err *e)
 						continue;
 					owns = cluster_node_has_slot(me, slots[k]);
 					should = (int)h == x->node && (claimed || !ap->held[slots[k]]);
+					/* Valkey: a claimant anchors it until the take */
+					if (!claimed && anchor_of(ap, slots[k]) &&
+					    anchor_of(ap, slots[k])->kind == ANCHOR_KEEP)
+						should = anchor_of(ap, slots[k])->node == (int)h;
 					if (owns != should)
 						rc = err_set(e, 0, "%s, %s:%d %s slot %d",
 							     claimed ? "after the claim" : "before the move",

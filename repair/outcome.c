@@ -101,9 +101,11 @@ repair_outcome_print(const struct repair_outcome *r, FILE *f)
 				s->missing);
 	}
 	for (k = 0; k < r->total.nheld; k++)
-		fprintf(f, "  held: slots %s refused clients on %s for %lld ms, until their keys "
-			"were back\n", r->total.held[k].slots, r->total.held[k].owner,
-			r->total.held[k].ms);
+		fprintf(f, "  held: slots %s %s on %s for %lld ms, until their keys were back\n",
+			r->total.held[k].slots,
+			r->total.held[k].served ? "imported (clients served by their claimant, as "
+						  "in a live migration)" : "refused clients",
+			r->total.held[k].owner, r->total.held[k].ms);
 	if (r->total.stash[0])
 		fprintf(f, "  stash: %s (duplicates in database 0, other values in 1-%d, each "
 			"listed in conflicts.txt beside it)\n", r->total.stash, STASH_CONFLICT_DBS);
@@ -141,9 +143,9 @@ repair_outcome_json(const struct repair_outcome *r)
 	for (k = 0; k < r->total.nheld; k++) {
 		const struct held_window *w = &r->total.held[k];
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I}", "owner", w->owner,
+		json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:I, s:b}", "owner", w->owner,
 						      "slots", w->slots, "nslots", w->nslots, "ms",
-						      (json_int_t)w->ms));
+						      (json_int_t)w->ms, "served", w->served));
 	}
 	json_object_set_new(o, "held", list);
 	for (i = 0; i < r->nsources; i++) {
