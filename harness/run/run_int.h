@@ -37,6 +37,7 @@ struct run {
 	struct ledger ledger;
 	struct ledger_result ledger_result;
 	struct outages outages;   /* what the writers could not do, per slot */
+	struct series series;     /* what they did over time */
 	bool ledger_checked;
 	bool expected;         /* phase_expect ran */
 	bool expect_unchecked; /* it runs only to list what was not checked */

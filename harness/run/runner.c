@@ -418,6 +418,7 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	json_decref(run.report);
 	ledger_release(&run.ledger);
 	outages_release(&run.outages);
+	series_release(&run.series);
 	timeline_close(&run.tl);
 	printf("  %s %s%s%s\n", status_word[r->status], r->dir,
 	       r->status == RUN_PASSED ? "" : ": ", r->status == RUN_PASSED ? "" : r->reason);
