@@ -102,8 +102,10 @@ run_write_results(struct run *run)
 	json_object_set_new(run->report, "faults", faults_json(run));
 	json_object_set_new(run->report, "expectations", run->expects);
 	json_object_set_new(run->report, "phases_ms", run->phases);
+	json_object_set_new(run->report, "phases", run->spans);
 	json_object_set_new(run->report, "result", json_string(status[run->r->status]));
 	json_object_set_new(run->report, "reason", json_string(run->r->reason));
+	json_object_set_new(run->report, "seconds", json_real(run->r->seconds));
 	json_object_set_new(run->report, "timeline", json_incref(run->tl.events));
 	snprintf(path, sizeof(path), "%s/report.json", run->r->dir);
 	if (json_dump_file(run->report, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
