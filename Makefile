@@ -21,7 +21,7 @@ WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wwrite-strings -Wformat=2 -Wvla \
              -Wno-format-truncation
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHECK_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(if $(filter 1,$(WERROR)),-Werror) \
              -I. -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
@@ -34,8 +34,8 @@ Q := @
 endif
 
 MODULES   := common cluster verifier repair injectors
-# harness/ has one folder per concern: cli/ scenario/ reshard/ local/ run/ workload/
-HARNESS   := cli scenario reshard local run workload
+# harness/ has one folder per concern: cli/ scenario/ reshard/ local/ run/ workload/ report/
+HARNESS   := cli scenario reshard local run workload report
 LIB_SRC   := $(filter-out harness/cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)) \
              $(foreach h,$(HARNESS),$(wildcard harness/$(h)/*.c)))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # ci/check-layers.sh - keep the dependency arrows pointing one way:
 #   harness -> {injectors, repair, verifier} -> cluster -> common
+# (harness/report/ draws pages from JSON: common only)
 # verifier and repair never include each other or harness; injectors
 # know nothing of cluster; common includes only common.
 set -u
@@ -31,6 +32,9 @@ check harness/local harness/cli harness/run harness/scenario harness/reshard
 check harness/scenario harness/cli harness/run
 check harness/run harness/cli
 # live traffic knows clusters only by address
-check harness/workload harness/cli harness/run harness/scenario harness/reshard harness/local
+check harness/workload harness/cli harness/run harness/scenario harness/reshard harness/local harness/report
+# the pages are drawn from JSON alone (report.json, summary.json): run/
+# and cli/ call them, they know no cluster and no run
+check harness/report cluster verifier repair injectors harness/cli harness/run harness/scenario harness/reshard harness/local harness/workload
 if [ $bad -eq 0 ]; then echo "layers: ok"; fi
 exit $bad

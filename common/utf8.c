@@ -35,6 +35,12 @@ seq_len(const unsigned char *p)
 	return n;
 }
 
+int
+utf8_seq_len(const char *s)
+{
+	return seq_len((const unsigned char *)s);
+}
+
 bool
 utf8_valid(const char *s)
 {

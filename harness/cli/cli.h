@@ -30,6 +30,7 @@ extern const struct command cmd_list;
 extern const struct command cmd_load;
 extern const struct command cmd_matrix;
 extern const struct command cmd_replay;
+extern const struct command cmd_report;
 extern const struct command cmd_run;
 extern const struct command cmd_repair;
 extern const struct command cmd_reshard;

@@ -5,8 +5,9 @@
  * Each cell's scenario is written to DIR/cells/NAME.ini and played as
  * `run` plays a file; with --jobs J, J processes share the cells (each
  * its own results under DIR/job-J/, its own network namespace where a
- * cell needs one; ports are free ones, so nothing clashes).  The table
- * comes from the summary.json each job writes.
+ * cell needs one; ports are free ones, so nothing clashes).  The table,
+ * and DIR/index.html with the same table coloured and every run linked,
+ * come from the summary.json each job writes.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +25,7 @@
 #include "common/fs.h"
 #include "common/xmalloc.h"
 #include "harness/cli/cli.h"
+#include "harness/report/report.h"
 #include "harness/run/runner.h"
 #include "harness/scenario/matrix.h"
 #include "harness/scenario/scenario.h"
@@ -39,7 +41,8 @@ static const char usage[] =
 	"master 0 to master 1, the fault on the 2nd slot, then the repair; each\n"
 	"cell must end healthy with nothing lost.  A table follows: ok, lost\n"
 	"(keys lost), fail (another expectation), skip (this machine cannot do\n"
-	"the fault), and each cell that is not ok with its reason.\n"
+	"the fault), and each cell that is not ok with its reason; DIR/index.html\n"
+	"has the table coloured, each cell linked to its run's report.html.\n"
 	"  --kinds, --steps, --roles  narrow the matrix (comma-separated)\n"
 	"  --engine E         the repair (default shardquake, with salvage)\n"
 	"  --command CMD      engine exec: your runbook, run by sh -c from here\n"
@@ -293,35 +296,122 @@ collect(const char *dir, int jobs, const struct matrix_cell *c, size_t n, char (
 	}
 }
 
-/* Rows kind x role (x replicas), columns the steps; a cell of another
- * shard is left empty. */
-static void
-table(const struct matrix_opts *m, const struct matrix_cell *c, size_t n, char (*status)[8])
+/* Every job's runs (their summary.json "scenarios"), one array. */
+static json_t *
+runs_json(const char *dir, int jobs, long long count[3])
 {
+	static const char *const words[] = {"passed", "failed", "skipped"};
+	char path[PATH_MAX + 32];
+	json_t *all = json_array();
+	int j, w;
+
+	for (j = 1; j <= jobs; j++) {
+		json_t *sum;
+
+		snprintf(path, sizeof(path), "%s/job-%d/summary.json", dir, j);
+		if ((sum = json_load_file(path, 0, NULL)) == NULL)
+			continue;
+		json_array_extend(all, json_object_get(sum, "scenarios"));
+		for (w = 0; w < 3; w++)
+			count[w] += json_integer_value(json_object_get(sum, words[w]));
+		json_decref(sum);
+	}
+	return all;
+}
+
+/* The run of the cell named `name` among `runs`, or NULL (borrowed). */
+static json_t *
+run_of(json_t *runs, const char *name)
+{
+	json_t *x;
+	size_t i;
+
+	json_array_foreach(runs, i, x)
+		if (json_is_string(json_object_get(x, "name")) &&
+		    strcmp(json_string_value(json_object_get(x, "name")), name) == 0)
+			return x;
+	return NULL;
+}
+
+/* The table, rows kind x role (x replicas), columns the steps, as
+ * report.h's "matrix" has it; a cell of another shard is null. */
+static json_t *
+matrix_json(const struct matrix_opts *m, const struct matrix_cell *c, size_t n,
+	    char (*status)[8], char (*reason)[256], json_t *runs)
+{
+	json_t *steps = json_array(), *rows = json_array();
 	size_t i, k, r, s;
 	int rep;
 
-	printf("\n%-32s", "kind / role");
 	for (s = 0; s < m->nsteps; s++)
-		printf(" %-11s", m->steps[s]);
-	printf("\n");
+		json_array_append_new(steps, json_string(m->steps[s]));
 	for (k = 0; k < m->nkinds; k++)
 		for (r = 0; r < m->nroles; r++)
 			for (rep = strstr(m->roles[r], "replica") ? 1 : 0; rep <= 1; rep++) {
+				json_t *cells = json_array();
 				char row[96];
 
 				snprintf(row, sizeof(row), "%s / %s%s", m->kinds[k], m->roles[r],
 					 rep && !strstr(m->roles[r], "replica") ? " +replica" : "");
-				printf("%-32s", row);
 				for (s = 0; s < m->nsteps; s++) {
+					json_t *x;
+
 					for (i = 0; i < n; i++)
 						if (c[i].kind == m->kinds[k] && c[i].role == m->roles[r] &&
 						    c[i].step == m->steps[s] && c[i].replicas == rep)
 							break;
-					printf(" %-11s", i < n ? status[i] : "");
+					if (i == n) {
+						json_array_append_new(cells, json_null());
+						continue;
+					}
+					x = json_object_get(run_of(runs, c[i].name), "results");
+					json_array_append_new(
+						cells, json_pack("{s:s, s:s, s:s, s:s}", "name", c[i].name,
+								 "status", status[i], "reason", reason[i],
+								 "results", json_is_string(x)
+									 ? json_string_value(x) : ""));
 				}
-				printf("\n");
+				json_array_append_new(rows, json_pack("{s:s, s:o}", "label", row,
+								      "cells", cells));
 			}
+	return json_pack("{s:o, s:o}", "steps", steps, "rows", rows);
+}
+
+/* The table on stdout, from matrix_json(). */
+static void
+table(const json_t *mx)
+{
+	const json_t *row, *cell, *step;
+	size_t i, k;
+
+	printf("\n%-32s", "kind / role");
+	json_array_foreach(json_object_get(mx, "steps"), i, step)
+		printf(" %-11s", json_string_value(step));
+	printf("\n");
+	json_array_foreach(json_object_get(mx, "rows"), i, row) {
+		printf("%-32s", json_string_value(json_object_get(row, "label")));
+		json_array_foreach(json_object_get(row, "cells"), k, cell)
+			printf(" %-11s", json_is_object(cell) ? json_string_value(json_object_get(
+									 cell, "status"))
+							      : "");
+		printf("\n");
+	}
+}
+
+/* DIR/index.html: the table coloured, every run of every job linked. */
+static void
+index_write(const char *dir, json_t *mx, json_t *runs, const long long count[3],
+	    double seconds)
+{
+	struct err e = ERR_INIT;
+	json_t *idx = json_pack("{s:s, s:I, s:I, s:I, s:f, s:O, s:O}", "title",
+				"shardquake matrix", "passed", (json_int_t)count[0], "failed",
+				(json_int_t)count[1], "skipped", (json_int_t)count[2], "seconds",
+				seconds, "scenarios", runs, "matrix", mx);
+
+	if (report_index_write(idx, dir, &e) < 0)
+		fprintf(stderr, "shardquake: %s\n", e.msg);
+	json_decref(idx);
 }
 
 static int
@@ -333,6 +423,8 @@ run(int argc, char **argv)
 	char dir[PATH_MAX], stamp[32], (*status)[8] = NULL, (*reason)[256] = NULL;
 	size_t n, total, i, last = (size_t)-1, bad = 0;
 	struct done done = {0};
+	json_t *runs, *mx;
+	long long count[3] = {0};
 	pid_t *pids = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -386,7 +478,12 @@ run(int argc, char **argv)
 	status = xcalloc(n + 1, sizeof(*status));
 	reason = xcalloc(n + 1, sizeof(*reason));
 	collect(dir, a.jobs, c, n, status, reason);
-	table(&a.m, c, n, status);
+	runs = runs_json(dir, a.jobs, count);
+	mx = matrix_json(&a.m, c, n, status, reason, runs);
+	table(mx);
+	index_write(dir, mx, runs, count, (double)(clock_now_ms() - t0) / 1000.0);
+	json_decref(mx);
+	json_decref(runs);
 	for (i = 0; i < n; i++)
 		if (strcmp(status[i], "ok") != 0) {
 			printf("  %-5s %s: %s\n", status[i], c[i].name, reason[i]);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <glob.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,11 @@
 
 #include "common/fs.h"
 #include "common/xmalloc.h"
-#include "harness/cli/cli.h"
 #include "cluster/server.h"
-#include "injectors/netns.h"
+#include "harness/cli/cli.h"
+#include "harness/report/report.h"
 #include "harness/run/runner.h"
+#include "injectors/netns.h"
 
 #define SCENARIO_GLOB "scenarios/*.ini"
 
@@ -31,9 +33,11 @@ static const char run_usage[] =
 	"runbook), verify, read the writers' ledger back, and check the\n"
 	"scenario's [expect].  Without files: the quick suite, every\n"
 	SCENARIO_GLOB " with quick = yes.  Each run writes\n"
-	"DIR/<name>-<time>-<pid>/ with report.json, junit.xml, timeline.log,\n"
-	"ledger.tsv (with a workload) and every node's directory and log;\n"
-	"DIR/summary.json and DIR/junit.xml cover the whole invocation.\n"
+	"DIR/<name>-<time>-<pid>/ with report.json, report.html, junit.xml,\n"
+	"timeline.log, ledger.tsv (with a workload) and every node's directory\n"
+	"and log;\n"
+	"DIR/summary.json, DIR/junit.xml and DIR/index.html cover the whole\n"
+	"invocation.\n"
 	"  --seed S            override the scenarios' seeds\n"
 	"  --keep              leave the cluster running after the run\n"
 	"  --results DIR       where runs are written (default results)\n"
@@ -207,6 +211,18 @@ parse(int argc, char **argv, struct run_opts *o, bool *check)
 	return 0;
 }
 
+/* top/index.html: every run linked to its report.html. */
+static void
+index_write(struct scenario **v, const struct run_result *r, size_t n, const char *top)
+{
+	json_t *index = summary_json((const struct scenario *const *)v, r, n);
+	struct err e = ERR_INIT;
+
+	if (report_index_write(index, top, &e) < 0)
+		fprintf(stderr, "shardquake: %s\n", e.msg);
+	json_decref(index);
+}
+
 /* Plays the scenarios (none when `skip` says why they cannot run);
  * junit.xml and summary.json list every one, those not played as
  * skipped. */
@@ -240,6 +256,7 @@ play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip,
 	snprintf(path, sizeof(path), "%s/summary.json", top);
 	if (summary_write(path, (const struct scenario *const *)v, r, n, &e) < 0)
 		fprintf(stderr, "shardquake: %s\n", e.msg);
+	index_write(v, r, n, top);
 	printf("%zu passed, %zu failed", passed, failed);
 	if (skipped)
 		printf(", %zu skipped%s%s", skipped, skip ? ": " : "", skip ? skip : "");

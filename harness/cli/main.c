@@ -13,6 +13,7 @@
 static const struct command *const commands[] = {
 	&cmd_run,
 	&cmd_replay,
+	&cmd_report,
 	&cmd_matrix,
 	&cmd_list,
 	&cmd_cluster,

@@ -20,6 +20,9 @@ run_phase_done(struct run *run, const char *name, uint64_t t0, const char *fmt, 
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	json_object_set_new(run->phases, name, json_integer((json_int_t)ms));
+	json_array_append_new(run->spans, json_pack("{s:s, s:I, s:I}", "name", name, "from_ms",
+						    (json_int_t)t0, "to_ms",
+						    (json_int_t)(t0 + ms)));
 	timeline_add(&run->tl, "%s: %s (%llu ms)", name, what, (unsigned long long)ms);
 	printf("  %-8s %s (%llu ms)\n", name, what, (unsigned long long)ms);
 	fflush(stdout);

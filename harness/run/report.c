@@ -1,6 +1,7 @@
 /*
- * report.c - a run's report.json and junit.xml: scenario, seed, server
- * version, each fault and what it did, expectations, phases, timeline.
+ * report.c - a run's report.json, report.html (harness/report/) and
+ * junit.xml: scenario, seed, server version, each fault and what it did,
+ * expectations, phases, timeline.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "common/proc.h"
 #include "common/utf8.h"
 #include "common/xmalloc.h"
+#include "harness/report/report.h"
 #include "harness/run/run_int.h"
 
 json_t *
@@ -108,12 +110,18 @@ run_write_results(struct run *run)
 	json_object_set_new(run->report, "faults", faults_json(run));
 	json_object_set_new(run->report, "expectations", run->expects);
 	json_object_set_new(run->report, "phases_ms", run->phases);
+	json_object_set_new(run->report, "phases", run->spans);
 	json_object_set_new(run->report, "result", json_string(status[run->r->status]));
 	json_object_set_new(run->report, "reason", json_string(run->r->reason));
+	json_object_set_new(run->report, "seconds", json_real(run->r->seconds));
 	json_object_set_new(run->report, "timeline", json_incref(run->tl.events));
 	snprintf(path, sizeof(path), "%s/report.json", run->r->dir);
 	if (json_dump_file(run->report, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
 		fprintf(stderr, "shardquake: cannot write '%s'\n", path);
+	/* the page from the same object, not from a second reading */
+	snprintf(path, sizeof(path), "%s/report.html", run->r->dir);
+	if (report_html_write(run->report, path, &e) < 0)
+		fprintf(stderr, "shardquake: %s\n", e.msg);
 	snprintf(path, sizeof(path), "%s/junit.xml", run->r->dir);
 	if (junit_write(path, &s, run->r, 1, &e) < 0)
 		fprintf(stderr, "shardquake: %s\n", e.msg);

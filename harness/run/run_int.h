@@ -28,6 +28,7 @@ struct run {
 	struct timeline tl;
 	struct trigger_set ts;
 	json_t *report, *phases, *expects;
+	json_t *spans;         /* each phase: name, from_ms, to_ms */
 	struct reshard_progress progress;
 	bool reshard_completed;
 	char reshard_error[ERR_MSG_MAX];
@@ -37,6 +38,7 @@ struct run {
 	struct ledger ledger;
 	struct ledger_result ledger_result;
 	struct outages outages;   /* what the writers could not do, per slot */
+	struct series series;     /* what they did over time */
 	bool ledger_checked;
 	bool expected;         /* phase_expect ran */
 	bool expect_unchecked; /* it runs only to list what was not checked */
@@ -90,6 +92,11 @@ int runbook_run(struct repair_step *st, const char *host, int port, struct err *
 /* expect.c: the scenario's [expect] graded against the verdict (or,
  * for a run that stopped early, listed as not checked). */
 void run_expect(struct run *run);
+
+/* slotmap.c: the slot map now, appended to report.json's "slot_maps"
+ * as `point` ("before_fault", "after_fault", "after_repair") with a
+ * label for people; an "error" in it when no node answers. */
+void run_slot_map(struct run *run, const char *point, const char *label);
 
 /* report.c: a reshard event as JSON; report.json and junit.xml. */
 json_t *run_event_json(const struct reshard_event *ev);

@@ -177,12 +177,16 @@ phase_reshard(struct run *run)
 	char added[64] = "", unknown[64] = "";
 	json_t *j;
 
-	if (!run->s->has_reshard)
+	if (!run->s->has_reshard) {
+		run_slot_map(run, "before_fault", "before the fault");
 		return 0;
+	}
 	if (make_plan(run, &plan, &e) < 0) {
 		reshard_plan_release(&plan);
 		return run_fail(run, "reshard plan: %s", e.msg);
 	}
+	/* with the master added for to = new in it */
+	run_slot_map(run, "before_fault", "before the fault (the reshard about to start)");
 	/* a master added for to = new moved the nodes the faults point at */
 	trigger_retarget(&run->ts);
 	/* time faults count from the reshard's start, not from the phase's:
@@ -336,12 +340,16 @@ run_phases(struct run *run)
 		return;
 	run_settle(run, "settle");
 	trigger_observe(&run->ts);
+	run_slot_map(run, "after_fault", "after the fault (settled, before any repair)");
 	if (trigger_heal(&run->ts, HEAL_BEFORE_REPAIR) > 0)
 		run_settle(run, "heal");
 	if (stop(run) || phase_repair(run) < 0)
 		return;
 	if (trigger_heal(&run->ts, HEAL_AFTER_REPAIR) > 0)
 		run_settle(run, "heal");
+	run_slot_map(run, "after_repair", run->s->engine == ENGINE_NONE
+						  ? "before the verifier (no repair step)"
+						  : "after the repair (before the verifier)");
 	run_workload_stop(run, true);
 	if (stop(run) || phase_verify(run) < 0 || stop(run))
 		return;
@@ -371,6 +379,7 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	run.report = json_object();
 	run.phases = json_object();
 	run.expects = json_array();
+	run.spans = json_array();
 	printf("%s: %s\n", s->name, s->description ? s->description : "");
 	timeline_add(&run.tl, "scenario %s, seed %llu, results in %s", s->name,
 		     (unsigned long long)run.d.seed, r->dir);
@@ -420,6 +429,7 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	json_decref(run.report);
 	ledger_release(&run.ledger);
 	outages_release(&run.outages);
+	series_release(&run.series);
 	timeline_close(&run.tl);
 	printf("  %s %s%s%s\n", status_word[r->status], r->dir,
 	       r->status == RUN_PASSED ? "" : ": ", r->status == RUN_PASSED ? "" : r->reason);

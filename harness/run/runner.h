@@ -42,7 +42,11 @@ struct run_result {
 void runner_run(const struct scenario *s, const struct run_opts *o,
 		struct run_result *r);
 
-/* Writes summary.json of these runs to `path` (summary.c). */
+/* summary.json of these runs as an object (summary.c; json_decref()
+ * it), and written to `path`. */
+struct json_t;
+struct json_t *summary_json(const struct scenario *const *s, const struct run_result *r,
+			    size_t n);
 int summary_write(const char *path, const struct scenario *const *s,
 		  const struct run_result *r, size_t n, struct err *e);
 

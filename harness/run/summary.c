@@ -15,16 +15,14 @@
 #include "harness/run/runner.h"
 #include "harness/scenario/scenario.h"
 
-int
-summary_write(const char *path, const struct scenario *const *s, const struct run_result *r,
-	      size_t n, struct err *e)
+json_t *
+summary_json(const struct scenario *const *s, const struct run_result *r, size_t n)
 {
 	static const char *const words[] = {"passed", "failed", "skipped"};
-	json_t *all = json_array(), *top;
+	json_t *all = json_array();
 	long long count[3] = {0};
 	double seconds = 0;
 	size_t i;
-	int rc = 0;
 
 	for (i = 0; i < n; i++) {
 		count[r[i].status]++;
@@ -35,9 +33,18 @@ summary_write(const char *path, const struct scenario *const *s, const struct ru
 						     words[r[i].status], "reason", r[i].reason,
 						     "seconds", r[i].seconds, "results", r[i].dir));
 	}
-	top = json_pack("{s:I, s:I, s:I, s:f, s:o}", "passed", (json_int_t)count[RUN_PASSED],
-			"failed", (json_int_t)count[RUN_FAILED], "skipped",
-			(json_int_t)count[RUN_SKIPPED], "seconds", seconds, "scenarios", all);
+	return json_pack("{s:I, s:I, s:I, s:f, s:o}", "passed", (json_int_t)count[RUN_PASSED],
+			 "failed", (json_int_t)count[RUN_FAILED], "skipped",
+			 (json_int_t)count[RUN_SKIPPED], "seconds", seconds, "scenarios", all);
+}
+
+int
+summary_write(const char *path, const struct scenario *const *s, const struct run_result *r,
+	      size_t n, struct err *e)
+{
+	json_t *top = summary_json(s, r, n);
+	int rc = 0;
+
 	if (json_dump_file(top, path,
 			   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) < 0)
 		rc = err_set(e, errno, "write '%s': %s", path, strerror(errno));

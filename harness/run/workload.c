@@ -4,7 +4,8 @@
  * repair, stopped just before the verifier; then every key read back
  * against the ledger (verifier/ledger.h).  The ledger is kept in the
  * results as ledger.tsv (key, last acknowledged write, last tried), and
- * report.json says what clients met: "workload".
+ * report.json says what clients met: "workload", with "series", the
+ * traffic per time bucket (series.h).
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #define TAIL_MS 500     /* after the repair: the cluster serves again */
 #define SLACK_MS 500    /* outages this close are one (outages.h) */
 #define RANGES_MAX 32
+#define BUCKETS_MAX 480 /* a longer run's series has wider buckets */
 
 const char *
 run_workload_prefix(const struct run *run)
@@ -34,7 +36,7 @@ run_workload_start(struct run *run)
 	struct writers_opts o = {.host = run->lc.nodes[0].host, .port = run->lc.nodes[0].port,
 				 .writers = s->writers, .rate = s->workload_rate,
 				 .get_pct = s->workload_get_pct, .seed = run->d.seed,
-				 .timeout_ms = 1000};
+				 .timeout_ms = 1000, .t0_us = run->tl.t0_us};
 	uint64_t t0 = timeline_ms(&run->tl), deadline = clock_now_ms() + WARMUP_MS;
 	struct err e = ERR_INIT;
 	char tag[32];
@@ -42,6 +44,7 @@ run_workload_start(struct run *run)
 	if (s->writers == 0)
 		return 0;
 	snprintf(tag, sizeof(tag), "%llx", (unsigned long long)run->d.seed);
+	run->series = (struct series)SERIES_INIT(run->tl.t0_us);
 	ledger_init(&run->ledger, (size_t)s->workload_keys, WORKLOAD_PREFIX, tag);
 	if ((run->writers = writers_start(&o, &run->ledger, &e)) == NULL)
 		return run_fail(run, "workload: %s", e.msg);
@@ -61,7 +64,7 @@ run_workload_stop(struct run *run, bool tail)
 		return;
 	if (tail)
 		clock_sleep_ms(TAIL_MS);
-	writers_stop(run->writers, &run->outages);
+	writers_stop(run->writers, &run->outages, &run->series);
 	run->writers = NULL;
 }
 
@@ -115,6 +118,44 @@ unavailable(struct run *run, char *longest, size_t n)
 	return a;
 }
 
+/* The traffic over time: a bucket per bucket_ms from the first one with
+ * a command in it; each with its counts, the error classes met (those
+ * not met left out) and the acknowledged writes' latency. */
+static json_t *
+series_json(struct series *s)
+{
+	json_t *a = json_array();
+	size_t i, first;
+	int k;
+
+	series_coarsen(s, BUCKETS_MAX);
+	for (first = 0; first < s->n; first++)
+		if (s->v[first].acked || s->v[first].failed || s->v[first].unknown ||
+		    s->v[first].reads)
+			break;
+	for (i = first; i < s->n; i++) {
+		const struct series_bucket *b = &s->v[i];
+		json_t *errors = json_object();
+
+		for (k = 0; k < LE_COUNT_; k++)
+			if (b->errors[k])
+				json_object_set_new(errors, ledger_error_name((enum ledger_error)k),
+						    json_integer(b->errors[k]));
+		json_array_append_new(
+			a, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I}}",
+				     "ms", (json_int_t)(i * s->bucket_ms), "acknowledged",
+				     (json_int_t)b->acked, "failed", (json_int_t)b->failed,
+				     "unknown", (json_int_t)b->unknown, "reads",
+				     (json_int_t)b->reads, "reads_failed",
+				     (json_int_t)b->reads_failed, "errors", errors, "latency_us",
+				     "mean", (json_int_t)(b->acked ? b->lat_sum_us / b->acked : 0),
+				     "p50", (json_int_t)series_percentile_us(b, 50), "p99",
+				     (json_int_t)series_percentile_us(b, 99), "max",
+				     (json_int_t)b->lat_max_us));
+	}
+	return json_pack("{s:i, s:o}", "bucket_ms", (int)s->bucket_ms, "buckets", a);
+}
+
 void
 run_workload_check(struct run *run, const char *host, int port)
 {
@@ -154,6 +195,8 @@ run_workload_check(struct run *run, const char *host, int port)
 				      "writes_lost", (json_int_t)r->lost, "foreign",
 				      (json_int_t)r->foreign, "unread", (json_int_t)r->unread,
 				      "examples", ex, "unavailable", ranges, "ledger", "ledger.tsv"));
+	json_object_set_new(json_object_get(run->report, "workload"), "series",
+			    series_json(&run->series));
 	run_phase_done(run, "ledger", t0, "%lld writes acknowledged, %lld failed, %lld unknown; "
 		       "%lld acknowledged writes lost, %lld stale reads, %lld keys unread%s",
 		       l->acked, l->failed, l->unknown, r->lost, l->stale_reads, r->unread, longest);

@@ -25,6 +25,7 @@ struct writer {
 	uint64_t *down;          /* per slot: since when it fails (0: it works) */
 	struct outages out;
 	size_t cap;
+	struct series series;    /* this thread's own: no lock on the way */
 };
 
 struct writers {
@@ -76,7 +77,8 @@ write_one(struct writer *w, struct cluster_client *cc, size_t i, const char *nam
 	char value[128];
 	const char *argv[3] = {"SET", name, value};
 	struct err e = ERR_INIT;
-	uint64_t t0 = clock_now_ms();
+	uint64_t t0 = clock_now_us();
+	enum series_op op = SERIES_ACKED;
 	struct reply *r;
 	int cls;
 
@@ -86,7 +88,8 @@ write_one(struct writer *w, struct cluster_client *cc, size_t i, const char *nam
 		w->errors[cls]++;
 		/* a redirection loop never reached a node that wrote it; an
 		 * error reply wrote nothing; no reply: it may have landed */
-		if (r || cls == LE_MOVED)
+		op = r || cls == LE_MOVED ? SERIES_FAILED : SERIES_UNKNOWN;
+		if (op == SERIES_FAILED)
 			w->failed++;
 		else
 			w->unknown++;
@@ -94,7 +97,8 @@ write_one(struct writer *w, struct cluster_client *cc, size_t i, const char *nam
 		k->acked = k->tried;
 		atomic_fetch_add(&w->acked, 1);
 	}
-	note(w, slot, cls < 0, t0);
+	series_note(&w->series, t0, clock_now_us() - t0, op, cls);
+	note(w, slot, cls < 0, t0 / 1000);
 	reply_free(r);
 }
 
@@ -107,14 +111,17 @@ read_one(struct writer *w, struct cluster_client *cc, size_t i, const char *name
 	const struct ledger_key *k = &w->all->l->v[i];
 	const char *argv[2] = {"GET", name};
 	struct err e = ERR_INIT;
-	uint64_t t0 = clock_now_ms();
+	uint64_t t0 = clock_now_us();
 	struct reply *r;
 	long long seq;
 	int cls;
 
 	w->reads++;
 	r = cluster_client_cmd(cc, 2, argv, NULL, &e);
-	if ((cls = error_class(r, &e)) >= 0) {
+	cls = error_class(r, &e);
+	series_note(&w->series, t0, clock_now_us() - t0,
+		    cls >= 0 ? SERIES_READ_FAILED : SERIES_READ, cls);
+	if (cls >= 0) {
 		w->errors[cls]++;
 		w->reads_failed++;
 	} else if (k->acked) {
@@ -122,7 +129,7 @@ read_one(struct writer *w, struct cluster_client *cc, size_t i, const char *name
 		if (seq < k->acked)
 			w->stale++;
 	}
-	note(w, slot, cls < 0, t0);
+	note(w, slot, cls < 0, t0 / 1000);
 	reply_free(r);
 }
 
@@ -183,11 +190,12 @@ writers_start(const struct writers_opts *o, struct ledger *l, struct err *e)
 		w->all = all;
 		w->index = i;
 		w->down = xcalloc(CLUSTER_SLOTS, sizeof(*w->down));
+		w->series = (struct series)SERIES_INIT(o->t0_us);
 		rng_init(&w->rng, rng_mix(o->seed + (uint64_t)i));
 		atomic_init(&w->acked, 0);
 		if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
 			err_set(e, rc, "writer %d: pthread_create", i);
-			writers_stop(all, NULL);
+			writers_stop(all, NULL, NULL);
 			return NULL;
 		}
 		w->started = true;
@@ -227,7 +235,7 @@ take_outages(struct writer *w, struct outages *out, uint64_t now)
 }
 
 void
-writers_stop(struct writers *all, struct outages *out)
+writers_stop(struct writers *all, struct outages *out, struct series *series)
 {
 	uint64_t now = clock_now_ms();
 	int i, k;
@@ -250,7 +258,10 @@ writers_stop(struct writers *all, struct outages *out)
 				all->l->errors[k] += w->errors[k];
 			if (out)
 				take_outages(w, out, now);
+			if (series)
+				series_merge(series, &w->series);
 		}
+		series_release(&w->series);
 		free(w->down);
 		free(w->out.v);
 	}

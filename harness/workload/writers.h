@@ -16,7 +16,8 @@
  *
  * What clients could not do is kept per slot: from the first command
  * that failed on a key of the slot to the next that succeeded there, an
- * outage (outages.h groups them into slot ranges).
+ * outage (outages.h groups them into slot ranges).  What they did over
+ * time is kept in buckets (series.h).
  */
 #ifndef SQ_HARNESS_WORKLOAD_WRITERS_H
 #define SQ_HARNESS_WORKLOAD_WRITERS_H
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "harness/workload/series.h"
 #include "verifier/ledger.h"
 
 struct writers_opts {
@@ -36,6 +38,7 @@ struct writers_opts {
 	int get_pct;         /* GETs among them, 0..100 */
 	uint64_t seed;       /* which commands are GETs */
 	int timeout_ms;      /* per command */
+	uint64_t t0_us;      /* clock_now_us() where the series' time 0 is */
 };
 
 /* One slot's clients failing, clock_now_ms() times. */
@@ -57,9 +60,11 @@ struct writers;
 struct writers *writers_start(const struct writers_opts *o, struct ledger *l, struct err *e);
 /* Writes acknowledged so far, all writers (while they run). */
 long long writers_acked(const struct writers *w);
-/* Stops and joins every writer, adds their counts to the ledger and
- * their outages to `out` (NULL: dropped), frees w.  NULL w is fine. */
-void writers_stop(struct writers *w, struct outages *out);
+/* Stops and joins every writer, adds their counts to the ledger, their
+ * outages to `out` and their traffic over time to `series` (which must
+ * have the same t0 and bucket width; NULL: dropped), frees w.  NULL w
+ * is fine. */
+void writers_stop(struct writers *w, struct outages *out, struct series *series);
 void outages_release(struct outages *o);
 
 #endif

@@ -55,7 +55,7 @@ live_stop_and_check(unsigned ms)
 
 	clock_sleep_ms(ms);
 	ck_assert_msg(writers_acked(wr) > before, "the writers made no progress after the repair");
-	writers_stop(wr, NULL);
+	writers_stop(wr, NULL, NULL);
 	wr = NULL;
 	ck_assert_msg(ledger_check(&led, "127.0.0.1", rp_lc.nodes[0].port, 1000, &r, &e) == 0 ||
 		      ledger_check(&led, "127.0.0.1", rp_lc.nodes[2].port, 1000, &r, &e) == 0,
