@@ -86,6 +86,30 @@ usual_replicas(const struct incident *inc)
 	return best;
 }
 
+/* A comment of any length as lines a scenario holds (198 characters):
+ * broken between words at about 90, words longer than a line cut. */
+static void
+comment(FILE *f, const char *first, const char *text)
+{
+	const char *prefix = first;
+	size_t len;
+
+	while (*text) {
+		len = strlen(text);
+		if (len > 90) {
+			len = 90;
+			while (len > 0 && text[len] != ' ')
+				len--;
+			if (len == 0)
+				len = strcspn(text, " ") < 180 ? strcspn(text, " ") : 180;
+		}
+		fprintf(f, "%s%.*s\n", prefix, (int)len, text);
+		text += len;
+		text += strspn(text, " ");
+		prefix = ";       ";
+	}
+}
+
 static void
 comments(const struct incident *inc, FILE *f)
 {
@@ -94,7 +118,7 @@ comments(const struct incident *inc, FILE *f)
 
 	fprintf(f, "; An incident rebuilt by 'shardquake incident import' from:\n");
 	for (i = 0; i < inc->ninputs; i++)
-		fprintf(f, ";   %s\n", inc->inputs[i]);
+		comment(f, ";   ", inc->inputs[i]);
 	fprintf(f, "; Its nodes, masters numbered by their first slot:\n");
 	for (m = 0; m < inc->nmasters; m++) {
 		int k, r, nr = replicas_of(inc, inc->masters[m]);
@@ -116,7 +140,7 @@ comments(const struct incident *inc, FILE *f)
 	if (inc->nnotes)
 		fprintf(f, "; Choices made where the views left room:\n");
 	for (i = 0; i < inc->nnotes; i++)
-		fprintf(f, ";   - %s\n", inc->notes[i]);
+		comment(f, ";   - ", inc->notes[i]);
 	fprintf(f, "; [data], [repair] and [expect] are this file's choices, not the\n"
 		   "; incident's: change them to rehearse your own repair.\n");
 }

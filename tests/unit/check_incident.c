@@ -79,9 +79,32 @@ node(const struct incident *inc, const char *id)
 	return -1;
 }
 
+/* The scenario written for a merged incident, loaded back. */
+static struct scenario *
+write_and_load(const struct incident *inc, const char *engine)
+{
+	struct incident_opts o = {.keys = 10, .moved_pct = 50, .engine = engine,
+				  .node_timeout_ms = 1000};
+	char path[] = "/tmp/sq-incident-XXXXXX";
+	struct err e = ERR_INIT;
+	struct scenario *s;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_int_eq(incident_write(inc, &o, f, &e), 0);
+	fclose(f);
+	s = scenario_load(path, &e);
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	unlink(path);
+	return s;
+}
+
 START_TEST(test_incident_merges_views)
 {
 	struct incident inc = INCIDENT_INIT;
+	struct scenario *s;
 	int a, b, c, rc;
 
 	oom_target(&inc);
@@ -114,6 +137,15 @@ START_TEST(test_incident_merges_views)
 	ck_assert(inc.nodes[rc].nofailover);
 	ck_assert_uint_eq(inc.ninputs, 5);
 	ck_assert_str_eq(inc.inputs[4], "info.txt: CLUSTER INFO, cluster_state:fail (noted only)");
+	/* its notes (long, with full ids) still make a file that loads */
+	s = write_and_load(&inc, "shardquake");
+	ck_assert_uint_eq(s->layout.nopen, 1);
+	ck_assert_int_eq(s->layout.open[0].from, 1);
+	ck_assert_int_eq(s->layout.open[0].to, 2);
+	ck_assert_int_eq(s->layout.failed[0].master, 2);
+	ck_assert_int_eq(s->layout.nofailover[0].replica, 0);
+	ck_assert(s->repair_salvage);
+	scenario_free(s);
 	incident_release(&inc);
 }
 END_TEST
@@ -139,28 +171,6 @@ START_TEST(test_incident_importing_side)
 	incident_release(&inc);
 }
 END_TEST
-
-/* The scenario written for a merged incident, loaded back. */
-static struct scenario *
-write_and_load(const struct incident *inc, const char *engine)
-{
-	struct incident_opts o = {.keys = 10, .moved_pct = 50, .engine = engine,
-				  .node_timeout_ms = 1000};
-	char path[] = "/tmp/sq-incident-XXXXXX";
-	struct err e = ERR_INIT;
-	struct scenario *s;
-	FILE *f;
-	int fd = mkstemp(path);
-
-	ck_assert_int_ge(fd, 0);
-	f = fdopen(fd, "w");
-	ck_assert_int_eq(incident_write(inc, &o, f, &e), 0);
-	fclose(f);
-	s = scenario_load(path, &e);
-	ck_assert_msg(s != NULL, "%s", e.msg);
-	unlink(path);
-	return s;
-}
 
 /* Slots nobody claims stay uncovered; masters number by first slot. */
 START_TEST(test_incident_uncovered_and_order)
