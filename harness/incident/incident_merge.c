@@ -63,6 +63,14 @@ collect(struct incident *inc, struct err *e)
 			struct incident_node *n;
 			int k = find(inc, cn->id);
 
+			/* a node being met: its id is a placeholder the node will
+			 * not keep, and nothing refers to it */
+			if (cn->flags & NODE_HANDSHAKE) {
+				where(iv, i, w);
+				incident_note(inc, "%s: a node in handshake (%s:%d) left out", w,
+					      cn->ip, cn->port);
+				continue;
+			}
 			if (k < 0) {
 				xgrow(&inc->nodes, &cap, inc->n + 1, sizeof(*inc->nodes));
 				n = &inc->nodes[inc->n++];
@@ -85,7 +93,7 @@ collect(struct incident *inc, struct err *e)
 					   "CLUSTER NODES", n->id, inc->views[n->view].path);
 			}
 			n->view = (int)v;
-			if (!n->addr[1] || n->addr[0] == ':') /* a lonely node prints no ip */
+			if (n->addr[0] == ':') /* a lonely node prints no ip: another may */
 				snprintf(n->addr, sizeof(n->addr), "%s:%d", cn->ip, cn->port);
 		}
 	}

@@ -243,6 +243,24 @@ START_TEST(test_incident_stale_view_is_noted)
 }
 END_TEST
 
+/* A node in handshake is no node of the incident (yet): left out, said. */
+START_TEST(test_incident_handshake_left_out)
+{
+	struct incident inc = INCIDENT_INIT;
+	struct err e = ERR_INIT;
+
+	add(&inc, "a.txt", strdup(A " 1.2.3.4:6379@16379 myself,master - 0 0 1 connected 0-16383\n"
+				  C " 1.2.3.9:6379@16379 handshake - 1795999404576 0 0 "
+				  "disconnected\n"));
+	ck_assert_msg(incident_merge(&inc, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(inc.n, 1);
+	ck_assert_uint_eq(inc.nmasters, 1);
+	ck_assert_uint_eq(inc.nnotes, 1);
+	ck_assert_str_eq(inc.notes[0], "a.txt:2: a node in handshake (1.2.3.9:6379) left out");
+	incident_release(&inc);
+}
+END_TEST
+
 static const struct {
 	const char *a, *b; /* a.txt, b.txt (NULL: none) */
 	const char *msg;
@@ -348,6 +366,7 @@ incident_suite(void)
 	tcase_add_test(tc, test_incident_uncovered_and_order);
 	tcase_add_test(tc, test_incident_long_lists_wrap);
 	tcase_add_test(tc, test_incident_stale_view_is_noted);
+	tcase_add_test(tc, test_incident_handshake_left_out);
 	tcase_add_loop_test(tc, test_incident_error_row, 0, sizeof(bad_rows) / sizeof(bad_rows[0]));
 	tcase_add_test(tc, test_incident_check_output_is_noted);
 	suite_add_tcase(s, tc);
