@@ -269,9 +269,6 @@ add_open(struct incident *inc, int slot, int from, int to, bool migrating, const
 			return bad(e, w, "slot %d is open from %s to %s here, but from %s to %s "
 				   "in %s", slot, inc->nodes[from].id, inc->nodes[to].id,
 				   inc->nodes[o->from].id, inc->nodes[o->to].id, o->where);
-		if (migrating ? o->migrating_seen : o->importing_seen)
-			return bad(e, w, "slot %d is %s twice (%s)", slot,
-				   migrating ? "migrating" : "importing", o->where);
 		o->migrating_seen |= migrating;
 		o->importing_seen |= !migrating;
 		return 0;
@@ -285,7 +282,10 @@ add_open(struct incident *inc, int slot, int from, int to, bool migrating, const
 	return 0;
 }
 
-/* Open slots: only a node's own line shows its [S->-id] / [S-<-id]. */
+/* Open slots: only a node's own line shows its [S->-id] / [S-<-id].  A
+ * replica's own line shows its master's (Valkey 8 replicates SETSLOT):
+ * they count as its master's, and the same slot seen again from the same
+ * side is no news. */
 static int
 opens(struct incident *inc, struct err *e)
 {
@@ -296,6 +296,9 @@ opens(struct incident *inc, struct err *e)
 		const struct incident_view *iv = &inc->views[v];
 		const struct cluster_node *me = &iv->t.nodes[iv->me];
 		int self = find(inc, me->id);
+
+		if (!inc->nodes[self].master)
+			self = inc->nodes[self].master_of;
 
 		where(iv, (size_t)iv->me, w);
 		for (k = 0; k < me->nopen; k++) {

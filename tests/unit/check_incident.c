@@ -172,6 +172,28 @@ START_TEST(test_incident_importing_side)
 }
 END_TEST
 
+/* Valkey 8: a replica's own line mirrors its master's open slot. */
+START_TEST(test_incident_replica_mirrors_open_slot)
+{
+	struct incident inc = INCIDENT_INIT;
+	struct err e = ERR_INIT;
+	char *v = view(RB, ""), *t, *at = strstr(v, "connected\n" RC);
+
+	/* RB's own line, the one before RC's, ends with B's open slot */
+	if (asprintf(&t, "%.*sconnected [5461->-" C "]%s", (int)(at - v), v,
+		     at + strlen("connected")) < 0)
+		abort();
+	free(v);
+	add(&inc, "n2.txt", view(B, " [5461->-" C "]"));
+	add(&inc, "n5.txt", t);
+	ck_assert_msg(incident_merge(&inc, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(inc.nopen, 1);
+	ck_assert_int_eq(inc.open[0].from, node(&inc, B));
+	ck_assert_int_eq(inc.open[0].to, node(&inc, C));
+	incident_release(&inc);
+}
+END_TEST
+
 /* Slots nobody claims stay uncovered; masters number by first slot. */
 START_TEST(test_incident_uncovered_and_order)
 {
@@ -363,6 +385,7 @@ incident_suite(void)
 
 	tcase_add_test(tc, test_incident_merges_views);
 	tcase_add_test(tc, test_incident_importing_side);
+	tcase_add_test(tc, test_incident_replica_mirrors_open_slot);
 	tcase_add_test(tc, test_incident_uncovered_and_order);
 	tcase_add_test(tc, test_incident_long_lists_wrap);
 	tcase_add_test(tc, test_incident_stale_view_is_noted);
