@@ -144,7 +144,7 @@ START_TEST(test_incident_merges_views)
 	ck_assert_int_eq(s->layout.open[0].to, 2);
 	ck_assert_int_eq(s->layout.failed[0].master, 2);
 	ck_assert_int_eq(s->layout.nofailover[0].replica, 0);
-	ck_assert(s->repair_salvage);
+	ck_assert(s->repair_salvage && !s->repair_allow_loss);
 	scenario_free(s);
 	incident_release(&inc);
 }
@@ -261,6 +261,45 @@ START_TEST(test_incident_stale_view_is_noted)
 	ck_assert_int_eq(inc.owner[100], node(&inc, B));
 	ck_assert_uint_eq(inc.nnotes, 1);
 	ck_assert_msg(strstr(inc.notes[0], "old.txt is older") != NULL, "%s", inc.notes[0]);
+	incident_release(&inc);
+}
+END_TEST
+
+/* A failover: C died, RC took its slots at a new epoch; C serves
+ * nothing, RC has no replica (replicas.N), RA is flagged fail? only. */
+START_TEST(test_incident_after_failover)
+{
+	struct incident inc = INCIDENT_INIT;
+	struct err e = ERR_INIT;
+	struct scenario *s;
+
+	add(&inc, "a.txt", strdup(
+		A " 10.0.1.11:6379@16379 myself,master - 0 0 1 connected 0-5460\n"
+		B " 10.0.1.12:6379@16379 master - 0 1795999404576 2 connected 5461-10921\n"
+		C " 10.0.1.13:6379@16379 master,fail - 1795999401052 1795999400548 3 disconnected\n"
+		RA " 10.0.1.14:6379@16379 slave,fail? " A " 1795999401052 0 1 disconnected\n"
+		RB " 10.0.1.15:6379@16379 slave " B " 0 1795999404576 2 connected\n"
+		RC " 10.0.1.16:6379@16379 master - 0 1795999404577 4 connected 10922-16383\n"));
+	ck_assert_msg(incident_merge(&inc, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(inc.nmasters, 4);
+	ck_assert_int_eq(inc.masters[2], node(&inc, RC));
+	ck_assert_int_eq(inc.masters[3], node(&inc, C)); /* no slots: last */
+	ck_assert(inc.nodes[node(&inc, C)].failed);
+	ck_assert(inc.nodes[node(&inc, RA)].failed);
+	s = write_and_load(&inc, "shardquake");
+	ck_assert_int_eq(s->masters, 4);
+	ck_assert_int_eq(s->layout.owner[10922], 2);
+	ck_assert_int_eq(scenario_replicas_of(s, 0), 1);
+	ck_assert_int_eq(scenario_replicas_of(s, 2), 0);
+	ck_assert_int_eq(scenario_replicas_of(s, 3), 0);
+	ck_assert_uint_eq(s->layout.nfailed, 2);
+	ck_assert_int_eq(s->layout.failed[0].master, 3);   /* C, master.3 */
+	ck_assert_int_eq(s->layout.failed[0].replica, -1);
+	ck_assert_int_eq(s->layout.failed[1].master, 0);   /* RA, replica.0.0 */
+	ck_assert_int_eq(s->layout.failed[1].replica, 0);
+	ck_assert_uint_eq(s->layout.nnofailover, 0);
+	ck_assert(s->repair_salvage && s->repair_allow_loss); /* C: nothing to salvage */
+	scenario_free(s);
 	incident_release(&inc);
 }
 END_TEST
@@ -390,6 +429,7 @@ incident_suite(void)
 	tcase_add_test(tc, test_incident_long_lists_wrap);
 	tcase_add_test(tc, test_incident_stale_view_is_noted);
 	tcase_add_test(tc, test_incident_handshake_left_out);
+	tcase_add_test(tc, test_incident_after_failover);
 	tcase_add_loop_test(tc, test_incident_error_row, 0, sizeof(bad_rows) / sizeof(bad_rows[0]));
 	tcase_add_test(tc, test_incident_check_output_is_noted);
 	suite_add_tcase(s, tc);
