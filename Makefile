@@ -34,8 +34,9 @@ Q := @
 endif
 
 MODULES   := common cluster verifier repair injectors
-# harness/ has one folder per concern: cli/ scenario/ reshard/ local/ run/ workload/ report/
-HARNESS   := cli scenario reshard local run workload report
+# harness/ has one folder per concern: cli/ scenario/ reshard/ local/ run/ workload/
+# report/ incident/
+HARNESS   := cli scenario reshard local run workload report incident
 LIB_SRC   := $(filter-out harness/cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)) \
              $(foreach h,$(HARNESS),$(wildcard harness/$(h)/*.c)))
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)

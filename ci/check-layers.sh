@@ -31,6 +31,9 @@ check harness/reshard harness/cli harness/run harness/scenario harness/local
 check harness/local harness/cli harness/run harness/scenario harness/reshard
 check harness/scenario harness/cli harness/run
 check harness/run harness/cli
+# an incident is read from files and written as scenario text: it knows
+# the wire model (cluster/), not how scenarios are loaded or played
+check harness/incident harness/cli harness/run harness/scenario harness/reshard harness/local harness/workload verifier repair injectors
 # live traffic knows clusters only by address
 check harness/workload harness/cli harness/run harness/scenario harness/reshard harness/local harness/report
 # the pages are drawn from JSON alone (report.json, summary.json): run/

@@ -26,6 +26,7 @@ struct command {
 
 extern const struct command cmd_clean;
 extern const struct command cmd_cluster;
+extern const struct command cmd_incident;
 extern const struct command cmd_list;
 extern const struct command cmd_load;
 extern const struct command cmd_matrix;

@@ -21,6 +21,7 @@ static const struct command *const commands[] = {
 	&cmd_reshard,
 	&cmd_repair,
 	&cmd_verify,
+	&cmd_incident,
 	&cmd_clean,
 	NULL,
 };

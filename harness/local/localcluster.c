@@ -178,12 +178,28 @@ node_net(struct local_cluster *lc, size_t i, struct err *e)
 	return 0;
 }
 
+/* With replicas_of: the masters, then master 0's replicas, master 1's ... */
+static void
+layout_grouped(struct local_cluster *lc, const struct local_cluster_opts *o)
+{
+	size_t i = (size_t)o->masters;
+	int m, k;
+
+	for (m = 0; m < o->masters; m++)
+		for (k = 0; k < o->replicas_of[m]; k++)
+			lc->nodes[i++].master = m;
+}
+
 static void
 layout(struct local_cluster *lc, const struct local_cluster_opts *o)
 {
-	size_t i;
+	size_t i, replicas = (size_t)o->masters * (size_t)o->replicas;
+	int m;
 
-	lc->n = (size_t)o->masters * (size_t)(1 + o->replicas);
+	if (o->replicas_of)
+		for (m = 0, replicas = 0; m < o->masters; m++)
+			replicas += (size_t)o->replicas_of[m];
+	lc->n = (size_t)o->masters + replicas;
 	lc->nodes = xcalloc(lc->n, sizeof(*lc->nodes));
 	for (i = 0; i < lc->n; i++) {
 		snprintf(lc->nodes[i].host, sizeof(lc->nodes[i].host), "127.0.0.1");
@@ -193,6 +209,45 @@ layout(struct local_cluster *lc, const struct local_cluster_opts *o)
 					       : (int)((i - (size_t)o->masters) %
 						       (size_t)o->masters);
 	}
+	if (o->replicas_of)
+		layout_grouped(lc, o);
+}
+
+/* ADDSLOTSRANGE of every run of slots the owner map gives master i. */
+static int
+add_owned(struct local_cluster *lc, size_t i, struct conn *c, struct err *e)
+{
+	const short *owner = lc->opts.owner;
+	const char **argv = xcalloc(2 + CLUSTER_SLOTS, sizeof(*argv));
+	char (*num)[8] = xcalloc(CLUSTER_SLOTS, sizeof(*num));
+	struct reply *r;
+	int argc = 2, s, first, rc = 0;
+
+	argv[0] = "CLUSTER";
+	argv[1] = "ADDSLOTSRANGE";
+	for (s = 0; s < CLUSTER_SLOTS; s++) {
+		if (owner[s] != (short)i)
+			continue;
+		for (first = s; s + 1 < CLUSTER_SLOTS && owner[s + 1] == (short)i; s++)
+			;
+		snprintf(num[argc - 2], sizeof(num[0]), "%d", first);
+		argv[argc] = num[argc - 2];
+		argc++;
+		snprintf(num[argc - 2], sizeof(num[0]), "%d", s);
+		argv[argc] = num[argc - 2];
+		argc++;
+	}
+	if (argc > 2) {
+		r = conn_cmd_argv(c, argc, argv, NULL, e);
+		if (r == NULL)
+			rc = -1;
+		else if (r->type == REPLY_ERROR)
+			rc = err_set(e, 0, "'CLUSTER ADDSLOTSRANGE' on '%s': %s", conn_addr(c), r->str);
+		reply_free(r);
+	}
+	free(num);
+	free(argv);
+	return rc;
 }
 
 /* Each master: its id, its slots and a distinct epoch, while alone. */
@@ -214,6 +269,8 @@ setup_node(struct local_cluster *lc, size_t i, struct conn *c, struct err *e)
 		return -1;
 	if (!n->is_master)
 		return 0;
+	if (lc->opts.owner)
+		return add_owned(lc, i, c, e);
 	snprintf(first, sizeof(first), "%ld", (long)i * CLUSTER_SLOTS / m);
 	snprintf(last, sizeof(last), "%ld", ((long)i + 1) * CLUSTER_SLOTS / m - 1);
 	return conn_cmd_ok(c, e, "CLUSTER", "ADDSLOTSRANGE", first, last, NULL);
@@ -334,6 +391,14 @@ local_cluster_start(struct local_cluster *lc, const struct local_cluster_opts *o
 	    o->replicas > 10)
 		return err_set(e, EINVAL, "bad cluster shape: %d masters, %d replicas",
 			       o->masters, o->replicas);
+	for (i = 0; o->replicas_of && i < (size_t)o->masters; i++)
+		if (o->replicas_of[i] < 0 || o->replicas_of[i] > 10)
+			return err_set(e, EINVAL, "bad cluster shape: master %zu with %d replicas",
+				       i, o->replicas_of[i]);
+	for (i = 0; o->owner && i < CLUSTER_SLOTS; i++)
+		if (o->owner[i] < 0 || o->owner[i] >= o->masters)
+			return err_set(e, EINVAL, "bad slot map: slot %zu to master %d of %d",
+				       i, o->owner[i], o->masters);
 	*lc = (struct local_cluster)LOCAL_CLUSTER_INIT;
 	lc->opts = *o;
 	if (lc->opts.ready_timeout_ms <= 0)
@@ -368,6 +433,9 @@ out:
 	for (i = 0; i < lc->n; i++)
 		conn_free(conns[i]);
 	free(conns);
+	/* borrowed for the start alone: never read through a stale pointer */
+	lc->opts.owner = NULL;
+	lc->opts.replicas_of = NULL;
 	if (rc < 0)
 		local_cluster_stop(lc, !lc->own_dir);
 	return rc;

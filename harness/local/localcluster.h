@@ -51,10 +51,17 @@ struct local_cluster_opts {
 	int (*before_start)(void *arg, struct local_node *n, struct err *e);
 	void *hook_arg;
 	enum local_network network;
+	/* Optional, borrowed and read by local_cluster_start() only: the
+	 * master (0..masters-1) of every one of the CLUSTER_SLOTS slots,
+	 * instead of the even split (master i: i*16384/m to (i+1)*16384/m-1);
+	 * and each master's number of replicas, instead of `replicas` each.
+	 * With replicas_of, replicas follow the masters grouped by master. */
+	const short *owner;
+	const int *replicas_of;
 };
 
 #define LOCAL_CLUSTER_OPTS_INIT                                               \
-	{3, 0, 0, NULL, NULL, PERSIST_AOF, 0, false, 0, NULL, NULL, NET_LOOPBACK}
+	{3, 0, 0, NULL, NULL, PERSIST_AOF, 0, false, 0, NULL, NULL, NET_LOOPBACK, NULL, NULL}
 
 struct local_node {
 	struct proc proc;

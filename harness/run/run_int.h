@@ -56,6 +56,16 @@ bool run_interrupted(const struct run *run);
  * noticed every fault that fired. */
 bool run_answers(struct run *run, int node);
 void run_settle(struct run *run, const char *name);
+/* How many running nodes other than `node` flag it with any of `flags`
+ * (enum node_flag); *asked says how many were asked. */
+int run_flagging(struct run *run, int node, unsigned flags, int *asked);
+
+/* layout.c: the slot map a [layout] cluster starts with: the layout's,
+ * each uncovered slot given to the master of the slot before it until
+ * the load is done; then run_layout() turns the loaded cluster into the
+ * layout's broken state (uncovered, open and failed), 0 or a failed run. */
+void run_layout_owner(const struct scenario *s, short owner[CLUSTER_SLOTS]);
+int run_layout(struct run *run);
 
 /* workload.c: the writers started after the load (the run waits until
  * every key was written once); stopped (after a short tail when `tail`:

@@ -2,7 +2,8 @@
  * runner.c - one scenario from start to verdict; see runner.h.
  *
  * Phases, each timed and printed as a progress line: cluster up, load,
- * reshard (faults fire inside it, at their steps), settle (the cluster
+ * reshard (faults fire inside it, at their steps) or layout (a [layout]'s
+ * broken state built: layout.c), settle (the cluster
  * notices what happened: killed nodes flagged fail, paused ones back),
  * verify, expectations.  The report is assembled as the run goes, so a
  * run that stops early still says how far it got.
@@ -92,9 +93,11 @@ static int
 phase_cluster(struct run *run)
 {
 	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
-	char dir[PATH_MAX + 16];
+	char dir[PATH_MAX + 16], shape[64];
 	struct err e = ERR_INIT;
 	uint64_t t0 = timeline_ms(&run->tl);
+	short *owner = NULL;
+	int replicas_of[LAYOUT_MASTERS_MAX], m, all = 0;
 
 	snprintf(dir, sizeof(dir), "%s/nodes", run->r->dir);
 	o.masters = run->s->masters;
@@ -107,12 +110,25 @@ phase_cluster(struct run *run)
 	o.network = run->s->network;
 	o.before_start = trigger_before_start;
 	o.hook_arg = &run->ts;
-	if (local_cluster_start(&run->lc, &o, &e) < 0)
+	snprintf(shape, sizeof(shape), "%d replicas each", o.replicas);
+	if (run->s->layout.set) {
+		owner = xmalloc(CLUSTER_SLOTS * sizeof(*owner));
+		run_layout_owner(run->s, owner);
+		for (m = 0; m < o.masters; m++)
+			all += replicas_of[m] = scenario_replicas_of(run->s, m);
+		o.owner = owner;
+		o.replicas_of = replicas_of;
+		snprintf(shape, sizeof(shape), "%d replicas, slots as [layout] gives them", all);
+	}
+	if (local_cluster_start(&run->lc, &o, &e) < 0) {
+		free(owner);
 		return run_fail(run, "cluster up: %s", e.msg);
+	}
+	free(owner);
 	run->cluster_up = true;
 	trigger_retarget(&run->ts);
-	run_phase_done(run, "cluster", t0, "%d masters, %d replicas each, first node %s:%d",
-		   o.masters, o.replicas, run->lc.nodes[0].host, run->lc.nodes[0].port);
+	run_phase_done(run, "cluster", t0, "%d masters, %s, first node %s:%d",
+		   o.masters, shape, run->lc.nodes[0].host, run->lc.nodes[0].port);
 	return 0;
 }
 
@@ -336,13 +352,16 @@ static void
 run_phases(struct run *run)
 {
 	if (stop(run) || phase_arm(run) < 0 || stop(run) || phase_cluster(run) < 0 || stop(run) || phase_load(run) < 0 ||
-	    stop(run) || run_workload_start(run) < 0 || stop(run) || phase_reshard(run) < 0 || stop(run))
+	    stop(run) || run_workload_start(run) < 0 || stop(run) || phase_reshard(run) < 0 ||
+	    stop(run) || run_layout(run) < 0 || stop(run))
 		return;
 	run_settle(run, "settle");
 	trigger_observe(&run->ts);
 	run_slot_map(run, "after_fault", "after the fault (settled, before any repair)");
 	if (trigger_heal(&run->ts, HEAL_BEFORE_REPAIR) > 0)
 		run_settle(run, "heal");
+	if (run->o->before_repair)
+		run->o->before_repair(run->o->hook_arg, &run->lc);
 	if (stop(run) || phase_repair(run) < 0)
 		return;
 	if (trigger_heal(&run->ts, HEAL_AFTER_REPAIR) > 0)

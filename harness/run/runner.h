@@ -25,6 +25,11 @@ struct run_opts {
 	 * are skipped with it), or NULL: the harness is in a private
 	 * network namespace of its own. */
 	const char *no_netns;
+	/* Optional: called once the cluster is in its broken state (faults
+	 * fired, or a [layout] built, and settled), just before the repair;
+	 * the cluster is borrowed for the call.  For tests that compare it. */
+	void (*before_repair)(void *arg, const struct local_cluster *lc);
+	void *hook_arg;
 };
 
 enum run_status { RUN_PASSED, RUN_FAILED, RUN_SKIPPED };

@@ -11,10 +11,8 @@
 #include "common/xmalloc.h"
 #include "harness/run/run_int.h"
 
-/* How many running nodes other than `node` flag it with any of `flags`;
- * *asked says how many were asked. */
-static int
-flagging(struct run *run, int node, unsigned flags, int *asked)
+int
+run_flagging(struct run *run, int node, unsigned flags, int *asked)
 {
 	struct topology t = TOPOLOGY_INIT;
 	const struct cluster_node *n;
@@ -38,7 +36,7 @@ flagging(struct run *run, int node, unsigned flags, int *asked)
 static bool
 flagged_everywhere(struct run *run, int dead)
 {
-	int asked, n = flagging(run, dead, NODE_FAIL, &asked);
+	int asked, n = run_flagging(run, dead, NODE_FAIL, &asked);
 
 	return n == asked;
 }
@@ -88,7 +86,7 @@ static bool
 back(struct run *run, int node, uint64_t *since)
 {
 	if (!run_answers(run, node) ||
-	    flagging(run, node, NODE_FAIL | NODE_PFAIL, &(int){0}) > 0) {
+	    run_flagging(run, node, NODE_FAIL | NODE_PFAIL, &(int){0}) > 0) {
 		*since = 0; /* others still think it failed: redis clears that later */
 		return false;
 	}
@@ -105,7 +103,7 @@ back(struct run *run, int node, uint64_t *since)
 static bool
 noticed(struct run *run, const struct armed *a)
 {
-	int asked, n = flagging(run, a->node, NODE_FAIL | NODE_PFAIL, &asked);
+	int asked, n = run_flagging(run, a->node, NODE_FAIL | NODE_PFAIL, &asked);
 	uint64_t since = timeline_ms(&run->tl) - a->fired_ms;
 
 	return (asked > 0 && n == asked) ||

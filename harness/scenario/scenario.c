@@ -58,7 +58,7 @@ is_fault_section(const char *name)
 }
 
 static const char *const sections[] = {"scenario", "cluster", "data", "workload",
-				       "reshard", "repair", "expect", NULL};
+				       "reshard", "layout", "repair", "expect", NULL};
 
 static void
 check_header(struct loader *l, const char *line)
@@ -91,7 +91,7 @@ check_header(struct loader *l, const char *line)
 			return;
 	fail(l, l->line,
 	     "unknown section [%s]: expected [scenario], [cluster], [data], [workload], "
-	     "[reshard], [fault], [fault NAME], [repair] or [expect]", name);
+	     "[reshard], [layout], [fault], [fault NAME], [repair] or [expect]", name);
 }
 
 static char *
@@ -253,6 +253,10 @@ scenario_free(struct scenario *s)
 	if (s == NULL)
 		return;
 	free(s->slot_list);
+	free(s->layout.owner);
+	free(s->layout.open);
+	free(s->layout.failed);
+	free(s->layout.nofailover);
 	for (i = 0; i < s->nfaults; i++) {
 		for (j = 0; j < s->faults[i].nparams; j++) {
 			free((char *)s->faults[i].params[j].key);

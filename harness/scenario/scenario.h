@@ -7,6 +7,21 @@
  *   [workload]  writers, keys, rate, mix: live traffic from the load to the
  *               verifier, every write in a ledger
  *   [reshard]   from, to, slots or slot_list, pipeline
+ *   [layout]    a starting state of the scenario's own instead of the even
+ *               split (an incident rebuilt, see harness/incident/):
+ *                 master.N = 0-5460,5462     the slots of master N (0-based,
+ *                                            of [cluster] masters), or none;
+ *                                            slots nobody names are uncovered
+ *                 replicas.N = K             master N's replicas, instead of
+ *                                            [cluster] replicas
+ *                 open = 5461 1>2 50%, ...   slot S migrating from master 1
+ *                                            (its owner) and importing into 2,
+ *                                            that share of its keys moved
+ *                 failed = master.2, replica.1.0    SIGKILLed once built
+ *                 nofailover = replica.2.0   never promoted by the cluster
+ *                                            itself (cluster-replica-no-failover)
+ *               Each list key may go on in KEY.2, KEY.3 ... (master.0.2 =
+ *               ...): a line holds 198 characters.  No [reshard] with it.
  *   [fault]     kind, target, at, slot, point, after, heal, + the kind's own keys
  *               (several: [fault], [fault 2], [fault evict], ...)
  *   [repair]    engine, restart, salvage, allow_data_loss, replace; command,
@@ -75,6 +90,34 @@ struct expect_num {
 #define RESHARD_FROM_ALL (-1)
 #define RESHARD_TO_NEW (-1)
 
+/* [layout]: see the top of this file. */
+#define LAYOUT_MASTERS_MAX 100
+
+struct layout_node {
+	int master;  /* 0-based */
+	int replica; /* 0-based among the master's replicas; -1: the master */
+	int line;
+};
+
+struct layout_open {
+	int slot, from, to; /* masters */
+	int pct;            /* share of the slot's keys moved into `to` */
+	int line;
+};
+
+struct layout {
+	bool set;                   /* the file has [layout] */
+	int line;                   /* its first key's line */
+	short *owner;               /* CLUSTER_SLOTS entries: a master, or -1 */
+	int master_line[LAYOUT_MASTERS_MAX];   /* master.N's line, 0: not given */
+	int replicas[LAYOUT_MASTERS_MAX];      /* replicas.N, -1: not given */
+	int replicas_line[LAYOUT_MASTERS_MAX];
+	struct layout_open *open;
+	size_t nopen;
+	struct layout_node *failed, *nofailover;
+	size_t nfailed, nnofailover;
+};
+
 enum repair_engine { ENGINE_NONE, ENGINE_SHARDQUAKE, ENGINE_REDIS_CLI, ENGINE_EXEC };
 
 struct scenario {
@@ -105,6 +148,8 @@ struct scenario {
 	int from, to, slots, pipeline; /* from = all, to = new: below */
 	int *slot_list;     /* slot_list = ...: `slots` slots in this order, or
 			       NULL: the first `slots` slots of `from` */
+	/* [layout] */
+	struct layout layout;
 	/* [fault] */
 	struct fault_spec *faults;
 	size_t nfaults;
@@ -136,6 +181,11 @@ void scenario_free(struct scenario *s);
  * that name nodes.  -1 with msg "KEY = 'V': expected ..." otherwise. */
 int scenario_role_parse(const char *key, const char *v, enum role *role, int *node,
 			char *msg, size_t n);
+
+/* Master m's replicas: [layout] replicas.N, or [cluster] replicas. */
+int scenario_replicas_of(const struct scenario *s, int m);
+/* "master.2", "replica.1.0": a [layout] node as written. */
+const char *layout_node_name(const struct layout_node *n, char *buf, size_t len);
 
 /* "source", "node:3", ...: as written in scenario files. */
 const char *scenario_role_name(enum role r, int node, char *buf, size_t n);

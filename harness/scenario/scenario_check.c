@@ -281,6 +281,8 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 			   "restart = no, and salvage = yes or allow_data_loss = yes: the new "
 			   "master takes the dead one's slots and its keys come from its files, or "
 			   "are lost");
+	if (scenario_layout_check(s, msg, n, line) < 0)
+		return -1;
 	for (i = 0; i < s->nfaults; i++)
 		if (check_fault(s, &s->faults[i], msg, n, line) < 0)
 			return -1;

@@ -390,6 +390,8 @@ scenario_key(struct scenario *s, const char *section, const char *name,
 		return workload_section(s, name, value, line, msg, n);
 	if (strcmp(section, "reshard") == 0)
 		return reshard_section(s, name, value, line, msg, n);
+	if (strcmp(section, "layout") == 0)
+		return scenario_layout_key(s, name, value, line, msg, n);
 	if (strcmp(section, "repair") == 0)
 		return repair_section(s, name, value, line, msg, n);
 	if (strcmp(section, "expect") == 0)

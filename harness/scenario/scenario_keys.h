@@ -14,6 +14,11 @@ int scenario_key(struct scenario *s, const char *section, const char *name,
 		 const char *value, int line, char *msg, size_t n);
 int scenario_fault_key(struct fault_spec *f, const char *name, const char *value,
 		       int line, char *msg, size_t n);
+/* scenario_layout.c: a [layout] key; the [layout] checks across keys
+ * (with [cluster] known), as scenario_check() runs them. */
+int scenario_layout_key(struct scenario *s, const char *name, const char *value, int line,
+			char *msg, size_t n);
+int scenario_layout_check(struct scenario *s, char *msg, size_t n, int *line);
 /* The checks across keys, once the file is read; *line is where. */
 int scenario_check(struct scenario *s, char *msg, size_t n, int *line);
 

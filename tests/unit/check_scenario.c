@@ -115,10 +115,10 @@ static const struct {
 } bad_rows[] = {
 	{"[scenario]\nname = x\n[clustr]\nmasters = 3\n",
 	 "3: unknown section [clustr]: expected [scenario], [cluster], [data], [workload], "
-	 "[reshard], [fault], [fault NAME], [repair] or [expect]"},
+	 "[reshard], [layout], [fault], [fault NAME], [repair] or [expect]"},
 	{"[scenario]\nname = x\n[empty-but-unknown]\n",
 	 "3: unknown section [empty-but-unknown]: expected [scenario], [cluster], [data], "
-	 "[workload], [reshard], [fault], [fault NAME], [repair] or [expect]"},
+	 "[workload], [reshard], [layout], [fault], [fault NAME], [repair] or [expect]"},
 	{"[scenario]\nname = x\n[workload]\nwriters = 65\n",
 	 "4: writers = '65': expected a whole number from 0 to 64"},
 	{"[scenario]\nname = x\n[workload]\nwriters = 2\nmix = set:80\n",
@@ -298,6 +298,65 @@ static const struct {
 	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
 	 "seed = x\n",
 	 "3: line longer than 198 characters"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-100\nmaster.1 = 100-200\nmaster.2 = none\n",
+	 "5: master.1 = '100-200': slot 100 is master 0's already (line 4): ranges must not "
+	 "overlap"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-100,x\n",
+	 "4: master.0 = '0-100,x': expected slot ranges such as 0-5460,5462 (slots 0 to 16383, "
+	 "first <= last), or none"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 9-3\n",
+	 "4: master.0 = '9-3': expected slot ranges such as 0-5460,5462 (slots 0 to 16383, "
+	 "first <= last), or none"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 16384\n",
+	 "4: master.0 = '16384': expected slot ranges such as 0-5460,5462 (slots 0 to 16383, "
+	 "first <= last), or none"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = none\nmaster.1 = none\n",
+	 "4: [layout] has no master.2: give its slots, or none"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0\nmaster.1 = 1\nmaster.2 = 2\n"
+	 "master.3 = 3\n",
+	 "7: [layout] master.3, but [cluster] masters = 3: masters 0 to 2"},
+	{"[scenario]\nname = x\n[layout]\nmaster.x = 0\n",
+	 "4: 'master.x' in [layout]: expected master.N, N a master from 0 to 99 (master.N.2, .3 "
+	 "... go on with more of its slots)"},
+	{"[scenario]\nname = x\n[layout]\nshape = odd\n",
+	 "4: unknown key 'shape' in [layout]: expected master.N, replicas.N, open, failed or "
+	 "nofailover"},
+	{"[scenario]\nname = x\n[layout]\nreplicas.0 = 6\n",
+	 "4: replicas.0 = '6': expected a whole number from 0 to 5"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-9\nmaster.1 = 10\nmaster.2 = none\n"
+	 "open = 5 0-1 50%\n",
+	 "7: open: '5 0-1 50%': expected SLOT FROM>TO SHARE%, such as 5461 1>2 50% (slot 5461 "
+	 "migrating from master 1 to master 2, half its keys moved)"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-9\nmaster.1 = 10\nmaster.2 = none\n"
+	 "open = 5 0>1 50%, 10 0>1 5%\n",
+	 "7: open slot 10 migrates from master 0, but master 1 owns it: the source of an open "
+	 "slot is its owner"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-9\nmaster.1 = 10\nmaster.2 = none\n"
+	 "open = 11 0>1 5%\n",
+	 "7: open slot 11 migrates from master 0, but nobody owns it: the source of an open "
+	 "slot is its owner"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-9\nmaster.1 = 10\nmaster.2 = none\n"
+	 "open = 5 0>0 5%\n",
+	 "7: open slot 5 goes from master 0 to itself"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-9\nmaster.1 = 10\nmaster.2 = none\n"
+	 "open = 5 0>1 5%\nopen.2 = 5 0>2 5%\n",
+	 "8: slot 5 is open twice (line 7)"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-9\nmaster.1 = 10\nmaster.2 = none\n"
+	 "open = 5 0>3 5%\n",
+	 "7: open slot 5 names master 3, but there are masters 0 to 2"},
+	{"[scenario]\nname = x\n[cluster]\nreplicas = 1\n[layout]\nmaster.0 = 0-9\n"
+	 "master.1 = 10\nmaster.2 = none\nreplicas.2 = 0\nfailed = master.2, replica.2.0\n",
+	 "10: failed names replica.2.0, but master 2 has 0 replicas"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-9\nmaster.1 = 10\nmaster.2 = none\n"
+	 "failed = node:3\n",
+	 "7: failed: 'node:3': expected master.N or replica.N.K (replica K of master N, from 0)"},
+	{"[scenario]\nname = x\n[layout]\nmaster.0 = 0-9\nmaster.1 = 10\nmaster.2 = none\n"
+	 "nofailover = master.1\n",
+	 "7: nofailover names master.1: only a replica can be kept from a failover"},
+	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 1\n[layout]\n"
+	 "master.0 = none\n",
+	 "8: [layout] and [reshard] do not go together: a layout is the state the cluster starts "
+	 "broken in"},
 };
 
 START_TEST(test_scenario_error_row)
@@ -309,6 +368,54 @@ START_TEST(test_scenario_error_row)
 	snprintf(want, sizeof(want), "%s:%s", path, bad_rows[_i].msg);
 	ck_assert_msg(s == NULL, "row %d loaded", _i);
 	ck_assert_str_eq(e.msg, want);
+	unlink(path);
+}
+END_TEST
+
+/* [layout]: ranges (continued in master.N.2), uncovered slots, replicas
+ * per master, open slots, failed nodes. */
+START_TEST(test_scenario_layout)
+{
+	static const char text[] =
+		"[scenario]\nname = incident\n"
+		"[cluster]\nmasters = 3\nreplicas = 1\n"
+		"[layout]\n"
+		"master.0 = 0-5460\n"
+		"master.1 = 5461 - 10000 , 10002\n"
+		"master.1.2 = 10003-10922\n"
+		"master.2 = 10923-16383\n"
+		"replicas.2 = 0\n"
+		"open = 5461 1>2 50%, 0 0>1 0%\n"
+		"failed = master.2, replica.0.0\n"
+		"nofailover = replica.1.0\n";
+	struct err e = ERR_INIT;
+	struct scenario *s = load(text, &e);
+	const struct layout *l;
+
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	l = &s->layout;
+	ck_assert(l->set);
+	ck_assert_int_eq(l->owner[0], 0);
+	ck_assert_int_eq(l->owner[5461], 1);
+	ck_assert_int_eq(l->owner[10001], -1); /* uncovered */
+	ck_assert_int_eq(l->owner[10003], 1);
+	ck_assert_int_eq(l->owner[16383], 2);
+	ck_assert_int_eq(scenario_replicas_of(s, 0), 1);
+	ck_assert_int_eq(scenario_replicas_of(s, 2), 0);
+	ck_assert_uint_eq(l->nopen, 2);
+	ck_assert_int_eq(l->open[0].slot, 5461);
+	ck_assert_int_eq(l->open[0].from, 1);
+	ck_assert_int_eq(l->open[0].to, 2);
+	ck_assert_int_eq(l->open[0].pct, 50);
+	ck_assert_int_eq(l->open[1].pct, 0);
+	ck_assert_uint_eq(l->nfailed, 2);
+	ck_assert_int_eq(l->failed[0].replica, -1);
+	ck_assert_int_eq(l->failed[1].master, 0);
+	ck_assert_int_eq(l->failed[1].replica, 0);
+	ck_assert_uint_eq(l->nnofailover, 1);
+	ck_assert_int_eq(l->nofailover[0].master, 1);
+	ck_assert(!s->has_reshard);
+	scenario_free(s);
 	unlink(path);
 }
 END_TEST
@@ -450,6 +557,7 @@ scenario_suite(void)
 	tcase_add_loop_test(tc, test_scenario_error_row, 0,
 			    (int)(sizeof(bad_rows) / sizeof(bad_rows[0])));
 	tcase_add_test(tc, test_scenario_slot_list_keeps_its_order);
+	tcase_add_test(tc, test_scenario_layout);
 	tcase_add_test(tc, test_scenario_rebalance_to_new_master);
 	tcase_add_test(tc, test_rebalance_shares);
 	tcase_add_test(tc, test_scenario_missing_file);
