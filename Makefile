@@ -46,7 +46,7 @@ IT_SRC    := $(wildcard tests/integration/*.c) $(SUPPORT_SRC)
 UNIT_SUITES := $(patsubst tests/unit/check_%.c,%,$(wildcard tests/unit/check_*.c))
 IT_SUITES   := $(patsubst tests/integration/it_%.c,%,$(wildcard tests/integration/it_*.c))
 
-.PHONY: all run check bench deps install clean unit integration asan-unit \
+.PHONY: all run check bench deps deps-check install clean unit integration asan-unit \
         format format-check layers fuzz fuzz-run
 all: $(B)/shardquake
 
@@ -82,6 +82,9 @@ $(B)/tests/integration/run: $(IT_SRC:%.c=$(B)/%.o) $(B)/libsq.a
 
 deps:
 	$(Q)sh ci/deps.sh
+# check also renders report.html in a real headless Chromium
+deps-check:
+	$(Q)sh ci/deps.sh --with-browser
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -89,7 +92,7 @@ run: deps
 
 # The whole test suite: unit tests, the same under ASan+UBSan, then the
 # integration tests on real redis-server processes; one summary line.
-check: deps
+check: deps-check
 	$(Q)$(MAKE) --no-print-directory all $(B)/tests/unit/run $(B)/tests/integration/run
 	$(Q)$(MAKE) --no-print-directory B=build-asan \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
