@@ -147,6 +147,10 @@ struct injector_ops {
 	void (*describe)(const struct fault *f, char *out, size_t n);
 	/* Optional: the same as named values, read when describe() is. */
 	void (*evidence)(const struct fault *f, struct evidence *ev);
+	/* Optional: true when this fault, as parsed, keeps the node from
+	 * answering until revert() (a pause with no duration): the harness
+	 * then waits for the cluster to notice, as for INJ_UNREACHABLE. */
+	bool (*until_reverted)(const struct fault *f);
 };
 
 struct fault {

@@ -168,7 +168,16 @@ pause_describe(const struct fault *f, char *out, size_t n)
 		snprintf(out + len, n - len, "; gone before its SIGCONT (after %lld ms)", after);
 }
 
+static bool
+pause_until_reverted(const struct fault *f)
+{
+	const struct pause_priv *k = f->priv;
+
+	return k->duration_ms == 0;
+}
+
 const struct injector_ops pause_injector = {
+	.until_reverted = pause_until_reverted,
 	.name = "pause",
 	.params = pause_keys,
 	.priv_size = sizeof(struct pause_priv),

@@ -110,6 +110,17 @@ noticed(struct run *run, const struct armed *a)
 	       since >= 2 * (uint64_t)run->s->node_timeout_ms + 500;
 }
 
+/* While in effect, the fault keeps its node from answering: it is noticed,
+ * not waited for. */
+static bool
+unreachable(const struct armed *a)
+{
+	const struct injector_ops *ops = a->spec->ops;
+
+	return (ops->flags & INJ_UNREACHABLE) ||
+	       (ops->until_reverted && a->fault && ops->until_reverted(a->fault));
+}
+
 /* Waits until the cluster has noticed every fault: a dead node is
  * flagged fail by all others, a node cut off is flagged by those that
  * can tell, a paused, restarted or healed one answers again.  `name` is
@@ -132,7 +143,7 @@ run_settle(struct run *run, const char *name)
 				continue;
 			if (!proc_is_running(&run->lc.nodes[a->node].proc))
 				settled = flagged_everywhere(run, a->node);
-			else if ((a->spec->ops->flags & INJ_UNREACHABLE) && !a->healed)
+			else if (unreachable(a) && !a->healed)
 				settled = noticed(run, a);
 			else
 				settled = back(run, a->node, &since[i]);

@@ -53,7 +53,15 @@ START_TEST(test_pause_parses_duration)
 	struct fault *f = fault_new(injector_find("pause"), &ps, &e);
 
 	ck_assert_msg(f != NULL, "%s", e.msg);
+	/* it ends by itself: the harness waits for the node to answer */
+	ck_assert(!f->ops->until_reverted(f));
 	fault_free(f); /* revert of a fault never injected: a no-op */
+	/* duration 0: stopped until reverted, noticed rather than waited for */
+	p[0].value = "0";
+	f = fault_new(injector_find("pause"), &ps, &e);
+	ck_assert_msg(f != NULL, "%s", e.msg);
+	ck_assert(f->ops->until_reverted(f));
+	fault_free(f);
 }
 END_TEST
 
