@@ -2,10 +2,12 @@
 #include "common/fs.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,4 +202,52 @@ fs_absolute(char *buf, size_t n, struct err *e)
 		return err_set(e, ENAMETOOLONG, "path too long: '%s'", abs);
 	memcpy(buf, abs, strlen(abs) + 1);
 	return 0;
+}
+
+/* True when some process's working directory is `dir` or below it. */
+static bool
+in_use(const char *dir)
+{
+	char link[64], cwd[PATH_MAX];
+	size_t len = strlen(dir);
+	struct dirent *d;
+	bool used = false;
+	ssize_t n;
+	DIR *p = opendir("/proc");
+
+	while (p && !used && (d = readdir(p)) != NULL) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(link, sizeof(link), "/proc/%s/cwd", d->d_name);
+		if ((n = readlink(link, cwd, sizeof(cwd) - 1)) <= 0)
+			continue;
+		cwd[n] = '\0';
+		used = strncmp(cwd, dir, len) == 0 && (cwd[len] == '\0' || cwd[len] == '/');
+	}
+	if (p)
+		closedir(p);
+	return used;
+}
+
+int
+fs_remove_unused(const char *pattern, int *removed, struct err *e)
+{
+	glob_t g = {0};
+	struct stat st;
+	size_t i;
+	int rc = 0;
+
+	*removed = 0;
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return 0; /* none */
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (lstat(g.gl_pathv[i], &st) < 0 || !S_ISDIR(st.st_mode) || in_use(g.gl_pathv[i]))
+			continue;
+		if (fs_rm_rf(g.gl_pathv[i], e) < 0)
+			rc = -1;
+		else
+			(*removed)++;
+	}
+	globfree(&g);
+	return rc;
 }

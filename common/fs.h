@@ -19,6 +19,10 @@ int fs_absolute(char *buf, size_t n, struct err *e);
 char *fs_read_file(const char *path, size_t *len, struct err *e);
 /* Writes `len` bytes to `path` (created or truncated, mode 0644). */
 int fs_write_file(const char *path, const char *data, size_t len, struct err *e);
+/* Removes each directory matching the glob `pattern` that no process
+ * works in or below (/proc/PID/cwd), counting them in *removed.  -1 with
+ * `e` set when one could not be removed; the others are still tried. */
+int fs_remove_unused(const char *pattern, int *removed, struct err *e);
 /* The last non-empty line of a text file into out (size n), "" if none. */
 void fs_last_line(const char *path, char *out, size_t n);
 

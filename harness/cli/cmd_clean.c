@@ -8,9 +8,12 @@
  * of its oom faults, "sq<pid>-<port>" below the harness's own group.
  * Only those whose run (pid) is gone are removed.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/fs.h"
 #include "harness/cli/cli.h"
 #include "injectors/memcg.h"
 
@@ -19,16 +22,21 @@ static const char usage[] =
 	"\n"
 	"Remove what a run that was killed (kill -9, a lost terminal) left on\n"
 	"this machine: the memory cgroups its oom faults made, named\n"
-	"sq<pid>-<port>, of runs that are no longer running.  Groups of runs\n"
-	"still going, and anything not made by shardquake, are left alone.\n"
-	"Results directories are kept.\n"
+	"sq<pid>-<port>, of runs that are no longer running; and the copies of\n"
+	"a dead node's files that a repair's salvage left in $TMPDIR\n"
+	"(shardquake-rescue-*) when it was killed, where no process works in\n"
+	"them any more.  Groups of runs still going, and anything not made by\n"
+	"shardquake, are left alone.  Results directories, and the stash of\n"
+	"kept duplicates and conflicts (shardquake-stash-*), are kept.\n"
 	"exit status: 0 done (or nothing to do), 1 something could not be removed\n";
 
 static int
 run(int argc, char **argv)
 {
-	struct err e = ERR_INIT;
-	int removed = 0, rc;
+	struct err e = ERR_INIT, re = ERR_INIT;
+	const char *tmp = getenv("TMPDIR");
+	char pattern[PATH_MAX];
+	int removed = 0, rescues = 0, rc, rrc;
 
 	if (argc > 1 && cli_is_help(argv[1])) {
 		fputs(usage, stdout);
@@ -36,19 +44,25 @@ run(int argc, char **argv)
 	}
 	if (argc > 1)
 		return cli_usage_error(&cmd_clean, "'clean' takes no arguments");
-	rc = memcg_clean(&removed, &e);
+	if ((rc = memcg_clean(&removed, &e)) < 0)
+		fprintf(stderr, "shardquake: %s\n", e.msg);
 	printf("removed %d memory cgroup%s of runs that are gone\n", removed,
 	       removed == 1 ? "" : "s");
-	if (rc < 0) {
-		fprintf(stderr, "shardquake: %s\n", e.msg);
-		return EXIT_FINDINGS;
+	/* a rescue server works in its copy: a copy nobody works in is left */
+	snprintf(pattern, sizeof(pattern), "%s/shardquake-rescue-*", tmp && *tmp ? tmp : "/tmp");
+	rrc = fs_remove_unused(pattern, &rescues, &re);
+	printf("removed %d salvage cop%s left in %s\n", rescues, rescues == 1 ? "y" : "ies",
+	       tmp && *tmp ? tmp : "/tmp");
+	if (rrc < 0) {
+		fprintf(stderr, "shardquake: %s\n", re.msg);
+		rc = -1;
 	}
-	return EXIT_OK;
+	return rc < 0 ? EXIT_FINDINGS : EXIT_OK;
 }
 
 const struct command cmd_clean = {
 	.name = "clean",
-	.summary = "remove what a killed run left behind (its cgroups)",
+	.summary = "remove what a killed run or repair left behind",
 	.usage = usage,
 	.run = run,
 };

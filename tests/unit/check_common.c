@@ -1,8 +1,10 @@
 /* Unit tests of common/: errors, buffers, the seeded generator, files. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -139,6 +141,48 @@ START_TEST(test_fs_read_missing_file_names_it)
 }
 END_TEST
 
+/* A copy some process works in (here below it) is kept; the others go,
+ * and nothing that does not match. */
+START_TEST(test_fs_remove_unused_keeps_what_a_process_works_in)
+{
+	char top[] = "/tmp/sq-unused-XXXXXX", path[256], pattern[256];
+	struct err e = ERR_INIT;
+	int removed = -1, fd[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	snprintf(path, sizeof(path), "%s/copy-a/sub", top);
+	ck_assert_int_eq(fs_mkdir_p(path, &e), 0);
+	snprintf(path, sizeof(path), "%s/copy-b", top);
+	ck_assert_int_eq(fs_mkdir_p(path, &e), 0);
+	snprintf(path, sizeof(path), "%s/keep-c", top);
+	ck_assert_int_eq(fs_mkdir_p(path, &e), 0);
+	ck_assert_int_eq(pipe(fd), 0);
+	if ((pid = fork()) == 0) { /* works in copy-a/sub until told */
+		snprintf(path, sizeof(path), "%s/copy-a/sub", top);
+		if (chdir(path) == 0 && write(fd[1], "x", 1) == 1)
+			(void)read(fd[0], &c, 1);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(fd[0], &c, 1), 1);
+	snprintf(pattern, sizeof(pattern), "%s/copy-*", top);
+	ck_assert_int_eq(fs_remove_unused(pattern, &removed, &e), 0);
+	ck_assert_int_eq(removed, 1);
+	snprintf(path, sizeof(path), "%s/copy-a", top);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/copy-b", top);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/keep-c", top);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ck_assert_int_eq(fs_remove_unused(pattern, &removed, &e), 0);
+	ck_assert_int_eq(removed, 1);
+	ck_assert_int_eq(fs_rm_rf(top, &e), 0);
+}
+END_TEST
+
 START_TEST(test_proc_start_reports_missing_binary)
 {
 	const char *argv[] = {"/nonexistent/redis-server", NULL};
@@ -249,6 +293,7 @@ common_suite(void)
 	tcase_add_test(tc, test_rng_below_stays_in_range_and_covers_it);
 	tcase_add_test(tc, test_fs_write_read_last_line_and_rm_rf);
 	tcase_add_test(tc, test_fs_read_missing_file_names_it);
+	tcase_add_test(tc, test_fs_remove_unused_keeps_what_a_process_works_in);
 	tcase_add_test(tc, test_proc_start_reports_missing_binary);
 	tcase_add_test(tc, test_proc_kill_reaps_and_describes);
 	tcase_add_test(tc, test_proc_in_child_failure_fails_the_start);
