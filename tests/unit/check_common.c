@@ -162,7 +162,7 @@ START_TEST(test_fs_remove_unused_keeps_what_a_process_works_in)
 	if ((pid = fork()) == 0) { /* works in copy-a/sub until told */
 		snprintf(path, sizeof(path), "%s/copy-a/sub", top);
 		if (chdir(path) == 0 && write(fd[1], "x", 1) == 1)
-			(void)read(fd[0], &c, 1);
+			pause(); /* until killed */
 		_exit(0);
 	}
 	ck_assert_int_eq(read(fd[0], &c, 1), 1);
