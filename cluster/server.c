@@ -2,8 +2,10 @@
 #include "cluster/server.h"
 
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cluster/conn.h"
 
@@ -70,4 +72,28 @@ server_ends_unclaimed_imports(struct conn *c)
 		yes = atoi(v) >= 8;
 	reply_free(r);
 	return yes;
+}
+
+bool
+server_installed(const char *path)
+{
+	const char *name = path ? path : "redis-server", *dirs = getenv("PATH");
+	char full[PATH_MAX];
+	size_t len;
+
+	/* much as execvp will look for it, without a shell to quote it for */
+	if (dirs == NULL)
+		dirs = "/bin:/usr/bin"; /* execvp's default */
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0;
+	for (; dirs && *dirs; dirs += len + (dirs[len] == ':')) {
+		len = strcspn(dirs, ":");
+		if (len == 0) /* an empty entry is the current directory */
+			snprintf(full, sizeof(full), "./%s", name);
+		else
+			snprintf(full, sizeof(full), "%.*s/%s", (int)len, dirs, name);
+		if (access(full, X_OK) == 0)
+			return true;
+	}
+	return false;
 }

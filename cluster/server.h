@@ -34,6 +34,10 @@ const char *server_label(const char *binary, char *buf, size_t n);
 int server_binary_at(const char *host, int port, int timeout_ms, const char **binary,
 		     char *version, size_t n, struct err *e);
 
+/* True when `binary` (NULL: redis-server) can be run: a path that is
+ * executable, or a name found on PATH as execvp would. */
+bool server_installed(const char *binary);
+
 /* True when the node behind c is Valkey 8 or later, whose primary ends
  * an import, and takes the slot itself, as soon as the source's gossip
  * does not claim the slot (Redis 7.0 keeps the import until told).

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 
 static const char usage[] =
 	"usage: shardquake matrix [--kinds K,..] [--steps S,..] [--roles R,..]\n"
+	"                         [--servers redis,valkey]\n"
 	"                         [--engine shardquake|redis-cli|exec] [--command CMD]\n"
 	"                         [--shard I/N] [--jobs J] [--results DIR] [--list]\n"
 	"\n"
@@ -44,6 +46,9 @@ static const char usage[] =
 	"the fault), and each cell that is not ok with its reason; DIR/index.html\n"
 	"has the table coloured, each cell linked to its run's report.html.\n"
 	"  --kinds, --steps, --roles  narrow the matrix (comma-separated)\n"
+	"  --servers S,..     one more axis: redis (Redis 7.0, the default) and\n"
+	"                     valkey (Valkey 8); a Valkey cell's name ends in\n"
+	"                     -valkey, its row in [valkey]\n"
 	"  --engine E         the repair (default shardquake, with salvage)\n"
 	"  --command CMD      engine exec: your runbook, run by sh -c from here\n"
 	"  --shard I/N        only the cells whose number is I modulo N: N jobs\n"
@@ -59,7 +64,7 @@ static const char usage[] =
 
 struct args {
 	struct matrix_opts m;
-	char kinds[512], steps[512], roles[512];
+	char kinds[512], steps[512], roles[512], servers[128];
 	const char *results;
 	int jobs;
 	bool list;
@@ -84,7 +89,7 @@ parse(int argc, char **argv, struct args *a)
 		{"kinds", 1, 0, 'k'}, {"steps", 1, 0, 's'}, {"roles", 1, 0, 'r'},
 		{"engine", 1, 0, 'e'}, {"command", 1, 0, 'c'}, {"shard", 1, 0, 'S'},
 		{"jobs", 1, 0, 'j'}, {"results", 1, 0, 'R'}, {"list", 0, 0, 'l'},
-		{"help", 0, 0, 'h'}, {0}};
+		{"servers", 1, 0, 'V'}, {"help", 0, 0, 'h'}, {0}};
 	struct err e = ERR_INIT;
 	int c;
 
@@ -95,6 +100,7 @@ parse(int argc, char **argv, struct args *a)
 		case 'k': snprintf(a->kinds, sizeof(a->kinds), "%s", optarg); break;
 		case 's': snprintf(a->steps, sizeof(a->steps), "%s", optarg); break;
 		case 'r': snprintf(a->roles, sizeof(a->roles), "%s", optarg); break;
+		case 'V': snprintf(a->servers, sizeof(a->servers), "%s", optarg); break;
 		case 'e': a->m.engine = optarg; break;
 		case 'c': a->m.command = optarg; break;
 		case 'S':
@@ -118,7 +124,9 @@ parse(int argc, char **argv, struct args *a)
 	    (a->steps[0] && matrix_list("--steps", a->steps, matrix_steps, a->m.steps,
 					&a->m.nsteps, &e) < 0) ||
 	    (a->roles[0] && matrix_list("--roles", a->roles, matrix_roles, a->m.roles,
-					&a->m.nroles, &e) < 0))
+					&a->m.nroles, &e) < 0) ||
+	    (a->servers[0] && matrix_list("--servers", a->servers, matrix_servers, a->m.servers,
+					  &a->m.nservers, &e) < 0))
 		return cli_usage_error(&cmd_matrix, "%s", e.msg);
 	if (a->m.engine && strcmp(a->m.engine, "shardquake") && strcmp(a->m.engine, "redis-cli") &&
 	    strcmp(a->m.engine, "exec"))
@@ -185,10 +193,12 @@ job_start(struct scenario **v, size_t n, int j, int jobs, const char *dir)
 }
 
 /* The cells done so far: a report.json each, read once (one written
- * only half yet is read again next time). */
+ * only half yet is read again next time); only those written since this
+ * matrix began (a --results directory played before keeps its runs). */
 struct done {
 	char **paths;
 	size_t n, failed;
+	time_t since;
 };
 
 static bool
@@ -213,10 +223,12 @@ count_done(const char *dir, struct done *d)
 	if (glob(pat, 0, NULL, &g) != 0)
 		return;
 	for (i = 0; i < g.gl_pathc; i++) {
+		struct stat st;
 		json_t *r;
 		const char *res;
 
-		if (done_has(d, g.gl_pathv[i]) ||
+		if (stat(g.gl_pathv[i], &st) < 0 || st.st_mtime < d->since ||
+		    done_has(d, g.gl_pathv[i]) ||
 		    (r = json_load_file(g.gl_pathv[i], 0, NULL)) == NULL)
 			continue;
 		res = json_string_value(json_object_get(r, "result"));
@@ -245,7 +257,7 @@ progress(const char *dir, size_t total, uint64_t t0, bool tty, struct done *d, s
 	unsigned long eta;
 
 	count_done(dir, d);
-	eta = d->n ? (unsigned long)(ms / d->n * (total - d->n) / 1000) : 0;
+	eta = d->n && d->n < total ? (unsigned long)(ms / d->n * (total - d->n) / 1000) : 0;
 	if (!tty && d->n == *last)
 		return;
 	*last = d->n;
@@ -340,40 +352,45 @@ matrix_json(const struct matrix_opts *m, const struct matrix_cell *c, size_t n,
 	    char (*status)[8], char (*reason)[256], json_t *runs)
 {
 	json_t *steps = json_array(), *rows = json_array();
-	size_t i, k, r, s;
+	size_t i, k, r, s, v;
 	int rep;
 
 	for (s = 0; s < m->nsteps; s++)
 		json_array_append_new(steps, json_string(m->steps[s]));
-	for (k = 0; k < m->nkinds; k++)
-		for (r = 0; r < m->nroles; r++)
-			for (rep = strstr(m->roles[r], "replica") ? 1 : 0; rep <= 1; rep++) {
-				json_t *cells = json_array();
-				char row[96];
+	for (v = 0; v < m->nservers; v++)
+		for (k = 0; k < m->nkinds; k++)
+			for (r = 0; r < m->nroles; r++)
+				for (rep = strstr(m->roles[r], "replica") ? 1 : 0; rep <= 1; rep++) {
+					json_t *cells = json_array();
+					bool redis = strcmp(m->servers[v], "redis") == 0;
+					char row[96];
 
-				snprintf(row, sizeof(row), "%s / %s%s", m->kinds[k], m->roles[r],
-					 rep && !strstr(m->roles[r], "replica") ? " +replica" : "");
-				for (s = 0; s < m->nsteps; s++) {
-					json_t *x;
+					snprintf(row, sizeof(row), "%s / %s%s%s%s%s", m->kinds[k], m->roles[r],
+						 rep && !strstr(m->roles[r], "replica") ? " +replica" : "",
+						 redis ? "" : " [", redis ? "" : m->servers[v],
+						 redis ? "" : "]");
+					for (s = 0; s < m->nsteps; s++) {
+						json_t *x;
 
-					for (i = 0; i < n; i++)
-						if (c[i].kind == m->kinds[k] && c[i].role == m->roles[r] &&
-						    c[i].step == m->steps[s] && c[i].replicas == rep)
-							break;
-					if (i == n) {
-						json_array_append_new(cells, json_null());
-						continue;
+						for (i = 0; i < n; i++)
+							if (c[i].kind == m->kinds[k] && c[i].role == m->roles[r] &&
+							    c[i].step == m->steps[s] && c[i].replicas == rep &&
+							    c[i].server == m->servers[v])
+								break;
+						if (i == n) {
+							json_array_append_new(cells, json_null());
+							continue;
+						}
+						x = json_object_get(run_of(runs, c[i].name), "results");
+						json_array_append_new(
+							cells, json_pack("{s:s, s:s, s:s, s:s}", "name", c[i].name,
+									 "status", status[i], "reason", reason[i],
+									 "results", json_is_string(x)
+										 ? json_string_value(x) : ""));
 					}
-					x = json_object_get(run_of(runs, c[i].name), "results");
-					json_array_append_new(
-						cells, json_pack("{s:s, s:s, s:s, s:s}", "name", c[i].name,
-								 "status", status[i], "reason", reason[i],
-								 "results", json_is_string(x)
-									 ? json_string_value(x) : ""));
+					json_array_append_new(rows, json_pack("{s:s, s:o}", "label", row,
+									      "cells", cells));
 				}
-				json_array_append_new(rows, json_pack("{s:s, s:o}", "label", row,
-								      "cells", cells));
-			}
 	return json_pack("{s:o, s:o}", "steps", steps, "rows", rows);
 }
 
@@ -422,7 +439,7 @@ run(int argc, char **argv)
 	struct scenario **v = NULL;
 	char dir[PATH_MAX], stamp[32], (*status)[8] = NULL, (*reason)[256] = NULL;
 	size_t n, total, i, last = (size_t)-1, bad = 0;
-	struct done done = {0};
+	struct done done = {.since = time(NULL)};
 	json_t *runs, *mx;
 	long long count[3] = {0};
 	pid_t *pids = NULL;

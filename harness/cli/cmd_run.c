@@ -123,30 +123,6 @@ check_all(char **files, size_t n)
 	return bad ? EXIT_USAGE : EXIT_OK;
 }
 
-static bool
-have_redis(const char *path)
-{
-	const char *name = path ? path : "redis-server", *dirs = getenv("PATH");
-	char full[PATH_MAX];
-	size_t len;
-
-	/* much as execvp will look for it, without a shell to quote it for */
-	if (dirs == NULL)
-		dirs = "/bin:/usr/bin"; /* execvp's default */
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0;
-	for (; dirs && *dirs; dirs += len + (dirs[len] == ':')) {
-		len = strcspn(dirs, ":");
-		if (len == 0) /* an empty entry is the current directory */
-			snprintf(full, sizeof(full), "./%s", name);
-		else
-			snprintf(full, sizeof(full), "%.*s/%s", (int)len, dirs, name);
-		if (access(full, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Scenarios in network namespaces need the harness in a private one of
  * its own first, before any thread starts: then the bridge, the veths
  * and the nodes' namespaces end with it, even after kill -9.  Where that
@@ -281,7 +257,7 @@ cli_play(struct scenario **v, size_t n, struct run_opts *o, struct run_result *o
 	o->interrupted = &interrupted;
 	if ((rc = network(v, n, o, no_netns, sizeof(no_netns))) != 0)
 		return rc;
-	if (!have_redis(o->redis_server)) {
+	if (!server_installed(o->redis_server)) {
 		char why[PATH_MAX + 32];
 
 		snprintf(why, sizeof(why), "no %s here",

@@ -338,6 +338,11 @@ phase_arm(struct run *run)
 		return run_fail(run, "faults: %s", e.msg);
 	if (run->s->network == NET_NETNS && run->o->no_netns)
 		err_set(&e, 0, "[cluster] network = netns: %s", run->o->no_netns);
+	else if (!server_installed(run->o->redis_server))
+		err_set(&e, 0, "no %s here%s", run->o->redis_server ? run->o->redis_server
+					       : "redis-server on PATH",
+			run->s->server && strcmp(run->s->server, "valkey") == 0
+				? " (sh ci/deps.sh installs Valkey 8 from bookworm-backports)" : "");
 	if (e.msg[0] || trigger_check(&run->ts, &e) < 0) {
 		run->r->status = RUN_SKIPPED;
 		snprintf(run->r->reason, sizeof(run->r->reason), "%s", e.msg);
@@ -375,17 +380,30 @@ run_phases(struct run *run)
 	run_expect(run);
 }
 
+/* The options a scenario plays with: its own [cluster] server, unless
+ * the command line named one. */
+static const struct run_opts *
+with_server(const struct scenario *s, const struct run_opts *o, struct run_opts *own)
+{
+	if (o->redis_server || s->server == NULL)
+		return o;
+	*own = *o;
+	own->redis_server = server_binary(s->server);
+	return own;
+}
+
 void
 runner_run(const struct scenario *s, const struct run_opts *o, struct run_result *r)
 {
 	static const char *const status_word[] = {"PASSED", "FAILED", "SKIPPED"};
-	struct run run = {.s = s, .o = o, .r = r};
+	struct run_opts own;
+	struct run run = {.s = s, .o = with_server(s, o, &own), .r = r};
 	bool checked;
 	char path[PATH_MAX + 32];
 	uint64_t t0 = clock_now_ms();
 
 	memset(r, 0, sizeof(*r));
-	server_label(o->redis_server, r->server, sizeof(r->server));
+	server_label(run.o->redis_server, r->server, sizeof(r->server));
 	run.d = (struct dataset){.keys = s->keys, .seed = o->has_seed ? o->seed : s->seed,
 				 .value_size = (size_t)s->value_size,
 				 .big_value_size = (size_t)s->big_value_size,

@@ -14,6 +14,7 @@ const char *const matrix_steps[] = {"importing", "migrating", "keys", "node-targ
 				    "node-source", "slot-done", NULL};
 const char *const matrix_roles[] = {"source", "target", "bystander", "source-replica",
 				    "target-replica", NULL};
+const char *const matrix_servers[] = {"redis", "valkey", NULL};
 
 static void
 all(const char *const *words, const char **out, size_t *n)
@@ -31,6 +32,10 @@ matrix_defaults(struct matrix_opts *o)
 		all(matrix_steps, o->steps, &o->nsteps);
 	if (o->nroles == 0)
 		all(matrix_roles, o->roles, &o->nroles);
+	if (o->nservers == 0) {
+		o->servers[0] = "redis";
+		o->nservers = 1;
+	}
 	if (o->engine == NULL)
 		o->engine = "shardquake";
 	if (o->nshards == 0) {
@@ -76,24 +81,31 @@ is_replica(const char *role)
 size_t
 matrix_cells(const struct matrix_opts *o, struct matrix_cell **out, size_t *total)
 {
-	struct matrix_cell *v = xcalloc(o->nkinds * o->nsteps * o->nroles * 2 + 1, sizeof(*v));
-	size_t k, s, r, n = 0;
+	struct matrix_cell *v = xcalloc(o->nservers * o->nkinds * o->nsteps * o->nroles * 2 + 1,
+					sizeof(*v));
+	size_t sv, k, s, r, n = 0;
 	int rep, index = 0;
 
-	for (k = 0; k < o->nkinds; k++)
-		for (s = 0; s < o->nsteps; s++)
-			for (r = 0; r < o->nroles; r++)
-				for (rep = is_replica(o->roles[r]) ? 1 : 0; rep <= 1; rep++) {
-					struct matrix_cell c = {.kind = o->kinds[k],
-								.step = o->steps[s],
-								.role = o->roles[r],
-								.replicas = rep, .index = index};
+	/* the server outermost: Redis's cells keep their place (and shard)
+	 * whether Valkey's are played or not */
+	for (sv = 0; sv < o->nservers; sv++)
+		for (k = 0; k < o->nkinds; k++)
+			for (s = 0; s < o->nsteps; s++)
+				for (r = 0; r < o->nroles; r++)
+					for (rep = is_replica(o->roles[r]) ? 1 : 0; rep <= 1; rep++) {
+						struct matrix_cell c = {.kind = o->kinds[k],
+									.step = o->steps[s],
+									.role = o->roles[r],
+									.server = o->servers[sv],
+									.replicas = rep, .index = index};
+						bool redis = strcmp(c.server, "redis") == 0;
 
-					snprintf(c.name, sizeof(c.name), "%s-%s-%s%s", c.kind,
-						 c.step, c.role, rep ? "-r1" : "");
-					if (index++ % o->nshards == o->shard - 1)
-						v[n++] = c;
-				}
+						snprintf(c.name, sizeof(c.name), "%s-%s-%s%s%s%s", c.kind,
+							 c.step, c.role, rep ? "-r1" : "", redis ? "" : "-",
+							 redis ? "" : c.server);
+						if (index++ % o->nshards == o->shard - 1)
+							v[n++] = c;
+					}
 	*total = (size_t)index;
 	*out = v;
 	return n;
@@ -125,9 +137,10 @@ matrix_scenario(const struct matrix_opts *o, const struct matrix_cell *c)
 		 "per master\nseed = 7\n\n", c->name, c->kind, c->role, c->step, c->replicas,
 		 c->replicas == 1 ? "" : "s");
 	buf_addf(&b, "[cluster]\nmasters = 3\nreplicas = %d\npersistence = aof\n"
-		 "node_timeout = 1000\n%s\n", c->replicas,
+		 "node_timeout = 1000\n%s%s%s%s\n", c->replicas,
 		 strcmp(c->kind, "partition") == 0 || strcmp(c->kind, "degrade") == 0
-			 ? "network = netns\n" : "");
+			 ? "network = netns\n" : "",
+		 c->server ? "server = " : "", c->server ? c->server : "", c->server ? "\n" : "");
 	buf_adds(&b, "[data]\nkeys = 20000\n\n[reshard]\nfrom = 0\nto = 1\nslots = 3\n\n");
 	buf_addf(&b, "[fault]\nkind = %s\ntarget = %s\nat = %s\nslot = 2\n%s", c->kind, c->role,
 		 c->step, strcmp(c->step, "keys") == 0 ? "point = 50%\n" : "");

@@ -1,6 +1,7 @@
 /*
  * matrix.h - the crash-point matrix: every fault kind x protocol step x
- * node role (masters' roles with and without replicas), each cell a
+ * node role (masters' roles with and without replicas) x server (Redis
+ * 7.0 by default, Valkey 8 on demand), each cell a
  * generated scenario that must end healthy with nothing lost after the
  * repair.  Pure: which cells, their names, their scenario text, and
  * which shard each belongs to; cmd_matrix.c plays them.
@@ -25,14 +26,17 @@ struct matrix_opts {
 	size_t nsteps;
 	const char *roles[MATRIX_MAX];
 	size_t nroles;
+	const char *servers[MATRIX_MAX]; /* "redis", "valkey" (default: redis) */
+	size_t nservers;
 	const char *engine;
 	const char *command;   /* engine = exec: run from the cells' directory */
 	int shard, nshards;    /* this shard, 1-based, of nshards (1 of 1: all) */
 };
 
 struct matrix_cell {
-	char name[96];         /* "kill-keys-target-r1" */
+	char name[96];         /* "kill-keys-target-r1", "...-r1-valkey" */
 	const char *kind, *step, *role;
+	const char *server;    /* "redis" or "valkey": its [cluster] server */
 	int replicas;          /* 0 or 1 */
 	int index;             /* in the whole matrix (before sharding) */
 };
@@ -47,6 +51,7 @@ int matrix_list(const char *what, char *text, const char *const *known, const ch
 extern const char *const matrix_kinds[];
 extern const char *const matrix_steps[];
 extern const char *const matrix_roles[];
+extern const char *const matrix_servers[];
 /* The cells of this shard, in a fixed order (the union of the shards is
  * the whole matrix, each cell in exactly one); *out (free() it), how
  * many; *total: cells in the whole matrix. */

@@ -2,7 +2,7 @@
  * scenario.h - one failure story, read from a scenario file (INI).
  *
  *   [scenario]  name, description, seed, quick
- *   [cluster]   masters, replicas, persistence, node_timeout, network
+ *   [cluster]   masters, replicas, persistence, node_timeout, network, server
  *   [data]      keys, value_size, big_value_size, big_slots
  *   [workload]  writers, keys, rate, mix: live traffic from the load to the
  *               verifier, every write in a ledger
@@ -130,6 +130,8 @@ struct scenario {
 	int masters, replicas, node_timeout_ms;
 	enum persistence persistence;
 	enum local_network network;
+	const char *server;     /* "redis", "valkey" ([cluster] server), or NULL:
+				   whatever `run --server` says (redis) */
 	int network_line;
 	/* [data] */
 	long long keys;

@@ -142,6 +142,7 @@ cluster_section(struct scenario *s, const char *k, const char *v, int line, char
 {
 	static const char *const networks[] = {"loopback", "netns", NULL};
 	static const char *const modes[] = {"none", "rdb", "aof", NULL};
+	static const char *const servers[] = {"redis", "valkey", NULL};
 	long long ms;
 	int m;
 
@@ -154,6 +155,12 @@ cluster_section(struct scenario *s, const char *k, const char *v, int line, char
 		if (word(k, v, networks, &m, msg, n) < 0)
 			return -1;
 		s->network = (enum local_network)m;
+		return 0;
+	}
+	if (strcmp(k, "server") == 0) {
+		if (word(k, v, servers, &m, msg, n) < 0)
+			return -1;
+		s->server = servers[m];
 		return 0;
 	}
 	if (strcmp(k, "persistence") == 0) {
@@ -171,7 +178,7 @@ cluster_section(struct scenario *s, const char *k, const char *v, int line, char
 		return 0;
 	}
 	return bad(msg, n, "unknown key '%s' in [cluster]: expected masters, replicas, persistence, "
-		   "node_timeout or network", k);
+		   "node_timeout, network or server", k);
 }
 
 /* "A-B" or "A", slots 0..16383, A <= B. */

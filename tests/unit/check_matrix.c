@@ -84,6 +84,55 @@ START_TEST(test_every_cell_is_a_scenario)
 }
 END_TEST
 
+/* The server axis: Valkey's cells follow Redis's, which keep their
+ * numbers (and shards); each names its server in [cluster]. */
+START_TEST(test_the_server_is_one_more_axis)
+{
+	struct matrix_opts one = {0}, two = {0};
+	struct matrix_cell *a, *b;
+	size_t n1, n2, t1, t2, i;
+	char list[] = "redis,valkey";
+	struct err e = ERR_INIT;
+
+	matrix_defaults(&one);
+	ck_assert_int_eq(matrix_list("--servers", list, matrix_servers, two.servers,
+				     &two.nservers, &e), 0);
+	matrix_defaults(&two);
+	n1 = matrix_cells(&one, &a, &t1);
+	n2 = matrix_cells(&two, &b, &t2);
+	ck_assert_uint_eq(n2, 2 * n1);
+	ck_assert_uint_eq(t2, 2 * t1);
+	for (i = 0; i < n1; i++) {
+		char want[128], *text;
+		struct scenario *sc;
+		char path[] = "/tmp/sq-matrix-XXXXXX";
+		int fd;
+		FILE *f;
+
+		ck_assert_str_eq(b[i].name, a[i].name);
+		ck_assert_str_eq(b[i].server, "redis");
+		snprintf(want, sizeof(want), "%s-valkey", a[i].name);
+		ck_assert_str_eq(b[n1 + i].name, want);
+		ck_assert_str_eq(b[n1 + i].server, "valkey");
+		if (i % 50) /* a sample loaded */
+			continue;
+		text = matrix_scenario(&two, &b[n1 + i]);
+		fd = mkstemp(path);
+		f = fdopen(fd, "w");
+		fputs(text, f);
+		fclose(f);
+		sc = scenario_load(path, &e);
+		ck_assert_msg(sc != NULL, "%s", e.msg);
+		ck_assert_str_eq(sc->server, "valkey");
+		scenario_free(sc);
+		unlink(path);
+		free(text);
+	}
+	free(a);
+	free(b);
+}
+END_TEST
+
 START_TEST(test_lists_are_checked)
 {
 	struct matrix_opts o = {0};
@@ -108,6 +157,7 @@ matrix_suite(void)
 	tcase_add_test(tc, test_whole_matrix_and_its_shards);
 	tcase_add_test(tc, test_every_cell_is_a_scenario);
 	tcase_add_test(tc, test_lists_are_checked);
+	tcase_add_test(tc, test_the_server_is_one_more_axis);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -80,6 +80,7 @@ START_TEST(test_scenario_loads_every_section)
 	ck_assert(s->quick);
 	ck_assert_int_eq(s->replicas, 1);
 	ck_assert_int_eq(s->node_timeout_ms, 1000);
+	ck_assert_ptr_null(s->server); /* run --server decides */
 	ck_assert_int_eq(s->keys, 20000);
 	ck_assert_int_eq(s->writers, 4);
 	ck_assert_int_eq(s->workload_keys, 1000);
@@ -143,6 +144,8 @@ static const struct {
 	 "4: masters = '0': expected a whole number from 1 to 100"},
 	{"[scenario]\nname = x\n[cluster]\npersistence = disk\n",
 	 "4: persistence = 'disk': expected none, rdb or aof"},
+	{"[scenario]\nname = x\n[cluster]\nserver = keydb\n",
+	 "4: server = 'keydb': expected redis or valkey"},
 	{"[scenario]\nname = x\nname = y\n", "3: 'name' is set twice in [scenario]"},
 	{"[scenario]\nname = x\nthis is not ini\n",
 	 "3: not a 'key = value' line nor a [section]"},
@@ -359,6 +362,18 @@ static const struct {
 	 "broken in"},
 };
 
+/* [cluster] server pins a scenario to Redis or Valkey. */
+START_TEST(test_scenario_names_its_server)
+{
+	struct err e = ERR_INIT;
+	struct scenario *s = load("[scenario]\nname = x\n[cluster]\nserver = valkey\n", &e);
+
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	ck_assert_str_eq(s->server, "valkey");
+	scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_scenario_error_row)
 {
 	struct err e = ERR_INIT;
@@ -554,6 +569,7 @@ scenario_suite(void)
 	TCase *tc = tcase_create("load");
 
 	tcase_add_test(tc, test_scenario_loads_every_section);
+	tcase_add_test(tc, test_scenario_names_its_server);
 	tcase_add_loop_test(tc, test_scenario_error_row, 0,
 			    (int)(sizeof(bad_rows) / sizeof(bad_rows[0])));
 	tcase_add_test(tc, test_scenario_slot_list_keeps_its_order);
