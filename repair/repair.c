@@ -37,8 +37,21 @@ tell(const struct repair_env *env, const char *phase, long long done, long long 
 		env->progress(env->progress_arg, phase, done, total);
 }
 
-/* Every reachable node says cluster_state:ok, none is flagged failed,
- * and all name the same owner for every slot. */
+/* True when node `id` answered this snapshot: a node that did not stays
+ * flagged failed until it is forgotten, and is nothing to wait for. */
+static bool
+answered(const struct assessment *a, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < a->snap.n; i++)
+		if (strcmp(a->snap.nodes[i].id, id) == 0)
+			return a->snap.nodes[i].reachable;
+	return false;
+}
+
+/* Every reachable node says cluster_state:ok, flags no node that answers
+ * as failed, and all name the same owner for every slot. */
 static bool
 settled(const struct assessment *a, char *why, size_t n)
 {
@@ -56,7 +69,8 @@ settled(const struct assessment *a, char *why, size_t n)
 			return false;
 		}
 		for (k = 0; k < s->view.n; k++)
-			if (s->view.nodes[k].flags & (NODE_FAIL | NODE_PFAIL)) {
+			if ((s->view.nodes[k].flags & (NODE_FAIL | NODE_PFAIL)) &&
+			    answered(a, s->view.nodes[k].id)) {
 				snprintf(why, n, "%s:%d flags %s:%d (%.8s) failed", s->host, s->port,
 					 s->view.nodes[k].ip, s->view.nodes[k].port,
 					 s->view.nodes[k].id);
