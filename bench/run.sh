@@ -324,3 +324,4 @@ awk -v a="$plain" -v b="$sqs" 'BEGIN {
 }'
 
 sh "$(dirname "$0")/repair.sh" "$bin"
+sh "$(dirname "$0")/library.sh" "$bin"
