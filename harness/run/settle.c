@@ -167,6 +167,7 @@ note_failovers(struct run *run)
 				continue;
 			promoted = (me = topology_myself(&t)) != NULL && (me->flags & NODE_MASTER);
 			topology_release(&t);
+			run->promoted += promoted;
 			timeline_add(&run->tl, "settle: node %zu on port %d, replica of the dead master "
 				     "on port %d, %s", j, run->lc.nodes[j].port, run->lc.nodes[d].port,
 				     promoted ? "was promoted by the cluster's own failover"
