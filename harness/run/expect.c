@@ -71,6 +71,8 @@ run_expect(struct run *run)
 	expect_count(run, "misplaced_keys", &s->misplaced_keys, v->f[F_MISPLACED].count);
 	/* the reshard's MIGRATEs whose outcome nobody knew */
 	expect_count(run, "unknown_keys", &s->unknown_keys, run->progress.keys_unknown);
+	/* what the cluster's own failover did before the repair */
+	expect_count(run, "promoted", &s->promoted, run->promoted);
 	/* live traffic: no acknowledged write lost, unless the scenario says */
 	if (s->writers > 0) {
 		struct expect_num none = {.set = true, .n = 0};

@@ -40,6 +40,7 @@ struct run {
 	struct outages outages;   /* what the writers could not do, per slot */
 	struct series series;     /* what they did over time */
 	bool ledger_checked;
+	int promoted;          /* replicas of dead masters the cluster promoted (settle) */
 	bool expected;         /* phase_expect ran */
 	bool expect_unchecked; /* it runs only to list what was not checked */
 };

@@ -1,6 +1,8 @@
 /*
  * settle.c - waiting until the cluster has noticed what the faults did: a dead
- * node flagged fail by every other, a paused or restarted one back.
+ * node flagged fail by every other (and a dead master's replica promoted
+ * by the cluster's own failover, where one can be), a paused or
+ * restarted one back.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,110 @@ all_ok(struct run *run)
 	return true;
 }
 
+/* A dead node that no majority of masters is left to flag fail (two
+ * masters of three killed): "fail?" everywhere for twice the node
+ * timeout is as far as the cluster will go, and without fail no replica
+ * of it starts an election.  Where a majority is left, it will flag it
+ * fail: false. */
+static bool
+no_majority(struct run *run, const struct armed *a)
+{
+	struct topology t = TOPOLOGY_INIT;
+	int asked, n, masters = 0, up = 0;
+	size_t i, k;
+
+	for (i = 0; i < run->lc.n && masters == 0; i++) {
+		if (!proc_is_running(&run->lc.nodes[i].proc) ||
+		    topology_fetch_addr(run->lc.nodes[i].host, run->lc.nodes[i].port, 500, &t,
+					NULL) < 0)
+			continue;
+		for (k = 0; k < t.n; k++)
+			if ((t.nodes[k].flags & NODE_MASTER) && cluster_node_slot_count(&t.nodes[k]) > 0) {
+				masters++;
+				up += !(t.nodes[k].flags & (NODE_FAIL | NODE_PFAIL));
+			}
+		topology_release(&t);
+	}
+	if (masters == 0 || up > masters / 2)
+		return false;
+	n = run_flagging(run, a->node, NODE_FAIL | NODE_PFAIL, &asked);
+	return n == asked &&
+	       timeline_ms(&run->tl) - a->fired_ms >= 2 * (uint64_t)run->s->node_timeout_ms + 500;
+}
+
+/* A dead master's failover, which the cluster runs by itself once the
+ * master is flagged fail: still under way while any running node sees a
+ * replica of it, not failed, that may take over (no nofailover flag):
+ * the replica has not won its election yet, or the news has not reached
+ * every node.  Waited for so that the repair finds what the cluster did
+ * and never races it with a takeover of its own. */
+static bool
+failover_pending(struct run *run, int dead)
+{
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *n;
+	bool pending = false;
+	size_t i, k;
+
+	for (i = 0; i < run->lc.n && !pending; i++) {
+		if ((int)i == dead || !proc_is_running(&run->lc.nodes[i].proc) ||
+		    topology_fetch_addr(run->lc.nodes[i].host, run->lc.nodes[i].port, 500, &t,
+					NULL) < 0)
+			continue;
+		for (k = 0; k < t.n && !pending; k++) {
+			n = &t.nodes[k];
+			pending = (n->flags & NODE_REPLICA) &&
+				  !(n->flags & (NODE_NOFAILOVER | NODE_FAIL | NODE_PFAIL)) &&
+				  strcmp(n->master_id, run->lc.nodes[dead].id) == 0;
+		}
+		topology_release(&t);
+	}
+	return pending;
+}
+
+/* What became of each dead master's replicas: promoted by the cluster's
+ * own failover, or still its replicas; in the timeline and in
+ * report.json's "failovers" (dead, replica: ports; promoted). */
+static void
+note_failovers(struct run *run)
+{
+	struct topology t = TOPOLOGY_INIT;
+	const struct cluster_node *me;
+	json_t *list = json_array();
+	size_t i, j;
+
+	for (i = 0; i < run->ts.n; i++) {
+		int d = run->ts.v[i].node;
+
+		if (!run->ts.v[i].fired || !run->lc.nodes[d].is_master ||
+		    proc_is_running(&run->lc.nodes[d].proc))
+			continue;
+		for (j = 0; j < run->lc.n; j++) {
+			bool promoted;
+
+			if (run->lc.nodes[j].master != d || !proc_is_running(&run->lc.nodes[j].proc) ||
+			    topology_fetch_addr(run->lc.nodes[j].host, run->lc.nodes[j].port, 500,
+						&t, NULL) < 0)
+				continue;
+			promoted = (me = topology_myself(&t)) != NULL && (me->flags & NODE_MASTER);
+			topology_release(&t);
+			run->promoted += promoted;
+			timeline_add(&run->tl, "settle: node %zu on port %d, replica of the dead master "
+				     "on port %d, %s", j, run->lc.nodes[j].port, run->lc.nodes[d].port,
+				     promoted ? "was promoted by the cluster's own failover"
+					      : "is still its replica (not promoted)");
+			json_array_append_new(list, json_pack("{s:i, s:i, s:b}", "dead",
+							       run->lc.nodes[d].port, "replica",
+							       run->lc.nodes[j].port, "promoted",
+							       promoted));
+		}
+	}
+	if (json_array_size(list) > 0)
+		json_object_set_new(run->report, "failovers", list);
+	else
+		json_decref(list);
+}
+
 /* A node that is running again has settled once it answers, no node
  * flags it failed any more, and then either every running node says
  * cluster_state:ok or 3 s went by (redis gives a restarted master 2 s
@@ -122,7 +228,9 @@ unreachable(const struct armed *a)
 }
 
 /* Waits until the cluster has noticed every fault: a dead node is
- * flagged fail by all others, a node cut off is flagged by those that
+ * flagged fail by all others (or fail? where no majority is left to
+ * agree) and a dead master's replica promoted where the cluster does
+ * that, a node cut off is flagged by those that
  * can tell, a paused, restarted or healed one answers again.  `name` is
  * the phase's ("settle", or "heal" once faults were undone). */
 void
@@ -131,6 +239,10 @@ run_settle(struct run *run, const char *name)
 	uint64_t t0 = timeline_ms(&run->tl), start = clock_now_ms();
 	uint64_t limit = (uint64_t)run->s->node_timeout_ms * 4 + 10000;
 	uint64_t *since = xcalloc(run->ts.n + 1, sizeof(*since)); /* per fault */
+	/* a failover's election starts 0.5-1 s after the fail flag and takes
+	 * at most twice the node timeout: one that has not ended by then
+	 * will not (no majority to vote, a replica too stale) */
+	uint64_t window = 2 * (uint64_t)run->s->node_timeout_ms + 3000;
 	bool settled = false;
 	size_t i;
 
@@ -141,8 +253,16 @@ run_settle(struct run *run, const char *name)
 
 			if (!a->fired)
 				continue;
-			if (!proc_is_running(&run->lc.nodes[a->node].proc))
-				settled = flagged_everywhere(run, a->node);
+			if (!proc_is_running(&run->lc.nodes[a->node].proc)) {
+				if (flagged_everywhere(run, a->node)) {
+					if (since[i] == 0)
+						since[i] = clock_now_ms();
+					settled = clock_now_ms() - since[i] >= window ||
+						  !failover_pending(run, a->node);
+				} else {
+					settled = no_majority(run, a);
+				}
+			}
 			else if (unreachable(a) && !a->healed)
 				settled = noticed(run, a);
 			else
@@ -152,6 +272,8 @@ run_settle(struct run *run, const char *name)
 			clock_sleep_ms(50);
 	}
 	free(since);
+	if (strcmp(name, "settle") == 0)
+		note_failovers(run);
 	json_object_set_new(run->report, strcmp(name, "settle") == 0 ? "settled" : "healed",
 			    json_boolean(settled));
 	run_phase_done(run, name, t0, "%s",

@@ -266,6 +266,9 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 	if (s->writes_lost.set && s->writers == 0)
 		return bad(line, s->writes_lost.line, msg, n,
 			   "[expect] writes_lost, but no [workload] writes: writers = 0");
+	if (s->promoted.set && s->replicas == 0)
+		return bad(line, s->promoted.line, msg, n,
+			   "[expect] promoted, but no replicas: [cluster] replicas = 0");
 	if (s->writers > s->workload_keys)
 		return bad(line, s->workload_line, msg, n,
 			   "[workload] writers = %d on keys = %d: each writer needs a key of its own",

@@ -50,7 +50,8 @@ static const char good[] =
 	"[expect]\n"
 	"reshard = stops\n"
 	"open_slots = > 0\n"
-	"lost_keys = 0\n";
+	"lost_keys = 0\n"
+	"promoted = 1\n";
 
 static char path[64];
 
@@ -105,6 +106,7 @@ START_TEST(test_scenario_loads_every_section)
 	ck_assert(!expect_num_holds(&s->open_slots, 0));
 	ck_assert(expect_num_holds(&s->lost_keys, 0));
 	ck_assert(expect_num_holds(&s->unreachable_keys, 12345)); /* unset */
+	ck_assert(s->promoted.set && !s->promoted.greater && s->promoted.n == 1);
 	scenario_free(s);
 	unlink(path);
 }
@@ -138,6 +140,12 @@ static const struct {
 	 "6: timeout = 'soon': expected a duration such as 500, 500ms or 2s, at most 1 hour"},
 	{"[scenario]\nname = x\n[expect]\nwrites_lost = 0\n",
 	 "4: [expect] writes_lost, but no [workload] writes: writers = 0"},
+	{"[scenario]\nname = x\n[expect]\npromoted = 1\n",
+	 "4: [expect] promoted, but no replicas: [cluster] replicas = 0"},
+	{"[scenario]\nname = x\n[expect]\npromotions = 1\n",
+	 "4: unknown key 'promotions' in [expect]: expected reshard, cluster_state, healthy, "
+	 "open_slots, failed_nodes, lost_keys, unreachable_keys, misplaced_keys, unknown_keys, "
+	 "writes_lost or promoted"},
 	{"[scenario]\nname = x\ncolor = red\n",
 	 "3: unknown key 'color' in [scenario]: expected name, description, seed or quick"},
 	{"[scenario]\nname = x\n[cluster]\nmasters = 0\n",
