@@ -1,0 +1,116 @@
+/*
+ * Backups on real clusters: `shardquake backup` writes every master's
+ * RDB and the slot map they go with; `repair --from-backup` brings a
+ * dead master's keys back from it, says which keys the backup could not
+ * have, and leaves the backup as it was.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cluster/backup.h"
+#include "cluster/fetch.h"
+#include "tests/integration/repair_util.h"
+#include "tests/support/itutil.h"
+#include "tests/support/runner.h"
+
+/* The backup in dir agrees with the cluster: one entry per master of
+ * CLUSTER NODES, with its slots and its DBSIZE, and its RDB file. */
+static void
+assert_backup_matches(const char *dir)
+{
+	struct topology t = TOPOLOGY_INIT;
+	struct backup b;
+	struct err e = ERR_INIT;
+	char path[PATH_MAX + 64];
+	struct stat st;
+	size_t i, k, masters = 0;
+
+	ck_assert_msg(backup_read(dir, &b, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(topology_fetch_addr("127.0.0.1", rp_lc.nodes[0].port, 2000, &t, &e), 0);
+	for (i = 0; i < t.n; i++) {
+		const struct cluster_node *n = &t.nodes[i];
+		const struct backup_master *m;
+
+		if (!(n->flags & NODE_MASTER))
+			continue;
+		masters++;
+		m = backup_find(&b, n->id);
+		ck_assert_msg(m != NULL, "master %s not in the backup", n->id);
+		ck_assert_int_eq(m->port, n->port);
+		ck_assert_int_eq(m->nranges, n->nranges);
+		for (k = 0; k < n->nranges; k++) {
+			ck_assert_int_eq(m->ranges[k].first, n->ranges[k].first);
+			ck_assert_int_eq(m->ranges[k].last, n->ranges[k].last);
+		}
+		ck_assert_int_eq(m->keys, rp_dbsize(local_cluster_find_port(&rp_lc, n->port)));
+		snprintf(path, sizeof(path), "%s/%s", dir, m->rdb);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_int_eq(st.st_size, m->bytes);
+		ck_assert_int_gt(st.st_size, 0);
+	}
+	ck_assert_int_eq(masters, b.n);
+	ck_assert_int_eq(backup_keys(&b), rp_ds.keys);
+	ck_assert_int_le(b.time_ms, b.done_ms);
+	topology_release(&t);
+	backup_release(&b);
+}
+
+START_TEST(test_backup_keeps_every_master_and_the_slot_map)
+{
+	char dir[PATH_MAX], bdir[PATH_MAX + 8], *out, *err;
+
+	rp_up(3, 1, PERSIST_AOF, 20000);
+	it_mkdtemp(dir, sizeof(dir), "sq-it-backup");
+	snprintf(bdir, sizeof(bdir), "%s/b", dir);
+	ck_assert_int_eq(rp_cli(dir, "backup 127.0.0.1:%d %s", rp_lc.nodes[0].port, bdir), 0);
+	out = rp_read(dir, "out");
+	ck_assert_msg(strstr(out, "backup of 3 masters, 20000 keys, at "), "%s", out);
+	free(out);
+	assert_backup_matches(bdir);
+	/* AOF nodes keep no RDB of their own: their directories as before */
+	ck_assert_int_ne(it_sh("ls %s/*.rdb 2>/dev/null | grep -q .", rp_lc.nodes[0].dir), 0);
+	/* a second backup into the same directory is refused, said plainly */
+	ck_assert_int_eq(rp_cli(dir, "backup 127.0.0.1:%d %s", rp_lc.nodes[0].port, bdir), 1);
+	err = rp_read(dir, "err");
+	ck_assert_msg(strstr(err, "holds a backup already"), "%s", err);
+	free(err);
+	ck_assert_int_eq(rp_cli(dir, "backup 127.0.0.1:%d", rp_lc.nodes[0].port), 2);
+	it_sh("rm -rf %s", dir);
+	rp_down();
+}
+END_TEST
+
+/* A master that cannot save (its directory gone with its disk): the
+ * BGSAVE fails, and the command says which node and how, exit 1. */
+START_TEST(test_backup_fails_when_a_bgsave_fails)
+{
+	char dir[PATH_MAX], want[64], *err;
+
+	rp_up(3, 0, PERSIST_NONE, 1000);
+	it_mkdtemp(dir, sizeof(dir), "sq-it-backup");
+	ck_assert_int_eq(it_sh("rm -rf %s", rp_lc.nodes[1].dir), 0);
+	ck_assert_int_eq(rp_cli(dir, "backup 127.0.0.1:%d %s/b", rp_lc.nodes[0].port, dir), 1);
+	err = rp_read(dir, "err");
+	snprintf(want, sizeof(want), "BGSAVE on '127.0.0.1:%d' failed", rp_lc.nodes[1].port);
+	ck_assert_msg(strstr(err, want), "%s", err);
+	free(err);
+	it_sh("rm -rf %s", dir);
+	rp_down();
+}
+END_TEST
+
+Suite *
+backup_suite(void)
+{
+	Suite *s = suite_create("backup");
+	TCase *tc = tcase_create("backup");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_backup_keeps_every_master_and_the_slot_map);
+	tcase_add_test(tc, test_backup_fails_when_a_bgsave_fails);
+	suite_add_tcase(s, tc);
+	return s;
+}
