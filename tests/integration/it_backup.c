@@ -164,6 +164,48 @@ START_TEST(test_repair_from_backup_restores_a_dead_masters_keys)
 }
 END_TEST
 
+/* The scenario: a backup before the reshard, the target and its disk lost
+ * mid-slot, the repair from the backup; report.json says what the backup
+ * held and which acknowledged writes it could not have, by name. */
+START_TEST(test_scenario_lose_disk_with_backup)
+{
+	const char *bin = getenv("SQ_BIN") ? getenv("SQ_BIN") : "build/shardquake";
+	char dir[PATH_MAX];
+	json_t *rep, *b, *late, *srcs, *src;
+	size_t i;
+	bool restored = false;
+
+	it_require_redis("backup");
+	it_mkdtemp(dir, sizeof(dir), "sq-it-backup-run");
+	ck_assert_int_eq(it_sh("%s run --results %s scenarios/lose-disk-target-mid-slot-backup.ini "
+			       ">%s/out 2>&1", bin, dir, dir), 0);
+	rep = it_report(dir, "lose-disk-target-mid-slot-backup");
+	b = json_object_get(rep, "backup");
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(json_string_value(json_object_get(b, "dir")), "backup");
+	ck_assert_int_eq(json_array_size(json_object_get(b, "masters")), 3);
+	ck_assert_int_gt(json_integer_value(json_object_get(b, "keys")), 200000);
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(rep, "phases_ms"), "backup"));
+	late = json_object_get(b, "writes_not_in_backup");
+	ck_assert_int_gt(json_integer_value(json_object_get(late, "count")), 0);
+	ck_assert_msg(strstr(json_string_value(json_array_get(json_object_get(late, "examples"), 0)),
+			     "sqlive:"), "no key named");
+	ck_assert_int_eq(json_integer_value(json_object_get(
+				 json_object_get(b, "writes_lost_though_backed_up"), "count")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(rep, "verdict"), "lost_keys"), "count")),
+			 0);
+	srcs = json_object_get(json_object_get(json_object_get(json_object_get(rep, "repair"),
+							       "detail"), "result"), "sources");
+	json_array_foreach(srcs, i, src)
+		restored |= json_is_true(json_object_get(src, "backup")) &&
+			    json_integer_value(json_object_get(src, "salvaged")) > 60000;
+	ck_assert_msg(restored, "no backup source restored the target's keys");
+	json_decref(rep);
+	it_sh("rm -rf %s", dir);
+}
+END_TEST
+
 Suite *
 backup_suite(void)
 {
@@ -174,6 +216,7 @@ backup_suite(void)
 	tcase_add_test(tc, test_backup_keeps_every_master_and_the_slot_map);
 	tcase_add_test(tc, test_backup_fails_when_a_bgsave_fails);
 	tcase_add_test(tc, test_repair_from_backup_restores_a_dead_masters_keys);
+	tcase_add_test(tc, test_scenario_lose_disk_with_backup);
 	suite_add_tcase(s, tc);
 	return s;
 }
