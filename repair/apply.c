@@ -438,7 +438,10 @@ salvage(struct applier *ap, const struct action *x, struct err *e)
 	int i, rc;
 
 	audit_note(ap->env->audit, "salvage: %s", x->reason);
-	salvage_newer(ap, src->id, newer);
+	if (src->spec->backup) /* whatever the cluster holds now is newer */
+		memset(newer, 1, CLUSTER_SLOTS * sizeof(bool));
+	else
+		salvage_newer(ap, src->id, newer);
 	rc = salvage_source(src, ap->a, ap->final, &mo, e);
 	free(newer);
 	ap->res->keys_salvaged += m->moved - before.moved;

@@ -47,6 +47,7 @@ struct asource {
 	bool *conf_slots;          /* the slots its nodes.conf says it served,
 				      NULL when none */
 	bool compared;             /* a salvage pass went over it already */
+	bool backup;               /* a backup's RDB (older than the cluster) */
 };
 
 struct assessment {

@@ -94,6 +94,11 @@ repair_outcome_print(const struct repair_outcome *r, FILE *f)
 
 		if (!s->read)
 			fprintf(f, "  salvage source %s: not read: %s\n", s->dir, s->error);
+		else if (s->backup)
+			fprintf(f, "  backup of %s (%s, taken %s): %lld keys, %lld restored, %lld "
+				"already there, %lld superseded by newer values, %lld missing\n",
+				s->addr, s->dir, r->backup_time, s->keys, s->salvaged, s->same,
+				s->superseded + s->conflicts, s->missing);
 		else
 			fprintf(f, "  salvage source %s: %lld keys, %lld salvaged, %lld already "
 				"there, %lld superseded, %lld conflicts, %lld missing\n", s->dir,
@@ -151,8 +156,9 @@ repair_outcome_json(const struct repair_outcome *r)
 	for (i = 0; i < r->nsources; i++) {
 		const struct source_outcome *s = &r->sources[i];
 
-		json_array_append_new(srcs, json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, "
-						      "s:I}", "dir", s->dir, "read", s->read, "error",
+		json_array_append_new(srcs, json_pack("{s:s, s:s, s:b, s:b, s:s, s:I, s:I, s:I, "
+						      "s:I, s:I, s:I}", "dir", s->dir, "node", s->addr,
+						      "backup", s->backup, "read", s->read, "error",
 						      s->error, "keys", (json_int_t)s->keys,
 						      "salvaged", (json_int_t)s->salvaged, "same",
 						      (json_int_t)s->same, "superseded",
@@ -161,6 +167,10 @@ repair_outcome_json(const struct repair_outcome *r)
 						      (json_int_t)s->missing));
 	}
 	json_object_set_new(o, "sources", srcs);
+	if (r->backup_time_ms)
+		json_object_set_new(o, "backup", json_pack("{s:I, s:s}", "time_ms",
+							   (json_int_t)r->backup_time_ms, "time",
+							   r->backup_time));
 	json_object_set_new(o, "left", json_string(r->left));
 	return o;
 }

@@ -65,6 +65,17 @@ struct salvage_src {
 	char host[64];
 	int port;
 	char dir[PATH_MAX];  /* the node's data directory */
+	/* A master's RDB in a backup (cluster/backup.h) instead: who it was
+	 * comes from backup.json, not a nodes.conf; its values are older than
+	 * any the cluster has now (a different one there is superseded, never
+	 * a conflict). */
+	bool backup;
+	char id[NODE_ID_LEN + 1];
+	const struct slot_range *ranges;  /* the slots it served at the backup */
+	size_t nranges;
+	const bool *only;    /* per slot: only keys of these slots are read
+				(a live master's backup: the slots it gave
+				away or has open since); NULL: all */
 };
 
 struct repair_opts {
@@ -73,6 +84,9 @@ struct repair_opts {
 	const struct salvage_src *salvage;
 	size_t nsalvage;
 	int timeout_ms;              /* per command (default 2000) */
+	const char *from_backup;     /* a backup's directory: each of its masters
+					that is dead now (no reachable node has
+					its id) is a salvage source of its RDB */
 	bool no_promote;             /* promotions were tried: not again */
 };
 

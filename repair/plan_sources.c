@@ -35,7 +35,7 @@ plan_source_name(const struct assessment *a, const struct asource *s, char *buf,
 		state = "which no node knows";
 	else
 		state = "no nodes.conf says whose files they are";
-	snprintf(buf, n, "%s (%s%s)", s->dir, who, state);
+	snprintf(buf, n, "%s (%s%s%s)", s->dir, s->backup ? "the backup of " : "", who, state);
 	return buf;
 }
 

@@ -194,6 +194,9 @@ sources_outcome(const struct assessment *a, struct repair_outcome *res)
 		snprintf(so->error, sizeof(so->error), "%s", s->error);
 		so->keys = s->keys;
 		so->missing = s->read ? s->lacking_total : s->keys;
+		so->backup = s->backup;
+		if (s->host[0])
+			snprintf(so->addr, sizeof(so->addr), "%s:%d", s->host, s->port);
 	}
 }
 
@@ -285,6 +288,46 @@ verdict(const char *host, int port, const struct repair_opts *o, struct sources 
 	return 0;
 }
 
+/* --from-backup: the sources of the user's own (o) and a source per
+ * dead master of the backup, into ro; the backup kept in bk. */
+static int
+with_backup(const char *host, int port, const struct repair_opts *o, struct repair_opts *ro,
+	    struct backup *bk, struct repair_outcome *res, struct err *e)
+{
+	struct salvage_src *bs, *all;
+	size_t nb;
+
+	if (o->from_backup == NULL)
+		return 0;
+	if (sources_from_backup(o->from_backup, host, port, o->timeout_ms, bk, &bs, &nb, e) < 0) {
+		snprintf(res->left, sizeof(res->left), "%s", e->msg);
+		return -1;
+	}
+	all = xcalloc(o->nsalvage + nb + 1, sizeof(*all));
+	if (o->nsalvage)
+		memcpy(all, o->salvage, o->nsalvage * sizeof(*all));
+	memcpy(all + o->nsalvage, bs, nb * sizeof(*all));
+	free(bs);
+	ro->salvage = all;
+	ro->nsalvage = o->nsalvage + nb;
+	res->backup_time_ms = bk->time_ms;
+	snprintf(res->backup_time, sizeof(res->backup_time), "%s", bk->time);
+	return 0;
+}
+
+static void
+backup_done(struct repair_opts *ro, const struct repair_opts *o, struct backup *bk)
+{
+	size_t i;
+
+	for (i = o->nsalvage; ro->salvage != o->salvage && i < ro->nsalvage; i++)
+		free((void *)ro->salvage[i].only);
+	if (ro->salvage != o->salvage)
+		free((void *)ro->salvage);
+	ro->salvage = o->salvage;
+	backup_release(bk);
+}
+
 int
 repair_run(const char *host, int port, const struct repair_opts *o,
 	   const struct repair_env *env, bool dry_run, FILE *out,
@@ -298,6 +341,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	struct repair_opts ro = *o; /* restarts: once per run */
 	struct repair_env own;
 	struct served served = {0};
+	struct backup bk = {0};
 	char why[256];
 	bool progress = true, stop, judged = false, *touched = NULL, restarting = false;
 	size_t i;
@@ -316,9 +360,13 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			env = &own;
 	}
 	tell(env, "round", 1, ROUNDS_MAX);
-	if (o->nsalvage)
+	if (with_backup(host, port, o, &ro, &bk, res, e) < 0) {
+		json_object_set_new(res->report, "result", repair_outcome_json(res));
+		return -1;
+	}
+	if (ro.nsalvage)
 		tell(env, "read sources", 0, 0);
-	sources_open(&src, o->salvage, o->nsalvage, env->redis_server, o->timeout_ms);
+	sources_open(&src, ro.salvage, ro.nsalvage, env->redis_server, o->timeout_ms);
 	for (res->rounds = 0; res->rounds < ROUNDS_MAX; res->rounds++) {
 		tell(env, "round", res->rounds + 1, ROUNDS_MAX);
 		tell(env, "assess", 0, 0);
@@ -328,6 +376,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			free(touched);
 			sources_close(&src);
 			served_release(&served);
+			backup_done(&ro, o, &bk);
 			snprintf(res->left, sizeof(res->left), "%s", e ? e->msg : "no node answered");
 			json_object_set_new(res->report, "result", repair_outcome_json(res));
 			return -1;
@@ -410,6 +459,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	}
 	sources_close(&src);
 	served_release(&served);
+	backup_done(&ro, o, &bk);
 	json_object_set_new(res->report, "result", repair_outcome_json(res));
 	return rc;
 }

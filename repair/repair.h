@@ -26,6 +26,9 @@ struct source_outcome {
 	long long superseded;     /* found there with a newer value */
 	long long conflicts;      /* found there with another value */
 	long long missing;        /* still missing from the cluster */
+	bool backup;              /* a dead master's RDB in a backup (--from-backup):
+				     salvaged keys are restored from it */
+	char addr[80];            /* whose files: "127.0.0.1:7001", or "" */
 };
 
 struct repair_outcome {
@@ -39,6 +42,8 @@ struct repair_outcome {
 	json_t *report;          /* plans, results, verdict (owned; may be NULL) */
 	struct source_outcome *sources; /* one per salvage source (owned) */
 	size_t nsources;
+	long long backup_time_ms; /* --from-backup: when it was taken (0: none) */
+	char backup_time[32];
 };
 
 /* Repairs (or, with dry_run, only plans) the cluster at host:port.  Each

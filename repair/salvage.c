@@ -138,6 +138,13 @@ out:
 	return rc;
 }
 
+/* A key of the slots the source is read for (all, but for spec->only). */
+static bool
+wanted(const struct source *src, const struct reply *key)
+{
+	return src->spec->only == NULL || src->spec->only[key_slot(key->str, key->len)];
+}
+
 /* One SCAN page: every key to its owner, grouped by owner. */
 static int
 place(struct source *src, struct owners *o, const struct reply *page,
@@ -149,13 +156,15 @@ place(struct source *src, struct owners *o, const struct reply *page,
 
 	for (k = 0; k < o->t.n && rc == 0; k++) {
 		for (i = 0, n = 0; i < page->nelem; i++)
-			if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] == (int)k)
+			if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] == (int)k &&
+			    wanted(src, page->elem[i]))
 				group[n++] = page->elem[i];
 		if (n)
 			rc = place_group(src, o, (int)k, group, n, mo, e);
 	}
 	for (i = 0; i < page->nelem; i++)
-		if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] < 0)
+		if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] < 0 &&
+		    wanted(src, page->elem[i]))
 			src->unplaced++;
 	free(group);
 	return rc;

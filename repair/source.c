@@ -18,6 +18,21 @@
 
 #define SLOTS_PER_FLUSH 512
 
+/* Who a backup's RDB was: backup.json said it. */
+static void
+from_backup(struct source *s)
+{
+	size_t i;
+	int slot;
+
+	snprintf(s->id, sizeof(s->id), "%s", s->spec->id);
+	s->conf_slots = xcalloc(CLUSTER_SLOTS, sizeof(bool));
+	for (i = 0; i < s->spec->nranges; i++)
+		for (slot = s->spec->ranges[i].first; slot <= s->spec->ranges[i].last; slot++)
+			if (slot >= 0 && slot < CLUSTER_SLOTS)
+				s->conf_slots[slot] = true;
+}
+
 /* Who the files were: the own line of DIR/nodes.conf ("vars" lines
  * aside, it is CLUSTER NODES text).  The user's address wins over it. */
 static void
@@ -32,6 +47,10 @@ identify(struct source *s)
 
 	snprintf(s->host, sizeof(s->host), "%s", s->spec->host);
 	s->port = s->spec->port;
+	if (s->spec->backup) {
+		from_backup(s);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/nodes.conf", s->spec->dir);
 	if ((text = fs_read_file(path, NULL, &e)) == NULL) {
 		snprintf(s->conf_note, sizeof(s->conf_note), "no nodes.conf in it");
@@ -259,9 +278,11 @@ scan_all(struct source *src, struct keyref **out, size_t *nout, struct reply ***
 		xgrow(out, &cap, *nout + page->elem[1]->nelem + 1, sizeof(**out));
 		for (i = 0; i < page->elem[1]->nelem; i++) {
 			const struct reply *k = page->elem[1]->elem[i];
+			int slot = (int)key_slot(k->str, k->len);
 
-			(*out)[(*nout)++] = (struct keyref){.key = k,
-							    .slot = (int)key_slot(k->str, k->len)};
+			if (src->spec->only && !src->spec->only[slot])
+				continue;
+			(*out)[(*nout)++] = (struct keyref){.key = k, .slot = slot};
 		}
 	} while (strcmp(cursor, "0") != 0);
 	qsort(*out, *nout, sizeof(**out), by_slot);
@@ -359,6 +380,7 @@ static void
 fill(struct asource *as, const struct source *s, const struct assessment *a)
 {
 	as->dir = s->spec->dir;
+	as->backup = s->spec->backup;
 	snprintf(as->id, sizeof(as->id), "%s", s->id);
 	snprintf(as->host, sizeof(as->host), "%s", s->host);
 	as->port = s->port;

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 
+#include "cluster/backup.h"
 #include "repair/assess.h"
 #include "repair/move.h"
 #include "repair/plan.h"
@@ -73,5 +74,15 @@ int sources_inventory(struct sources *s, struct assessment *a, struct err *e);
  * Adds to src->moved, also when it fails half way. */
 int salvage_source(struct source *src, const struct assessment *a, const int *final,
 		   const struct move_opts *mo, struct err *e);
+
+/* from_backup.c: the backup in `dir` read into b (release it), and a
+ * salvage source of its RDB for each of its masters that no reachable
+ * node of the cluster at host:port is now, and one, limited to those
+ * slots (salvage_src.only, free() it), for each live master that gave
+ * slots away since or has some open (*out: a new array of *n, free() it;
+ * its ranges are b's).  -1 with `e` when the backup cannot be
+ * read or no node answers. */
+int sources_from_backup(const char *dir, const char *host, int port, int timeout_ms,
+			struct backup *b, struct salvage_src **out, size_t *n, struct err *e);
 
 #endif

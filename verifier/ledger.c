@@ -102,6 +102,13 @@ int
 ledger_check(const struct ledger *l, const char *host, int port, int timeout_ms,
 	     struct ledger_result *r, struct err *e)
 {
+	return ledger_check_seen(l, host, port, timeout_ms, r, NULL, e);
+}
+
+int
+ledger_check_seen(const struct ledger *l, const char *host, int port, int timeout_ms,
+		  struct ledger_result *r, long long *seen, struct err *e)
+{
 	struct cluster_client *cc;
 	char name[64], what[128];
 	const char *argv[2] = {"GET", name};
@@ -115,6 +122,8 @@ ledger_check(const struct ledger *l, const char *host, int port, int timeout_ms,
 		const struct ledger_key *k = &l->v[i];
 		long long seq;
 
+		if (seen)
+			seen[i] = -1;
 		if (k->tried == 0)
 			continue;
 		r->keys++;
@@ -125,6 +134,8 @@ ledger_check(const struct ledger *l, const char *host, int port, int timeout_ms,
 			reply_free(v);
 			continue;
 		}
+		if (seen)
+			seen[i] = v->type == REPLY_NIL ? 0 : ledger_value_seq(l, i, v->str, v->len);
 		if (v->type == REPLY_NIL) {
 			if (k->acked) {
 				r->lost++;

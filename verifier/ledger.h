@@ -78,5 +78,10 @@ const char *ledger_error_name(enum ledger_error k);
  * -1 with `e` only when no node of the cluster answers at all. */
 int ledger_check(const struct ledger *l, const char *host, int port, int timeout_ms,
 		 struct ledger_result *r, struct err *e);
+/* The same, each key's write read back into seen[i] (l->n entries, the
+ * caller's): its seq, 0 when the key is missing, -1 when it was not read
+ * (never written, no answer) or holds a value no writer wrote. */
+int ledger_check_seen(const struct ledger *l, const char *host, int port, int timeout_ms,
+		      struct ledger_result *r, long long *seen, struct err *e);
 
 #endif

@@ -24,6 +24,7 @@ struct command {
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 };
 
+extern const struct command cmd_backup;
 extern const struct command cmd_clean;
 extern const struct command cmd_cluster;
 extern const struct command cmd_incident;

@@ -24,6 +24,7 @@ static const char usage[] =
 	"usage: shardquake repair HOST:PORT [--dry-run] [--allow-data-loss]\n"
 	"                         [--salvage [HOST:PORT=]DIR]... [--restart-cmd CMD]\n"
 	"                         [--audit FILE] [--timeout MS] [--local-addr IP] [--json]\n"
+	"                         [--from-backup DIR]\n"
 	"\n"
 	"Assess the cluster (every node, each one's own view, keys per slot on\n"
 	"every reachable master), plan, and apply the plan; again until nothing\n"
@@ -56,6 +57,16 @@ static const char usage[] =
 	"                       a dead node whose files are read is given up;\n"
 	"                       the plan says what each holds, per slot range,\n"
 	"                       and how many keys the cluster lacks\n"
+	"  --from-backup DIR    a backup 'shardquake backup' wrote: each of its\n"
+	"                       masters that no reachable node is now (dead,\n"
+	"                       or back without its files as another node) is\n"
+	"                       a salvage source of its RDB, read from a copy\n"
+	"                       (the backup is never written to); keys the\n"
+	"                       cluster lacks are restored, a key the cluster\n"
+	"                       has with another value keeps it (the backup's\n"
+	"                       is older: superseded, not a conflict); what was\n"
+	"                       written after the backup and died with the node\n"
+	"                       cannot come back: verify says which keys\n"
 	"  --restart-cmd CMD    run CMD (sh -c) to start a dead node again, with\n"
 	"                       SQ_NODE_HOST, SQ_NODE_PORT and SQ_NODE_ID set\n"
 	"  --audit FILE         every command sent and reply (default: a new file\n"
@@ -241,7 +252,7 @@ parse(int argc, char **argv, struct cli *c)
 		{"dry-run", 0, 0, 'n'},     {"allow-data-loss", 0, 0, 'L'}, {"salvage", 1, 0, 's'},
 		{"restart-cmd", 1, 0, 'r'}, {"audit", 1, 0, 'a'},           {"timeout", 1, 0, 'T'},
 		{"json", 0, 0, 'j'},        {"help", 0, 0, 'h'},            {"local-addr", 1, 0, 'l'},
-		{0, 0, 0, 0}};
+		{"from-backup", 1, 0, 'b'}, {0, 0, 0, 0}};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -255,6 +266,7 @@ parse(int argc, char **argv, struct cli *c)
 		case 'r': c->restart_cmd = optarg; break;
 		case 'a': c->audit_path = optarg; break;
 		case 'l': c->local_addr = optarg; break;
+		case 'b': c->o.from_backup = optarg; break;
 		case 'T':
 			if (cli_parse_int("--timeout", optarg, 10, 600000, &c->o.timeout_ms) < 0)
 				return EXIT_USAGE;

@@ -20,6 +20,7 @@ static const struct command *const commands[] = {
 	&cmd_load,
 	&cmd_reshard,
 	&cmd_repair,
+	&cmd_backup,
 	&cmd_verify,
 	&cmd_incident,
 	&cmd_clean,

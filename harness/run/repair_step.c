@@ -87,6 +87,7 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 		return err_set(e, errno, "create '%s': %s", path, strerror(errno));
 	}
 	o.allow_data_loss = st->s->repair_allow_loss;
+	o.from_backup = st->s->repair_from_backup ? st->backup_dir : NULL;
 	o.can_restart = st->s->repair_restart;
 	env.restart = st->s->repair_restart ? repair_step_restart : NULL;
 	env.redis_server = st->lc->opts.redis_server;

@@ -19,6 +19,7 @@ struct repair_step {
 	struct local_cluster *lc;
 	const char *dir;           /* the run's results: audit.log, redis-cli-fix.log */
 	volatile sig_atomic_t *interrupted; /* SIGINT/SIGTERM seen: stop soon */
+	const char *backup_dir;    /* the run's backup, NULL: none taken */
 	/* out */
 	bool healthy;              /* as the engine judged it */
 	int added_port;            /* replace = yes: the new master's, else 0 */

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster/backup.h"
 #include "harness/reshard/reshard.h"
 #include "harness/run/runner.h"
 #include "harness/run/trigger.h"
@@ -41,6 +42,13 @@ struct run {
 	struct series series;     /* what they did over time */
 	bool ledger_checked;
 	int promoted;          /* replicas of dead masters the cluster promoted (settle) */
+	long long *ledger_seen;   /* per ledger key, the write read back (ledger.h) */
+	/* [reshard] backup = yes */
+	bool backed_up;
+	char backup_dir[PATH_MAX];
+	struct backup backup;
+	long long *backup_mark;   /* per ledger key, its last acknowledged write
+				     when the backup was asked for */
 	bool expected;         /* phase_expect ran */
 	bool expect_unchecked; /* it runs only to list what was not checked */
 };
@@ -60,6 +68,13 @@ void run_settle(struct run *run, const char *name);
 /* How many running nodes other than `node` flag it with any of `flags`
  * (enum node_flag); *asked says how many were asked. */
 int run_flagging(struct run *run, int node, unsigned flags, int *asked);
+
+/* backup.c: the run's backup just before its reshard ([reshard] backup =
+ * yes; 0, or a failed run); after the ledger is read back, its lost
+ * writes sorted into report.json's "backup": written after the backup,
+ * or before it. */
+int run_backup(struct run *run);
+void run_backup_ledger(struct run *run);
 
 /* layout.c: the slot map a [layout] cluster starts with: the layout's,
  * each uncovered slot given to the master of the slot before it until

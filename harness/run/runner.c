@@ -205,6 +205,10 @@ phase_reshard(struct run *run)
 	run_slot_map(run, "before_fault", "before the fault (the reshard about to start)");
 	/* a master added for to = new moved the nodes the faults point at */
 	trigger_retarget(&run->ts);
+	if (run_backup(run) < 0) {
+		reshard_plan_release(&plan);
+		return -1;
+	}
 	/* time faults count from the reshard's start, not from the phase's:
 	 * adding a new master first takes seconds */
 	run->ts.reshard_t0_ms = timeline_ms(&run->tl);
@@ -265,7 +269,8 @@ phase_repair(struct run *run)
 {
 	static const char *const engines[] = {"none", "shardquake", "redis-cli", "exec"};
 	struct repair_step st = {.s = run->s, .lc = &run->lc, .dir = run->r->dir,
-				 .interrupted = run->o->interrupted};
+				 .interrupted = run->o->interrupted,
+				 .backup_dir = run->backed_up ? run->backup_dir : NULL};
 	uint64_t t0 = timeline_ms(&run->tl);
 	struct err e = ERR_INIT;
 	int rc;
@@ -313,6 +318,7 @@ phase_verify(struct run *run)
 		   verdict_is_healthy(&run->v) ? "healthy" : "not healthy",
 		   verdict_findings(&run->v));
 	run_workload_check(run, run->lc.nodes[at].host, run->lc.nodes[at].port);
+	run_backup_ledger(run);
 	return 0;
 }
 
@@ -465,6 +471,9 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 	trigger_disarm(&run.ts);
 	json_decref(run.report);
 	ledger_release(&run.ledger);
+	free(run.ledger_seen);
+	free(run.backup_mark);
+	backup_release(&run.backup);
 	outages_release(&run.outages);
 	series_release(&run.series);
 	timeline_close(&run.tl);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/xmalloc.h"
 #include "harness/run/run_int.h"
 #include "harness/workload/outages.h"
 
@@ -170,7 +171,9 @@ run_workload_check(struct run *run, const char *host, int port)
 	if (l->n == 0)
 		return;
 	write_ledger(run);
-	if (ledger_check(l, host, port, 1000, r, &e) < 0) {
+	if (run->backup_mark)
+		run->ledger_seen = xcalloc(l->n + 1, sizeof(long long));
+	if (ledger_check_seen(l, host, port, 1000, r, run->ledger_seen, &e) < 0) {
 		run_fail(run, "workload: %s", e.msg);
 		return;
 	}

@@ -6,7 +6,8 @@
  *   [data]      keys, value_size, big_value_size, big_slots
  *   [workload]  writers, keys, rate, mix: live traffic from the load to the
  *               verifier, every write in a ledger
- *   [reshard]   from, to, slots or slot_list, pipeline
+ *   [reshard]   from, to, slots or slot_list, pipeline, backup (a backup of
+ *               every master just before the reshard: cluster/backup.h)
  *   [layout]    a starting state of the scenario's own instead of the even
  *               split (an incident rebuilt, see harness/incident/):
  *                 master.N = 0-5460,5462     the slots of master N (0-based,
@@ -24,7 +25,8 @@
  *               ...): a line holds 198 characters.  No [reshard] with it.
  *   [fault]     kind, target, at, slot, point, after, heal, + the kind's own keys
  *               (several: [fault], [fault 2], [fault evict], ...)
- *   [repair]    engine, restart, salvage, allow_data_loss, replace; command,
+ *   [repair]    engine, restart, salvage, allow_data_loss, replace,
+ *               from_backup (dead masters' keys from the run's backup); command,
  *               timeout (engine = exec: a runbook of the user's)
  *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
  *               lost_keys, unreachable_keys, misplaced_keys, unknown_keys,
@@ -150,6 +152,8 @@ struct scenario {
 	int from, to, slots, pipeline; /* from = all, to = new: below */
 	int *slot_list;     /* slot_list = ...: `slots` slots in this order, or
 			       NULL: the first `slots` slots of `from` */
+	bool reshard_backup;   /* backup = yes: every master backed up first */
+	int backup_line;
 	/* [layout] */
 	struct layout layout;
 	/* [fault] */
@@ -158,6 +162,8 @@ struct scenario {
 	/* [repair] */
 	int engine;             /* enum repair_engine */
 	bool repair_restart, repair_salvage, repair_allow_loss, repair_replace;
+	bool repair_from_backup; /* the run's backup is a salvage source */
+	int from_backup_line;
 	char *repair_command;   /* engine = exec: run by sh -c in the scenario
 				   file's directory */
 	long long repair_timeout_ms; /* engine = exec (default 300 s) */

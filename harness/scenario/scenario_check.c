@@ -284,6 +284,11 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 			   "restart = no, and salvage = yes or allow_data_loss = yes: the new "
 			   "master takes the dead one's slots and its keys come from its files, or "
 			   "are lost");
+	if (s->repair_from_backup && (!s->reshard_backup || s->engine != ENGINE_SHARDQUAKE))
+		return bad(line, s->from_backup_line, msg, n,
+			   "[repair] from_backup = yes needs [reshard] backup = yes and engine = "
+			   "shardquake: the backup the run took before its reshard, read by the "
+			   "bundled engine");
 	if (scenario_layout_check(s, msg, n, line) < 0)
 		return -1;
 	for (i = 0; i < s->nfaults; i++)

@@ -315,8 +315,10 @@ reshard_section(struct scenario *s, const char *k, const char *v, int line, char
 		return slot_list(s, v, msg, n);
 	if (strcmp(k, "pipeline") == 0)
 		return inum(k, v, 1, 100000, &s->pipeline, msg, n);
-	return bad(msg, n, "unknown key '%s' in [reshard]: expected from, to, slots, slot_list "
-		   "or pipeline", k);
+	if (strcmp(k, "backup") == 0 && (s->backup_line = line) > 0)
+		return yesno(k, v, &s->reshard_backup, msg, n);
+	return bad(msg, n, "unknown key '%s' in [reshard]: expected from, to, slots, slot_list, "
+		   "pipeline or backup", k);
 }
 
 static int
@@ -344,8 +346,10 @@ repair_section(struct scenario *s, const char *k, const char *v, int line, char 
 		return yesno(k, v, &s->repair_allow_loss, msg, n);
 	if (strcmp(k, "replace") == 0 && (s->replace_line = line) > 0)
 		return yesno(k, v, &s->repair_replace, msg, n);
+	if (strcmp(k, "from_backup") == 0 && (s->from_backup_line = line) > 0)
+		return yesno(k, v, &s->repair_from_backup, msg, n);
 	return bad(msg, n, "unknown key '%s' in [repair]: expected engine, restart, salvage, "
-		   "allow_data_loss, replace, command or timeout", k);
+		   "allow_data_loss, replace, from_backup, command or timeout", k);
 }
 
 static int

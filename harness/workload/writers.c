@@ -21,6 +21,7 @@ struct writer {
 	bool started;
 	struct rng rng;
 	atomic_llong acked;
+	atomic_int marked;       /* the last mark it took (writers_mark) */
 	long long failed, unknown, reads, reads_failed, stale, errors[LE_COUNT_];
 	uint64_t *down;          /* per slot: since when it fails (0: it works) */
 	struct outages out;
@@ -33,6 +34,8 @@ struct writers {
 	char host[256];
 	struct ledger *l;
 	atomic_bool stop;
+	atomic_int mark;         /* asked for by writers_mark() */
+	long long *marks;        /* where each writer copies its keys' acked */
 	struct writer *w;
 	int n;
 };
@@ -133,6 +136,22 @@ read_one(struct writer *w, struct cluster_client *cc, size_t i, const char *name
 	reply_free(r);
 }
 
+/* A mark asked for: this writer's keys' last acknowledged writes copied,
+ * between two of its commands (it alone writes them). */
+static void
+take_mark(struct writer *w)
+{
+	struct writers *all = w->all;
+	int m = atomic_load(&all->mark);
+	size_t i;
+
+	if (m == atomic_load(&w->marked))
+		return;
+	for (i = (size_t)w->index; i < all->l->n; i += (size_t)all->n)
+		all->marks[i] = all->l->v[i].acked;
+	atomic_store(&w->marked, m);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -144,6 +163,7 @@ writer_main(void *arg)
 	char name[64];
 
 	while (!atomic_load(&all->stop)) {
+		take_mark(w);
 		if (cc == NULL &&
 		    (cc = cluster_client_new(all->host, all->o.port, all->o.timeout_ms, NULL)) == NULL) {
 			clock_sleep_ms(50);
@@ -183,6 +203,7 @@ writers_start(const struct writers_opts *o, struct ledger *l, struct err *e)
 	if ((size_t)all->n > l->n)
 		all->n = (int)l->n;
 	atomic_init(&all->stop, false);
+	atomic_init(&all->mark, 0);
 	all->w = xcalloc((size_t)all->n + 1, sizeof(*all->w));
 	for (i = 0; i < all->n; i++) {
 		struct writer *w = &all->w[i];
@@ -193,6 +214,7 @@ writers_start(const struct writers_opts *o, struct ledger *l, struct err *e)
 		w->series = (struct series)SERIES_INIT(o->t0_us);
 		rng_init(&w->rng, rng_mix(o->seed + (uint64_t)i));
 		atomic_init(&w->acked, 0);
+		atomic_init(&w->marked, 0);
 		if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
 			err_set(e, rc, "writer %d: pthread_create", i);
 			writers_stop(all, NULL, NULL);
@@ -201,6 +223,24 @@ writers_start(const struct writers_opts *o, struct ledger *l, struct err *e)
 		w->started = true;
 	}
 	return all;
+}
+
+int
+writers_mark(struct writers *all, long long *acked, int timeout_ms, struct err *e)
+{
+	uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+	int m, i;
+
+	all->marks = acked;
+	m = atomic_fetch_add(&all->mark, 1) + 1;
+	for (i = 0; i < all->n; i++)
+		while (atomic_load(&all->w[i].marked) != m) {
+			if (clock_now_ms() > deadline)
+				return err_set(e, ETIMEDOUT, "writer %d did not stop between two "
+					       "commands within %d ms", i, timeout_ms);
+			clock_sleep_ms(1);
+		}
+	return 0;
 }
 
 long long

@@ -58,6 +58,11 @@ struct writers;
 /* Starts the writers on the keys of `l`, which they own until
  * writers_stop().  NULL with `e` when a thread cannot be started. */
 struct writers *writers_start(const struct writers_opts *o, struct ledger *l, struct err *e);
+/* Each key's last acknowledged write now into acked[i] (l->n entries,
+ * the caller's), taken by each writer between two of its commands: every
+ * write counted there was acknowledged before writers_mark() returns.
+ * -1 with `e` when a writer is not between commands within timeout_ms. */
+int writers_mark(struct writers *all, long long *acked, int timeout_ms, struct err *e);
 /* Writes acknowledged so far, all writers (while they run). */
 long long writers_acked(const struct writers *w);
 /* Stops and joins every writer, adds their counts to the ledger, their

@@ -70,6 +70,25 @@ load(const char *text, struct err *e)
 	return scenario_load(path, e);
 }
 
+START_TEST(test_scenario_backup_keys)
+{
+	struct err e = ERR_INIT;
+	struct scenario *s = load("[scenario]\nname = x\n[reshard]\nto = 1\nslots = 5\n"
+				  "backup = yes\n[repair]\nengine = shardquake\n"
+				  "allow_data_loss = yes\nfrom_backup = yes\n", &e);
+
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	ck_assert(s->reshard_backup);
+	ck_assert(s->repair_from_backup);
+	scenario_free(s);
+	unlink(path);
+	s = load("[scenario]\nname = x\n[reshard]\nto = 1\nslots = 5\n", &e);
+	ck_assert(!s->reshard_backup && !s->repair_from_backup);
+	scenario_free(s);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_scenario_loads_every_section)
 {
 	struct err e = ERR_INIT;
@@ -134,6 +153,19 @@ static const struct {
 	 "4: [workload] writers = 8 on keys = 4: each writer needs a key of its own"},
 	{"[scenario]\nname = x\n[repair]\nengine = exec\n",
 	 "4: [repair] engine = exec and command go together: the runbook to run"},
+	{"[scenario]\nname = x\n[reshard]\nto = 1\nslots = 5\nbackup = maybe\n",
+	 "6: backup = 'maybe': expected yes or no"},
+	{"[scenario]\nname = x\n[reshard]\nto = 1\nslots = 5\nbackups = yes\n",
+	 "6: unknown key 'backups' in [reshard]: expected from, to, slots, slot_list, pipeline "
+	 "or backup"},
+	{"[scenario]\nname = x\n[reshard]\nto = 1\nslots = 5\n[repair]\nengine = shardquake\n"
+	 "from_backup = yes\n",
+	 "8: [repair] from_backup = yes needs [reshard] backup = yes and engine = shardquake: "
+	 "the backup the run took before its reshard, read by the bundled engine"},
+	{"[scenario]\nname = x\n[reshard]\nto = 1\nslots = 5\nbackup = yes\n[repair]\n"
+	 "engine = redis-cli\nfrom_backup = yes\n",
+	 "9: [repair] from_backup = yes needs [reshard] backup = yes and engine = shardquake: "
+	 "the backup the run took before its reshard, read by the bundled engine"},
 	{"[scenario]\nname = x\n[repair]\nengine = shardquake\ncommand = ./fix.sh\n",
 	 "5: [repair] engine = exec and command go together: the runbook to run"},
 	{"[scenario]\nname = x\n[repair]\nengine = exec\ncommand = ./fix.sh\ntimeout = soon\n",
@@ -578,6 +610,7 @@ scenario_suite(void)
 
 	tcase_add_test(tc, test_scenario_loads_every_section);
 	tcase_add_test(tc, test_scenario_names_its_server);
+	tcase_add_test(tc, test_scenario_backup_keys);
 	tcase_add_loop_test(tc, test_scenario_error_row, 0,
 			    (int)(sizeof(bad_rows) / sizeof(bad_rows[0])));
 	tcase_add_test(tc, test_scenario_slot_list_keeps_its_order);
