@@ -244,6 +244,8 @@ classify(struct shared *sh)
 
 	for (i = 0; i < sh->d->keys; i++) {
 		st = sh->state[i];
+		if ((st & HELD_MASK) == 1)
+			continue; /* the usual case: no name to format */
 		len = dataset_key(i, key);
 		if ((st & HELD_MASK) > 1)
 			finding_add(&sh->v->f[F_DUPLICATED], sh->max, "%s held by %d nodes",
