@@ -100,6 +100,21 @@ hold(unsigned char *b)
 					      __ATOMIC_RELAXED));
 }
 
+/* hold(), ON_OWNER and, when `ok`, VALUE_OK in one atomic step: other
+ * threads count their copies of the key meanwhile. */
+static void
+hold_on_owner(unsigned char *b, bool ok)
+{
+	unsigned char old = __atomic_load_n(b, __ATOMIC_RELAXED), want;
+
+	do {
+		want = (unsigned char)(old | ON_OWNER | (ok ? VALUE_OK : 0));
+		if ((old & HELD_MASK) != HELD_MASK)
+			want = (unsigned char)(want + 1);
+	} while (!__atomic_compare_exchange_n(b, &old, want, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+}
+
 static bool
 skipped(const struct shared *sh, const char *key, size_t len)
 {
@@ -302,19 +317,22 @@ check_mget(struct scanner *sc, int slot, const struct reply *r)
 	char key[DATASET_KEY_MAX];
 	long long found = 0;
 	size_t j;
+	bool ok;
 
 	if (r->type != REPLY_ARRAY ||
 	    r->nelem != sh->bs->start[slot + 1] - sh->bs->start[slot])
 		return 0;
+	/* the slot's keys are anywhere in the state array: fetch their
+	 * bytes while the values are checked */
+	for (j = 0; j < r->nelem; j++)
+		__builtin_prefetch(&sh->state[idx[j]], 1);
 	for (j = 0; j < r->nelem; j++) {
 		if (r->elem[j]->type != REPLY_STRING)
 			continue; /* nil: not here, or not a string (listed) */
 		found++;
-		hold(&sh->state[idx[j]]);
-		__atomic_fetch_or(&sh->state[idx[j]], ON_OWNER, __ATOMIC_RELAXED);
-		if (dataset_value_matches(sh->d, idx[j], r->elem[j]->str, r->elem[j]->len))
-			__atomic_fetch_or(&sh->state[idx[j]], VALUE_OK, __ATOMIC_RELAXED);
-		else
+		ok = dataset_value_matches(sh->d, idx[j], r->elem[j]->str, r->elem[j]->len);
+		hold_on_owner(&sh->state[idx[j]], ok);
+		if (!ok)
 			record(sh, F_CORRUPT, key, dataset_key(idx[j], key), me_of(sc),
 			       ": wrong value");
 	}
