@@ -44,7 +44,8 @@ reply_free(struct reply *r)
 	for (i = 0; i < r->nelem; i++)
 		reply_free(r->elem[i]);
 	free(r->elem);
-	free(r->str);
+	if (r->str != (char *)(r + 1)) /* else allocated with r: new_string() */
+		free(r->str);
 	free(r);
 }
 
@@ -63,11 +64,13 @@ reply_is_error(const struct reply *r, const char *prefix)
  * that freeing a half-read reply (reply_free(), as the reader does on a
  * protocol error) frees what was read.
  */
+/* A new reply with `extra` bytes after it. */
 static struct reply *
-new_object(const redisReadTask *task, enum reply_type type)
+new_object(const redisReadTask *task, enum reply_type type, size_t extra)
 {
-	struct reply *r = xcalloc(1, sizeof(*r)), *parent;
+	struct reply *r = xmalloc(sizeof(*r) + extra), *parent;
 
+	memset(r, 0, sizeof(*r));
 	r->type = type;
 	if (task->parent) {
 		parent = task->parent->obj;
@@ -79,11 +82,13 @@ new_object(const redisReadTask *task, enum reply_type type)
 static void *
 new_string(const redisReadTask *task, char *str, size_t len)
 {
-	struct reply *r = new_object(task, task->type == REDIS_REPLY_STATUS  ? REPLY_STATUS
-					   : task->type == REDIS_REPLY_ERROR ? REPLY_ERROR
-									     : REPLY_STRING);
+	enum reply_type t = task->type == REDIS_REPLY_STATUS  ? REPLY_STATUS
+			    : task->type == REDIS_REPLY_ERROR ? REPLY_ERROR
+							      : REPLY_STRING;
+	/* the string right after the reply: one allocation per value */
+	struct reply *r = new_object(task, t, len + 1);
 
-	r->str = xmalloc(len + 1);
+	r->str = (char *)(r + 1);
 	memcpy(r->str, str, len);
 	r->str[len] = '\0';
 	r->len = len;
@@ -98,7 +103,7 @@ static void *
 new_array(const redisReadTask *task, int elements)
 #endif
 {
-	struct reply *r = new_object(task, REPLY_ARRAY);
+	struct reply *r = new_object(task, REPLY_ARRAY, 0);
 
 	r->nelem = (size_t)elements;
 	r->elem = xcalloc(r->nelem ? r->nelem : 1, sizeof(*r->elem));
@@ -108,7 +113,7 @@ new_array(const redisReadTask *task, int elements)
 static void *
 new_integer(const redisReadTask *task, long long value)
 {
-	struct reply *r = new_object(task, REPLY_INTEGER);
+	struct reply *r = new_object(task, REPLY_INTEGER, 0);
 
 	r->integer = value;
 	return r;
@@ -117,7 +122,7 @@ new_integer(const redisReadTask *task, long long value)
 static void *
 new_nil(const redisReadTask *task)
 {
-	return new_object(task, REPLY_NIL);
+	return new_object(task, REPLY_NIL, 0);
 }
 
 static void
@@ -454,10 +459,8 @@ conn_cmd_str(struct conn *c, struct err *e, ...)
 	va_start(ap, e);
 	r = vcmd(c, e, ap, name, sizeof(name));
 	va_end(ap);
-	if (expect(r, REPLY_STRING, c, name, e) == 0) {
-		s = r->str;
-		r->str = NULL;
-	}
+	if (expect(r, REPLY_STRING, c, name, e) == 0)
+		s = xstrndup(r->str, r->len); /* r->str lives in r */
 	reply_free(r);
 	return s;
 }
