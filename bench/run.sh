@@ -156,7 +156,7 @@ awk -v k="$keys" -v l="$load_ms" -v v="$verify_ms" -v g="${rb:-0}" -v s="${rbs:-
 	if (s > 0) printf "; redis-benchmark SET -P 100: %.0f/s, ratio %.2f", s, lr / s
 	printf "\n"
 	printf "verify: %d keys in %d ms = %.0f keys/s (target 1000000: %.2fx of target)", k, v, vr, vr / 1000000
-	if (g > 0) printf "; redis-benchmark GET -P 100: %.0f/s, ratio %.2f (target 0.5)", g, vr / g
+	if (g > 0) printf "; redis-benchmark GET -P 100: %.0f/s, ratio %.2f (target 1.0)", g, vr / g
 	printf "\n"
 }'
 

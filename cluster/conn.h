@@ -3,7 +3,7 @@
  *
  * Every connection has a connect timeout and a read/write timeout, so a
  * paused or blackholed node shows up as an error, never as a hang.
- * Replies are copied out of hiredis into `struct reply` (hiredis types
+ * hiredis reads replies straight into `struct reply` (hiredis types
  * never leave cluster/); free them with reply_free().
  *
  * A reply of type REPLY_ERROR ("-MOVED 3999 127.0.0.1:7002") is not a
@@ -31,7 +31,9 @@ enum reply_type {
 struct reply {
 	enum reply_type type;
 	long long integer;    /* REPLY_INTEGER */
-	char *str;            /* STRING, STATUS, ERROR: NUL-terminated */
+	char *str;            /* STRING, STATUS, ERROR: NUL-terminated; read
+				 replies keep it in the reply's own block:
+				 copy it to keep it past reply_free() */
 	size_t len;           /* length of str */
 	struct reply **elem;  /* REPLY_ARRAY */
 	size_t nelem;

@@ -1,7 +1,9 @@
 /*
- * keys.h - the key checks: every reachable master's keys are scanned
- * (one thread per master), each dataset key's holders counted, and the
- * owner's copy compared with the value the dataset derives.
+ * keys.h - the key checks: every reachable master's keys are read slot
+ * by slot (one thread per master; per owned slot one MGET of the keys
+ * the dataset puts there, other slots only where DBSIZE says they hold
+ * keys), each dataset key's holders counted, and the owner's copy
+ * compared with the value the dataset derives.
  */
 #ifndef SQ_VERIFIER_KEYS_H
 #define SQ_VERIFIER_KEYS_H

@@ -233,30 +233,56 @@ START_TEST(test_verify_reports_slot_left_migrating)
 }
 END_TEST
 
-/* Writes key idx onto `node`, which does not own its slot, the way a
- * half-done migration leaves keys: IMPORTING, ASKING + SET, STABLE. */
+/* Writes `key` (len bytes, any) = `val` onto `node`, which need not own
+ * its slot: there the way a half-done migration leaves keys, IMPORTING,
+ * ASKING + SET, STABLE. */
 static void
-plant(int node, long long idx)
+plant_raw(int node, const char *key, size_t len, const char *val, size_t vlen)
 {
-	char k[DATASET_KEY_MAX], slot[16], val[32];
-	size_t len = dataset_key(idx, k);
-	int owner = owner_of(key_slot(k, len));
+	char slot[16];
+	int owner = owner_of(key_slot(key, len));
 	struct err e = ERR_INIT;
 	struct conn *c = it_conn(lc.nodes[node].port);
 	struct reply *r;
-	const char *argv[3] = {"SET", k, val};
-	size_t lens[3] = {3, len, 32};
+	const char *argv[3] = {"SET", key, val};
+	size_t lens[3] = {3, len, vlen};
 
-	snprintf(slot, sizeof(slot), "%u", key_slot(k, len));
-	dataset_value(&ds, idx, val);
-	ck_assert_int_eq(conn_cmd_ok(c, &e, "CLUSTER", "SETSLOT", slot, "IMPORTING",
-				     lc.nodes[owner].id, NULL), 0);
-	ck_assert_int_eq(conn_cmd_ok(c, &e, "ASKING", NULL), 0);
+	snprintf(slot, sizeof(slot), "%u", key_slot(key, len));
+	if (owner != node) {
+		ck_assert_int_eq(conn_cmd_ok(c, &e, "CLUSTER", "SETSLOT", slot, "IMPORTING",
+					     lc.nodes[owner].id, NULL), 0);
+		ck_assert_int_eq(conn_cmd_ok(c, &e, "ASKING", NULL), 0);
+	}
 	r = conn_cmd_argv(c, 3, argv, lens, &e);
-	ck_assert_msg(r && r->type == REPLY_STATUS, "SET after ASKING: %s", r ? r->str : e.msg);
+	ck_assert_msg(r && r->type == REPLY_STATUS, "SET: %s", r ? r->str : e.msg);
 	reply_free(r);
-	ck_assert_int_eq(conn_cmd_ok(c, &e, "CLUSTER", "SETSLOT", slot, "STABLE", NULL), 0);
+	if (owner != node)
+		ck_assert_int_eq(conn_cmd_ok(c, &e, "CLUSTER", "SETSLOT", slot, "STABLE", NULL),
+				 0);
 	conn_free(c);
+}
+
+/* Writes dataset key idx, with its value, onto `node`. */
+static void
+plant(int node, long long idx)
+{
+	char k[DATASET_KEY_MAX], val[32];
+	size_t len = dataset_key(idx, k);
+
+	dataset_value(&ds, idx, val);
+	plant_raw(node, k, len, val, sizeof(val));
+}
+
+/* True when one of the examples of class k contains `text`. */
+static bool
+example_has(const struct verdict *v, enum finding_kind k, const char *text)
+{
+	int i;
+
+	for (i = 0; i < v->f[k].nexamples; i++)
+		if (strstr(v->f[k].examples[i], text))
+			return true;
+	return false;
 }
 
 START_TEST(test_verify_reports_misplaced_and_duplicated_keys)
@@ -274,6 +300,135 @@ START_TEST(test_verify_reports_misplaced_and_duplicated_keys)
 	run_cmd(0, "DEL", k, NULL, NULL, NULL); /* only the stray copy is left */
 	v = verify(2000);
 	expect_only(&v, F_MISPLACED, 2LL, F_DUPLICATED, 1LL, -1);
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+/* The MGET of a slot reads only the keys the dataset puts there: a
+ * slot holding anything else (a key of another type, for which MGET
+ * says nil; extra keys, binary names, a live workload's) must still be
+ * read key by key, as a SCAN did; and a slot far larger than a batch
+ * of reads. */
+START_TEST(test_verify_reads_slots_holding_other_keys)
+{
+	struct verify_opts o = {.dataset = &ds, .timeout_ms = 2000, .max_examples = 20,
+				.skip_prefix = "sqlive:"};
+	static const char bin[] = {'x', '\0', '\xff', '\xfe', '{', 'b'};
+	char k[DATASET_KEY_MAX], big[64];
+	struct err e = ERR_INIT;
+	struct verdict v;
+	struct conn *c;
+	struct reply *r;
+	long long hashed, deleted, rewritten;
+	unsigned slot;
+	int i, owner;
+
+	up();
+	/* a dataset key of the wrong type: GET answers WRONGTYPE */
+	hashed = key_on(1, 0);
+	dataset_key(hashed, k);
+	run_cmd(1, "DEL", k, NULL, NULL, NULL);
+	run_cmd(1, "HSET", k, "f", "v", NULL);
+	/* extra keys in owned slots, one with a binary name */
+	plant_raw(owner_of(key_slot("other:1", 7)), "other:1", 7, "v", 1);
+	plant_raw(owner_of(key_slot(bin, sizeof(bin))), bin, sizeof(bin), "v", 1);
+	/* a live workload's keys: neither extra nor anything else */
+	plant_raw(owner_of(key_slot("sqlive:1", 8)), "sqlive:1", 8, "v", 1);
+	/* 12000 extra keys in the slot of a dataset key, one of that slot's
+	 * dataset keys deleted and another rewritten */
+	deleted = key_on(2, 0);
+	dataset_key(deleted, k);
+	slot = key_slot(k, strlen(k));
+	owner = owner_of(slot);
+	c = it_conn(lc.nodes[owner].port);
+	for (i = 0; i < 12000; i++) {
+		snprintf(big, sizeof(big), "{%s}extra:%d", k, i);
+		conn_append_argv(c, 3, (const char *[]){"SET", big, "v"}, NULL);
+	}
+	for (i = 0; i < 12000; i++) {
+		r = conn_read_reply(c, &e);
+		ck_assert_msg(r && r->type == REPLY_STATUS, "%s", r ? r->str : e.msg);
+		reply_free(r);
+	}
+	conn_free(c);
+	run_cmd(owner, "DEL", k, NULL, NULL, NULL);
+	for (rewritten = deleted + 1; rewritten < KEYS; rewritten++) {
+		dataset_key(rewritten, k);
+		if (key_slot(k, strlen(k)) == slot)
+			break;
+	}
+	ck_assert_int_lt(rewritten, KEYS);
+	run_cmd(owner, "SET", k, "not the dataset's value", NULL, NULL);
+	ck_assert_int_eq(verify_cluster("127.0.0.1", lc.nodes[0].port, &o, &v, &e), 0);
+	expect_only(&v, F_UNCHECKED, 1LL, F_EXTRA, 12002LL, F_LOST, 1LL, F_CORRUPT, 1LL, -1);
+	ck_assert_msg(example_has(&v, F_UNCHECKED, ": GET answered 'WRONGTYPE"), "%s",
+		      v.f[F_UNCHECKED].examples[0]);
+	ck_assert(example_has(&v, F_EXTRA, "extra:") && example_has(&v, F_EXTRA, " on 127.0.0.1:"));
+	ck_assert_msg(strstr(v.f[F_CORRUPT].examples[0], ": wrong value"), "%s",
+		      v.f[F_CORRUPT].examples[0]);
+	ck_assert_int_eq(v.keys_scanned, KEYS + 12003 - 1);
+	verdict_release(&v);
+	/* a node that runs no script is read all the same */
+	run_cmd(2, "ACL", "SETUSER", "default", "-@scripting", NULL);
+	ck_assert_int_eq(verify_cluster("127.0.0.1", lc.nodes[0].port, &o, &v, &e), 0);
+	expect_only(&v, F_UNCHECKED, 1LL, F_EXTRA, 12002LL, F_LOST, 1LL, F_CORRUPT, 1LL, -1);
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+/* Keys a master holds in slots it does not own: dataset keys there are
+ * misplaced (and duplicated when held twice or more), other keys extra,
+ * whatever their names. */
+START_TEST(test_verify_reports_keys_in_slots_not_owned)
+{
+	static const char bin[] = {'\xc3', '\x28', '\0', 's', 'q', ':', '1'};
+	long long thrice, stray;
+	char k[DATASET_KEY_MAX];
+	struct verdict v;
+
+	up();
+	thrice = key_on(0, 3);
+	plant(1, thrice); /* on its owner and on both others */
+	plant(2, thrice);
+	stray = key_on(1, 4);
+	plant(0, stray); /* only on a node that does not own it */
+	dataset_key(stray, k);
+	run_cmd(1, "DEL", k, NULL, NULL, NULL);
+	/* not dataset keys, on nodes that do not own their slots */
+	plant_raw((owner_of(key_slot("sq:100000", 9)) + 1) % 3, "sq:100000", 9, "v", 1);
+	plant_raw((owner_of(key_slot(bin, sizeof(bin))) + 2) % 3, bin, sizeof(bin), "v", 1);
+	v = verify(2000);
+	expect_only(&v, F_MISPLACED, 3LL, F_DUPLICATED, 1LL, F_EXTRA, 2LL, -1);
+	dataset_key(thrice, k);
+	ck_assert(example_has(&v, F_DUPLICATED, " held by 3 nodes"));
+	ck_assert(example_has(&v, F_MISPLACED, ", which does not own its slot"));
+	ck_assert(example_has(&v, F_EXTRA, "sq:100000 on 127.0.0.1:"));
+	ck_assert_int_eq(v.keys_scanned, KEYS + 4);
+	verdict_release(&v);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+/* A slot left migrating, a key of it gone: MGET answers TRYAGAIN for the
+ * whole slot; its keys are read one by one and the one gone is lost. */
+START_TEST(test_verify_reads_migrating_slot_key_by_key)
+{
+	char k[DATASET_KEY_MAX], s[16];
+	struct verdict v;
+	long long gone;
+	unsigned slot;
+
+	up();
+	gone = key_on(0, 0);
+	slot = key_slot(k, dataset_key(gone, k));
+	snprintf(s, sizeof(s), "%u", slot);
+	run_cmd(0, "CLUSTER", "SETSLOT", s, "MIGRATING", lc.nodes[1].id);
+	run_cmd(0, "DEL", k, NULL, NULL, NULL);
+	v = verify(2000);
+	expect_only(&v, F_OPEN_SLOTS, 1LL, F_LOST, 1LL, -1);
+	ck_assert(example_has(&v, F_LOST, k));
 	verdict_release(&v);
 	local_cluster_stop(&lc, false);
 }
@@ -356,6 +511,9 @@ verify_suite(void)
 	tcase_add_test(tc, test_verify_counts_overwritten_values_as_corrupt);
 	tcase_add_test(tc, test_verify_reports_slot_left_migrating);
 	tcase_add_test(tc, test_verify_reports_misplaced_and_duplicated_keys);
+	tcase_add_test(tc, test_verify_reads_slots_holding_other_keys);
+	tcase_add_test(tc, test_verify_reports_keys_in_slots_not_owned);
+	tcase_add_test(tc, test_verify_reads_migrating_slot_key_by_key);
 	tcase_add_test(tc, test_verify_reports_killed_master);
 	tcase_add_test(tc, test_verify_does_not_hang_on_paused_node);
 	suite_add_tcase(s, tc);

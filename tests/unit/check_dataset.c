@@ -1,5 +1,6 @@
 /* Unit tests of cluster/dataset.c: names, derived values, parsing back. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,23 @@ START_TEST(test_dataset_key_names)
 	ck_assert_str_eq(k, "sq:0");
 	dataset_key(123456789012LL, k);
 	ck_assert_str_eq(k, "sq:123456789012");
+}
+END_TEST
+
+/* The digits by hand agree with printf, at the edges of each length. */
+START_TEST(test_dataset_key_matches_printf)
+{
+	static const long long is[] = {1, 9, 10, 99, 100, 999999, 1000000, 4294967296LL,
+				       999999999999999999LL, 9223372036854775807LL};
+	char k[DATASET_KEY_MAX], want[DATASET_KEY_MAX];
+	size_t j, len;
+
+	for (j = 0; j < sizeof(is) / sizeof(is[0]); j++) {
+		len = dataset_key(is[j], k);
+		snprintf(want, sizeof(want), "sq:%lld", is[j]);
+		ck_assert_str_eq(k, want);
+		ck_assert_uint_eq(len, strlen(want));
+	}
 }
 END_TEST
 
@@ -169,6 +187,7 @@ dataset_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_dataset_key_names);
+	tcase_add_test(tc, test_dataset_key_matches_printf);
 	tcase_add_test(tc, test_dataset_value_depends_on_seed_and_index_only);
 	tcase_add_test(tc, test_dataset_value_is_stable_across_builds);
 	tcase_add_test(tc, test_dataset_large_values_match);

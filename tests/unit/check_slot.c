@@ -11,6 +11,39 @@ START_TEST(test_crc16_xmodem_vector)
 }
 END_TEST
 
+/* The table-driven crc16 against the bit-by-bit definition, on every
+ * byte value after every other. */
+static uint16_t
+crc16_bitwise(const unsigned char *p, size_t len)
+{
+	uint16_t crc = 0;
+	size_t i;
+	int b;
+
+	for (i = 0; i < len; i++) {
+		crc ^= (uint16_t)(p[i] << 8);
+		for (b = 0; b < 8; b++)
+			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021)
+					     : (uint16_t)(crc << 1);
+	}
+	return crc;
+}
+
+START_TEST(test_crc16_table_matches_bitwise_definition)
+{
+	unsigned char buf[2];
+	int a, b;
+
+	for (a = 0; a < 256; a++) {
+		for (b = 0; b < 256; b++) {
+			buf[0] = (unsigned char)a;
+			buf[1] = (unsigned char)b;
+			ck_assert_uint_eq(crc16(buf, 2), crc16_bitwise(buf, 2));
+		}
+	}
+}
+END_TEST
+
 static const struct {
 	const char *key;
 	const char *hashed; /* what the slot must equal the slot of */
@@ -57,6 +90,7 @@ slot_suite(void)
 	TCase *tc = tcase_create("crc16");
 
 	tcase_add_test(tc, test_crc16_xmodem_vector);
+	tcase_add_test(tc, test_crc16_table_matches_bitwise_definition);
 	tcase_add_loop_test(tc, test_key_slot_row, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, test_key_slot_binary_key_with_nul);
 	suite_add_tcase(s, tc);
