@@ -2,7 +2,6 @@
  * scenario_check.c - the checks that span several keys of a scenario,
  * run once the whole file is read; see scenario_keys.h.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,40 +11,28 @@
 #include "harness/scenario/scenario_keys.h"
 
 static int
-bad(int *line, int at, char *msg, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, n, fmt, ap);
-	va_end(ap);
-	*line = at;
-	return -1;
-}
-
-static int
 check_role(const struct scenario *s, const struct fault_spec *f, char *msg,
 	   size_t n, int *line)
 {
 	int nodes = s->masters * (1 + s->replicas);
 
 	if (f->role == ROLE_TARGET_REPLICA && s->to == RESHARD_TO_NEW)
-		return bad(line, f->line, msg, n, "[%s] targets the target's replica, but the new "
+		return scenario_bad_at(line, f->line, msg, n, "[%s] targets the target's replica, but the new "
 			   "master (to = new) has none", f->name);
 	if (f->role == ROLE_BYSTANDER && s->from == RESHARD_FROM_ALL)
-		return bad(line, f->line, msg, n, "[%s] targets a bystander, but with from = all "
+		return scenario_bad_at(line, f->line, msg, n, "[%s] targets a bystander, but with from = all "
 			   "every master gives slots", f->name);
 	if ((f->role == ROLE_SOURCE_REPLICA || f->role == ROLE_TARGET_REPLICA) &&
 	    s->replicas == 0)
-		return bad(line, f->line, msg, n, "[%s] targets a replica, but [cluster] has replicas = 0",
+		return scenario_bad_at(line, f->line, msg, n, "[%s] targets a replica, but [cluster] has replicas = 0",
 			   f->name);
 	if (s->to == RESHARD_TO_NEW)
 		nodes++;
 	if (f->role == ROLE_BYSTANDER && s->masters < (s->to == RESHARD_TO_NEW ? 2 : 3))
-		return bad(line, f->line, msg, n, "[%s] targets a bystander, but only %d masters: "
+		return scenario_bad_at(line, f->line, msg, n, "[%s] targets a bystander, but only %d masters: "
 			   "a bystander is a master that is neither source nor target", f->name, s->masters);
 	if (f->role == ROLE_NODE && f->node >= nodes)
-		return bad(line, f->line, msg, n, "[%s] targets node:%d, but the cluster has nodes 0 to %d",
+		return scenario_bad_at(line, f->line, msg, n, "[%s] targets node:%d, but the cluster has nodes 0 to %d",
 			   f->name, f->node, nodes - 1);
 	return 0;
 }
@@ -72,7 +59,7 @@ check_role_params(const struct scenario *s, const struct fault_spec *f, char *ms
 
 				snprintf(one, sizeof(one), "%.*s", (int)len, v);
 				if (scenario_role_parse(*k, one, &as.role, &as.node, m, sizeof(m)) < 0)
-					return bad(line, f->params[i].line, msg, n, "%s", m);
+					return scenario_bad_at(line, f->params[i].line, msg, n, "%s", m);
 				as.line = f->params[i].line;
 				if (check_role(s, &as, msg, n, line) < 0)
 					return -1;
@@ -125,8 +112,8 @@ check_params(const struct fault_spec *f, char *msg, size_t n, int *line)
 			 keys);
 	}
 	if (sscanf(e.msg, "line %d: %n", &at, &used) == 1 && used > 0)
-		return bad(line, at, msg, n, "%s", e.msg + used);
-	return bad(line, f->line, msg, n, "[%s] %s", f->name, e.msg);
+		return scenario_bad_at(line, at, msg, n, "%s", e.msg + used);
+	return scenario_bad_at(line, f->line, msg, n, "[%s] %s", f->name, e.msg);
 }
 
 static int
@@ -134,33 +121,33 @@ check_fault(const struct scenario *s, const struct fault_spec *f, char *msg,
 	    size_t n, int *line)
 {
 	if (f->ops == NULL)
-		return bad(line, f->line, msg, n, "[%s] has no kind", f->name);
+		return scenario_bad_at(line, f->line, msg, n, "[%s] has no kind", f->name);
 	if (f->step < 0)
-		return bad(line, f->line, msg, n, "[%s] has no 'at': when should it fire?", f->name);
+		return scenario_bad_at(line, f->line, msg, n, "[%s] has no 'at': when should it fire?", f->name);
 	if (!s->has_reshard)
-		return bad(line, f->line, msg, n, "[%s] fires during a reshard, but there is no [reshard]",
+		return scenario_bad_at(line, f->line, msg, n, "[%s] fires during a reshard, but there is no [reshard]",
 			   f->name);
 	if (f->point >= 0 && f->step != STEP_KEYS)
-		return bad(line, f->line, msg, n, "[%s] has 'point', which goes with at = keys only",
+		return scenario_bad_at(line, f->line, msg, n, "[%s] has 'point', which goes with at = keys only",
 			   f->name);
 	if (f->after_ms >= 0 && f->step != STEP_TIME)
-		return bad(line, f->line, msg, n, "[%s] has 'after', which goes with at = time only",
+		return scenario_bad_at(line, f->line, msg, n, "[%s] has 'after', which goes with at = time only",
 			   f->name);
 	if (f->step == STEP_TIME && f->after_ms < 0)
-		return bad(line, f->line, msg, n, "[%s] has at = time but no 'after'", f->name);
+		return scenario_bad_at(line, f->line, msg, n, "[%s] has at = time but no 'after'", f->name);
 	if (f->step != STEP_TIME && f->slot_index > s->slots)
-		return bad(line, f->line, msg, n, "[%s] fires at slot %d, but the reshard moves %d slot%s",
+		return scenario_bad_at(line, f->line, msg, n, "[%s] fires at slot %d, but the reshard moves %d slot%s",
 			   f->name, f->slot_index, s->slots, s->slots == 1 ? "" : "s");
 	if (f->heal_line > 0 && f->ops->revert == NULL)
-		return bad(line, f->heal_line, msg, n, "[%s] has 'heal', but a %s fault cannot be "
+		return scenario_bad_at(line, f->heal_line, msg, n, "[%s] has 'heal', but a %s fault cannot be "
 			   "undone", f->name, f->ops->name);
 	if (f->heal == HEAL_AFTER_REPAIR && s->engine == ENGINE_NONE)
-		return bad(line, f->heal_line, msg, n, "[%s] heal = after-repair, but [repair] "
+		return scenario_bad_at(line, f->heal_line, msg, n, "[%s] heal = after-repair, but [repair] "
 			   "engine is none", f->name);
 	if (check_role(s, f, msg, n, line) < 0)
 		return -1;
 	if ((f->ops->flags & INJ_NEEDS_NETNS) && s->network != NET_NETNS)
-		return bad(line, f->line, msg, n, "[%s] kind = %s cuts or slows links between "
+		return scenario_bad_at(line, f->line, msg, n, "[%s] kind = %s cuts or slows links between "
 			   "nodes: it needs [cluster] network = netns", f->name, f->ops->name);
 	if (check_role_params(s, f, msg, n, line) < 0)
 		return -1;
@@ -191,7 +178,7 @@ check_slot_list(struct scenario *s, char *msg, size_t n, int *line)
 
 	for (i = 0; i < s->slots; i++)
 		if (s->slot_list[i] < first || s->slot_list[i] > last)
-			return bad(line, reshard_at(s, s->slots_line), msg, n,
+			return scenario_bad_at(line, reshard_at(s, s->slots_line), msg, n,
 				   "[reshard] slot_list has slot %d, but master %d owns %ld-%ld",
 				   s->slot_list[i], s->from, first, last);
 	return 0;
@@ -218,29 +205,29 @@ check_reshard(struct scenario *s, char *msg, size_t n, int *line)
 {
 	if (s->from == RESHARD_FROM_ALL) {
 		if (s->to != RESHARD_TO_NEW)
-			return bad(line, reshard_at(s, s->to_line), msg, n,
+			return scenario_bad_at(line, reshard_at(s, s->to_line), msg, n,
 				   "[reshard] from = all goes with to = new "
 				   "(a rebalance to a new master)");
 		if (s->slots)
-			return bad(line, reshard_at(s, s->slots_line), msg, n, "[reshard] from = all plans its own slots: "
+			return scenario_bad_at(line, reshard_at(s, s->slots_line), msg, n, "[reshard] from = all plans its own slots: "
 				   "no slots or slot_list");
 		s->slots = rebalance_slots(s);
 		return 0;
 	}
 	if (s->from == s->to)
-		return bad(line, reshard_at(s, s->to_line), msg, n, "[reshard] from and to are both master %d",
+		return scenario_bad_at(line, reshard_at(s, s->to_line), msg, n, "[reshard] from and to are both master %d",
 			   s->from);
 	if (s->from >= s->masters || s->to >= s->masters)
-		return bad(line, reshard_at(s, s->from >= s->masters ? s->from_line : s->to_line), msg, n,
+		return scenario_bad_at(line, reshard_at(s, s->from >= s->masters ? s->from_line : s->to_line), msg, n,
 			   "[reshard] names master %d, but there are masters 0 to %d",
 			   s->from >= s->masters ? s->from : s->to, s->masters - 1);
 	if (s->slots == 0)
-		return bad(line, reshard_at(s, 0), msg, n,
+		return scenario_bad_at(line, reshard_at(s, 0), msg, n,
 			   "[reshard] needs slots = N or slot_list = LIST");
 	if (s->slot_list)
 		return check_slot_list(s, msg, n, line);
 	if (s->slots > 16384 / s->masters)
-		return bad(line, reshard_at(s, s->slots_line), msg, n, "[reshard] slots = %d, but master %d owns only %d",
+		return scenario_bad_at(line, reshard_at(s, s->slots_line), msg, n, "[reshard] slots = %d, but master %d owns only %d",
 			   s->slots, s->from, 16384 / s->masters);
 	return 0;
 }
@@ -251,41 +238,41 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 	size_t i;
 
 	if (s->name == NULL)
-		return bad(line, 1, msg, n, "[scenario] needs a name");
+		return scenario_bad_at(line, 1, msg, n, "[scenario] needs a name");
 	if (s->has_reshard && check_reshard(s, msg, n, line) < 0)
 		return -1;
 	if ((s->big_line > 0) != (s->big_slots_line > 0))
-		return bad(line, s->big_line > 0 ? s->big_line : s->big_slots_line, msg, n,
+		return scenario_bad_at(line, s->big_line > 0 ? s->big_line : s->big_slots_line, msg, n,
 			   "[data] big_value_size and big_slots go together: the keys of which "
 			   "slots are big, and how big");
 	if (s->big_line > 0 && s->keys == 0)
-		return bad(line, s->big_line, msg, n, "[data] big_value_size, but keys = 0");
+		return scenario_bad_at(line, s->big_line, msg, n, "[data] big_value_size, but keys = 0");
 	if ((s->engine == ENGINE_EXEC) != (s->repair_command != NULL))
-		return bad(line, s->engine == ENGINE_EXEC ? s->engine_line : s->command_line, msg, n,
+		return scenario_bad_at(line, s->engine == ENGINE_EXEC ? s->engine_line : s->command_line, msg, n,
 			   "[repair] engine = exec and command go together: the runbook to run");
 	if (s->writes_lost.set && s->writers == 0)
-		return bad(line, s->writes_lost.line, msg, n,
+		return scenario_bad_at(line, s->writes_lost.line, msg, n,
 			   "[expect] writes_lost, but no [workload] writes: writers = 0");
 	if (s->promoted.set && s->replicas == 0)
-		return bad(line, s->promoted.line, msg, n,
+		return scenario_bad_at(line, s->promoted.line, msg, n,
 			   "[expect] promoted, but no replicas: [cluster] replicas = 0");
 	if (s->writers > s->workload_keys)
-		return bad(line, s->workload_line, msg, n,
+		return scenario_bad_at(line, s->workload_line, msg, n,
 			   "[workload] writers = %d on keys = %d: each writer needs a key of its own",
 			   s->writers, s->workload_keys);
 	if (s->expect_reshard >= 0 && !s->has_reshard)
-		return bad(line, s->expect_reshard_line, msg, n,
+		return scenario_bad_at(line, s->expect_reshard_line, msg, n,
 			   "[expect] reshard = %s, but there is no [reshard] to expect it of",
 			   s->expect_reshard ? "completes" : "stops");
 	if (s->repair_replace && (s->engine != ENGINE_SHARDQUAKE || s->repair_restart ||
 				  !(s->repair_salvage || s->repair_allow_loss)))
-		return bad(line, s->replace_line, msg, n,
+		return scenario_bad_at(line, s->replace_line, msg, n,
 			   "[repair] replace = yes needs engine = shardquake, "
 			   "restart = no, and salvage = yes or allow_data_loss = yes: the new "
 			   "master takes the dead one's slots and its keys come from its files, or "
 			   "are lost");
 	if (s->repair_from_backup && (!s->reshard_backup || s->engine != ENGINE_SHARDQUAKE))
-		return bad(line, s->from_backup_line, msg, n,
+		return scenario_bad_at(line, s->from_backup_line, msg, n,
 			   "[repair] from_backup = yes needs [reshard] backup = yes and engine = "
 			   "shardquake: the backup the run took before its reshard, read by the "
 			   "bundled engine");

@@ -14,14 +14,26 @@
 #include "common/xmalloc.h"
 #include "harness/reshard/reshard.h"
 
-static int
-bad(char *msg, size_t n, const char *fmt, ...)
+int
+scenario_bad(char *msg, size_t n, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, n, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int
+scenario_bad_at(int *line, int at, char *msg, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, n, fmt, ap);
+	va_end(ap);
+	*line = at;
 	return -1;
 }
 
@@ -35,7 +47,7 @@ num(const char *key, const char *v, long long min, long long max, long long *out
 	errno = 0;
 	x = strtoll(v, &end, 10);
 	if (errno || end == v || *end || x < min || x > max)
-		return bad(msg, n, "%s = '%s': expected a whole number from %lld to %lld",
+		return scenario_bad(msg, n, "%s = '%s': expected a whole number from %lld to %lld",
 			   key, v, min, max);
 	*out = x;
 	return 0;
@@ -58,7 +70,7 @@ duration(const char *key, const char *v, long long *out, char *msg, size_t n)
 {
 	if (clock_parse_duration_ms(v, out) == 0)
 		return 0;
-	return bad(msg, n, "%s = '%s': expected a duration such as 500, 500ms or 2s, at most 1 hour",
+	return scenario_bad(msg, n, "%s = '%s': expected a duration such as 500, 500ms or 2s, at most 1 hour",
 		   key, v);
 }
 
@@ -70,7 +82,7 @@ yesno(const char *key, const char *v, bool *out, char *msg, size_t n)
 	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
 		*out = false;
 	else
-		return bad(msg, n, "%s = '%s': expected yes or no", key, v);
+		return scenario_bad(msg, n, "%s = '%s': expected yes or no", key, v);
 	return 0;
 }
 
@@ -90,7 +102,7 @@ word(const char *key, const char *v, const char *const *words, int *out, char *m
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 			 i ? (words[i + 1] ? ", " : " or ") : "", words[i]);
 	}
-	return bad(msg, n, "%s = '%s': expected %s", key, v, list);
+	return scenario_bad(msg, n, "%s = '%s': expected %s", key, v, list);
 }
 
 static int
@@ -105,7 +117,7 @@ expect_num(const char *key, const char *v, int line, struct expect_num *x,
 	while (*p == ' ')
 		p++;
 	if (num(key, p, 0, 1000000000000LL, &x->n, msg, n) < 0)
-		return bad(msg, n, "%s = '%s': expected a number N or > N", key, v);
+		return scenario_bad(msg, n, "%s = '%s': expected a number N or > N", key, v);
 	x->set = true;
 	x->line = line;
 	return 0;
@@ -118,7 +130,7 @@ scenario_section(struct scenario *s, const char *k, const char *v, char *msg, si
 
 	if (strcmp(k, "name") == 0) {
 		if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(v))
-			return bad(msg, n, "name = '%s': expected letters a-z, digits, '-', '_' or '.'", v);
+			return scenario_bad(msg, n, "name = '%s': expected letters a-z, digits, '-', '_' or '.'", v);
 		free(s->name);
 		s->name = xstrdup(v);
 	} else if (strcmp(k, "description") == 0) {
@@ -131,7 +143,7 @@ scenario_section(struct scenario *s, const char *k, const char *v, char *msg, si
 	} else if (strcmp(k, "quick") == 0) {
 		return yesno(k, v, &s->quick, msg, n);
 	} else {
-		return bad(msg, n, "unknown key '%s' in [scenario]: expected name, description, seed or quick", k);
+		return scenario_bad(msg, n, "unknown key '%s' in [scenario]: expected name, description, seed or quick", k);
 	}
 	return 0;
 }
@@ -173,11 +185,11 @@ cluster_section(struct scenario *s, const char *k, const char *v, int line, char
 		if (duration(k, v, &ms, msg, n) < 0)
 			return -1;
 		if (ms < 100 || ms > 600000)
-			return bad(msg, n, "node_timeout = '%s': expected 100ms to 600s", v);
+			return scenario_bad(msg, n, "node_timeout = '%s': expected 100ms to 600s", v);
 		s->node_timeout_ms = (int)ms;
 		return 0;
 	}
-	return bad(msg, n, "unknown key '%s' in [cluster]: expected masters, replicas, persistence, "
+	return scenario_bad(msg, n, "unknown key '%s' in [cluster]: expected masters, replicas, persistence, "
 		   "node_timeout, network or server", k);
 }
 
@@ -196,7 +208,7 @@ slot_range(const char *k, const char *v, int *first, int *last, char *msg, size_
 		b = -2;
 	}
 	if (a < 0 || b < a || b >= 16384 || v[0] < '0' || v[0] > '9')
-		return bad(msg, n, "%s = '%s': expected a slot range such as 0-9 (slots 0 to 16383)",
+		return scenario_bad(msg, n, "%s = '%s': expected a slot range such as 0-9 (slots 0 to 16383)",
 			   k, v);
 	*first = a;
 	*last = b;
@@ -215,7 +227,7 @@ data_section(struct scenario *s, const char *k, const char *v, int line, char *m
 		return inum(k, v, 1, 1 << 20, &s->big_value_size, msg, n);
 	if (strcmp(k, "big_slots") == 0 && (s->big_slots_line = line) > 0)
 		return slot_range(k, v, &s->big_first, &s->big_last, msg, n);
-	return bad(msg, n, "unknown key '%s' in [data]: expected keys, value_size, big_value_size "
+	return scenario_bad(msg, n, "unknown key '%s' in [data]: expected keys, value_size, big_value_size "
 		   "or big_slots", k);
 }
 
@@ -241,7 +253,7 @@ mix(const char *k, const char *v, int *get_pct, char *msg, size_t n)
 	}
 	if (*p || (set < 0 && get < 0) || set > 100 || get > 100 ||
 	    (set < 0 ? 0 : set) + (get < 0 ? 0 : get) != 100)
-		return bad(msg, n, "%s = '%s': expected set:N,get:M with N + M = 100", k, v);
+		return scenario_bad(msg, n, "%s = '%s': expected set:N,get:M with N + M = 100", k, v);
 	*get_pct = get < 0 ? 0 : get;
 	return 0;
 }
@@ -259,7 +271,7 @@ workload_section(struct scenario *s, const char *k, const char *v, int line, cha
 		return inum(k, v, 0, 1000000, &s->workload_rate, msg, n);
 	if (strcmp(k, "mix") == 0)
 		return mix(k, v, &s->workload_get_pct, msg, n);
-	return bad(msg, n, "unknown key '%s' in [workload]: expected writers, keys, rate or mix",
+	return scenario_bad(msg, n, "unknown key '%s' in [workload]: expected writers, keys, rate or mix",
 		   k);
 }
 
@@ -271,7 +283,7 @@ whole_or(const char *k, const char *v, const char *word, int *out, char *msg, si
 
 	if (inum(k, v, 0, 99, out, m, sizeof(m)) == 0)
 		return 0;
-	return bad(msg, n, "%s = '%s': expected a master number from 0 to 99, or %s", k, v,
+	return scenario_bad(msg, n, "%s = '%s': expected a master number from 0 to 99, or %s", k, v,
 		   word);
 }
 
@@ -282,7 +294,7 @@ slot_list(struct scenario *s, const char *v, char *msg, size_t n)
 	size_t count;
 
 	if (reshard_slot_list_parse(v, &s->slot_list, &count, &e) < 0)
-		return bad(msg, n, "slot_list: %s", e.msg);
+		return scenario_bad(msg, n, "slot_list: %s", e.msg);
 	s->slots = (int)count;
 	return 0;
 }
@@ -308,7 +320,7 @@ reshard_section(struct scenario *s, const char *k, const char *v, int line, char
 		return whole_or(k, v, "new", &s->to, msg, n);
 	if ((strcmp(k, "slots") == 0 || strcmp(k, "slot_list") == 0) &&
 	    (s->slots || s->slot_list))
-		return bad(msg, n, "'%s' in [reshard]: give slots or slot_list, once", k);
+		return scenario_bad(msg, n, "'%s' in [reshard]: give slots or slot_list, once", k);
 	if (strcmp(k, "slots") == 0)
 		return inum(k, v, 1, 16384, &s->slots, msg, n);
 	if (strcmp(k, "slot_list") == 0)
@@ -317,7 +329,7 @@ reshard_section(struct scenario *s, const char *k, const char *v, int line, char
 		return inum(k, v, 1, 100000, &s->pipeline, msg, n);
 	if (strcmp(k, "backup") == 0 && (s->backup_line = line) > 0)
 		return yesno(k, v, &s->reshard_backup, msg, n);
-	return bad(msg, n, "unknown key '%s' in [reshard]: expected from, to, slots, slot_list, "
+	return scenario_bad(msg, n, "unknown key '%s' in [reshard]: expected from, to, slots, slot_list, "
 		   "pipeline or backup", k);
 }
 
@@ -331,7 +343,7 @@ repair_section(struct scenario *s, const char *k, const char *v, int line, char 
 		return word(k, v, engines, &s->engine, msg, n);
 	if (strcmp(k, "command") == 0 && (s->command_line = line) > 0) {
 		if (!*v)
-			return bad(msg, n, "command = '': expected a command to run (sh -c)");
+			return scenario_bad(msg, n, "command = '': expected a command to run (sh -c)");
 		free(s->repair_command);
 		s->repair_command = xstrdup(v);
 		return 0;
@@ -348,7 +360,7 @@ repair_section(struct scenario *s, const char *k, const char *v, int line, char 
 		return yesno(k, v, &s->repair_replace, msg, n);
 	if (strcmp(k, "from_backup") == 0 && (s->from_backup_line = line) > 0)
 		return yesno(k, v, &s->repair_from_backup, msg, n);
-	return bad(msg, n, "unknown key '%s' in [repair]: expected engine, restart, salvage, "
+	return scenario_bad(msg, n, "unknown key '%s' in [repair]: expected engine, restart, salvage, "
 		   "allow_data_loss, replace, from_backup, command or timeout", k);
 }
 
@@ -384,7 +396,7 @@ expect_section(struct scenario *s, const char *k, const char *v, int line, char 
 		return expect_num(k, v, line, &s->writes_lost, msg, n);
 	if (strcmp(k, "promoted") == 0)
 		return expect_num(k, v, line, &s->promoted, msg, n);
-	return bad(msg, n, "unknown key '%s' in [expect]: expected reshard, cluster_state, "
+	return scenario_bad(msg, n, "unknown key '%s' in [expect]: expected reshard, cluster_state, "
 		   "healthy, open_slots, failed_nodes, lost_keys, unreachable_keys, misplaced_keys, "
 		   "unknown_keys, writes_lost or promoted", k);
 }
@@ -409,7 +421,7 @@ scenario_key(struct scenario *s, const char *section, const char *name,
 		return repair_section(s, name, value, line, msg, n);
 	if (strcmp(section, "expect") == 0)
 		return expect_section(s, name, value, line, msg, n);
-	return bad(msg, n, "unknown section [%s]", section); /* caught earlier */
+	return scenario_bad(msg, n, "unknown section [%s]", section); /* caught earlier */
 }
 
 int
@@ -423,13 +435,13 @@ scenario_role_parse(const char *key, const char *v, enum role *role, int *node, 
 
 	if (strncmp(v, "node:", 5) == 0) {
 		if (num(key, v + 5, 0, 999, &x, msg, n) < 0)
-			return bad(msg, n, "%s = '%s': expected node:N with N a node number", key, v);
+			return scenario_bad(msg, n, "%s = '%s': expected node:N with N a node number", key, v);
 		*role = ROLE_NODE;
 		*node = (int)x;
 		return 0;
 	}
 	if (word(key, v, roles, &r, msg, n) < 0)
-		return bad(msg, n, "%s = '%s': expected source, target, bystander, "
+		return scenario_bad(msg, n, "%s = '%s': expected source, target, bystander, "
 			   "source-replica, target-replica or node:N", key, v);
 	*role = (enum role)r;
 	return 0;
@@ -449,7 +461,7 @@ parse_at(const char *v, struct fault_spec *f, char *msg, size_t n)
 	if (strcmp(v, "time") == 0)
 		s = STEP_TIME;
 	if (s < 0)
-		return bad(msg, n, "at = '%s': expected importing, migrating, keys, "
+		return scenario_bad(msg, n, "at = '%s': expected importing, migrating, keys, "
 			   "node-target, node-source, slot-done or time", v);
 	f->step = s;
 	return 0;
@@ -464,7 +476,7 @@ parse_point(const char *v, struct fault_spec *f, char *msg, size_t n)
 	f->point_pct = len > 0 && v[len - 1] == '%';
 	snprintf(tmp, sizeof(tmp), "%.*s", (int)(f->point_pct ? len - 1 : len), v);
 	if (num("point", tmp, 0, f->point_pct ? 100 : 100000000, &f->point, msg, n) < 0)
-		return bad(msg, n, "point = '%s': expected a key count N or a percentage P%%", v);
+		return scenario_bad(msg, n, "point = '%s': expected a key count N or a percentage P%%", v);
 	return 0;
 }
 
@@ -481,7 +493,7 @@ scenario_fault_key(struct fault_spec *f, const char *name, const char *value,
 			for (o = injector_table; *o; o++)
 				snprintf(list + strlen(list), sizeof(list) - strlen(list),
 					 "%s%s", o == injector_table ? "" : ", ", (*o)->name);
-			return bad(msg, n, "kind = '%s': expected one of %s", value, list);
+			return scenario_bad(msg, n, "kind = '%s': expected one of %s", value, list);
 		}
 		return 0;
 	}

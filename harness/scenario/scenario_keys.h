@@ -19,6 +19,12 @@ int scenario_fault_key(struct fault_spec *f, const char *name, const char *value
 int scenario_layout_key(struct scenario *s, const char *name, const char *value, int line,
 			char *msg, size_t n);
 int scenario_layout_check(struct scenario *s, char *msg, size_t n, int *line);
+/* The message of a bad key or value into msg (size n): returns -1; with
+ * _at, *line = at too (a check across keys names the line at fault). */
+int scenario_bad(char *msg, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int scenario_bad_at(int *line, int at, char *msg, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* The checks across keys, once the file is read; *line is where. */
 int scenario_check(struct scenario *s, char *msg, size_t n, int *line);
 

@@ -5,7 +5,6 @@
  * for the keys and scenario_keys.h for the calling convention.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,29 +12,6 @@
 #include "cluster/slot.h"
 #include "common/xmalloc.h"
 #include "harness/scenario/scenario_keys.h"
-
-static int
-bad(char *msg, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int
-bad_at(int *line, int at, char *msg, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, n, fmt, ap);
-	va_end(ap);
-	*line = at;
-	return -1;
-}
 
 /* A whole number min..max at *p, which moves past it. */
 static bool
@@ -121,7 +97,7 @@ master_slots(struct scenario *s, const char *k, int m, const char *v, int line, 
 		}
 		for (i = a; i <= b; i++) {
 			if (l->owner[i] >= 0)
-				return bad(msg, n, "%s = '%s': slot %d is master %d's already "
+				return scenario_bad(msg, n, "%s = '%s': slot %d is master %d's already "
 					   "(line %d): ranges must not overlap", k, v, i,
 					   l->owner[i], l->master_line[l->owner[i]]);
 			l->owner[i] = (short)m;
@@ -134,7 +110,7 @@ master_slots(struct scenario *s, const char *k, int m, const char *v, int line, 
 		p = skip_space(p + 1);
 	}
 syntax:
-	return bad(msg, n, "%s = '%s': expected slot ranges such as 0-5460,5462 (slots 0 to "
+	return scenario_bad(msg, n, "%s = '%s': expected slot ranges such as 0-5460,5462 (slots 0 to "
 		   "16383, first <= last), or none", k, v);
 }
 
@@ -163,7 +139,7 @@ open_one(struct scenario *s, const char *k, const char *v, size_t len, int line,
 	l->open[l->nopen++] = o;
 	return 0;
 syntax:
-	return bad(msg, n, "%s: '%s': expected SLOT FROM>TO SHARE%%, such as 5461 1>2 50%% "
+	return scenario_bad(msg, n, "%s: '%s': expected SLOT FROM>TO SHARE%%, such as 5461 1>2 50%% "
 		   "(slot 5461 migrating from master 1 to master 2, half its keys moved)",
 		   k, skip_space(one));
 }
@@ -190,7 +166,7 @@ node_one(const char *k, const char *v, size_t len, int line, struct layout_node 
 		    number(&p, 0, 99, &out->replica) && *skip_space(p) == '\0')
 			return 0;
 	}
-	return bad(msg, n, "%s: '%s': expected master.N or replica.N.K (replica K of master N, "
+	return scenario_bad(msg, n, "%s: '%s': expected master.N or replica.N.K (replica K of master N, "
 		   "from 0)", k, skip_space(one));
 }
 
@@ -228,7 +204,7 @@ scenario_layout_key(struct scenario *s, const char *k, const char *v, int line, 
 		p = k + (rep ? 9 : 7);
 		if (!number(&p, 0, LAYOUT_MASTERS_MAX - 1, &m) ||
 		    (*p && (rep || *p != '.' || (p++, !number(&p, 2, 999, &cont)) || *p)))
-			return bad(msg, n, "'%s' in [layout]: expected %s.N, N a master from 0 to "
+			return scenario_bad(msg, n, "'%s' in [layout]: expected %s.N, N a master from 0 to "
 				   "%d%s", k, rep ? "replicas" : "master", LAYOUT_MASTERS_MAX - 1,
 				   rep ? "" : " (master.N.2, .3 ... go on with more of its slots)");
 		if (!rep)
@@ -236,7 +212,7 @@ scenario_layout_key(struct scenario *s, const char *k, const char *v, int line, 
 		s->layout.replicas_line[m] = line;
 		p = skip_space(v);
 		if (!number(&p, 0, 5, &s->layout.replicas[m]) || *skip_space(p))
-			return bad(msg, n, "%s = '%s': expected a whole number from 0 to 5", k, v);
+			return scenario_bad(msg, n, "%s = '%s': expected a whole number from 0 to 5", k, v);
 		return 0;
 	}
 	if (key_is(k, "open")) {
@@ -253,7 +229,7 @@ scenario_layout_key(struct scenario *s, const char *k, const char *v, int line, 
 		return node_list(k, v, line, &s->layout.failed, &s->layout.nfailed, msg, n);
 	if (key_is(k, "nofailover"))
 		return node_list(k, v, line, &s->layout.nofailover, &s->layout.nnofailover, msg, n);
-	return bad(msg, n, "unknown key '%s' in [layout]: expected master.N, replicas.N, open, "
+	return scenario_bad(msg, n, "unknown key '%s' in [layout]: expected master.N, replicas.N, open, "
 		   "failed or nofailover", k);
 }
 
@@ -283,10 +259,10 @@ check_node(const struct scenario *s, const struct layout_node *x, const char *ke
 
 	layout_node_name(x, name, sizeof(name));
 	if (x->master >= s->masters)
-		return bad_at(line, x->line, msg, n, "%s names %s, but there are masters 0 to %d",
+		return scenario_bad_at(line, x->line, msg, n, "%s names %s, but there are masters 0 to %d",
 			      key, name, s->masters - 1);
 	if (x->replica >= scenario_replicas_of(s, x->master))
-		return bad_at(line, x->line, msg, n, "%s names %s, but master %d has %d "
+		return scenario_bad_at(line, x->line, msg, n, "%s names %s, but master %d has %d "
 			      "replica%s", key, name, x->master,
 			      scenario_replicas_of(s, x->master),
 			      scenario_replicas_of(s, x->master) == 1 ? "" : "s");
@@ -301,24 +277,24 @@ check_open(const struct scenario *s, size_t i, char *msg, size_t n, int *line)
 	size_t j;
 
 	if (o->from >= s->masters || o->to >= s->masters)
-		return bad_at(line, o->line, msg, n, "open slot %d names master %d, but there are "
+		return scenario_bad_at(line, o->line, msg, n, "open slot %d names master %d, but there are "
 			      "masters 0 to %d", o->slot, o->from >= s->masters ? o->from : o->to,
 			      s->masters - 1);
 	if (o->from == o->to)
-		return bad_at(line, o->line, msg, n, "open slot %d goes from master %d to itself",
+		return scenario_bad_at(line, o->line, msg, n, "open slot %d goes from master %d to itself",
 			      o->slot, o->from);
 	if (owner != o->from) {
 		char who[32] = "nobody";
 
 		if (owner >= 0)
 			snprintf(who, sizeof(who), "master %d", owner);
-		return bad_at(line, o->line, msg, n, "open slot %d migrates from master %d, but "
+		return scenario_bad_at(line, o->line, msg, n, "open slot %d migrates from master %d, but "
 			      "%s owns it: the source of an open slot is its owner", o->slot,
 			      o->from, who);
 	}
 	for (j = 0; j < i; j++)
 		if (s->layout.open[j].slot == o->slot)
-			return bad_at(line, o->line, msg, n, "slot %d is open twice (line %d)",
+			return scenario_bad_at(line, o->line, msg, n, "slot %d is open twice (line %d)",
 				      o->slot, s->layout.open[j].line);
 	return 0;
 }
@@ -333,16 +309,16 @@ scenario_layout_check(struct scenario *s, char *msg, size_t n, int *line)
 	if (!l->set)
 		return 0;
 	if (s->has_reshard)
-		return bad_at(line, l->line, msg, n, "[layout] and [reshard] do not go together: "
+		return scenario_bad_at(line, l->line, msg, n, "[layout] and [reshard] do not go together: "
 			      "a layout is the state the cluster starts broken in");
 	for (m = 0; m < LAYOUT_MASTERS_MAX; m++) {
 		if (m >= s->masters && (l->master_line[m] || l->replicas_line[m]))
-			return bad_at(line, l->master_line[m] ? l->master_line[m] : l->replicas_line[m],
+			return scenario_bad_at(line, l->master_line[m] ? l->master_line[m] : l->replicas_line[m],
 				      msg, n, "[layout] %s.%d, but [cluster] masters = %d: masters 0 "
 				      "to %d", l->master_line[m] ? "master" : "replicas", m, s->masters,
 				      s->masters - 1);
 		if (m < s->masters && l->master_line[m] == 0)
-			return bad_at(line, l->line, msg, n, "[layout] has no master.%d: give its "
+			return scenario_bad_at(line, l->line, msg, n, "[layout] has no master.%d: give its "
 				      "slots, or none", m);
 	}
 	for (i = 0; i < l->nopen; i++)
@@ -355,7 +331,7 @@ scenario_layout_check(struct scenario *s, char *msg, size_t n, int *line)
 		if (check_node(s, &l->nofailover[i], "nofailover", msg, n, line) < 0)
 			return -1;
 		if (l->nofailover[i].replica < 0)
-			return bad_at(line, l->nofailover[i].line, msg, n, "nofailover names "
+			return scenario_bad_at(line, l->nofailover[i].line, msg, n, "nofailover names "
 				      "master.%d: only a replica can be kept from a failover",
 				      l->nofailover[i].master);
 	}
