@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/proc.h"
 #include "common/xmalloc.h"
 
 int
@@ -204,25 +205,30 @@ fs_absolute(char *buf, size_t n, struct err *e)
 	return 0;
 }
 
+bool
+fs_path_in(const char *p, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return strncmp(p, dir, len) == 0 &&
+	       (p[len] == '\0' || p[len] == '/' || strcmp(p + len, " (deleted)") == 0);
+}
+
 /* True when some process's working directory is `dir` or below it. */
 static bool
 in_use(const char *dir)
 {
-	char link[64], cwd[PATH_MAX];
-	size_t len = strlen(dir);
+	char cwd[PATH_MAX];
 	struct dirent *d;
 	bool used = false;
-	ssize_t n;
 	DIR *p = opendir("/proc");
+	int pid;
 
 	while (p && !used && (d = readdir(p)) != NULL) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+		if ((pid = atoi(d->d_name)) <= 0)
 			continue;
-		snprintf(link, sizeof(link), "/proc/%s/cwd", d->d_name);
-		if ((n = readlink(link, cwd, sizeof(cwd) - 1)) <= 0)
-			continue;
-		cwd[n] = '\0';
-		used = strncmp(cwd, dir, len) == 0 && (cwd[len] == '\0' || cwd[len] == '/');
+		proc_link(pid, "cwd", cwd, sizeof(cwd));
+		used = cwd[0] && fs_path_in(cwd, dir);
 	}
 	if (p)
 		closedir(p);

@@ -2,6 +2,7 @@
 #ifndef SQ_COMMON_FS_H
 #define SQ_COMMON_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -19,6 +20,9 @@ int fs_absolute(char *buf, size_t n, struct err *e);
 char *fs_read_file(const char *path, size_t *len, struct err *e);
 /* Writes `len` bytes to `path` (created or truncated, mode 0644). */
 int fs_write_file(const char *path, const char *data, size_t len, struct err *e);
+/* True when path `p` (as /proc shows it: " (deleted)" once removed) is
+ * `dir` or below it. */
+bool fs_path_in(const char *p, const char *dir);
 /* Removes each directory matching the glob `pattern` that no process
  * works in or below (/proc/PID/cwd), counting them in *removed.  -1 with
  * `e` set when one could not be removed; the others are still tried. */

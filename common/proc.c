@@ -170,3 +170,14 @@ proc_describe_status(int status)
 		snprintf(s, sizeof(s), "stopped (status 0x%x)", (unsigned)status);
 	return s;
 }
+
+void
+proc_link(pid_t pid, const char *what, char *out, size_t n)
+{
+	char path[64];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	len = readlink(path, out, n - 1);
+	out[len > 0 ? len : 0] = '\0';
+}

@@ -56,4 +56,8 @@ void proc_kill(struct proc *p);
 /* "exited with status 3", "killed by signal 9 (Killed)": borrowed, static. */
 const char *proc_describe_status(int status);
 
+/* readlink() of /proc/PID/WHAT ("cwd", "exe") into out (size n); "" when
+ * it cannot be read (a zombie has no cwd). */
+void proc_link(pid_t pid, const char *what, char *out, size_t n);
+
 #endif

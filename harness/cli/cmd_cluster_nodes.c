@@ -30,6 +30,7 @@
 #include "cluster/conn.h"
 #include "common/clock.h"
 #include "common/fs.h"
+#include "common/proc.h"
 #include "common/xmalloc.h"
 #include "harness/cli/cli.h"
 
@@ -57,30 +58,6 @@ struct dcluster {
 	struct dnode *v;
 	size_t n;
 };
-
-/* True when path `p` (as /proc shows it: " (deleted)" once removed) is
- * `dir` or below it. */
-static bool
-path_in(const char *p, const char *dir)
-{
-	size_t len = strlen(dir);
-
-	return strncmp(p, dir, len) == 0 &&
-	       (p[len] == '\0' || p[len] == '/' || strcmp(p + len, " (deleted)") == 0);
-}
-
-/* readlink() of /proc/PID/WHAT into out; "" when it cannot be read (a
- * zombie has no cwd). */
-static void
-proc_link(pid_t pid, const char *what, char *out, size_t n)
-{
-	char path[64];
-	ssize_t len;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	len = readlink(path, out, n - 1);
-	out[len > 0 ? len : 0] = '\0';
-}
 
 static void
 proc_comm(pid_t pid, char *out, size_t n)
@@ -154,7 +131,7 @@ scan_cwds(struct dcluster *c)
 			continue;
 		proc_link(pid, "cwd", cwd, sizeof(cwd));
 		for (i = 0; cwd[0] && i < c->n; i++)
-			if (path_in(cwd, c->v[i].path))
+			if (fs_path_in(cwd, c->v[i].path))
 				add_user(&c->v[i], pid, false);
 	}
 	if (d)
@@ -180,7 +157,7 @@ config_in(const struct reply *r, const char *path, char *dir)
 			continue;
 		snprintf(abs, sizeof(abs), "%s%s%s", v[0] == '/' ? "" : dir,
 			 v[0] == '/' ? "" : "/", v);
-		if (path_in(abs, path))
+		if (fs_path_in(abs, path))
 			return true;
 	}
 	return false;
@@ -206,7 +183,7 @@ probe(struct dnode *nd)
 	info_field(info, "executable", exe, sizeof(exe));
 	r = conn_cmd(c, NULL, "CONFIG", "GET", "dir", "cluster-config-file", "logfile", NULL);
 	uses = (r && r->type == REPLY_ARRAY && config_in(r, nd->path, dir)) ||
-	       (conf[0] && path_in(conf, nd->path));
+	       (conf[0] && fs_path_in(conf, nd->path));
 	/* its process_id is ours to signal only if the process with that
 	 * pid here works where the server says it does: from another pid
 	 * namespace the number may name another process */
