@@ -35,27 +35,32 @@ server_label(const char *binary, char *buf, size_t n)
 	return buf;
 }
 
+/* The major version of the Valkey whose INFO server text this is, or 0
+ * when it is not Valkey (Redis answers no server_name). */
+static int
+valkey_major(const char *info)
+{
+	char name[32] = "", v[32] = "";
+
+	if (info_field(info, "server_name", name, sizeof(name)) < 0 ||
+	    strcmp(name, "valkey") != 0)
+		return 0;
+	info_field(info, "valkey_version", v, sizeof(v));
+	return atoi(v) > 0 ? atoi(v) : 1;
+}
+
 int
 server_binary_at(const char *host, int port, int timeout_ms, const char **binary,
-		 char *version, size_t n, struct err *e)
+		 struct err *e)
 {
 	const char *argv[] = {"INFO", "server", NULL};
-	char text[8192], name[32] = "", v[64] = "";
+	char text[8192];
 
 	if (conn_ask_text(host, port, timeout_ms, argv, text, sizeof(text), e) < 0)
 		return -1;
 	if (text[0] == '-')
 		return err_set(e, 0, "'INFO server' on %s:%d: %s", host, port, text + 1);
-	info_field(text, "server_name", name, sizeof(name));
-	if (strcmp(name, "valkey") == 0) {
-		*binary = "valkey-server";
-		info_field(text, "valkey_version", v, sizeof(v));
-	} else {
-		*binary = "redis-server";
-		info_field(text, "redis_version", v, sizeof(v));
-	}
-	if (version)
-		snprintf(version, n, "%s %s", (*binary)[0] == 'v' ? "Valkey" : "Redis", v);
+	*binary = valkey_major(text) ? "valkey-server" : "redis-server";
 	return 0;
 }
 
@@ -64,12 +69,8 @@ server_ends_unclaimed_imports(struct conn *c)
 {
 	struct err e = ERR_INIT;
 	struct reply *r = conn_cmd(c, &e, "INFO", "server", NULL);
-	char name[32] = "", v[32] = "";
-	bool yes = false;
+	bool yes = r && r->type == REPLY_STRING && valkey_major(r->str) >= 8;
 
-	if (r && r->type == REPLY_STRING && info_field(r->str, "server_name", name, sizeof(name)) == 0 &&
-	    strcmp(name, "valkey") == 0 && info_field(r->str, "valkey_version", v, sizeof(v)) == 0)
-		yes = atoi(v) >= 8;
 	reply_free(r);
 	return yes;
 }

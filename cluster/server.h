@@ -28,11 +28,10 @@ const char *server_binary(const char *arg);
  * what junit names and reports show.  Returns buf. */
 const char *server_label(const char *binary, char *buf, size_t n);
 
-/* The binary of the kind of server at host:port ("valkey-server" or
- * "redis-server"), its INFO's version into version (size n, may be
- * NULL).  -1 with `e` set when the node cannot be asked. */
+/* The binary of the kind of server at host:port: "valkey-server" or
+ * "redis-server".  -1 with `e` set when the node cannot be asked. */
 int server_binary_at(const char *host, int port, int timeout_ms, const char **binary,
-		     char *version, size_t n, struct err *e);
+		     struct err *e);
 
 /* True when `binary` (NULL: redis-server) can be run: a path that is
  * executable, or a name found on PATH as execvp would. */

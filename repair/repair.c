@@ -356,7 +356,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 
 		own = *env;
 		if (server_binary_at(host, port, o->timeout_ms > 0 ? o->timeout_ms : 2000,
-				     &own.redis_server, NULL, 0, &se) == 0)
+				     &own.redis_server, &se) == 0)
 			env = &own;
 	}
 	tell(env, "round", 1, ROUNDS_MAX);
