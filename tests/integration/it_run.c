@@ -53,12 +53,17 @@ START_TEST(test_run_quick_suite_passes)
 	 * binary: build/ is there only when B=build */
 	char dir[PATH_MAX];
 	const char *slash = strrchr(bin(), '/');
+	int rc;
 
 	it_require_redis("run");
 	snprintf(dir, sizeof(dir), "%.*ssq-it-run-XXXXXX", slash ? (int)(slash - bin() + 1) : 0,
 		 bin());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(it_sh("%s run --results %s > %s.out 2>&1", bin(), dir, dir), 0);
+	rc = it_sh("%s run --results %s > %s.out 2>&1", bin(), dir, dir);
+	if (rc != 0) /* which scenario and why, before the directory goes */
+		it_sh("grep -E '^[a-z0-9-]+: |FAILED|passed, ' %s.out >&2; "
+		      "grep -h 'expect .*FAILED\\|result:' %s/*/timeline.log >&2", dir, dir);
+	ck_assert_int_eq(rc, 0);
 	/* skipped where the machine lacks a fault's needs, with the reason */
 	ck_assert_int_eq(it_sh("grep -Eq '^[1-9][0-9]* passed, 0 failed(, [0-9]+ skipped.*)?$' "
 			       "%s.out", dir), 0);
