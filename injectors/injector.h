@@ -151,6 +151,10 @@ struct injector_ops {
 	 * answering until revert() (a pause with no duration): the harness
 	 * then waits for the cluster to notice, as for INJ_UNREACHABLE. */
 	bool (*until_reverted)(const struct fault *f);
+	/* Optional: true while the fault has fired but what it does has not
+	 * happened yet (the kernel's OOM kill still to come): the harness
+	 * waits for it, within its settle limit, before it goes on. */
+	bool (*effect_pending)(const struct fault *f);
 };
 
 struct fault {

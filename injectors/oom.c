@@ -432,7 +432,27 @@ oom_evidence(const struct fault *f, struct evidence *ev)
 	}
 }
 
+/* The cgroup's kill is still to come: the node lives, its limit was set
+ * less than OOM_WAIT_MS ago (on a loaded machine the next memory-hungry
+ * step, and the kernel's reclaim before the kill, take seconds). */
+#define OOM_WAIT_MS 10000
+
+static bool
+oom_effect_pending(const struct fault *f)
+{
+	struct oom_priv *k = f->priv;
+	long long after;
+
+	if (k->mechanism != OOM_CGROUP || !f->injected || !k->watching)
+		return false;
+	pthread_mutex_lock(&k->lock);
+	after = k->died_after_ms;
+	pthread_mutex_unlock(&k->lock);
+	return after < 0 && clock_now_ms() - k->fired_ms < OOM_WAIT_MS;
+}
+
 const struct injector_ops oom_injector = {
+	.effect_pending = oom_effect_pending,
 	.name = "oom",
 	.params = oom_keys,
 	.priv_size = sizeof(struct oom_priv),

@@ -263,6 +263,9 @@ run_settle(struct run *run, const char *name)
 					settled = no_majority(run, a);
 				}
 			}
+			else if (a->fault && a->spec->ops->effect_pending &&
+				 a->spec->ops->effect_pending(a->fault))
+				settled = false; /* what it does is still to come */
 			else if (unreachable(a) && !a->healed)
 				settled = noticed(run, a);
 			else
