@@ -29,8 +29,8 @@ static const char usage[] =
 	"  --examples N      examples per finding class (default 5, at most 20)\n"
 	"  --no-misplaced    without --keys: skip the per-slot count of keys on\n"
 	"                    masters that do not own their slot (a fixed cost of\n"
-	"                    one scripted COUNTKEYSINSLOT per owned slot, ~1 us\n"
-	"                    each inside every master); the check is reported\n"
+	"                    one pipelined COUNTKEYSINSLOT per owned slot on\n"
+	"                    every master); the check is reported\n"
 	"                    as not run\n"
 	"exit status: 0 healthy, 1 findings, 2 usage error\n";
 
