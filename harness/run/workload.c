@@ -19,7 +19,7 @@
 
 #define WORKLOAD_PREFIX "sqlive:"
 #define WARMUP_MS 10000 /* every key written once, or the run goes on without */
-#define TAIL_MS 500     /* after the repair: the cluster serves again */
+#define TAIL_MS 500     /* after the repair, at most: the cluster serves again */
 #define SLACK_MS 500    /* outages this close are one (outages.h) */
 #define RANGES_MAX 32
 #define BUCKETS_MAX 480 /* a longer run's series has wider buckets */
@@ -63,8 +63,16 @@ run_workload_stop(struct run *run, bool tail)
 {
 	if (run->writers == NULL)
 		return;
-	if (tail)
-		clock_sleep_ms(TAIL_MS);
+	if (tail) {
+		/* after the repair, until the cluster serves again: as
+		 * many writes acknowledged as there are writers, or TAIL_MS */
+		uint64_t deadline = clock_now_ms() + TAIL_MS;
+		long long base = writers_acked(run->writers);
+
+		while (writers_acked(run->writers) < base + run->s->writers &&
+		       clock_now_ms() < deadline)
+			clock_sleep_ms(5);
+	}
 	writers_stop(run->writers, &run->outages, &run->series);
 	run->writers = NULL;
 }

@@ -169,12 +169,19 @@ writer_main(void *arg)
 			clock_sleep_ms(50);
 			continue;
 		}
-		if (all->o.rate > 0) {
-			uint64_t now = clock_now_ms();
+		/* at the rate asked for, once every key was written (the
+		 * first pass goes at full speed: the run waits for it); a
+		 * writer that fell behind (a timeout, an outage) goes on
+		 * from now, as a client at a fixed rate does, without a
+		 * burst to catch up */
+		if (all->o.rate > 0 && all->l->v[i].tried) {
+			uint64_t now = clock_now_ms(), step = 1000u / (unsigned)all->o.rate;
 
 			if (now < next)
 				clock_sleep_ms((unsigned)(next - now));
-			next += 1000u / (unsigned)all->o.rate;
+			else if (now > next + step)
+				next = now;
+			next += step;
 		}
 		ledger_key_name(all->l, i, name, sizeof(name));
 		/* a key never written yet is written first */
