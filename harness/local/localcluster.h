@@ -58,10 +58,13 @@ struct local_cluster_opts {
 	 * With replicas_of, replicas follow the masters grouped by master. */
 	const short *owner;
 	const int *replicas_of;
+	/* Optional, borrowed for the cluster's life: more redis.conf lines
+	 * for every node ("NAME VALUE\n" each), after the harness's own. */
+	const char *extra_config;
 };
 
 #define LOCAL_CLUSTER_OPTS_INIT                                               \
-	{3, 0, 0, NULL, NULL, PERSIST_AOF, 0, false, 0, NULL, NULL, NET_LOOPBACK, NULL, NULL}
+	{3, 0, 0, NULL, NULL, PERSIST_AOF, 0, false, 0, NULL, NULL, NET_LOOPBACK, NULL, NULL, NULL}
 
 struct local_node {
 	struct proc proc;

@@ -43,6 +43,8 @@ node_write_config(const struct local_node *n, const struct local_cluster_opts *o
 		buf_adds(&b, "save \"\"\nappendonly yes\nappendfsync everysec\n");
 		break;
 	}
+	if (o->extra_config)
+		buf_addf(&b, "# [cluster] config\n%s", o->extra_config);
 	snprintf(path, sizeof(path), "%s/redis.conf", n->dir);
 	rc = fs_write_file(path, b.s, b.len, e);
 	buf_release(&b);

@@ -105,6 +105,7 @@ phase_cluster(struct run *run)
 	o.persistence = run->s->persistence;
 	o.node_timeout_ms = run->s->node_timeout_ms;
 	o.redis_server = run->o->redis_server;
+	o.extra_config = run->s->server_config;
 	o.dir = dir;
 	o.detach = run->o->keep;
 	o.network = run->s->network;

@@ -162,7 +162,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 
 	if (l->failed)
 		return 1; /* keep reading: inih reports only the first error */
-	if (seen_before(l, section, name))
+	/* [cluster] config is one redis.conf line each time */
+	if (!(strcmp(section, "cluster") == 0 && strcmp(name, "config") == 0) &&
+	    seen_before(l, section, name))
 		return fail(l, l->line, "'%s' is set twice in [%s]", name, section);
 	/* the file is text: its values end up in report.json and junit.xml */
 	if (!utf8_valid(section) || !utf8_valid(name) || !utf8_valid(value))
@@ -266,6 +268,7 @@ scenario_free(struct scenario *s)
 	}
 	free(s->faults);
 	free(s->repair_command);
+	free(s->server_config);
 	free(s->path);
 	free(s->name);
 	free(s->description);

@@ -2,7 +2,8 @@
  * scenario.h - one failure story, read from a scenario file (INI).
  *
  *   [scenario]  name, description, seed, quick
- *   [cluster]   masters, replicas, persistence, node_timeout, network, server
+ *   [cluster]   masters, replicas, persistence, node_timeout, network, server,
+ *               config (repeated: NAME VALUE)
  *   [data]      keys, value_size, big_value_size, big_slots
  *   [workload]  writers, keys, rate, mix: live traffic from the load to the
  *               verifier, every write in a ledger
@@ -135,6 +136,8 @@ struct scenario {
 	const char *server;     /* "redis", "valkey" ([cluster] server), or NULL:
 				   whatever `run --server` says (redis) */
 	int network_line;
+	char *server_config;    /* config = NAME VALUE lines, each ending in
+				   '\n', for every node's redis.conf; or NULL */
 	/* [data] */
 	long long keys;
 	int value_size;

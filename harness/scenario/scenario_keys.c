@@ -148,6 +148,37 @@ scenario_section(struct scenario *s, const char *k, const char *v, char *msg, si
 	return 0;
 }
 
+/* config = NAME VALUE: one more line of every node's redis.conf.  The
+ * settings the harness itself decides (where the node listens and keeps
+ * its files, cluster mode, persistence, the node timeout) are refused:
+ * they have their own keys, or none. */
+static int
+server_config(struct scenario *s, const char *v, char *msg, size_t n)
+{
+	static const char *const owned[] = {
+		"port", "bind", "dir", "logfile", "pidfile", "daemonize", "include",
+		"cluster-enabled", "cluster-config-file", "cluster-node-timeout",
+		"cluster-port", "appendonly", "save", "dbfilename", "appendfilename",
+		"unixsocket", "protected-mode", NULL};
+	size_t name = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-"), len;
+	char *all;
+	int i;
+
+	if (name == 0 || v[name] != ' ' || v[name + 1] == '\0' || strpbrk(v, "\r\n\"") != NULL)
+		return scenario_bad(msg, n, "config = '%s': expected a redis.conf line, NAME VALUE "
+				    "(e.g. cluster-replica-validity-factor 1)", v);
+	for (i = 0; owned[i]; i++)
+		if (strlen(owned[i]) == name && strncmp(v, owned[i], name) == 0)
+			return scenario_bad(msg, n, "config = '%s': %s is the harness's to set "
+					    "(see [cluster] and [data])", v, owned[i]);
+	len = s->server_config ? strlen(s->server_config) : 0;
+	all = xmalloc(len + strlen(v) + 2);
+	snprintf(all, len + strlen(v) + 2, "%s%s\n", s->server_config ? s->server_config : "", v);
+	free(s->server_config);
+	s->server_config = all;
+	return 0;
+}
+
 static int
 cluster_section(struct scenario *s, const char *k, const char *v, int line, char *msg,
 		size_t n)
@@ -189,8 +220,10 @@ cluster_section(struct scenario *s, const char *k, const char *v, int line, char
 		s->node_timeout_ms = (int)ms;
 		return 0;
 	}
+	if (strcmp(k, "config") == 0)
+		return server_config(s, v, msg, n);
 	return scenario_bad(msg, n, "unknown key '%s' in [cluster]: expected masters, replicas, persistence, "
-		   "node_timeout, network or server", k);
+		   "node_timeout, network, server or config", k);
 }
 
 /* "A-B" or "A", slots 0..16383, A <= B. */

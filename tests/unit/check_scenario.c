@@ -326,6 +326,12 @@ static const struct {
 	 "9: [fault] targets the target's replica, but the new master (to = new) has none"},
 	{"[scenario]\nname = x\n[fault]\nkind = kill\ntarget = target\nat = keys\n",
 	 "3: [fault] fires during a reshard, but there is no [reshard]"},
+	{"[scenario]\nname = x\n[cluster]\nconfig = cluster-node-timeout 500\n",
+	 "4: config = 'cluster-node-timeout 500': cluster-node-timeout is the harness's to set "
+	 "(see [cluster] and [data])"},
+	{"[scenario]\nname = x\n[cluster]\nconfig = maxmemory\n",
+	 "4: config = 'maxmemory': expected a redis.conf line, NAME VALUE (e.g. "
+	 "cluster-replica-validity-factor 1)"},
 	{"[scenario]\nname = x\n[expect]\nlost_keys = some\n",
 	 "4: lost_keys = 'some': expected a number N or > N"},
 	{"[scenario]\nname = x\n[repair]\nengine = magic\n",
@@ -401,6 +407,21 @@ static const struct {
 	 "8: [layout] and [reshard] do not go together: a layout is the state the cluster starts "
 	 "broken in"},
 };
+
+/* [cluster] config: lines for every node's redis.conf, in order. */
+START_TEST(test_scenario_server_config)
+{
+	struct err e = ERR_INIT;
+	struct scenario *s = load("[scenario]\nname = x\n[cluster]\n"
+				  "config = cluster-replica-validity-factor 1\n"
+				  "config = repl-ping-replica-period 1\n", &e);
+
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	ck_assert_str_eq(s->server_config, "cluster-replica-validity-factor 1\n"
+			 "repl-ping-replica-period 1\n");
+	scenario_free(s);
+}
+END_TEST
 
 /* [cluster] server pins a scenario to Redis or Valkey. */
 START_TEST(test_scenario_names_its_server)
@@ -610,6 +631,7 @@ scenario_suite(void)
 
 	tcase_add_test(tc, test_scenario_loads_every_section);
 	tcase_add_test(tc, test_scenario_names_its_server);
+	tcase_add_test(tc, test_scenario_server_config);
 	tcase_add_test(tc, test_scenario_backup_keys);
 	tcase_add_loop_test(tc, test_scenario_error_row, 0,
 			    (int)(sizeof(bad_rows) / sizeof(bad_rows[0])));
