@@ -22,6 +22,14 @@ server_binary(const char *arg)
 }
 
 const char *
+server_default(void)
+{
+	const char *v = getenv("SHARDQUAKE_SERVER");
+
+	return v && *v ? server_binary(v) : NULL;
+}
+
+const char *
 server_label(const char *binary, char *buf, size_t n)
 {
 	const char *base = binary ? strrchr(binary, '/') : NULL;

@@ -23,6 +23,12 @@
  * default, redis-server on PATH). */
 const char *server_binary(const char *arg);
 
+/* The server when neither a command line nor a scenario names one:
+ * $SHARDQUAKE_SERVER as server_binary() reads it, or NULL (redis-server
+ * on PATH).  What a user (or `make check-valkey`) sets to play
+ * everything on Valkey without a flag on every command. */
+const char *server_default(void);
+
 /* "redis" or "valkey" for a binary named so (by its last path
  * component; NULL: redis), else that component, into buf (size n):
  * what junit names and reports show.  Returns buf. */

@@ -31,7 +31,8 @@ static const char usage[] =
 	"  --node-timeout MS   cluster-node-timeout (default 2000)\n"
 	"  --server S          redis, valkey (redis-server or valkey-server on\n"
 	"                      PATH) or the PATH of a server binary (default\n"
-	"                      redis); --redis-server PATH is the same\n"
+	"                      $SHARDQUAKE_SERVER, else redis); --redis-server\n"
+	"                      PATH is the same\n"
 	"  --dir DIR           where the nodes live (default $TMPDIR/shardquake-cluster)\n"
 	"  --force             DIR holds a cluster, running or not: stop it and\n"
 	"                      remove its node folders first (without: refuse)\n"
@@ -180,6 +181,8 @@ cluster_up(int argc, char **argv)
 		return rc;
 	a.o.dir = a.dir;
 	a.o.detach = true;
+	if (a.o.redis_server == NULL)
+		a.o.redis_server = server_default();
 	if (local_cluster_start(&lc, &a.o, &e) < 0) {
 		fprintf(stderr, "shardquake: cluster up: %s\n", e.msg);
 		return EXIT_FINDINGS;

@@ -42,9 +42,11 @@ static const char run_usage[] =
 	"  --keep              leave the cluster running after the run\n"
 	"  --results DIR       where runs are written (default results)\n"
 	"  --server S          redis, valkey (redis-server or valkey-server on\n"
-	"                      PATH) or the PATH of a server binary (default\n"
-	"                      redis); junit names end in \" [valkey]\"\n"
-	"                      on Valkey; --redis-server PATH is the same\n"
+	"                      PATH) or the PATH of a server binary (default:\n"
+	"                      the scenario's [cluster] server, else\n"
+	"                      $SHARDQUAKE_SERVER, else redis); junit names end\n"
+	"                      in \" [valkey]\" on Valkey; --redis-server PATH\n"
+	"                      is the same\n"
 	"  --check             only read and check the files (default: every\n"
 	"                      " SCENARIO_GLOB "), each error as FILE:LINE: ...;\n"
 	"                      nothing starts; exit 0 all good, 2 not\n"
@@ -221,7 +223,8 @@ play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip,
 	skipped = n - i + lacking;
 	for (; i < n; i++) {
 		r[i].status = RUN_SKIPPED;
-		server_label(o->redis_server, r[i].server, sizeof(r[i].server));
+		server_label(o->redis_server ? o->redis_server : server_default(), r[i].server,
+			     sizeof(r[i].server));
 		snprintf(r[i].reason, sizeof(r[i].reason), "%s",
 			 skip ? skip : "not played: the run was interrupted");
 	}
@@ -257,11 +260,12 @@ cli_play(struct scenario **v, size_t n, struct run_opts *o, struct run_result *o
 	o->interrupted = &interrupted;
 	if ((rc = network(v, n, o, no_netns, sizeof(no_netns))) != 0)
 		return rc;
-	if (!server_installed(o->redis_server)) {
+	if (!server_installed(o->redis_server ? o->redis_server : server_default())) {
 		char why[PATH_MAX + 32];
 
 		snprintf(why, sizeof(why), "no %s here",
-			 o->redis_server ? o->redis_server : "redis-server on PATH");
+			 o->redis_server ? o->redis_server
+			 : server_default() ? server_default() : "redis-server on PATH");
 		return play(v, n, o, why, out);
 	}
 	signal(SIGINT, on_signal);

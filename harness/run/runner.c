@@ -387,15 +387,17 @@ run_phases(struct run *run)
 	run_expect(run);
 }
 
-/* The options a scenario plays with: its own [cluster] server, unless
- * the command line named one. */
+/* The options a scenario plays with: the command line's server, else
+ * its own [cluster] server, else $SHARDQUAKE_SERVER's. */
 static const struct run_opts *
 with_server(const struct scenario *s, const struct run_opts *o, struct run_opts *own)
 {
-	if (o->redis_server || s->server == NULL)
+	const char *server = s->server ? server_binary(s->server) : server_default();
+
+	if (o->redis_server || server == NULL)
 		return o;
 	*own = *o;
-	own->redis_server = server_binary(s->server);
+	own->redis_server = server;
 	return own;
 }
 

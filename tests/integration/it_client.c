@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cluster/client.h"
+#include "cluster/server.h"
 #include "cluster/slot.h"
 #include "common/clock.h"
 #include "harness/local/localcluster.h"
@@ -24,6 +25,7 @@ up(void)
 
 	it_require_redis("client");
 	o.persistence = PERSIST_NONE;
+	o.redis_server = server_default(); /* make check-valkey: Valkey */
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 }
 

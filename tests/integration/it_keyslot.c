@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster/server.h"
 #include "cluster/slot.h"
 #include "common/rng.h"
 #include "harness/local/localcluster.h"
@@ -32,6 +33,7 @@ START_TEST(test_key_slot_matches_cluster_keyslot)
 	it_require_redis("keyslot");
 	o.masters = 1;
 	o.persistence = PERSIST_NONE;
+	o.redis_server = server_default(); /* make check-valkey: Valkey */
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	c = it_conn(lc.nodes[0].port);
 	rng_init(&g, 1234);

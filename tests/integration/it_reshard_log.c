@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cluster/conn.h"
+#include "cluster/server.h"
 #include "cluster/slot.h"
 #include "harness/local/localcluster.h"
 #include "harness/reshard/reshard.h"
@@ -80,6 +81,7 @@ setup(struct cmdlog *l, int *slots)
 
 	it_require_redis("reshard_log");
 	o.persistence = PERSIST_NONE;
+	o.redis_server = server_default(); /* make check-valkey: Valkey */
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	for (i = 0; i < o.masters; i++)
 		if ((long)tag >= (long)i * CLUSTER_SLOTS / o.masters)

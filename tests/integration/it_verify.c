@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/server.h"
 #include "cluster/slot.h"
 #include "common/clock.h"
 #include "harness/local/load.h"
@@ -31,6 +32,7 @@ up(void)
 	it_require_redis("verify");
 	o.persistence = PERSIST_NONE;
 	o.node_timeout_ms = 1000;
+	o.redis_server = server_default(); /* make check-valkey: Valkey */
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	ck_assert_msg(dataset_load(&ds, "127.0.0.1", lc.nodes[0].port, 0, &e) == 0, "%s", e.msg);
 }

@@ -10,14 +10,19 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "cluster/server.h"
 #include "common/xmalloc.h"
 #include "tests/support/runner.h"
 
 void
 it_require_redis(const char *suite)
 {
+	const char *server = server_default();
+
 	if (system("command -v redis-server >/dev/null 2>&1") != 0)
 		test_skip("%s: no redis-server on PATH", suite);
+	if (server && !server_installed(server))
+		test_skip("%s: no %s here ($SHARDQUAKE_SERVER)", suite, server);
 }
 
 void
