@@ -182,6 +182,18 @@ reshard(const char *list, const struct reshard_hooks *h, struct reshard_progress
 	return rc;
 }
 
+/* A cluster whose target's replica is paused, then master 0's slots
+ * `list` resharded to master 1: its rc, with *rep the paused replica. */
+static int
+reshard_target_replica_paused(const char *list, int *rep, struct reshard_progress *pr,
+			      uint64_t *ms, struct err *e)
+{
+	rp_up(3, 1, PERSIST_NONE, 20000);
+	*rep = replica_of(1);
+	pause_node(*rep, SIGSTOP);
+	return reshard(list, NULL, pr, ms, e);
+}
+
 /* The target's replica is paused before the reshard.  Valkey: the first
  * SETSLOT to the target (IMPORTING) waits TIMEOUT_MS and answers
  * NOREPLICAS; the driver stops before the slot's first step, within its
@@ -195,12 +207,8 @@ START_TEST(test_paused_target_replica_before_reshard)
 	struct reshard_progress pr;
 	struct err e = ERR_INIT;
 	uint64_t ms;
-	int rc, rep;
+	int rep, rc = reshard_target_replica_paused("0-2", &rep, &pr, &ms, &e);
 
-	rp_up(3, 1, PERSIST_NONE, 20000);
-	rep = replica_of(1);
-	pause_node(rep, SIGSTOP);
-	rc = reshard("0-2", NULL, &pr, &ms, &e);
 	fprintf(stderr, "valkey_shapes [%s]: reshard with the target's replica paused: %s in "
 		"%llu ms%s%s\n", server_names[_i & 1], rc == 0 ? "done" : "stopped",
 		(unsigned long long)ms, rc ? ": " : "", rc ? e.msg : "");
