@@ -18,6 +18,8 @@
 
 #include "cluster/conn.h"
 #include "cluster/fetch.h"
+#include "cluster/server.h"
+#include "common/log.h"
 #include "common/xmalloc.h"
 
 static const char *const step_names[STEP_COUNT_] = {
@@ -62,6 +64,7 @@ connect_all(struct mover *m, const char *host, struct err *e)
 	m->host = host;
 	m->conns = xcalloc(m->t.n + 1, sizeof(*m->conns));
 	m->others = xcalloc(m->t.n + 1, sizeof(*m->others));
+	m->waits = xcalloc(m->t.n + 1, sizeof(*m->waits));
 	for (i = 0; i < m->t.n; i++) {
 		n = &m->t.nodes[i];
 		if (n == d) {
@@ -72,6 +75,9 @@ connect_all(struct mover *m, const char *host, struct err *e)
 		} else if ((n->flags & NODE_MASTER) && !(n->flags & (NODE_FAIL | NODE_NOADDR))) {
 			m->conns[i] = conn_open(host_of(n, host), n->port, m->o->timeout_ms, NULL);
 		}
+		/* Valkey 8, which replicates SETSLOT before it applies it, is
+		 * also the first to end unclaimed imports: one question */
+		m->waits[i] = m->conns[i] && server_ends_unclaimed_imports(m->conns[i]);
 	}
 	snprintf(m->dst_host, sizeof(m->dst_host), "%s", host_of(d, host));
 	m->dst_port = d->port;
@@ -94,6 +100,7 @@ set_source(struct mover *m, const char *id, struct err *e)
 	if (m->conns[k] == NULL &&
 	    (m->conns[k] = conn_open(host_of(s, m->host), s->port, m->o->timeout_ms, e)) == NULL)
 		return err_prefix(e, "source: ");
+	m->waits[k] = server_ends_unclaimed_imports(m->conns[k]);
 	m->src = m->conns[k];
 	m->src_id = s->id;
 	m->nothers = 0;
@@ -101,6 +108,14 @@ set_source(struct mover *m, const char *id, struct err *e)
 		if (m->conns[i] && m->conns[i] != m->src && m->conns[i] != m->dst)
 			m->others[m->nothers++] = m->conns[i];
 	return 0;
+}
+
+void
+reshard_mute_other(struct mover *m, size_t i)
+{
+	log_warn("reshard: '%s' did not apply SETSLOT NODE in time (NOREPLICAS): it is told "
+		 "no more, the target's gossip tells it", conn_addr(m->others[i]));
+	m->others[i] = m->others[--m->nothers];
 }
 
 int
@@ -113,13 +128,77 @@ reshard_emit(struct mover *m, enum reshard_step step, struct err *e)
 	return 0;
 }
 
-int
-reshard_setslot(struct conn *c, int slot, const char *how, const char *id, struct err *e)
+/* Whether node c waits for its replicas before it applies SETSLOT. */
+static bool
+waits(const struct mover *m, const struct conn *c)
 {
+	size_t i;
+
+	for (i = 0; i < m->t.n; i++)
+		if (m->conns[i] == c)
+			return m->waits[i];
+	return false;
+}
+
+int
+reshard_setslot_argv(const struct mover *m, const struct conn *c, const char *slot,
+		     const char *how, const char *id, const char **argv)
+{
+	argv[0] = "CLUSTER";
+	argv[1] = "SETSLOT";
+	argv[2] = slot;
+	argv[3] = how;
+	argv[4] = id;
+	if (!waits(m, c))
+		return 5;
+	argv[5] = "TIMEOUT";
+	argv[6] = m->timeout_s;
+	return 7;
+}
+
+void
+reshard_setslot_wait(const struct mover *m, struct conn *c, bool waiting)
+{
+	if (waits(m, c))
+		conn_set_timeout(c, m->o->timeout_ms + (waiting ? 1000 : 0), NULL);
+}
+
+int
+reshard_setslot_error(const struct mover *m, const struct conn *c, int slot, const char *how,
+		      const char *reply, struct err *e)
+{
+	if (strncmp(reply, "NOREPLICAS", 10) == 0)
+		return err_set(e, 0,
+			       "'CLUSTER SETSLOT %d %s' on '%s': %s (a replica of the node did not "
+			       "acknowledge it within %d ms: the node has not applied it, its "
+			       "replicas will once they read it)",
+			       slot, how, conn_addr(c), reply, m->o->timeout_ms);
+	return err_set(e, 0, "'CLUSTER SETSLOT %d %s' on '%s': %s", slot, how, conn_addr(c),
+		       reply);
+}
+
+int
+reshard_setslot(struct mover *m, struct conn *c, int slot, const char *how, const char *id,
+		bool *noreplicas, struct err *e)
+{
+	const char *argv[7];
+	struct reply *r;
 	char s[16];
+	int argc, rc = 0;
 
 	snprintf(s, sizeof(s), "%d", slot);
-	return conn_cmd_ok(c, e, "CLUSTER", "SETSLOT", s, how, id, NULL);
+	argc = reshard_setslot_argv(m, c, s, how, id, argv);
+	reshard_setslot_wait(m, c, true);
+	r = conn_cmd_argv(c, argc, argv, NULL, e);
+	reshard_setslot_wait(m, c, false);
+	if (noreplicas)
+		*noreplicas = r && reply_is_error(r, "NOREPLICAS");
+	if (r == NULL)
+		return -1;
+	if (r->type == REPLY_ERROR)
+		rc = reshard_setslot_error(m, c, slot, how, r->str, e);
+	reply_free(r);
+	return rc;
 }
 
 void
@@ -284,6 +363,8 @@ move_slot(struct mover *m, int idx, struct err *e)
 	int slot = m->plan->slots[idx];
 	char s[16];
 	long long count = 0;
+	struct err se = ERR_INIT;
+	bool noreplicas = false;
 	size_t i;
 
 	m->ev.slot = slot;
@@ -295,22 +376,33 @@ move_slot(struct mover *m, int idx, struct err *e)
 	    conn_cmd_int(m->src, &count, e, "CLUSTER", "COUNTKEYSINSLOT", s, NULL) < 0)
 		return -1;
 	m->ev.slot_keys = count;
-	if (reshard_setslot(m->dst, slot, "IMPORTING", src, e) < 0 ||
+	if (reshard_setslot(m, m->dst, slot, "IMPORTING", src, NULL, e) < 0 ||
 	    reshard_emit(m, STEP_IMPORTING, e) < 0)
 		return -1;
-	if (reshard_setslot(m->src, slot, "MIGRATING", dst, e) < 0 ||
+	if (reshard_setslot(m, m->src, slot, "MIGRATING", dst, NULL, e) < 0 ||
 	    reshard_emit(m, STEP_MIGRATING, e) < 0)
 		return -1;
 	if (move_keys(m, slot, e) < 0)
 		return -1;
-	if (reshard_setslot(m->dst, slot, "NODE", dst, e) < 0 ||
+	if (reshard_setslot(m, m->dst, slot, "NODE", dst, NULL, e) < 0 ||
 	    reshard_emit(m, STEP_NODE_TARGET, e) < 0)
 		return -1;
-	if (reshard_setslot(m->src, slot, "NODE", dst, e) < 0 ||
-	    reshard_emit(m, STEP_NODE_SOURCE, e) < 0)
+	if (reshard_setslot(m, m->src, slot, "NODE", dst, &noreplicas, &se) < 0) {
+		if (!noreplicas) {
+			if (e)
+				*e = se;
+			return -1;
+		}
+		/* as valkey-cli: the target owns the slot at a newer epoch,
+		 * whose gossip makes the source let go of it */
+		log_warn("reshard: %s; the target owns the slot: going on", se.msg);
+	}
+	if (reshard_emit(m, STEP_NODE_SOURCE, e) < 0)
 		return -1;
-	for (i = 0; i < m->nothers; i++)
-		reshard_setslot(m->others[i], slot, "NODE", dst, NULL);
+	for (i = m->nothers; i-- > 0;)
+		if (reshard_setslot(m, m->others[i], slot, "NODE", dst, &noreplicas, NULL) < 0 &&
+		    noreplicas)
+			reshard_mute_other(m, i);
 	m->pr->slots_done++;
 	return reshard_emit(m, STEP_SLOT_DONE, e);
 }
@@ -373,6 +465,7 @@ out:
 	for (i = 0; m.conns && i < m.t.n; i++)
 		conn_free(m.conns[i]);
 	free(m.conns);
+	free(m.waits);
 	free(m.others);
 	topology_release(&m.t);
 	return rc;

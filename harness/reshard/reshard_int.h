@@ -18,6 +18,9 @@ struct mover {
 	struct topology t;
 	const char *host;          /* the address the caller gave */
 	struct conn **conns;       /* per node of t: masters, best effort */
+	bool *waits;               /* per node of t: a Valkey 8 primary, whose
+				      SETSLOT waits for its replicas (and
+				      takes a TIMEOUT) */
 	struct conn *src, *dst;    /* borrowed from conns */
 	const char *src_id;        /* the current source */
 	struct conn **others;      /* borrowed: masters but src and dst */
@@ -28,11 +31,32 @@ struct mover {
 	struct reshard_event ev;
 };
 
+/* Others[i] answered NOREPLICAS to the SETSLOT NODE it hears as a
+ * courtesy: it hears no more of them (each would wait the timeout); the
+ * target's gossip tells it. */
+void reshard_mute_other(struct mover *m, size_t i);
 /* Reports m->ev as step `step` to the caller's hook. */
 int reshard_emit(struct mover *m, enum reshard_step step, struct err *e);
-/* CLUSTER SETSLOT slot how id; an error reply is a failure. */
-int reshard_setslot(struct conn *c, int slot, const char *how, const char *id,
-		    struct err *e);
+/* CLUSTER SETSLOT slot how id; an error reply is a failure.  To a node
+ * that waits for its replicas it carries TIMEOUT o->timeout_ms, and its
+ * reply is awaited a second longer, so that a replica that does not
+ * acknowledge makes the node answer NOREPLICAS (then it has not applied
+ * the command; its replicas will, once they read it) rather than the
+ * driver give up on a reply still to come.  *noreplicas (may be NULL)
+ * says the failure was that answer. */
+int reshard_setslot(struct mover *m, struct conn *c, int slot, const char *how, const char *id,
+		    bool *noreplicas, struct err *e);
+/* The SETSLOT argument vector for node c: 5 arguments, or 7 with
+ * TIMEOUT (argv must have room for 7; slot is the caller's string). */
+int reshard_setslot_argv(const struct mover *m, const struct conn *c, const char *slot,
+			 const char *how, const char *id, const char **argv);
+/* Around the replies of SETSLOTs to c: how long to wait for each
+ * (waiting true), or back to the usual timeout. */
+void reshard_setslot_wait(const struct mover *m, struct conn *c, bool waiting);
+/* `e` for the error reply `reply` of SETSLOT slot how on c: names the
+ * command and, for NOREPLICAS, what it means. */
+int reshard_setslot_error(const struct mover *m, const struct conn *c, int slot,
+			  const char *how, const char *reply, struct err *e);
 /* MIGRATE dst_host dst_port "" 0 timeout [REPLACE] KEYS <keys>: a new
  * argument vector (strings borrowed from m and keys); free both arrays. */
 size_t reshard_migrate_argv(const struct mover *m, const struct reply *keys,

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "harness/reshard/reshard_int.h"
+#include "common/log.h"
 #include "common/xmalloc.h"
 
 struct round {
@@ -41,18 +42,18 @@ at_slot(struct round *r, size_t i)
 	r->m->ev.slot_keys = 0;
 }
 
-/* Reads n replies of a pipeline; the first error reply (or a broken
- * connection) fails, naming the slot, after every reply has been read so
- * the connection stays usable. */
+/* Reads the replies of a pipeline of SETSLOT how for slots [from, n);
+ * the first error reply (or a broken connection) fails, naming the
+ * slot, after every reply has been read so the connection stays usable. */
 static int
-read_replies(struct round *r, struct conn *c, const char *what, size_t *failed,
+read_replies(struct round *r, struct conn *c, const char *how, size_t from, size_t *failed,
 	     struct err *e)
 {
 	struct reply *rep;
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < r->n; i++) {
+	for (i = from; i < r->n; i++) {
 		rep = conn_read_reply(c, rc < 0 ? NULL : e);
 		if (rep == NULL) {
 			if (rc == 0)
@@ -60,8 +61,7 @@ read_replies(struct round *r, struct conn *c, const char *what, size_t *failed,
 			return -1;
 		}
 		if (rc == 0 && rep->type == REPLY_ERROR) {
-			err_set(e, 0, "'%s' of slot %d on '%s': %s", what, r->slots[i],
-				conn_addr(c), rep->str);
+			reshard_setslot_error(r->m, c, r->slots[i], how, rep->str, e);
 			*failed = i;
 			rc = -1;
 		}
@@ -70,26 +70,73 @@ read_replies(struct round *r, struct conn *c, const char *what, size_t *failed,
 	return rc;
 }
 
-/* CLUSTER SETSLOT <slot> how id for every slot of the round on c. */
+/* Appends SETSLOT how id for slots [from, to) of the round to c. */
 static int
-setslot_all(struct round *r, struct conn *c, const char *how, const char *id,
-	    size_t *failed, struct err *e)
+append_all(struct round *r, struct conn *c, const char *how, const char *id, size_t from,
+	   size_t to)
 {
-	const char *argv[5] = {"CLUSTER", "SETSLOT", NULL, how, id};
+	const char *argv[7];
 	char s[16];
-	char what[64];
 	size_t i;
+	int argc = 5;
 
-	for (i = 0; i < r->n; i++) {
+	for (i = from; i < to; i++) {
 		snprintf(s, sizeof(s), "%d", r->slots[i]);
-		argv[2] = s;
-		conn_append_argv(c, 5, argv, NULL);
+		argc = reshard_setslot_argv(r->m, c, s, how, id, argv);
+		conn_append_argv(c, argc, argv, NULL);
 	}
-	snprintf(what, sizeof(what), "CLUSTER SETSLOT %s", how);
+	return argc;
+}
+
+/* CLUSTER SETSLOT <slot> how id for every slot of the round on c.  A
+ * node that waits for its replicas is sent the first slot alone: a
+ * replica that does not acknowledge costs one timeout, not one per slot
+ * of the round.  Its NOREPLICAS is then *noreplicas, and with
+ * `tolerate` the rest of the round is not sent (the source's SETSLOT
+ * NODE, or a courtesy to the other masters: see move_slot). */
+static int
+setslot_all(struct round *r, struct conn *c, const char *how, const char *id, bool tolerate,
+	    bool *noreplicas, size_t *failed, struct err *e)
+{
+	struct err se = ERR_INIT;
+	const char *argv[7];
+	struct reply *rep;
+	size_t from = 0;
+	int rc;
+
 	*failed = 0;
-	if (conn_flush(c, e) < 0)
+	*noreplicas = false;
+	if (reshard_setslot_argv(r->m, c, "0", how, id, argv) == 7) {
+		append_all(r, c, how, id, 0, 1);
+		if (conn_flush(c, e) < 0)
+			return -1;
+		reshard_setslot_wait(r->m, c, true);
+		rep = conn_read_reply(c, e);
+		reshard_setslot_wait(r->m, c, false);
+		if (rep == NULL)
+			return -1;
+		rc = 0;
+		if (rep->type == REPLY_ERROR) {
+			*noreplicas = reply_is_error(rep, "NOREPLICAS");
+			rc = reshard_setslot_error(r->m, c, r->slots[0], how, rep->str,
+						   *noreplicas && tolerate ? &se : e);
+		}
+		reply_free(rep);
+		if (*noreplicas && tolerate) {
+			log_warn("reshard: %s; the target owns the slot: going on", se.msg);
+			return 0;
+		}
+		if (rc < 0)
+			return -1;
+		from = 1;
+	}
+	append_all(r, c, how, id, from, r->n);
+	if (from < r->n && conn_flush(c, e) < 0)
 		return -1;
-	return read_replies(r, c, what, failed, e);
+	reshard_setslot_wait(r->m, c, true);
+	rc = read_replies(r, c, how, from, failed, e);
+	reshard_setslot_wait(r->m, c, false);
+	return rc;
 }
 
 /* Reports `step` for every slot of the round, in order. */
@@ -231,8 +278,9 @@ step_all(struct round *r, struct conn *c, const char *how, const char *id,
 	 enum reshard_step step, enum reshard_step before, struct err *e)
 {
 	size_t failed = 0;
+	bool noreplicas;
 
-	if (setslot_all(r, c, how, id, &failed, e) < 0) {
+	if (setslot_all(r, c, how, id, step == STEP_NODE_SOURCE, &noreplicas, &failed, e) < 0) {
 		stopped_at(r, failed, before);
 		return -1;
 	}
@@ -252,6 +300,7 @@ reshard_round(struct mover *m, size_t first, size_t count, struct err *e)
 	};
 	const char *src = m->src_id, *dst = m->plan->target;
 	size_t i, failed;
+	bool noreplicas;
 	long long still;
 	int rc = -1;
 
@@ -272,8 +321,11 @@ reshard_round(struct mover *m, size_t first, size_t count, struct err *e)
 	    step_all(&r, m->src, "NODE", dst, STEP_NODE_SOURCE, STEP_NODE_TARGET, e) < 0)
 		goto out;
 	/* best effort, as one slot at a time: gossip tells the rest */
-	for (i = 0; i < m->nothers; i++)
-		setslot_all(&r, m->others[i], "NODE", dst, &failed, NULL);
+	for (i = m->nothers; i-- > 0;)
+		if (setslot_all(&r, m->others[i], "NODE", dst, true, &noreplicas, &failed, NULL) ==
+			    0 &&
+		    noreplicas)
+			reshard_mute_other(m, i);
 	for (i = 0; i < count; i++) {
 		m->pr->slots_done++;
 		at_slot(&r, i);
