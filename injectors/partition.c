@@ -16,6 +16,13 @@
  *                             clients and every other node are on the
  *                             other side (default: the target alone)
  *   clients   = yes | no      isolate: cut the clients off too (yes)
+ *   hold_ms   = 0             inject() returns only once the cut has
+ *                             lasted this long: the reshard (and any
+ *                             later fault) goes on with the link cut
+ *                             for that long already, as when a cut
+ *                             goes unnoticed for a while (a replica's
+ *                             data grows old: see
+ *                             kill-source-replica-too-stale.ini)
  *
  * At the packet level, one-way means one direction's packets are lost;
  * for TCP that breaks the link both ways (a handshake needs both), which
@@ -31,6 +38,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/xmalloc.h"
 #include "injectors/injector.h"
 #include "injectors/netcut.h"
@@ -49,6 +57,7 @@ struct partition_priv {
 	struct netcut *nc;
 	char what[160];   /* what was cut, for describe() */
 	int peer_node;
+	long long hold_ms;
 };
 
 static const char *const modes[] = {"isolate", "pair", "one-way", "majority", NULL};
@@ -75,7 +84,8 @@ word(const struct params *p, const char *key, const char *const *words, int def,
 }
 
 /* Its own keys, for the scenario loader's messages as for parse(). */
-static const char *const partition_keys[] = {"mode", "peer", "direction", "with", "clients", NULL};
+static const char *const partition_keys[] = {"mode", "peer", "direction", "with", "clients",
+					     "hold_ms", NULL};
 
 static int
 partition_parse(struct fault *f, const struct params *p, struct err *e)
@@ -90,7 +100,8 @@ partition_parse(struct fault *f, const struct params *p, struct err *e)
 	    word(p, "mode", modes, PART_ISOLATE, &k->mode, "isolate, pair, one-way or majority",
 		 e) < 0 ||
 	    word(p, "direction", dirs, 0, &dir, "out or in", e) < 0 ||
-	    word(p, "clients", yn, 1, &cl, "yes or no", e) < 0)
+	    word(p, "clients", yn, 1, &cl, "yes or no", e) < 0 ||
+	    params_duration_ms(p, "hold_ms", 0, &k->hold_ms, e) < 0)
 		return -1;
 	k->in = dir == 1;
 	k->clients = cl == 1;
@@ -237,6 +248,13 @@ partition_inject(struct fault *f, struct target *t, struct err *e)
 	if (rc < 0)
 		return err_prefix(e, "partition node %d: ", t->port);
 	f->injected = true;
+	if (k->hold_ms > 0) {
+		size_t len = strlen(k->what);
+
+		clock_sleep_ms((unsigned)k->hold_ms);
+		snprintf(k->what + len, sizeof(k->what) - len, ", held %lld ms before the "
+			 "reshard went on", k->hold_ms);
+	}
 	return 0;
 }
 

@@ -4,6 +4,8 @@
  * by the cluster's own failover, where one can be), a paused or
  * restarted one back.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,19 +113,99 @@ no_majority(struct run *run, const struct armed *a)
 	       timeline_ms(&run->tl) - a->fired_ms >= 2 * (uint64_t)run->s->node_timeout_ms + 500;
 }
 
+/* A number from CONFIG GET `name` on c, or -1. */
+static long long
+config_num(struct conn *c, const char *name)
+{
+	struct reply *r = conn_cmd(c, NULL, "CONFIG", "GET", name, NULL);
+	long long v = -1;
+
+	if (r && r->type == REPLY_ARRAY && r->nelem == 2 && r->elem[1]->str)
+		v = strtoll(r->elem[1]->str, NULL, 10);
+	reply_free(r);
+	return v;
+}
+
+/*
+ * Whether replica `n` of a dead master will never start an election, by
+ * the rule Redis 7.0 and Valkey 8 apply first (cluster.c /
+ * cluster_legacy.c, clusterHandleSlaveFailover): its data age -- since
+ * it last heard from its master while the link is up, since it noticed
+ * the link down otherwise, in whole seconds -- less the node timeout,
+ * may not pass repl-ping-replica-period s + cluster-node-timeout ms x
+ * cluster-replica-validity-factor (0: no limit).  Past it with the link
+ * down, it stays past it while its master is dead: the age only grows,
+ * so this is final.  With the link still looking up (a cut link: no
+ * reset came through) it is not: when that link breaks -- repl-timeout,
+ * or the cut healed onto the dead master's reset -- both servers count
+ * the age again from then, and the replica may win an election after
+ * all; it is then waited for as any other.  True, with the facts in
+ * `why`, when it never will.
+ */
+static bool
+too_stale(const struct local_node *n, char *why, size_t len)
+{
+	struct conn *c = conn_open(n->host, n->port, 300, NULL);
+	char *info = c ? conn_cmd_str(c, NULL, "INFO", "replication", NULL) : NULL;
+	char link[16] = "", down[32] = "";
+	long long factor, period, timeout, age_ms, limit_ms;
+	bool stale = false;
+
+	if (info == NULL || info_field(info, "master_link_status", link, sizeof(link)) < 0 ||
+	    strcmp(link, "down") != 0 ||
+	    info_field(info, "master_link_down_since_seconds", down, sizeof(down)) < 0)
+		goto out;
+	factor = config_num(c, "cluster-replica-validity-factor");
+	period = config_num(c, "repl-ping-replica-period");
+	timeout = config_num(c, "cluster-node-timeout");
+	if (factor <= 0 || period < 0 || timeout < 0)
+		goto out;
+	/* -1: never in sync since it started, down since "ever" */
+	age_ms = strtoll(down, NULL, 10) < 0 ? LLONG_MAX / 2 : strtoll(down, NULL, 10) * 1000;
+	if (age_ms > timeout)
+		age_ms -= timeout;
+	limit_ms = period * 1000 + timeout * factor;
+	stale = age_ms > limit_ms;
+	if (stale)
+		snprintf(why, len, "link to its master down for %s s: %lld ms past the node "
+			 "timeout, beyond the %lld ms repl-ping-replica-period %lld + "
+			 "cluster-node-timeout %lld x cluster-replica-validity-factor %lld allow",
+			 down, age_ms, limit_ms, period, timeout, factor);
+out:
+	free(info);
+	conn_free(c);
+	return stale;
+}
+
+/* The node of ours with cluster id `id`, or -1. */
+static int
+node_by_id(const struct run *run, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < run->lc.n; i++)
+		if (strcmp(run->lc.nodes[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* A dead master's failover, which the cluster runs by itself once the
  * master is flagged fail: still under way while any running node sees a
- * replica of it, not failed, that may take over (no nofailover flag):
- * the replica has not won its election yet, or the news has not reached
- * every node.  Waited for so that the repair finds what the cluster did
- * and never races it with a takeover of its own. */
+ * replica of it, not failed, that may take over (no nofailover flag,
+ * not too stale for good: too_stale()): the replica has not won its
+ * election yet, or the news has not reached every node.  Waited for so
+ * that the repair finds what the cluster did and never races it with a
+ * takeover of its own.  `stale` (per node) keeps what too_stale() found,
+ * final, said once in the timeline under the phase's `name`. */
 static bool
-failover_pending(struct run *run, int dead)
+failover_pending(struct run *run, int dead, bool *stale, const char *name)
 {
 	struct topology t = TOPOLOGY_INIT;
 	const struct cluster_node *n;
 	bool pending = false;
+	char why[256];
 	size_t i, k;
+	int r;
 
 	for (i = 0; i < run->lc.n && !pending; i++) {
 		if ((int)i == dead || !proc_is_running(&run->lc.nodes[i].proc) ||
@@ -132,9 +214,18 @@ failover_pending(struct run *run, int dead)
 			continue;
 		for (k = 0; k < t.n && !pending; k++) {
 			n = &t.nodes[k];
-			pending = (n->flags & NODE_REPLICA) &&
-				  !(n->flags & (NODE_NOFAILOVER | NODE_FAIL | NODE_PFAIL)) &&
-				  strcmp(n->master_id, run->lc.nodes[dead].id) == 0;
+			if (!(n->flags & NODE_REPLICA) ||
+			    (n->flags & (NODE_NOFAILOVER | NODE_FAIL | NODE_PFAIL)) ||
+			    strcmp(n->master_id, run->lc.nodes[dead].id) != 0)
+				continue;
+			r = node_by_id(run, n->id);
+			if (r >= 0 && !stale[r] && too_stale(&run->lc.nodes[r], why, sizeof(why))) {
+				stale[r] = true;
+				timeline_add(&run->tl, "%s: node %d on port %d, replica of the dead "
+					     "master on port %d, will not fail over: %s", name, r,
+					     run->lc.nodes[r].port, run->lc.nodes[dead].port, why);
+			}
+			pending = r < 0 || !stale[r];
 		}
 		topology_release(&t);
 	}
@@ -143,15 +234,18 @@ failover_pending(struct run *run, int dead)
 
 /* What became of each dead master's replicas: promoted by the cluster's
  * own failover, or still its replicas; in the timeline and in
- * report.json's "failovers" (dead, replica: ports; promoted). */
+ * report.json's "failovers" (dead, replica: ports; promoted).  Counted
+ * again, from scratch, after each phase that may see a failover before
+ * the repair: `name`'s. */
 static void
-note_failovers(struct run *run)
+note_failovers(struct run *run, const char *name)
 {
 	struct topology t = TOPOLOGY_INIT;
 	const struct cluster_node *me;
 	json_t *list = json_array();
 	size_t i, j;
 
+	run->promoted = 0;
 	for (i = 0; i < run->ts.n; i++) {
 		int d = run->ts.v[i].node;
 
@@ -168,8 +262,8 @@ note_failovers(struct run *run)
 			promoted = (me = topology_myself(&t)) != NULL && (me->flags & NODE_MASTER);
 			topology_release(&t);
 			run->promoted += promoted;
-			timeline_add(&run->tl, "settle: node %zu on port %d, replica of the dead master "
-				     "on port %d, %s", j, run->lc.nodes[j].port, run->lc.nodes[d].port,
+			timeline_add(&run->tl, "%s: node %zu on port %d, replica of the dead master "
+				     "on port %d, %s", name, j, run->lc.nodes[j].port, run->lc.nodes[d].port,
 				     promoted ? "was promoted by the cluster's own failover"
 					      : "is still its replica (not promoted)");
 			json_array_append_new(list, json_pack("{s:i, s:i, s:b}", "dead",
@@ -182,6 +276,10 @@ note_failovers(struct run *run)
 		json_object_set_new(run->report, "failovers", list);
 	else
 		json_decref(list);
+	if (strcmp(name, "settle") != 0)
+		timeline_add(&run->tl, "%s: %d replica%s of dead masters promoted by the "
+			     "cluster's own failover so far", name, run->promoted,
+			     run->promoted == 1 ? "" : "s");
 }
 
 /* A node that is running again has settled once it answers, no node
@@ -239,9 +337,11 @@ run_settle(struct run *run, const char *name)
 	uint64_t t0 = timeline_ms(&run->tl), start = clock_now_ms();
 	uint64_t limit = (uint64_t)run->s->node_timeout_ms * 4 + 10000;
 	uint64_t *since = xcalloc(run->ts.n + 1, sizeof(*since)); /* per fault */
+	bool *stale = xcalloc(run->lc.n + 1, sizeof(*stale));      /* per node */
 	/* a failover's election starts 0.5-1 s after the fail flag and takes
 	 * at most twice the node timeout: one that has not ended by then
-	 * will not (no majority to vote, a replica too stale) */
+	 * will not (no majority to vote; a replica too stale for good is
+	 * known at once, by too_stale()) */
 	uint64_t window = 2 * (uint64_t)run->s->node_timeout_ms + 3000;
 	bool settled = false;
 	size_t i;
@@ -258,7 +358,7 @@ run_settle(struct run *run, const char *name)
 					if (since[i] == 0)
 						since[i] = clock_now_ms();
 					settled = clock_now_ms() - since[i] >= window ||
-						  !failover_pending(run, a->node);
+						  !failover_pending(run, a->node, stale, name);
 				} else {
 					settled = no_majority(run, a);
 				}
@@ -275,8 +375,12 @@ run_settle(struct run *run, const char *name)
 			clock_sleep_ms(50);
 	}
 	free(since);
-	if (strcmp(name, "settle") == 0)
-		note_failovers(run);
+	free(stale);
+	/* a cut healed onto a dead master may let its replica win an
+	 * election after all (too_stale()): a heal before the repair counts
+	 * them again */
+	if (strcmp(name, "settle") == 0 || json_object_get(run->phases, "repair") == NULL)
+		note_failovers(run, name);
 	json_object_set_new(run->report, strcmp(name, "settle") == 0 ? "settled" : "healed",
 			    json_boolean(settled));
 	run_phase_done(run, name, t0, "%s",
