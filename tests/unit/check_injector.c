@@ -65,6 +65,22 @@ START_TEST(test_pause_parses_duration)
 }
 END_TEST
 
+/* partition hold_ms: a duration, or an error naming its line. */
+START_TEST(test_partition_hold_parses_duration)
+{
+	struct param p[] = {{"hold_ms", "8s", 5}};
+	struct params ps = {p, 1};
+	struct err e = ERR_INIT;
+	struct fault *f = fault_new(injector_find("partition"), &ps, &e);
+
+	ck_assert_msg(f != NULL, "%s", e.msg);
+	fault_free(f);
+	p[0].value = "soon";
+	ck_assert_ptr_null(fault_new(injector_find("partition"), &ps, &e));
+	ck_assert_msg(strncmp(e.msg, "line 5: hold_ms", 15) == 0, "%s", e.msg);
+}
+END_TEST
+
 /* The state letter of /proc/PID/stat: 'T' stopped, 'S' sleeping. */
 static char
 state_of(pid_t pid)
@@ -140,6 +156,7 @@ injector_suite(void)
 	tcase_add_test(tc, test_kill_grace_needs_term);
 	tcase_add_test(tc, test_kill_bad_signal_names_line);
 	tcase_add_test(tc, test_pause_parses_duration);
+	tcase_add_test(tc, test_partition_hold_parses_duration);
 	tcase_add_test(tc, test_pause_resumes_its_node_and_nothing_else);
 	suite_add_tcase(s, tc);
 	return s;

@@ -221,7 +221,7 @@ static const struct {
 	{"[scenario]\nname = x\n[cluster]\nnetwork = netns\n[reshard]\nfrom = 0\nto = 1\n"
 	 "slots = 2\n[fault]\nkind = partition\ntarget = target\nat = keys\npeers = source\n",
 	 "13: 'peers' is not a parameter of fault kind 'partition': expected kind, target, at, "
-	 "slot, point, after, heal, mode, peer, direction, with or clients"},
+	 "slot, point, after, heal, mode, peer, direction, with, clients or hold_ms"},
 	{"[scenario\nname = x\n",
 	 "1: section header '[scenario' has no closing ']': expected [NAME] on a line of its own"},
 	{"[scenario]\nname = x\n[fault 2\nkind = kill\n",
