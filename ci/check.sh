@@ -4,7 +4,7 @@
 #
 # The integration suites mostly wait on servers (one share of them keeps
 # two cores ~40% busy), so two shares play at once: the scenario runs
-# (run, valkey) and the repair_dead suite beside the rest, then the
+# (run, valkey, stale) and the repair_dead suite beside the rest, then the
 # repair suites again on Valkey 8 (VALKEY_SUITES).  The side share's
 # output is printed when it ends.
 set -u
@@ -16,7 +16,7 @@ side_log=$(mktemp)
 trap 'rm -f "$summary" "$side_summary" "$side_log"' EXIT
 export SQ_SUMMARY="$summary"
 status=0
-SIDE_SUITES=${SIDE_SUITES:-"run valkey repair_dead"}
+SIDE_SUITES=${SIDE_SUITES:-"run valkey repair_dead stale"}
 VALKEY_SUITES=${VALKEY_SUITES:-"repair_dead repair_manual repair_live"}
 
 stage() {
