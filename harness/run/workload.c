@@ -72,6 +72,7 @@ run_workload_stop(struct run *run, bool tail)
 		while (writers_acked(run->writers) < base + run->s->writers &&
 		       clock_now_ms() < deadline)
 			clock_sleep_ms(5);
+		writers_probe(run->writers, TAIL_MS);
 	}
 	writers_stop(run->writers, &run->outages, &run->series);
 	run->writers = NULL;

@@ -34,6 +34,7 @@ struct writers {
 	char host[256];
 	struct ledger *l;
 	atomic_bool stop;
+	atomic_ullong probe_until; /* writers_probe(): clock_now_ms() bound */
 	atomic_int mark;         /* asked for by writers_mark() */
 	long long *marks;        /* where each writer copies its keys' acked */
 	struct writer *w;
@@ -193,6 +194,17 @@ writer_main(void *arg)
 		if (i >= all->l->n)
 			i = (size_t)w->index;
 	}
+	/* writers_probe(): a slot still failing asked once more */
+	for (i = (size_t)w->index; cc && i < all->l->n; i += (size_t)all->n) {
+		unsigned slot;
+
+		if (clock_now_ms() >= atomic_load(&all->probe_until))
+			break;
+		ledger_key_name(all->l, i, name, sizeof(name));
+		slot = key_slot(name, strlen(name));
+		if (w->down[slot] && all->l->v[i].tried)
+			read_one(w, cc, i, name, slot);
+	}
 	cluster_client_free(cc);
 	return NULL;
 }
@@ -210,6 +222,7 @@ writers_start(const struct writers_opts *o, struct ledger *l, struct err *e)
 	if ((size_t)all->n > l->n)
 		all->n = (int)l->n;
 	atomic_init(&all->stop, false);
+	atomic_init(&all->probe_until, 0);
 	atomic_init(&all->mark, 0);
 	all->w = xcalloc((size_t)all->n + 1, sizeof(*all->w));
 	for (i = 0; i < all->n; i++) {
@@ -248,6 +261,12 @@ writers_mark(struct writers *all, long long *acked, int timeout_ms, struct err *
 			clock_sleep_ms(1);
 		}
 	return 0;
+}
+
+void
+writers_probe(struct writers *all, int ms)
+{
+	atomic_store(&all->probe_until, clock_now_ms() + (uint64_t)ms);
 }
 
 long long

@@ -63,6 +63,11 @@ struct writers *writers_start(const struct writers_opts *o, struct ledger *l, st
  * write counted there was acknowledged before writers_mark() returns.
  * -1 with `e` when a writer is not between commands within timeout_ms. */
 int writers_mark(struct writers *all, long long *acked, int timeout_ms, struct err *e);
+/* At writers_stop(), each writer reads once more a key of each slot it
+ * still finds failing, for at most `ms`: an outage that ended since its
+ * last command on that slot (the repair ended it) ends then, rather than
+ * stays open to the stop. */
+void writers_probe(struct writers *all, int ms);
 /* Writes acknowledged so far, all writers (while they run). */
 long long writers_acked(const struct writers *w);
 /* Stops and joins every writer, adds their counts to the ledger, their
