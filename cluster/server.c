@@ -72,15 +72,21 @@ server_binary_at(const char *host, int port, int timeout_ms, const char **binary
 	return 0;
 }
 
-bool
-server_ends_unclaimed_imports(struct conn *c)
+int
+server_valkey_major_of(struct conn *c)
 {
 	struct err e = ERR_INIT;
 	struct reply *r = conn_cmd(c, &e, "INFO", "server", NULL);
-	bool yes = r && r->type == REPLY_STRING && valkey_major(r->str) >= 8;
+	int major = r && r->type == REPLY_STRING ? valkey_major(r->str) : 0;
 
 	reply_free(r);
-	return yes;
+	return major;
+}
+
+bool
+server_ends_unclaimed_imports(struct conn *c)
+{
+	return server_valkey_major_of(c) >= 8;
 }
 
 bool

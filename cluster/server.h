@@ -43,6 +43,12 @@ int server_binary_at(const char *host, int port, int timeout_ms, const char **bi
  * executable, or a name found on PATH as execvp would. */
 bool server_installed(const char *binary);
 
+/* The major version of the Valkey node behind c; 0 for Redis, or when
+ * it cannot be asked.  Valkey 8 replicates CLUSTER SETSLOT to replicas
+ * before it applies it (a TIMEOUT argument, NOREPLICAS) and has CLUSTER
+ * SLOT-STATS. */
+int server_valkey_major_of(struct conn *c);
+
 /* True when the node behind c is Valkey 8 or later, whose primary ends
  * an import, and takes the slot itself, as soon as the source's gossip
  * does not claim the slot (Redis 7.0 keeps the import until told).

@@ -75,9 +75,8 @@ connect_all(struct mover *m, const char *host, struct err *e)
 		} else if ((n->flags & NODE_MASTER) && !(n->flags & (NODE_FAIL | NODE_NOADDR))) {
 			m->conns[i] = conn_open(host_of(n, host), n->port, m->o->timeout_ms, NULL);
 		}
-		/* Valkey 8, which replicates SETSLOT before it applies it, is
-		 * also the first to end unclaimed imports: one question */
-		m->waits[i] = m->conns[i] && server_ends_unclaimed_imports(m->conns[i]);
+		/* Valkey 8 replicates SETSLOT before it applies it */
+		m->waits[i] = m->conns[i] && server_valkey_major_of(m->conns[i]) >= 8;
 	}
 	snprintf(m->dst_host, sizeof(m->dst_host), "%s", host_of(d, host));
 	m->dst_port = d->port;
@@ -100,7 +99,7 @@ set_source(struct mover *m, const char *id, struct err *e)
 	if (m->conns[k] == NULL &&
 	    (m->conns[k] = conn_open(host_of(s, m->host), s->port, m->o->timeout_ms, e)) == NULL)
 		return err_prefix(e, "source: ");
-	m->waits[k] = server_ends_unclaimed_imports(m->conns[k]);
+	m->waits[k] = server_valkey_major_of(m->conns[k]) >= 8;
 	m->src = m->conns[k];
 	m->src_id = s->id;
 	m->nothers = 0;
