@@ -292,7 +292,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			goto out;
 	}
 	if (!o->no_promote)
-		plan_promotions(a, p);
+		plan_promotions(a, o, p);
 	if (p->restart_first)
 		goto out;
 	/* a master that is down and kept: slots without any owner may be its */

@@ -208,15 +208,17 @@ START_TEST(test_served_slots_have_one_live_claimant)
 }
 END_TEST
 
-/* A dead master that serves slots, its replica answering: the replica is
- * promoted first, as the cluster's own failover would, and nothing else
- * is planned until the cluster is assessed again; not twice. */
+/* A dead master that serves slots, its replica answering, the user
+ * allowing a failover: the replica is promoted first, as the cluster's
+ * own failover would, and nothing else is planned until the cluster is
+ * assessed again; not twice. */
 START_TEST(test_dead_master_with_a_replica_has_it_promoted)
 {
 	struct repair_opts o = plain;
 	const struct action *x;
 	struct plan p;
 
+	o.allow_failover = true;
 	replica_c = true;
 	build(none, epochs123, true);
 	replica_c = false;
@@ -232,6 +234,37 @@ START_TEST(test_dead_master_with_a_replica_has_it_promoted)
 	o.no_promote = true;
 	plan_build(&a, &o, &p);
 	ck_assert_ptr_null(action(&p, ACT_PROMOTE));
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* The same without the user's consent: no promotion, a note that says
+ * which replica it would promote and how to allow it, and the plan goes
+ * on as without the replica (here: the dead master kept, its slots left
+ * alone; with --allow-data-loss, given away). */
+START_TEST(test_promotion_waits_for_consent)
+{
+	struct repair_opts o = plain;
+	struct plan p;
+	size_t i;
+	bool said = false;
+
+	replica_c = true;
+	build(none, epochs123, true);
+	replica_c = false;
+	plan_build(&a, &o, &p);
+	ck_assert_ptr_null(action(&p, ACT_PROMOTE));
+	ck_assert(!p.restart_first);
+	ck_assert_ptr_null(action(&p, ACT_COVER));
+	for (i = 0; i < p.nnotes; i++)
+		said |= strstr(p.notes[i], "127.0.0.1:7003") && strstr(p.notes[i], "--failover");
+	ck_assert_msg(said, "no note names the replica and --failover");
+	plan_release(&p);
+	o.allow_data_loss = true;
+	plan_build(&a, &o, &p);
+	ck_assert_ptr_null(action(&p, ACT_PROMOTE));
+	ck_assert_ptr_nonnull(action(&p, ACT_COVER));
 	plan_release(&p);
 	assess_release(&a);
 }
@@ -618,6 +651,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_failed_over_master_is_described_as_replaced);
 	tcase_add_test(tc, test_served_slots_have_one_live_claimant);
 	tcase_add_test(tc, test_dead_master_with_a_replica_has_it_promoted);
+	tcase_add_test(tc, test_promotion_waits_for_consent);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_slot_sets_are_printed_as_sets);
