@@ -256,7 +256,8 @@ judge(const struct assessment *a, const struct plan *p, struct repair_outcome *r
 }
 
 /* An assessment (keys counted in `only`, NULL: everywhere) with every
- * salvage source's inventory against it.  A source whose rescue server
+ * salvage source's inventory against it, live replicas that may hold
+ * keys no master has among them.  A source whose rescue server
  * stopped answering is not read any more: the plan says so. */
 static int
 look(const char *host, int port, const struct repair_opts *o, struct sources *src,
@@ -266,6 +267,7 @@ look(const char *host, int port, const struct repair_opts *o, struct sources *sr
 
 	if (assess_take(a, host, port, o->timeout_ms, only, e) < 0)
 		return -1;
+	sources_add_replicas(src, a, o->timeout_ms);
 	sources_inventory(src, a, &se); /* a failure is the source's, said by the plan */
 	return 0;
 }
