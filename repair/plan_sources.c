@@ -137,11 +137,13 @@ plan_replica(const struct assessment *a, const struct asource *s, size_t k, bool
 
 	if (s->unread_slots)
 		plan_saw(p, "%s holds %lld keys in %d slots its master does not serve, where its "
-			 "counts differ from the masters': a replica answers reads only of its "
-			 "master's slots (MOVED), so they are not read; if a master lost them (a "
-			 "Redis 7.0 replica keeps keys its master's slot clean-up dropped), copy "
-			 "them from it by hand", plan_source_name(a, s, name, sizeof(name)),
-			 s->unread_keys, s->unread_slots);
+			 "counts differ from the masters' (a Redis 7.0 replica keeps the keys its "
+			 "master's slot clean-up dropped): a replica answers MOVED for those, so "
+			 "%s", plan_source_name(a, s, name, sizeof(name)), s->unread_keys,
+			 s->unread_slots, assess_live_master(a, m)
+				 ? "a copy of its data (an RDB it sends as to a replica) is read for them"
+				 : "they are not read (nor can it send a copy of its data while its "
+				   "master is down): its master's files, if given, hold them");
 	if (s->lacking_total == 0)
 		return;
 	saw_source(a, s, in, p);

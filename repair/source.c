@@ -210,19 +210,26 @@ sources_open(struct sources *s, const struct salvage_src *spec, size_t n,
 	memset(s, 0, sizeof(*s));
 	s->v = xcalloc(n + 1, sizeof(*s->v));
 	s->n = n;
+	s->redis_server = redis_server;
+	s->timeout_ms = timeout_ms;
 	for (i = 0; i < n; i++) {
-		struct source *src = &s->v[i];
-
-		src->spec = &spec[i];
-		src->srv.proc = (struct proc)PROC_INIT;
-		identify(src);
-		if (rescue_start(src, redis_server, timeout_ms, &e) < 0) {
-			snprintf(src->error, sizeof(src->error), "%s", e.msg);
-			private_server_stop(&src->srv, false);
-			continue;
-		}
-		src->read = true;
+		s->v[i].spec = &spec[i];
+		source_open_files(&s->v[i], redis_server, timeout_ms, &e);
 	}
+}
+
+int
+source_open_files(struct source *src, const char *redis_server, int timeout_ms, struct err *e)
+{
+	src->srv.proc = (struct proc)PROC_INIT;
+	identify(src);
+	if (rescue_start(src, redis_server, timeout_ms, e) < 0) {
+		snprintf(src->error, sizeof(src->error), "%s", e->msg);
+		private_server_stop(&src->srv, false);
+		return -1;
+	}
+	src->read = true;
+	return 0;
 }
 
 void
@@ -235,6 +242,8 @@ sources_close(struct sources *s)
 		free(s->v[i].conf_slots);
 		free(s->v[i].own);
 		free(s->v[i].only);
+		if (s->v[i].fetched[0])
+			fs_rm_rf(s->v[i].fetched, NULL);
 	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));

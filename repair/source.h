@@ -24,8 +24,10 @@
  * too (replica_source.c), read in place -- no rescue server: its keys
  * are listed with GETKEYSINSLOT in those slots alone, and read with DUMP
  * over a READONLY connection (a replica refuses MIGRATE, a write).  A
- * replica serves reads of its own master's slots only: keys of slots
- * its master lost answer MOVED, and are said, not salvaged.
+ * replica serves reads of its own master's slots only: for keys of
+ * slots its master lost (MOVED there), a copy of its whole data is taken
+ * as an RDB (`redis-cli --rdb`: a SYNC from the replica, which serves it
+ * while its own link is up) and read as files, limited to those slots.
  */
 #ifndef SQ_REPAIR_SOURCE_H
 #define SQ_REPAIR_SOURCE_H
@@ -62,11 +64,15 @@ struct source {
 	int unread_slots;                /* where it holds other counts than its
 					    master but cannot be read (MOVED) */
 	long long unread_keys;
+	bool fetched_rdb;                /* replica: its RDB copy is a source */
+	char fetched[PATH_MAX];          /* the copy's folder, removed at close */
 };
 
 struct sources {
 	struct source *v;
 	size_t n;
+	const char *redis_server;        /* for the rescue servers */
+	int timeout_ms;
 };
 
 /* Opens every source: its identity, then its rescue server.  A source
@@ -74,6 +80,10 @@ struct sources {
  * whole.  `redis_server` NULL: on PATH. */
 void sources_open(struct sources *s, const struct salvage_src *spec, size_t n,
 		  const char *redis_server, int timeout_ms);
+/* One source of files: its identity, then its rescue server; -1 with
+ * `e` (also kept in src->error) when it cannot be read. */
+int source_open_files(struct source *src, const char *redis_server, int timeout_ms,
+		      struct err *e);
 /* Stops every rescue server and removes its copy.  Safe twice. */
 void sources_close(struct sources *s);
 

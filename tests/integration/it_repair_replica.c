@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cluster/fetch.h"
+#include "common/clock.h"
 #include "tests/integration/repair_util.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
@@ -164,6 +165,56 @@ START_TEST(test_keys_only_a_replica_holds_come_back)
 }
 END_TEST
 
+/* (d) Redis 7.0 itself: a master loses a slot to a higher epoch claim
+ * and drops its keys of it (its slot clean-up), which 7.0 does not
+ * replicate: its replica keeps them, and only it.  It answers MOVED for
+ * them (its master does not serve the slot), so a copy of its data is
+ * read as an RDB: the keys come back to the slot's new owner.  Valkey 8
+ * replicates the clean-up: its replica keeps nothing, the keys are gone
+ * for good, and the repair has nothing to bring back. */
+START_TEST(test_keys_a_master_cleaned_up_come_back_from_its_replica)
+{
+	struct repair_opts o = {.timeout_ms = 2000};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	char s[16];
+	long long held;
+	int slot;
+	bool valkey = getenv("SQ_IT_SERVER") && strstr(getenv("SQ_IT_SERVER"), "valkey");
+
+	rp_up(3, 1, PERSIST_NONE, 20000);
+	rp_wait_synced(3);
+	slot = rp_slot_with_keys(0, 0, 2);
+	held = rp_count(0, slot);
+	snprintf(s, sizeof(s), "%d", slot);
+	/* master 1 takes the slot, empty, with the highest epoch */
+	rp_ok(1, "CLUSTER", "SETSLOT", s, "NODE", rp_lc.nodes[1].id, NULL);
+	rp_ok(1, "CLUSTER", "BUMPEPOCH", NULL);
+	{
+		uint64_t deadline = clock_now_ms() + 10000;
+
+		while (rp_count(0, slot) != 0 && clock_now_ms() < deadline)
+			clock_sleep_ms(50);
+	}
+	ck_assert_int_eq(rp_count(0, slot), 0);
+	ck_assert_int_eq(rp_count(1, slot), 0);
+	if (valkey) {
+		rp_wait_synced(3);
+		ck_assert_int_eq(rp_count(3, slot), 0);
+		rp_down();
+		return;
+	}
+	ck_assert_int_eq(rp_count(3, slot), held);
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.total.keys_salvaged, held);
+	repair_outcome_release(&res);
+	ck_assert_int_eq(rp_count(1, slot), held);
+	rp_assert_healthy(0, 0);
+	rp_down();
+}
+END_TEST
+
 Suite *
 repair_replica_suite(void)
 {
@@ -174,6 +225,7 @@ repair_replica_suite(void)
 	tcase_add_test(tc, test_without_consent_the_replica_is_salvaged);
 	tcase_add_test(tc, test_with_consent_the_replica_is_promoted);
 	tcase_add_test(tc, test_keys_only_a_replica_holds_come_back);
+	tcase_add_test(tc, test_keys_a_master_cleaned_up_come_back_from_its_replica);
 	suite_add_tcase(s, tc);
 	return s;
 }
