@@ -233,36 +233,6 @@ close_all(struct applier *ap, bool held, struct err *e)
 	return 0;
 }
 
-/* Node d forgotten by every reachable node, unless its files could not
- * be salvaged: then its keys are not all accounted for. */
-static int
-forget(struct applier *ap, int d, struct err *e)
-{
-	const char *id = ap->a->snap.nodes[d].id;
-	struct batch b;
-	struct err fe = ERR_INIT;
-	size_t i;
-
-	if (ap->unsalvaged[d]) {
-		audit_note(ap->env->audit, "not forgetting %s: its files were not all salvaged", id);
-		return 0;
-	}
-	for (i = 0; i < ap->a->snap.n; i++) {
-		if (!ap->a->nodes[i].reachable)
-			continue;
-		if ((b.c = apply_conn(ap, (int)i, e)) == NULL)
-			return -1;
-		b.n = 0;
-		batch_queue(&b, "CLUSTER", "FORGET", id, NULL, NULL);
-		/* a replica of the dead node cannot forget its master: said,
-		 * not fatal */
-		if (batch_run(&b, true, &fe) < 0)
-			audit_note(ap->env->audit, "forget %s: %s", id, fe.msg);
-	}
-	ap->res->forgotten++;
-	return 0;
-}
-
 /* A final owner that serves a slot it has migrating (to a node that died,
  * or is a replica now) answers ASK for every key it lacks, RESTORE
  * included: it serves the slot whole from now on (STABLE), and the keys
@@ -319,72 +289,6 @@ wait_ok(struct applier *ap)
 		if (!ok)
 			clock_sleep_ms(50);
 	}
-}
-
-/* ACT_PROMOTE: the replica takes its dead master's place without the
- * others' agreement (CLUSTER FAILOVER TAKEOVER: it bumps its epoch and
- * claims the slots); then until it says it is a master, at most 10 s.
- * A replica that got there by the cluster's own failover meanwhile is as
- * good. */
-static int
-promote(struct applier *ap, const struct action *x, struct err *e)
-{
-	const struct snap_node *n = &ap->a->snap.nodes[x->node];
-	uint64_t deadline = clock_now_ms() + 10000;
-	struct topology t = TOPOLOGY_INIT;
-	const struct cluster_node *me;
-	struct conn *c;
-	struct reply *r;
-	bool master = false;
-
-	audit_note(ap->env->audit, "promote %s:%d", n->host, n->port);
-	if ((c = apply_conn(ap, x->node, e)) == NULL)
-		return -1;
-	if ((r = conn_cmd(c, e, "CLUSTER", "FAILOVER", "TAKEOVER", NULL)) == NULL)
-		return -1;
-	if (r->type == REPLY_ERROR && !strstr(r->str, "replica") && !strstr(r->str, "slave")) {
-		err_set(e, 0, "'CLUSTER FAILOVER TAKEOVER' on '%s': %s", conn_addr(c), r->str);
-		reply_free(r);
-		return -1;
-	}
-	reply_free(r);
-	while (!master && clock_now_ms() < deadline) {
-		if (topology_fetch(c, &t, NULL) == 0 && (me = topology_myself(&t)) != NULL)
-			master = (me->flags & NODE_MASTER) && cluster_node_slot_count(me) > 0;
-		topology_release(&t);
-		if (!master)
-			clock_sleep_ms(50);
-	}
-	if (!master)
-		return err_set(e, 0, "%s:%d was told to take over, but is no master with slots "
-			       "after 10 s", n->host, n->port);
-	ap->res->promoted++;
-	return 0;
-}
-
-static int
-restarts(struct applier *ap, struct err *e)
-{
-	size_t i;
-
-	for (i = 0; i < ap->p->n; i++) {
-		const struct action *x = &ap->p->v[i];
-		const struct snap_node *n = &ap->a->snap.nodes[x->node];
-
-		if (x->kind == ACT_PROMOTE) {
-			if (promote(ap, x, e) < 0)
-				return err_prefix(e, "promote %s:%d: ", n->host, n->port);
-			continue;
-		}
-
-		if (ap->env->restart == NULL)
-			return err_set(e, 0, "no way to restart %s:%d", n->host, n->port);
-		audit_note(ap->env->audit, "restart %s:%d", n->host, n->port);
-		if (ap->env->restart(ap->env->restart_arg, n->host, n->port, n->id, e) < 0)
-			return err_prefix(e, "restart %s:%d: ", n->host, n->port);
-		ap->res->restarted++;
-	}
-	return 0;
 }
 
 void
@@ -449,7 +353,7 @@ salvage(struct applier *ap, const struct action *x, struct err *e)
 	ap->res->superseded += m->superseded - before.superseded;
 	ap->res->conflicts += m->conflicts - before.conflicts;
 	ap->res->conflicts_kept += m->kept - before.kept;
-	snprintf(fa, sizeof(fa), "the files in %s", src->spec->dir);
+	snprintf(fa, sizeof(fa), "%s%s", src->replica ? "" : "the files in ", src->spec->dir);
 	for (i = before.nconflict; i < m->nconflict && ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
 		char *c = ap->res->conflict[ap->res->nconflict++];
 
@@ -532,7 +436,7 @@ phases(struct applier *ap, struct err *e)
 		if (p->v[i].kind != ACT_FORGET)
 			continue;
 		apply_progress(ap, "forget", 0, 0);
-		if (forget(ap, p->v[i].node, e) < 0)
+		if (apply_forget(ap, p->v[i].node, e) < 0)
 			return -1;
 	}
 	if (salvaged < 0) {
@@ -582,7 +486,7 @@ apply_plan(const struct assessment *a, const struct plan *p, const struct repair
 	ap.unsalvaged = xcalloc(a->snap.n + 1, sizeof(*ap.unsalvaged));
 	final_owners(p, ap.final);
 	if (p->restart_first) {
-		rc = restarts(&ap, e);
+		rc = apply_restarts(&ap, e);
 	} else {
 		struct err re = ERR_INIT;
 

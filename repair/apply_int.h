@@ -75,6 +75,12 @@ void apply_progress(struct applier *ap, const char *phase, long long done, long 
 /* True (with `e` said) once a signal asked the repair to stop. */
 bool apply_stopping(const struct applier *ap, struct err *e);
 
+/* apply_nodes.c: every ACT_RESTART and ACT_PROMOTE of the plan, in its
+ * order (the first failure stops them); node d forgotten by every
+ * reachable node (unless its salvage failed: then kept). */
+int apply_restarts(struct applier *ap, struct err *e);
+int apply_forget(struct applier *ap, int d, struct err *e);
+
 /* restore.c: the settings relaxed for the duration (read, then set to
  * "no" on every reachable master); the IMPORTING states the repair
  * opens, recorded as they are queued; and all of it put back, on every

@@ -238,12 +238,13 @@ assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 		return -1;
 	}
 	assess_index(a);
-	/* every master counted at once, one thread each */
+	/* every node counted at once, one thread each (replicas too: they
+	 * may hold keys no master has) */
 	cs = xcalloc(a->snap.n + 1, sizeof(*cs));
 	for (i = 0; i < a->snap.n; i++) {
 		cs[i] = (struct counter){.n = &a->nodes[i], .s = &a->snap.nodes[i],
 					 .only = only, .timeout_ms = timeout_ms};
-		if (!a->nodes[i].reachable || !a->nodes[i].master)
+		if (!a->nodes[i].reachable)
 			continue;
 		cs[i].running = pthread_create(&cs[i].t, NULL, count_thread, &cs[i]) == 0;
 		if (!cs[i].running)
@@ -256,6 +257,13 @@ assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 			pthread_join(cs[i].t, NULL);
 		if (cs[i].rc == 0)
 			continue;
+		if (!n->master) { /* a replica loading its master's data, say:
+				     it counts no key, and is not down */
+			free(n->keys);
+			n->keys = NULL;
+			n->total_keys = 0;
+			continue;
+		}
 		/* it stopped answering between two questions: down */
 		n->reachable = false;
 		free(n->keys);
@@ -288,7 +296,9 @@ assess_source_of(const struct assessment *a, int i)
 	size_t k;
 
 	for (k = 0; k < a->nsrc; k++)
-		if (a->src[k].node == i && a->src[k].read && a->src[k].keys > 0)
+		if (a->src[k].read && a->src[k].keys > 0 &&
+		    (!a->src[k].replica ? a->src[k].node == i
+					: a->src[k].replica_of == i && !a->nodes[i].reachable))
 			return &a->src[k];
 	return NULL;
 }
@@ -345,7 +355,40 @@ assess_importing(const struct assessment *a, int i, int slot)
 long long
 assess_keys(const struct assessment *a, int i, int slot)
 {
+	return a->nodes[i].master ? assess_held(a, i, slot) : 0;
+}
+
+long long
+assess_held(const struct assessment *a, int i, int slot)
+{
 	return a->nodes[i].keys ? a->nodes[i].keys[slot] : 0;
+}
+
+int
+assess_master_of(const struct assessment *a, int i)
+{
+	const struct cluster_node *me = a->nodes[i].me;
+
+	if (!a->nodes[i].reachable || a->nodes[i].master || me == NULL || !me->master_id[0])
+		return -1;
+	return snapshot_find_id(&a->snap, me->master_id);
+}
+
+int
+assess_replica_slots(const struct assessment *a, int i, bool *only)
+{
+	int m = assess_master_of(a, i), slot, n = 0;
+
+	memset(only, 0, CLUSTER_SLOTS * sizeof(bool));
+	if (!a->nodes[i].reachable || a->nodes[i].master)
+		return 0;
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
+		long long k = assess_held(a, i, slot);
+
+		only[slot] = k > 0 && (!assess_live_master(a, m) || assess_keys(a, m, slot) != k);
+		n += only[slot];
+	}
+	return n;
 }
 
 int

@@ -2,8 +2,11 @@
  * assess.h - what the repair engine knows of a cluster before it acts.
  *
  * From one address, every node is discovered (cluster/snapshot.c) and
- * every reachable master is asked how many keys it holds in each of the
- * 16384 slots (CLUSTER COUNTKEYSINSLOT, pipelined).  Ownership is read
+ * every reachable node -- replicas too -- is asked how many keys it holds
+ * in each of the 16384 slots (CLUSTER COUNTKEYSINSLOT, pipelined).  A
+ * replica's counts say where it holds keys its master does not (a Redis
+ * 7.0 replica keeps the keys its master's slot clean-up dropped; the
+ * replica of a dead master holds its keys): see assess_replica_slots().  Ownership is read
  * the way the nodes act on it: each master's own line of its own view
  * ("myself"): the slots it claims, the slots it has migrating or
  * importing, its config epoch.  Disagreements between nodes are facts
@@ -23,7 +26,7 @@ struct anode {
 	bool failed;          /* flagged fail (or fail?) by a reachable node */
 	unsigned long long epoch; /* its config epoch */
 	const struct cluster_node *me; /* its own line, NULL when not reachable */
-	long long *keys;      /* per slot, reachable masters only; else NULL */
+	long long *keys;      /* per slot, reachable nodes (replicas too); else NULL */
 	long long total_keys;
 	bool promoted;        /* a reachable master that was a replica once: its
 				 INFO replication has a second_repl_offset */
@@ -48,6 +51,11 @@ struct asource {
 				      NULL when none */
 	bool compared;             /* a salvage pass went over it already */
 	bool backup;               /* a backup's RDB (older than the cluster) */
+	bool replica;              /* a live replica (node is it), not files */
+	int replica_of;            /* replica: its master's node, or -1 */
+	int unread_slots;          /* replica: slots its master does not serve
+				      where it holds other counts: not read */
+	long long unread_keys;     /* its keys there */
 };
 
 struct assessment {
@@ -78,8 +86,17 @@ bool assess_claims(const struct assessment *a, int i, int slot);
 /* The peer id node i has the slot migrating to / importing from, or NULL. */
 const char *assess_migrating(const struct assessment *a, int i, int slot);
 const char *assess_importing(const struct assessment *a, int i, int slot);
-/* Keys node i holds in the slot (0 when not counted). */
+/* Keys node i holds in the slot (0 when not counted, and for replicas). */
 long long assess_keys(const struct assessment *a, int i, int slot);
+/* Keys node i holds in the slot, replicas too (0 when not counted). */
+long long assess_held(const struct assessment *a, int i, int slot);
+/* The master a reachable replica i follows, by its own view: its node,
+ * or -1 (none known, or i is no reachable replica). */
+int assess_master_of(const struct assessment *a, int i);
+/* The slots where reachable replica i may hold keys no master has: it
+ * holds keys there, and its master does not answer or holds another
+ * number of keys there.  Into only[] (CLUSTER_SLOTS); how many. */
+int assess_replica_slots(const struct assessment *a, int i, bool *only);
 /* The node the reachable nodes' views (the reference view) name as owner,
  * or -1. */
 int assess_ref_owner(const struct assessment *a, int slot);
@@ -87,7 +104,9 @@ int assess_ref_owner(const struct assessment *a, int slot);
 const char *assess_addr(const struct assessment *a, int i, char *buf, size_t n);
 /* Frees a->src. */
 void assess_release_sources(struct assessment *a);
-/* The source that is node i's files, read and holding keys, or NULL. */
+/* The source that is node i's files, read and holding keys, or NULL; or
+ * when node i is a master that is down, the source that is a live
+ * replica of it (read, holding keys). */
 const struct asource *assess_source_of(const struct assessment *a, int i);
 
 #endif

@@ -52,7 +52,8 @@ append_migrate(struct mig *m, struct reply *const *keys, size_t n)
 static bool
 by_dump(const struct mig *m, const struct reply *key)
 {
-	return m->mo && m->mo->held && m->mo->held[key_slot(key->str, key->len)];
+	return m->mo &&
+	       (m->mo->dump || (m->mo->held && m->mo->held[key_slot(key->str, key->len)]));
 }
 
 /* Each key's DUMP and PTTL read from the source, then ASKING and
@@ -262,7 +263,9 @@ set_aside(struct mig *m, struct reply *key, struct move_result *res, struct err 
 		snprintf(what, sizeof(what), "slot %u, owner %s keeps its own value; this one "
 			 "from %s", slot, conn_addr(m->dst), from);
 	if (m->mo->stash != NULL &&
-	    (rc = stash_conflict(m->mo->stash, m->src, key, m->mo->copy, what, &db, e)) < 0)
+	    (rc = m->mo->dump ? stash_conflict_dump(m->mo->stash, m->src, key, what, &db, e)
+			      : stash_conflict(m->mo->stash, m->src, key, m->mo->copy, what, &db,
+					       e)) < 0)
 		return -1;
 	if (rc == 0 && superseded) {
 		res->superseded++;

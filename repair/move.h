@@ -51,6 +51,9 @@ struct move_opts {
 				 server), whose MIGRATE sends a plain RESTORE
 				 the destination refuses: keys go by DUMP,
 				 then ASKING and RESTORE; NULL: none */
+	bool dump;            /* the source runs no MIGRATE (a replica: a write):
+				 every key goes by DUMP, then ASKING and
+				 RESTORE; conflicts to the stash the same way */
 	volatile sig_atomic_t *interrupted; /* long passes stop when set; NULL */
 };
 

@@ -47,7 +47,7 @@ static const struct count counts[] = {
 	{"keys_moved", "keys moved to their owners", get_moved},
 	{"keys_same", "already on their owners", get_same},
 	{"duplicates_stashed", "duplicates stashed", get_stashed},
-	{"keys_salvaged", "salvaged from files", get_salvaged},
+	{"keys_salvaged", "salvaged from files and replicas", get_salvaged},
 	{"salvage_same", "files' keys already in the cluster", get_salvage_same},
 	{"superseded", "older values superseded by newer writes (in the stash)", get_superseded},
 	{"conflicts_set_aside", "other values set aside for a decision", get_aside},

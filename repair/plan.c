@@ -260,7 +260,9 @@ cover(const struct assessment *a, struct plan *p, const int *slots, size_t n, in
 				 a->snap.nodes[from].id, ta,
 				 loss ? "; the keys they held are lost (--allow-data-loss; how many, "
 					"nobody can say: the node and its files are gone)"
-				      : "; their keys are salvaged from its files next");
+				 : assess_source_of(a, from)->replica
+					? "; their keys are salvaged from its replica next"
+					: "; their keys are salvaged from its files next");
 		else if ((held = plan_source_keys_in(a, x->slots, m, &top)) > 0)
 			snprintf(x->reason, sizeof(x->reason),
 				 "slots %s have no owner and no keys on any node: %s takes them; "
@@ -292,7 +294,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			goto out;
 	}
 	if (!o->no_promote)
-		plan_promotions(a, p);
+		plan_promotions(a, o, p);
 	if (p->restart_first)
 		goto out;
 	/* a master that is down and kept: slots without any owner may be its */

@@ -16,7 +16,11 @@
  *    restarted instead, and the cluster assessed again; a dead master
  *    that serves slots and has a replica that answers has that replica
  *    promoted first (it holds the keys it replicated), as Redis's own
- *    failover would, and the cluster assessed again.
+ *    failover would, and the cluster assessed again -- only when the
+ *    user allows it (repair_opts.allow_failover: a promotion changes who
+ *    serves the slots, which a person may want to decide); otherwise the
+ *    plan says, in a note, what it would promote and why, and goes on as
+ *    if there were no replica.
  * Every other reachable holder of keys of the slot has them moved to F;
  * keys on both sides with different values are a conflict, the other
  * value set aside in the stash.  Every salvage source the user names is
@@ -87,6 +91,9 @@ struct repair_opts {
 	const char *from_backup;     /* a backup's directory: each of its masters
 					that is dead now (no reachable node has
 					its id) is a salvage source of its RDB */
+	bool allow_failover;         /* a dead master's live replica may be
+					promoted (CLUSTER FAILOVER TAKEOVER):
+					--failover, [repair] failover = yes */
 	bool no_promote;             /* promotions were tried: not again */
 };
 

@@ -34,8 +34,10 @@ void kept_release(struct kept *k);
  * is down, a note when it is kept, or its forget. */
 void plan_restarts(const struct assessment *a, struct plan *p);
 /* A replica that answers promoted for each dead master that serves slots
- * (flagged failed by the reachable nodes). */
-void plan_promotions(const struct assessment *a, struct plan *p);
+ * (flagged failed by the reachable nodes), when o->allow_failover; else
+ * a note per such master saying which replica it would promote, and
+ * how to allow it. */
+void plan_promotions(const struct assessment *a, const struct repair_opts *o, struct plan *p);
 void plan_down_nodes(const struct assessment *a, const struct repair_opts *o, struct plan *p,
 		     const struct kept *kept);
 

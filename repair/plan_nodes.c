@@ -68,7 +68,7 @@ replica_of(const struct assessment *a, int d)
 }
 
 void
-plan_promotions(const struct assessment *a, struct plan *p)
+plan_promotions(const struct assessment *a, const struct repair_opts *o, struct plan *p)
 {
 	struct action *x;
 	char ad[80], ar[80];
@@ -82,14 +82,26 @@ plan_promotions(const struct assessment *a, struct plan *p)
 			slots += assess_ref_owner(a, slot) == (int)d;
 		if (slots == 0 || (r = replica_of(a, (int)d)) < 0)
 			continue;
+		assess_addr(a, (int)d, ad, sizeof(ad));
+		assess_addr(a, r, ar, sizeof(ar));
+		if (!o->allow_failover) {
+			/* said, not done: who serves the slots is the user's call */
+			plan_note(p, "%s (%.8s, master) is down and serves %d slots; its replica %s "
+				  "(%.8s) answers: promoting it (CLUSTER FAILOVER TAKEOVER) would serve "
+				  "them again with the keys it replicated, but a failover needs your "
+				  "consent: run again with --failover ([repair] failover = yes in a "
+				  "scenario); not promoted", ad, a->snap.nodes[d].id, slots, ar,
+				  a->snap.nodes[r].id);
+			continue;
+		}
 		x = plan_add(p, ACT_PROMOTE, r);
 		x->from = (int)d;
 		snprintf(x->reason, sizeof(x->reason),
 			 "%s (%.8s, master) is down and serves %d slots; its replica %s (%.8s) "
-			 "answers: promote it (CLUSTER FAILOVER TAKEOVER), as the cluster's own "
-			 "failover would, so that it serves them with the keys it replicated; then "
-			 "assess again", assess_addr(a, (int)d, ad, sizeof(ad)), a->snap.nodes[d].id,
-			 slots, assess_addr(a, r, ar, sizeof(ar)), a->snap.nodes[r].id);
+			 "answers: promote it (CLUSTER FAILOVER TAKEOVER, --failover allows it), as "
+			 "the cluster's own failover would, so that it serves them with the keys it "
+			 "replicated; then assess again", ad, a->snap.nodes[d].id, slots, ar,
+			 a->snap.nodes[r].id);
 		p->restart_first = true;
 	}
 }

@@ -20,9 +20,17 @@
 const char *
 plan_source_name(const struct assessment *a, const struct asource *s, char *buf, size_t n)
 {
-	char who[128] = "";
+	char who[128] = "", ma[80];
 	const char *state;
 
+	if (s->replica) {
+		if (s->replica_of >= 0)
+			snprintf(who, sizeof(who), ", of %s%s", assess_addr(a, s->replica_of, ma,
+				 sizeof(ma)), a->nodes[s->replica_of].reachable ? ""
+									: ", which is down");
+		snprintf(buf, n, "%s (%.8s%s)", s->dir, s->id, who);
+		return buf;
+	}
 	if (s->host[0])
 		snprintf(who, sizeof(who), "%s:%d, ", s->host, s->port);
 	if (s->id[0])
@@ -96,8 +104,13 @@ saw_source(const struct assessment *a, const struct asource *s, bool *in, struct
 	int g, groups = 0;
 
 	plan_source_name(a, s, name, sizeof(name));
-	len = (size_t)snprintf(line, sizeof(line), "%s holds %lld keys, %lld missing from the "
-			       "cluster", name, s->keys, s->lacking_total);
+	if (s->replica)
+		len = (size_t)snprintf(line, sizeof(line), "%s holds %lld keys where its master "
+				       "does not match it, %lld of them missing from the cluster",
+				       name, s->keys, s->lacking_total);
+	else
+		len = (size_t)snprintf(line, sizeof(line), "%s holds %lld keys, %lld missing from "
+				       "the cluster", name, s->keys, s->lacking_total);
 	for (g = -1; g < (int)a->snap.n && len < sizeof(line); g++) {
 		if ((keys = group_set(a, s->held, s->lacking, g, in, &lacking)) == 0)
 			continue;
@@ -108,6 +121,39 @@ saw_source(const struct assessment *a, const struct asource *s, bool *in, struct
 					keys, lacking);
 	}
 	plan_saw(p, "%s", line);
+}
+
+/* A live replica: said and read only where it holds keys the cluster
+ * lacks (a replica in step with its master holds none).  Its salvage
+ * stands for its master when that master is down: a failed pass keeps
+ * the master from being forgotten. */
+static void
+plan_replica(const struct assessment *a, const struct asource *s, size_t k, bool *in,
+	     struct plan *p)
+{
+	char name[PATH_MAX + 200];
+	struct action *x;
+	int m = s->replica_of;
+
+	if (s->unread_slots)
+		plan_saw(p, "%s holds %lld keys in %d slots its master does not serve, where its "
+			 "counts differ from the masters' (a Redis 7.0 replica keeps the keys its "
+			 "master's slot clean-up dropped): a replica answers MOVED for those, so "
+			 "%s", plan_source_name(a, s, name, sizeof(name)), s->unread_keys,
+			 s->unread_slots, assess_live_master(a, m)
+				 ? "a copy of its data (an RDB it sends as to a replica) is read for them"
+				 : "they are not read (nor can it send a copy of its data while its "
+				   "master is down): its master's files, if given, hold them");
+	if (s->lacking_total == 0)
+		return;
+	saw_source(a, s, in, p);
+	x = plan_add(p, ACT_SALVAGE, m >= 0 && !a->nodes[m].reachable ? m : -1);
+	x->src = (int)k;
+	snprintf(x->reason, sizeof(x->reason),
+		 "read %s: its %lld keys the cluster lacks are copied to their slots' owners "
+		 "(DUMP, then RESTORE: a replica runs no MIGRATE), the %lld others compared",
+		 plan_source_name(a, s, name, sizeof(name)), s->lacking_total,
+		 s->keys - s->lacking_total);
 }
 
 void
@@ -124,6 +170,10 @@ plan_sources(const struct assessment *a, struct plan *p)
 		plan_source_name(a, s, name, sizeof(name));
 		if (!s->read) {
 			plan_note(p, "salvage source %s could not be read: %s", name, s->error);
+			continue;
+		}
+		if (s->replica) {
+			plan_replica(a, s, k, in, p);
 			continue;
 		}
 		if (s->keys == 0) {

@@ -11,6 +11,7 @@
 
 #define ROUNDS_MAX 5
 #define SETTLE_MS 20000
+#define VERDICT_TRIES 3
 
 static json_t *
 plan_json(const struct plan *p)
@@ -50,8 +51,17 @@ answered(const struct assessment *a, const char *id)
 	return false;
 }
 
+/* A replica that does not answer and that no reachable node flags
+ * failed: loading its master's data (it follows a new one), say. */
+static bool
+replica_coming(const struct assessment *a, size_t i)
+{
+	return !a->snap.nodes[i].reachable && !a->nodes[i].master && !a->nodes[i].failed;
+}
+
 /* Every reachable node says cluster_state:ok, flags no node that answers
- * as failed, and all name the same owner for every slot. */
+ * as failed, and all name the same owner for every slot; no replica is
+ * on its way back (assess_index() on `a` when it has nodes). */
 static bool
 settled(const struct assessment *a, char *why, size_t n)
 {
@@ -62,6 +72,10 @@ settled(const struct assessment *a, char *why, size_t n)
 	for (i = 0; i < a->snap.n; i++) {
 		const struct snap_node *s = &a->snap.nodes[i];
 
+		if (a->nodes && replica_coming(a, i)) {
+			snprintf(why, n, "replica %s:%d does not answer yet", s->host, s->port);
+			return false;
+		}
 		if (!s->reachable)
 			continue;
 		if (strcmp(s->state, "ok") != 0) {
@@ -104,8 +118,11 @@ settle(const char *host, int port, const struct repair_opts *o, char *why, size_
 
 	while (!done && clock_now_ms() < deadline) {
 		memset(&a, 0, sizeof(a));
-		if (snapshot_take(&a.snap, host, port, o->timeout_ms, &e) == 0)
+		if (snapshot_take(&a.snap, host, port, o->timeout_ms, &e) == 0) {
+			assess_index(&a);
 			done = settled(&a, why, n);
+		}
+		free(a.nodes);
 		snapshot_release(&a.snap);
 		if (!done)
 			clock_sleep_ms(20);
@@ -256,7 +273,8 @@ judge(const struct assessment *a, const struct plan *p, struct repair_outcome *r
 }
 
 /* An assessment (keys counted in `only`, NULL: everywhere) with every
- * salvage source's inventory against it.  A source whose rescue server
+ * salvage source's inventory against it, live replicas that may hold
+ * keys no master has among them.  A source whose rescue server
  * stopped answering is not read any more: the plan says so. */
 static int
 look(const char *host, int port, const struct repair_opts *o, struct sources *src,
@@ -266,21 +284,35 @@ look(const char *host, int port, const struct repair_opts *o, struct sources *sr
 
 	if (assess_take(a, host, port, o->timeout_ms, only, e) < 0)
 		return -1;
+	sources_add_replicas(src, a, o->timeout_ms);
 	sources_inventory(src, a, &se); /* a failure is the source's, said by the plan */
 	return 0;
 }
 
 /* A fresh assessment for the verdict, when the last one was followed by
- * changes. */
+ * changes.  A replica that stopped answering meanwhile (a full resync
+ * after the keys the repair wrote overflowed its master's backlog, say)
+ * is waited for, and the cluster looked at again, a few times. */
 static int
 verdict(const char *host, int port, const struct repair_opts *o, struct sources *src,
 	struct repair_outcome *res, struct err *e)
 {
 	struct assessment a;
 	struct plan p;
+	char why[256];
+	size_t i;
+	int tries = 0;
 
-	if (look(host, port, o, src, NULL, &a, e) < 0)
-		return -1;
+	for (;;) {
+		if (look(host, port, o, src, NULL, &a, e) < 0)
+			return -1;
+		for (i = 0; i < a.snap.n && !replica_coming(&a, i); i++)
+			;
+		if (i == a.snap.n || ++tries == VERDICT_TRIES)
+			break;
+		assess_release(&a);
+		settle(host, port, o, why, sizeof(why));
+	}
 	plan_build(&a, o, &p);
 	judge(&a, &p, res);
 	plan_release(&p);

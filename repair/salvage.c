@@ -145,28 +145,57 @@ wanted(const struct source *src, const struct reply *key)
 	return src->spec->only == NULL || src->spec->only[key_slot(key->str, key->len)];
 }
 
-/* One SCAN page: every key to its owner, grouped by owner. */
+/* One page of keys (a SCAN page, or a replica's slots): every key to its
+ * owner, grouped by owner. */
 static int
-place(struct source *src, struct owners *o, const struct reply *page,
+place(struct source *src, struct owners *o, struct reply *const *keys, size_t nkeys,
       const struct move_opts *mo, struct err *e)
 {
-	struct reply **group = xcalloc(page->nelem + 1, sizeof(*group));
+	struct reply **group = xcalloc(nkeys + 1, sizeof(*group));
 	size_t i, k, n;
 	int rc = 0;
 
 	for (k = 0; k < o->t.n && rc == 0; k++) {
-		for (i = 0, n = 0; i < page->nelem; i++)
-			if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] == (int)k &&
-			    wanted(src, page->elem[i]))
-				group[n++] = page->elem[i];
+		for (i = 0, n = 0; i < nkeys; i++)
+			if (o->owner[key_slot(keys[i]->str, keys[i]->len)] == (int)k &&
+			    wanted(src, keys[i]))
+				group[n++] = keys[i];
 		if (n)
 			rc = place_group(src, o, (int)k, group, n, mo, e);
 	}
-	for (i = 0; i < page->nelem; i++)
-		if (o->owner[key_slot(page->elem[i]->str, page->elem[i]->len)] < 0 &&
-		    wanted(src, page->elem[i]))
+	for (i = 0; i < nkeys; i++)
+		if (o->owner[key_slot(keys[i]->str, keys[i]->len)] < 0 && wanted(src, keys[i]))
 			src->unplaced++;
 	free(group);
+	return rc;
+}
+
+/* A live replica's pass: its slots' keys listed a few hundred slots at
+ * a time, each batch placed; the replica answers reads meanwhile, even
+ * while its cluster_state is fail (its master down). */
+static int
+salvage_replica(struct source *src, struct owners *o, const struct move_opts *mo,
+		struct err *e)
+{
+	struct reply **keys, **pages;
+	size_t nkeys, npages, i;
+	char was[16];
+	int from = 0, rc = 0;
+
+	replica_relax(src, was, sizeof(was));
+	while (rc == 0 && from < CLUSTER_SLOTS) {
+		keys = pages = NULL;
+		nkeys = npages = 0;
+		if (mo->interrupted && *mo->interrupted)
+			rc = err_set(e, 0, "interrupted");
+		else if ((rc = replica_list(src, &from, 256, &keys, &nkeys, &pages, &npages, e)) == 0)
+			rc = place(src, o, keys, nkeys, mo, e);
+		for (i = 0; i < npages; i++)
+			reply_free(pages[i]);
+		free(pages);
+		free(keys);
+	}
+	replica_unrelax(src, was);
 	return rc;
 }
 
@@ -183,13 +212,24 @@ salvage_source(struct source *src, const struct assessment *a, const int *final,
 
 	if (!src->read)
 		return err_set(e, 0, "'%s' was not read: %s", src->spec->dir, src->error);
-	snprintf(from, sizeof(from), "the files in %s%s%s%s", src->spec->dir,
-		 src->host[0] ? " (" : "", src->host, src->host[0] ? ")" : "");
+	if (src->replica)
+		snprintf(from, sizeof(from), "%s", src->spec->dir);
+	else
+		snprintf(from, sizeof(from), "the files in %s%s%s%s", src->spec->dir,
+			 src->host[0] ? " (" : "", src->host, src->host[0] ? ")" : "");
 	mo.copy = true;
+	mo.dump = src->replica; /* a replica refuses MIGRATE: DUMP, RESTORE */
 	mo.from = from;
 	src->unplaced = 0;
 	if (owners_load(&o, a, final, mo.timeout_ms, e) < 0)
 		goto out;
+	if (src->replica) {
+		if (salvage_replica(src, &o, &mo, e) < 0)
+			goto out;
+		src->compared = true;
+		rc = 0;
+		goto out;
+	}
 	do {
 		page = conn_cmd(src->srv.c, e, "SCAN", cursor, "COUNT", "1000", NULL);
 		if (page == NULL)
@@ -204,7 +244,7 @@ salvage_source(struct source *src, const struct assessment *a, const int *final,
 			err_set(e, 0, "interrupted");
 			goto out;
 		}
-		if (place(src, &o, page->elem[1], &mo, e) < 0)
+		if (place(src, &o, page->elem[1]->elem, page->elem[1]->nelem, &mo, e) < 0)
 			goto out;
 		reply_free(page);
 		page = NULL;

@@ -210,19 +210,26 @@ sources_open(struct sources *s, const struct salvage_src *spec, size_t n,
 	memset(s, 0, sizeof(*s));
 	s->v = xcalloc(n + 1, sizeof(*s->v));
 	s->n = n;
+	s->redis_server = redis_server;
+	s->timeout_ms = timeout_ms;
 	for (i = 0; i < n; i++) {
-		struct source *src = &s->v[i];
-
-		src->spec = &spec[i];
-		src->srv.proc = (struct proc)PROC_INIT;
-		identify(src);
-		if (rescue_start(src, redis_server, timeout_ms, &e) < 0) {
-			snprintf(src->error, sizeof(src->error), "%s", e.msg);
-			private_server_stop(&src->srv, false);
-			continue;
-		}
-		src->read = true;
+		s->v[i].spec = &spec[i];
+		source_open_files(&s->v[i], redis_server, timeout_ms, &e);
 	}
+}
+
+int
+source_open_files(struct source *src, const char *redis_server, int timeout_ms, struct err *e)
+{
+	src->srv.proc = (struct proc)PROC_INIT;
+	identify(src);
+	if (rescue_start(src, redis_server, timeout_ms, e) < 0) {
+		snprintf(src->error, sizeof(src->error), "%s", e->msg);
+		private_server_stop(&src->srv, false);
+		return -1;
+	}
+	src->read = true;
+	return 0;
 }
 
 void
@@ -233,6 +240,10 @@ sources_close(struct sources *s)
 	for (i = 0; i < s->n; i++) {
 		private_server_stop(&s->v[i].srv, false);
 		free(s->v[i].conf_slots);
+		free(s->v[i].own);
+		free(s->v[i].only);
+		if (s->v[i].fetched[0])
+			fs_rm_rf(s->v[i].fetched, NULL);
 	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
@@ -254,6 +265,27 @@ by_slot(const void *x, const void *y)
 	return a->slot - b->slot;
 }
 
+/* A replica's keys in the slots it is read for (sorted by slot, as
+ * listed). */
+static int
+list_replica(struct source *src, struct keyref **out, size_t *nout, struct reply ***pages,
+	     size_t *npages, struct err *e)
+{
+	struct reply **keys = NULL;
+	size_t nkeys = 0, i;
+	int from = 0, rc = 0;
+
+	while (rc == 0 && from < CLUSTER_SLOTS)
+		rc = replica_list(src, &from, CLUSTER_SLOTS, &keys, &nkeys, pages, npages, e);
+	*out = xcalloc(nkeys + 1, sizeof(**out));
+	for (i = 0; rc == 0 && i < nkeys; i++)
+		(*out)[i] = (struct keyref){.key = keys[i],
+					    .slot = (int)key_slot(keys[i]->str, keys[i]->len)};
+	*nout = rc == 0 ? nkeys : 0;
+	free(keys);
+	return rc;
+}
+
 static int
 scan_all(struct source *src, struct keyref **out, size_t *nout, struct reply ***pages,
 	 size_t *npages, struct err *e)
@@ -264,6 +296,8 @@ scan_all(struct source *src, struct keyref **out, size_t *nout, struct reply ***
 
 	*out = NULL;
 	*nout = 0;
+	if (src->replica)
+		return list_replica(src, out, nout, pages, npages, e);
 	do {
 		page = conn_cmd(src->srv.c, e, "SCAN", cursor, "COUNT", "1000", NULL);
 		if (page == NULL)
@@ -389,7 +423,12 @@ fill(struct asource *as, const struct source *s, const struct assessment *a)
 	as->read = s->read;
 	snprintf(as->error, sizeof(as->error), "%s", s->error);
 	as->keys = s->keys;
-	as->compared = s->compared;
+	/* a replica is read for keys no master has, not compared whole */
+	as->compared = s->compared || s->replica;
+	as->replica = s->replica;
+	as->unread_slots = s->unread_slots;
+	as->unread_keys = s->unread_keys;
+	as->replica_of = s->replica && as->node >= 0 ? assess_master_of(a, as->node) : -1;
 	if (s->conf_slots) {
 		as->conf_slots = xmalloc(CLUSTER_SLOTS * sizeof(bool));
 		memcpy(as->conf_slots, s->conf_slots, CLUSTER_SLOTS * sizeof(bool));
@@ -432,6 +471,24 @@ out:
 	return rc;
 }
 
+/* A replica that does not list its keys now (loading its new master's
+ * data after it followed it, say) holds nothing readable: no keys, so
+ * that nothing is given up on its word, and it is asked again next time. */
+static void
+inventory_replica(struct source *s, struct asource *as, const struct assessment *a)
+{
+	struct err e = ERR_INIT;
+
+	if (inventory_one(s, as, a, &e) == 0)
+		return;
+	s->keys = as->keys = as->lacking_total = 0;
+	free(as->held);
+	free(as->lacking);
+	as->held = xcalloc(CLUSTER_SLOTS, sizeof(long long));
+	as->lacking = xcalloc(CLUSTER_SLOTS, sizeof(long long));
+	s->error[0] = '\0';
+}
+
 int
 sources_inventory(struct sources *s, struct assessment *a, struct err *e)
 {
@@ -443,6 +500,10 @@ sources_inventory(struct sources *s, struct assessment *a, struct err *e)
 	a->nsrc = s->n;
 	for (k = 0; k < s->n; k++) {
 		fill(&a->src[k], &s->v[k], a);
+		if (s->v[k].read && s->v[k].replica) {
+			inventory_replica(&s->v[k], &a->src[k], a);
+			continue;
+		}
 		if (s->v[k].read && inventory_one(&s->v[k], &a->src[k], a, e) < 0) {
 			s->v[k].read = false;
 			a->src[k].read = false;

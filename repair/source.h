@@ -16,6 +16,18 @@
  * lacks.  Keys are compared by name with CLUSTER GETKEYSINSLOT on the
  * slot's owner, which answers even while the cluster is down (a forget
  * leaves it so), where EXISTS would answer CLUSTERDOWN.
+ *
+ * A live replica may hold keys no master has: a Redis 7.0 replica keeps
+ * the keys its master's slot clean-up dropped, the replica of a dead
+ * master holds that master's keys.  Each reachable replica whose key
+ * counts differ from its master's (or whose master is down) is a source
+ * too (replica_source.c), read in place -- no rescue server: its keys
+ * are listed with GETKEYSINSLOT in those slots alone, and read with DUMP
+ * over a READONLY connection (a replica refuses MIGRATE, a write).  A
+ * replica serves reads of its own master's slots only: for keys of
+ * slots its master lost (MOVED there), a copy of its whole data is taken
+ * as an RDB (`redis-cli --rdb`: a SYNC from the replica, which serves it
+ * while its own link is up) and read as files, limited to those slots.
  */
 #ifndef SQ_REPAIR_SOURCE_H
 #define SQ_REPAIR_SOURCE_H
@@ -44,11 +56,23 @@ struct source {
 	bool compared;
 	struct move_result moved;
 	long long unplaced;              /* keys of slots nobody served then */
+	/* a live replica (replica_source.c): srv.c is a READONLY connection
+	 * to it, no server of ours; `own` its spec, `only` the slots read */
+	bool replica;
+	struct salvage_src *own;
+	bool *only;
+	int unread_slots;                /* where it holds other counts than its
+					    master but cannot be read (MOVED) */
+	long long unread_keys;
+	bool fetched_rdb;                /* replica: its RDB copy is a source */
+	char fetched[PATH_MAX];          /* the copy's folder, removed at close */
 };
 
 struct sources {
 	struct source *v;
 	size_t n;
+	const char *redis_server;        /* for the rescue servers */
+	int timeout_ms;
 };
 
 /* Opens every source: its identity, then its rescue server.  A source
@@ -56,8 +80,31 @@ struct sources {
  * whole.  `redis_server` NULL: on PATH. */
 void sources_open(struct sources *s, const struct salvage_src *spec, size_t n,
 		  const char *redis_server, int timeout_ms);
+/* One source of files: its identity, then its rescue server; -1 with
+ * `e` (also kept in src->error) when it cannot be read. */
+int source_open_files(struct source *src, const char *redis_server, int timeout_ms,
+		      struct err *e);
 /* Stops every rescue server and removes its copy.  Safe twice. */
 void sources_close(struct sources *s);
+
+/* replica_source.c: a source for each reachable replica of `a` that may
+ * hold keys no master has (assess_replica_slots()), once per replica (by
+ * id); the slots read are set again from `a` on each call (none: the
+ * replica counts no key).  Never fails: a replica that cannot be reached
+ * is a source not read, with the reason. */
+void sources_add_replicas(struct sources *s, const struct assessment *a, int timeout_ms);
+/* The keys of replica source `src` in its slots from *from on, listed
+ * with GETKEYSINSLOT (pipelined, up to ~limit keys' worth of slots):
+ * pointers into the replies added to (*keys, *nkeys), the replies to
+ * (*pages, *npages) (free them after); *from moves on, to CLUSTER_SLOTS
+ * at the end.  -1 with `e` on a failed connection. */
+int replica_list(struct source *src, int *from, long long limit, struct reply ***keys,
+		 size_t *nkeys, struct reply ***pages, size_t *npages, struct err *e);
+/* For a salvage pass: the replica answers reads while its cluster_state
+ * is fail (cluster-allow-reads-when-down yes) until replica_unrelax();
+ * *was keeps what it had ("" when it could not be read or set). */
+void replica_relax(struct source *src, char *was, size_t n);
+void replica_unrelax(struct source *src, const char *was);
 
 /* Fills a->src (replacing what was there) with every source's identity
  * and inventory against the cluster `a` describes.  -1 with `e` when a

@@ -53,6 +53,18 @@ put_key(FILE *f, const struct reply *key)
 	}
 }
 
+/* Its line in conflicts.txt: set aside in database k. */
+static void
+listed(struct stash *s, const struct reply *key, const char *what, int k, int *db)
+{
+	fprintf(s->list, "%d\t", k);
+	put_key(s->list, key);
+	fprintf(s->list, "\t%s\n", what);
+	fflush(s->list);
+	s->conflicts++;
+	*db = k;
+}
+
 int
 stash_conflict(struct stash *s, struct conn *src, const struct reply *key, bool copy,
 	       const char *what, int *db, struct err *e)
@@ -95,15 +107,66 @@ stash_conflict(struct stash *s, struct conn *src, const struct reply *key, bool 
 			return -1;
 		}
 		reply_free(r);
-		fprintf(s->list, "%d\t", k);
-		put_key(s->list, key);
-		fprintf(s->list, "\t%s\n", what);
-		fflush(s->list);
-		s->conflicts++;
-		*db = k;
+		listed(s, key, what, k, db);
 		return 0;
 	}
 	return 1;
+}
+
+/* RESTORE of the payload into database k of the stash: 0, 1 when that
+ * database has the name already, -1 with `e`. */
+static int
+restore_in(struct conn *c, int k, const struct reply *key, const char *ttl,
+	   const struct reply *payload, struct err *e)
+{
+	const char *argv[4] = {"RESTORE", key->str, ttl, payload->str};
+	size_t lens[4] = {7, key->len, strlen(ttl), payload->len};
+	struct reply *r;
+	char dbs[8];
+	int rc = 0;
+
+	snprintf(dbs, sizeof(dbs), "%d", k);
+	if (conn_cmd_ok(c, e, "SELECT", dbs, NULL) < 0 ||
+	    (r = conn_cmd_argv(c, 4, argv, lens, e)) == NULL)
+		return -1;
+	if (r->type == REPLY_ERROR && strstr(r->str, "BUSYKEY"))
+		rc = 1;
+	else if (r->type == REPLY_ERROR)
+		rc = err_set(e, 0, "'RESTORE' of '%s' in the stash: %s", key->str, r->str);
+	reply_free(r);
+	return rc;
+}
+
+int
+stash_conflict_dump(struct stash *s, struct conn *src, const struct reply *key,
+		    const char *what, int *db, struct err *e)
+{
+	const char *dump[2] = {"DUMP", key->str}, *pttl[2] = {"PTTL", key->str};
+	size_t lens[2] = {4, key->len};
+	struct reply *d = NULL, *t = NULL;
+	struct conn *c;
+	char ttl[32];
+	int k, rc = -1;
+
+	if ((c = stash_conn(s, e)) == NULL || list_file(s, e) == NULL ||
+	    (d = conn_cmd_argv(src, 2, dump, lens, e)) == NULL ||
+	    (t = conn_cmd_argv(src, 2, pttl, lens, e)) == NULL)
+		goto out;
+	if (d->type != REPLY_STRING) {
+		err_set(e, 0, "'DUMP' of '%s' on '%s': %s", key->str, conn_addr(src),
+			d->type == REPLY_ERROR ? d->str : "no such key");
+		goto out;
+	}
+	snprintf(ttl, sizeof(ttl), "%lld", t->type == REPLY_INTEGER && t->integer > 0 ? t->integer : 0);
+	for (k = 1, rc = 1; k <= STASH_CONFLICT_DBS && rc == 1; k++)
+		if ((rc = restore_in(c, k, key, ttl, d, e)) == 0)
+			listed(s, key, what, k, db);
+	if (conn_cmd_ok(c, rc < 0 ? NULL : e, "SELECT", "0", NULL) < 0 && rc >= 0)
+		rc = -1;
+out:
+	reply_free(d);
+	reply_free(t);
+	return rc;
 }
 
 int

@@ -47,6 +47,11 @@ struct conn *stash_conn(struct stash *s, struct err *e);
  * that name already (nothing moved), -1 with `e` on a failure. */
 int stash_conflict(struct stash *s, struct conn *src, const struct reply *key, bool copy,
 		   const char *what, int *db, struct err *e);
+/* The same for a source that runs no MIGRATE (a replica): DUMP and PTTL
+ * read there, RESTORE into the stash's first database from 1 without
+ * that name; the source keeps its copy. */
+int stash_conflict_dump(struct stash *s, struct conn *src, const struct reply *key,
+			const char *what, int *db, struct err *e);
 /* Saves what it holds to dir/dump.rdb (kept; the path into where) and
  * stops it; an empty stash leaves nothing behind.  Safe when never
  * started. */

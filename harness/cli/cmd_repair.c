@@ -21,15 +21,19 @@
 #include "repair/repair.h"
 
 static const char usage[] =
-	"usage: shardquake repair HOST:PORT [--dry-run] [--allow-data-loss]\n"
+	"usage: shardquake repair HOST:PORT [--dry-run] [--allow-data-loss] [--failover]\n"
 	"                         [--salvage [HOST:PORT=]DIR]... [--restart-cmd CMD]\n"
 	"                         [--audit FILE] [--timeout MS] [--local-addr IP] [--json]\n"
 	"                         [--from-backup DIR]\n"
 	"\n"
 	"Assess the cluster (every node, each one's own view, keys per slot on\n"
-	"every reachable master), plan, and apply the plan; again until nothing\n"
-	"is left to do.  Open slots are finished or rolled back, whichever the\n"
-	"nodes' states say, moving keys with MIGRATE; keys held by a node that\n"
+	"every reachable node), plan, and apply the plan; again until nothing\n"
+	"is left to do.  A replica holding keys no master has (a dead master's,\n"
+	"or those a Redis 7.0 master's slot clean-up dropped) is a salvage\n"
+	"source: read in place with DUMP (keys of slots its master lost, from\n"
+	"an RDB copy of it: redis-cli --rdb), its keys copied to their owners.\n"
+	"Open slots are finished or rolled back, whichever the nodes' states\n"
+	"say, moving keys with MIGRATE; keys held by a node that\n"
 	"does not own their slot go to the owner; disputed slots go to the\n"
 	"claimant with the highest epoch; slots nobody serves go to the node\n"
 	"holding their keys.  No key is ever deleted or overwritten: equal\n"
@@ -43,11 +47,22 @@ static const char usage[] =
 	"What the repair opens or relaxes is put back on every way out.  The\n"
 	"slots of a master that is down are given away only when its keys are\n"
 	"salvaged, or with --allow-data-loss; one with a replica that answers\n"
-	"has it promoted first (CLUSTER FAILOVER TAKEOVER).  Shown: the plan, a\n"
-	"line per phase, and the result; the audit goes to a file.\n"
+	"has it promoted first with --failover, else the plan says it would.\n"
+	"Shown: the plan, a line per phase, and the result; the audit goes to\n"
+	"a file.\n"
 	"  --dry-run            print the plan, change nothing\n"
 	"  --allow-data-loss    give away the slots of dead masters whose keys\n"
 	"                       cannot be recovered\n"
+	"  --failover           a dead master that serves slots and has a replica\n"
+	"                       that answers has it promoted (CLUSTER FAILOVER\n"
+	"                       TAKEOVER, as the cluster's own failover would: it\n"
+	"                       serves them with the keys it replicated) before\n"
+	"                       anything else; without it the plan says which\n"
+	"                       replica it would promote and why, promotes none,\n"
+	"                       and does what it can without: salvage (from the\n"
+	"                       files given, and from the replica itself: its\n"
+	"                       keys read with DUMP), else the slots wait and\n"
+	"                       the result is not healthy\n"
 	"  --salvage [ADDR=]DIR the data directory of a node (AOF, else RDB),\n"
 	"                       always read by a rescue redis-server, whatever\n"
 	"                       the cluster still knows of that node (without\n"
@@ -252,13 +267,14 @@ parse(int argc, char **argv, struct cli *c)
 		{"dry-run", 0, 0, 'n'},     {"allow-data-loss", 0, 0, 'L'}, {"salvage", 1, 0, 's'},
 		{"restart-cmd", 1, 0, 'r'}, {"audit", 1, 0, 'a'},           {"timeout", 1, 0, 'T'},
 		{"json", 0, 0, 'j'},        {"help", 0, 0, 'h'},            {"local-addr", 1, 0, 'l'},
-		{"from-backup", 1, 0, 'b'}, {0, 0, 0, 0}};
+		{"from-backup", 1, 0, 'b'}, {"failover", 0, 0, 'F'},       {0, 0, 0, 0}};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n': c->dry_run = true; break;
 		case 'L': c->o.allow_data_loss = true; break;
+		case 'F': c->o.allow_failover = true; break;
 		case 's':
 			if (add_salvage(c, optarg))
 				return EXIT_USAGE;

@@ -89,6 +89,7 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 	o.allow_data_loss = st->s->repair_allow_loss;
 	o.from_backup = st->s->repair_from_backup ? st->backup_dir : NULL;
 	o.can_restart = st->s->repair_restart;
+	o.allow_failover = st->s->repair_failover;
 	env.restart = st->s->repair_restart ? repair_step_restart : NULL;
 	env.redis_server = st->lc->opts.redis_server;
 	env.stash_dir = st->dir; /* duplicates kept with the run's results */

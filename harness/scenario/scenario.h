@@ -27,7 +27,9 @@
  *   [fault]     kind, target, at, slot, point, after, heal, + the kind's own keys
  *               (several: [fault], [fault 2], [fault evict], ...)
  *   [repair]    engine, restart, salvage, allow_data_loss, replace,
- *               from_backup (dead masters' keys from the run's backup); command,
+ *               from_backup (dead masters' keys from the run's backup),
+ *               failover (the bundled engine may promote a dead master's
+ *               live replica: consent, default no); command,
  *               timeout (engine = exec: a runbook of the user's)
  *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
  *               lost_keys, unreachable_keys, misplaced_keys, unknown_keys,
@@ -166,6 +168,7 @@ struct scenario {
 	int engine;             /* enum repair_engine */
 	bool repair_restart, repair_salvage, repair_allow_loss, repair_replace;
 	bool repair_from_backup; /* the run's backup is a salvage source */
+	bool repair_failover;    /* the engine may promote a dead master's replica */
 	int from_backup_line;
 	char *repair_command;   /* engine = exec: run by sh -c in the scenario
 				   file's directory */

@@ -393,8 +393,10 @@ repair_section(struct scenario *s, const char *k, const char *v, int line, char 
 		return yesno(k, v, &s->repair_replace, msg, n);
 	if (strcmp(k, "from_backup") == 0 && (s->from_backup_line = line) > 0)
 		return yesno(k, v, &s->repair_from_backup, msg, n);
+	if (strcmp(k, "failover") == 0)
+		return yesno(k, v, &s->repair_failover, msg, n);
 	return scenario_bad(msg, n, "unknown key '%s' in [repair]: expected engine, restart, salvage, "
-		   "allow_data_loss, replace, from_backup, command or timeout", k);
+		   "allow_data_loss, replace, from_backup, failover, command or timeout", k);
 }
 
 static int

@@ -19,38 +19,6 @@
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
-/* Until replica i has its master's link up and its whole stream. */
-static void
-wait_synced(int i)
-{
-	uint64_t deadline = clock_now_ms() + 20000;
-	struct conn *c = conn_open("127.0.0.1", rp_lc.nodes[i].port, 1000, NULL);
-	char up[16] = "", off[32] = "", moff[32] = "";
-	bool ok = false;
-
-	ck_assert_ptr_nonnull(c);
-	while (!ok && clock_now_ms() < deadline) {
-		char *info = conn_cmd_str(c, NULL, "INFO", "replication", NULL);
-		struct conn *m = conn_open("127.0.0.1", rp_lc.nodes[rp_lc.nodes[i].master].port,
-					   1000, NULL);
-		char *minfo = m ? conn_cmd_str(m, NULL, "INFO", "replication", NULL) : NULL;
-
-		if (info && minfo) {
-			info_field(info, "master_link_status", up, sizeof(up));
-			info_field(info, "slave_repl_offset", off, sizeof(off));
-			info_field(minfo, "master_repl_offset", moff, sizeof(moff));
-			ok = strcmp(up, "up") == 0 && strcmp(off, moff) == 0;
-		}
-		free(info);
-		free(minfo);
-		conn_free(m);
-		if (!ok)
-			clock_sleep_ms(50);
-	}
-	conn_free(c);
-	ck_assert_msg(ok, "replica %d never caught up (link %s, %s of %s)", i, up, off, moff);
-}
-
 /* A slot of master 0 half moved to master 1, then `victim` killed. */
 static void
 half_then_kill(int victim)
@@ -269,10 +237,10 @@ START_TEST(test_replica_promoted_while_its_master_migrated)
 
 	rp_up(3, 1, PERSIST_NONE, 20000);
 	ck_assert_int_eq(rp_lc.nodes[replica].master, 0);
-	wait_synced(replica);
+	rp_wait_synced(replica);
 	slot = rp_slot_with_keys(0, 0, 4);
 	rp_half(0, 1, slot, rp_count(0, slot) / 2);
-	wait_synced(replica); /* the replica has seen the DELs */
+	rp_wait_synced(replica); /* the replica has seen the DELs */
 	proc_kill(&rp_lc.nodes[0].proc);
 	rp_wait_flagged(1, 0);
 	/* the replica takes over; it knows nothing of the migration */

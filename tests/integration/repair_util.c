@@ -70,6 +70,38 @@ rp_wait_flagged(int from, int who)
 	ck_assert_msg(failed, "node %d never flagged failed by node %d", who, from);
 }
 
+/* Until replica i has its master's link up and its whole stream. */
+void
+rp_wait_synced(int i)
+{
+	uint64_t deadline = clock_now_ms() + 20000;
+	struct conn *c = conn_open("127.0.0.1", rp_lc.nodes[i].port, 1000, NULL);
+	char up[16] = "", off[32] = "", moff[32] = "";
+	bool ok = false;
+
+	ck_assert_ptr_nonnull(c);
+	while (!ok && clock_now_ms() < deadline) {
+		char *info = conn_cmd_str(c, NULL, "INFO", "replication", NULL);
+		struct conn *m = conn_open("127.0.0.1", rp_lc.nodes[rp_lc.nodes[i].master].port,
+					   1000, NULL);
+		char *minfo = m ? conn_cmd_str(m, NULL, "INFO", "replication", NULL) : NULL;
+
+		if (info && minfo) {
+			info_field(info, "master_link_status", up, sizeof(up));
+			info_field(info, "slave_repl_offset", off, sizeof(off));
+			info_field(minfo, "master_repl_offset", moff, sizeof(moff));
+			ok = strcmp(up, "up") == 0 && strcmp(off, moff) == 0;
+		}
+		free(info);
+		free(minfo);
+		conn_free(m);
+		if (!ok)
+			clock_sleep_ms(50);
+	}
+	conn_free(c);
+	ck_assert_msg(ok, "replica %d never caught up (link %s, %s of %s)", i, up, off, moff);
+}
+
 void
 rp_wait_aof_written(int i)
 {

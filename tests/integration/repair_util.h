@@ -35,6 +35,9 @@ void rp_move(int src, int dst, int slot, long long n, int copy);
 long long rp_dbsize(int i);
 /* Until node `from` flags node `who` failed (at most 15 s). */
 void rp_wait_flagged(int from, int who);
+/* Until replica i has its master's link up and its whole stream (at
+ * most 20 s). */
+void rp_wait_synced(int i);
 /* Until node i has written its AOF buffer to its file (at most 10 s):
  * then a SIGKILL loses nothing of it. */
 void rp_wait_aof_written(int i);

@@ -208,15 +208,17 @@ START_TEST(test_served_slots_have_one_live_claimant)
 }
 END_TEST
 
-/* A dead master that serves slots, its replica answering: the replica is
- * promoted first, as the cluster's own failover would, and nothing else
- * is planned until the cluster is assessed again; not twice. */
+/* A dead master that serves slots, its replica answering, the user
+ * allowing a failover: the replica is promoted first, as the cluster's
+ * own failover would, and nothing else is planned until the cluster is
+ * assessed again; not twice. */
 START_TEST(test_dead_master_with_a_replica_has_it_promoted)
 {
 	struct repair_opts o = plain;
 	const struct action *x;
 	struct plan p;
 
+	o.allow_failover = true;
 	replica_c = true;
 	build(none, epochs123, true);
 	replica_c = false;
@@ -232,6 +234,115 @@ START_TEST(test_dead_master_with_a_replica_has_it_promoted)
 	o.no_promote = true;
 	plan_build(&a, &o, &p);
 	ck_assert_ptr_null(action(&p, ACT_PROMOTE));
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* The same without the user's consent: no promotion, a note that says
+ * which replica it would promote and how to allow it, and the plan goes
+ * on as without the replica (here: the dead master kept, its slots left
+ * alone; with --allow-data-loss, given away). */
+START_TEST(test_promotion_waits_for_consent)
+{
+	struct repair_opts o = plain;
+	struct plan p;
+	size_t i;
+	bool said = false;
+
+	replica_c = true;
+	build(none, epochs123, true);
+	replica_c = false;
+	plan_build(&a, &o, &p);
+	ck_assert_ptr_null(action(&p, ACT_PROMOTE));
+	ck_assert(!p.restart_first);
+	ck_assert_ptr_null(action(&p, ACT_COVER));
+	for (i = 0; i < p.nnotes; i++)
+		said |= strstr(p.notes[i], "127.0.0.1:7003") && strstr(p.notes[i], "--failover");
+	ck_assert_msg(said, "no note names the replica and --failover");
+	plan_release(&p);
+	o.allow_data_loss = true;
+	plan_build(&a, &o, &p);
+	ck_assert_ptr_null(action(&p, ACT_PROMOTE));
+	ck_assert_ptr_nonnull(action(&p, ACT_COVER));
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
+/* A replica may hold keys no master has where its counts differ from
+ * its master's, or anywhere when its master is down. */
+START_TEST(test_replica_slots_where_it_differs_from_its_master)
+{
+	bool *only = calloc(CLUSTER_SLOTS, sizeof(bool));
+
+	replica_c = true;
+	build(none, epochs123, false);
+	a.nodes[3].keys = calloc(CLUSTER_SLOTS, sizeof(long long));
+	a.nodes[2].keys[11000] = a.nodes[3].keys[11000] = 5; /* in step */
+	a.nodes[3].keys[11001] = 3;                          /* the master has none */
+	a.nodes[3].keys[100] = 2;                            /* a slot its master lost */
+	ck_assert_int_eq(assess_master_of(&a, 3), 2);
+	ck_assert_int_eq(assess_master_of(&a, 2), -1);
+	ck_assert_int_eq(assess_replica_slots(&a, 3, only), 2);
+	ck_assert(only[11001] && only[100] && !only[11000]);
+	ck_assert_int_eq(assess_keys(&a, 3, 11001), 0); /* a master's count only */
+	ck_assert_int_eq(assess_held(&a, 3, 11001), 3);
+	ck_assert_int_eq(assess_replica_slots(&a, 0, only), 0); /* a master */
+	assess_release(&a);
+	build(none, epochs123, true);
+	replica_c = false;
+	a.nodes[3].keys = calloc(CLUSTER_SLOTS, sizeof(long long));
+	a.nodes[3].keys[11000] = 5;
+	ck_assert_int_eq(assess_replica_slots(&a, 3, only), 1);
+	assess_release(&a);
+	free(only);
+}
+END_TEST
+
+/* A dead master whose live replica holds its keys, no consent to promote
+ * it: the replica stands for its files: the slots go to the others, its
+ * keys are salvaged from it, the dead master is forgotten; the plan sees
+ * what the replica holds.  With consent the promotion comes first, alone. */
+START_TEST(test_replica_source_stands_for_a_dead_master)
+{
+	struct repair_opts o = plain;
+	const struct action *x;
+	struct asource *s;
+	struct plan p;
+
+	replica_c = true;
+	build(none, epochs123, true);
+	replica_c = false;
+	s = source("replica 127.0.0.1:7003", IDD, 3, 10922, 16383, 2, 2);
+	s->replica = true;
+	s->replica_of = 2;
+	ck_assert_ptr_eq(assess_source_of(&a, 2), s);
+	plan_build(&a, &o, &p);
+	ck_assert_ptr_null(action(&p, ACT_PROMOTE));
+	ck_assert_ptr_nonnull(x = action(&p, ACT_COVER));
+	ck_assert_ptr_nonnull(strstr(x->reason, "salvaged from its replica next"));
+	ck_assert(!x->data_loss);
+	ck_assert_ptr_nonnull(x = action(&p, ACT_SALVAGE));
+	ck_assert_int_eq(x->node, 2); /* a failed pass keeps the master */
+	ck_assert_ptr_nonnull(strstr(x->reason, "DUMP"));
+	ck_assert_ptr_nonnull(x = action(&p, ACT_FORGET));
+	ck_assert_int_eq(x->node, 2);
+	ck_assert_ptr_nonnull(seen(&p, "replica 127.0.0.1:7003 (dddddddd, of 127.0.0.1:7002, "
+				       "which is down) holds 10924 keys"));
+	plan_release(&p);
+	o.allow_failover = true;
+	plan_build(&a, &o, &p);
+	ck_assert_uint_eq(p.n, 1);
+	ck_assert_ptr_nonnull(action(&p, ACT_PROMOTE));
+	plan_release(&p);
+	/* a replica in step with its master: nothing said, nothing done */
+	s->lacking_total = 0;
+	memset(s->lacking, 0, CLUSTER_SLOTS * sizeof(long long));
+	o.allow_failover = false;
+	plan_build(&a, &o, &p);
+	ck_assert_ptr_null(action(&p, ACT_SALVAGE));
+	ck_assert_ptr_null(seen(&p, "replica 127.0.0.1:7003"));
 	plan_release(&p);
 	assess_release(&a);
 }
@@ -618,6 +729,9 @@ plan_suite(void)
 	tcase_add_test(tc, test_failed_over_master_is_described_as_replaced);
 	tcase_add_test(tc, test_served_slots_have_one_live_claimant);
 	tcase_add_test(tc, test_dead_master_with_a_replica_has_it_promoted);
+	tcase_add_test(tc, test_promotion_waits_for_consent);
+	tcase_add_test(tc, test_replica_slots_where_it_differs_from_its_master);
+	tcase_add_test(tc, test_replica_source_stands_for_a_dead_master);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("text");
 	tcase_add_test(tc, test_slot_sets_are_printed_as_sets);

@@ -70,20 +70,22 @@ load(const char *text, struct err *e)
 	return scenario_load(path, e);
 }
 
-START_TEST(test_scenario_backup_keys)
+START_TEST(test_scenario_backup_and_failover_keys)
 {
 	struct err e = ERR_INIT;
 	struct scenario *s = load("[scenario]\nname = x\n[reshard]\nto = 1\nslots = 5\n"
 				  "backup = yes\n[repair]\nengine = shardquake\n"
-				  "allow_data_loss = yes\nfrom_backup = yes\n", &e);
+				  "allow_data_loss = yes\nfrom_backup = yes\nfailover = yes\n", &e);
 
 	ck_assert_msg(s != NULL, "%s", e.msg);
 	ck_assert(s->reshard_backup);
 	ck_assert(s->repair_from_backup);
+	ck_assert(s->repair_failover);
 	scenario_free(s);
 	unlink(path);
+	/* a failover is the user's call: not allowed unless said */
 	s = load("[scenario]\nname = x\n[reshard]\nto = 1\nslots = 5\n", &e);
-	ck_assert(!s->reshard_backup && !s->repair_from_backup);
+	ck_assert(!s->reshard_backup && !s->repair_from_backup && !s->repair_failover);
 	scenario_free(s);
 	unlink(path);
 }
@@ -166,6 +168,11 @@ static const struct {
 	 "engine = redis-cli\nfrom_backup = yes\n",
 	 "9: [repair] from_backup = yes needs [reshard] backup = yes and engine = shardquake: "
 	 "the backup the run took before its reshard, read by the bundled engine"},
+	{"[scenario]\nname = x\n[repair]\nengine = shardquake\nfailover = maybe\n",
+	 "5: failover = 'maybe': expected yes or no"},
+	{"[scenario]\nname = x\n[repair]\nengine = shardquake\npromote = yes\n",
+	 "5: unknown key 'promote' in [repair]: expected engine, restart, salvage, "
+	 "allow_data_loss, replace, from_backup, failover, command or timeout"},
 	{"[scenario]\nname = x\n[repair]\nengine = shardquake\ncommand = ./fix.sh\n",
 	 "5: [repair] engine = exec and command go together: the runbook to run"},
 	{"[scenario]\nname = x\n[repair]\nengine = exec\ncommand = ./fix.sh\ntimeout = soon\n",
@@ -632,7 +639,7 @@ scenario_suite(void)
 	tcase_add_test(tc, test_scenario_loads_every_section);
 	tcase_add_test(tc, test_scenario_names_its_server);
 	tcase_add_test(tc, test_scenario_server_config);
-	tcase_add_test(tc, test_scenario_backup_keys);
+	tcase_add_test(tc, test_scenario_backup_and_failover_keys);
 	tcase_add_loop_test(tc, test_scenario_error_row, 0,
 			    (int)(sizeof(bad_rows) / sizeof(bad_rows[0])));
 	tcase_add_test(tc, test_scenario_slot_list_keeps_its_order);
