@@ -59,14 +59,19 @@ replica_coming(const struct assessment *a, size_t i)
 	return !a->snap.nodes[i].reachable && !a->nodes[i].master && !a->nodes[i].failed;
 }
 
-/* Every reachable node says cluster_state:ok, flags no node that answers
- * as failed, and all name the same owner for every slot; no replica is
- * on its way back (assess_index() on `a` when it has nodes). */
+/* Every reachable node flags no node that answers as failed, and all
+ * name the same owner for every slot; no replica is on its way back
+ * (assess_index() on `a` when it has nodes); and every one says
+ * cluster_state:ok -- unless slots are left uncovered, which the next
+ * round covers: no node says ok before that, however long it is waited
+ * for (an incident's uncovered slots behind a promotion waited the whole
+ * SETTLE_MS). */
 static bool
 settled(const struct assessment *a, char *why, size_t n)
 {
 	int ref[CLUSTER_SLOTS], own[CLUSTER_SLOTS], slot;
 	const struct topology *rv = NULL;
+	const struct snap_node *down = NULL;
 	size_t i, k;
 
 	for (i = 0; i < a->snap.n; i++) {
@@ -78,10 +83,8 @@ settled(const struct assessment *a, char *why, size_t n)
 		}
 		if (!s->reachable)
 			continue;
-		if (strcmp(s->state, "ok") != 0) {
-			snprintf(why, n, "%s:%d says cluster_state:%s", s->host, s->port, s->state);
-			return false;
-		}
+		if (strcmp(s->state, "ok") != 0 && down == NULL)
+			down = s;
 		for (k = 0; k < s->view.n; k++)
 			if ((s->view.nodes[k].flags & (NODE_FAIL | NODE_PFAIL)) &&
 			    answered(a, s->view.nodes[k].id)) {
@@ -103,6 +106,12 @@ settled(const struct assessment *a, char *why, size_t n)
 				snprintf(why, n, "nodes disagree on slot %d", slot);
 				return false;
 			}
+	}
+	for (slot = 0; down && rv && slot < CLUSTER_SLOTS && ref[slot] >= 0; slot++)
+		;
+	if (down && (rv == NULL || slot == CLUSTER_SLOTS)) {
+		snprintf(why, n, "%s:%d says cluster_state:%s", down->host, down->port, down->state);
+		return false;
 	}
 	return true;
 }

@@ -116,6 +116,41 @@ START_TEST(test_with_consent_the_replica_is_promoted)
 }
 END_TEST
 
+/* With consent, and slots left uncovered besides (DELSLOTSRANGE on every
+ * node, as an incident's were): the promotion round is followed by one
+ * that covers them.  No node says cluster_state:ok before that, so the
+ * wait between the rounds must not ask for it: it waited its whole 20 s
+ * limit, every time. */
+START_TEST(test_promotion_then_uncovered_slots_no_wait)
+{
+	struct repair_opts o = {.timeout_ms = 2000, .allow_failover = true,
+				.allow_data_loss = true};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	uint64_t t0;
+	size_t i;
+
+	rp_up(3, 1, PERSIST_AOF, 20000);
+	rp_ok(5, "CONFIG", "SET", "cluster-replica-no-failover", "yes", NULL);
+	rp_wait_synced(5);
+	for (i = 0; i < rp_lc.n; i++)
+		rp_ok((int)i, "CLUSTER", "DELSLOTSRANGE", "5451", "5460", NULL);
+	rp_kill(2);
+	rp_wait_flagged(0, 2);
+	t0 = clock_now_ms();
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.total.promoted, 1);
+	ck_assert_msg(clock_now_ms() - t0 < 15000, "the repair took %llu ms: it waited for a "
+		      "cluster_state:ok that uncovered slots never give",
+		      (unsigned long long)(clock_now_ms() - t0));
+	repair_outcome_release(&res);
+	ck_assert(is_master(5));
+	rp_assert_healthy(0, 0);
+	rp_down();
+}
+END_TEST
+
 /* (c) A replica holding keys its master lacks (as a Redis 7.0 replica
  * keeps what its master's slot clean-up dropped; made here on either
  * server by deleting them on the master without replicating the DELs):
@@ -224,6 +259,7 @@ repair_replica_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_without_consent_the_replica_is_salvaged);
 	tcase_add_test(tc, test_with_consent_the_replica_is_promoted);
+	tcase_add_test(tc, test_promotion_then_uncovered_slots_no_wait);
 	tcase_add_test(tc, test_keys_only_a_replica_holds_come_back);
 	tcase_add_test(tc, test_keys_a_master_cleaned_up_come_back_from_its_replica);
 	suite_add_tcase(s, tc);
