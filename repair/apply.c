@@ -433,6 +433,17 @@ phases(struct applier *ap, struct err *e)
 	if (close_all(ap, true, e) < 0)
 		return -1;
 	for (i = 0; i < p->n; i++) {
+		struct conn *c;
+		char s[16];
+
+		if (p->v[i].kind != ACT_STABLE)
+			continue;
+		snprintf(s, sizeof(s), "%d", p->v[i].slot);
+		if ((c = apply_conn(ap, p->v[i].node, e)) == NULL ||
+		    conn_cmd_ok(c, e, "CLUSTER", "SETSLOT", s, "STABLE", NULL) < 0)
+			return -1;
+	}
+	for (i = 0; i < p->n; i++) {
 		if (p->v[i].kind != ACT_FORGET)
 			continue;
 		apply_progress(ap, "forget", 0, 0);

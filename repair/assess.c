@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cluster/conn.h"
+#include "cluster/server.h"
 #include "common/xmalloc.h"
 
 #define COUNT_CHUNK 2048
@@ -223,6 +224,18 @@ count_thread(void *arg)
 	return NULL;
 }
 
+/* What server the seed runs: its Valkey major version, 0 for Redis (or
+ * when it cannot be asked). */
+static int
+valkey_major_at(const char *host, int port, int timeout_ms)
+{
+	struct conn *c = conn_open(host, port, timeout_ms, NULL);
+	int major = c ? server_valkey_major_of(c) : 0;
+
+	conn_free(c);
+	return major;
+}
+
 int
 assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 	    const bool *only, struct err *e)
@@ -238,6 +251,7 @@ assess_take(struct assessment *a, const char *host, int port, int timeout_ms,
 		return -1;
 	}
 	assess_index(a);
+	a->valkey_major = valkey_major_at(host, port, timeout_ms);
 	/* every node counted at once, one thread each (replicas too: they
 	 * may hold keys no master has) */
 	cs = xcalloc(a->snap.n + 1, sizeof(*cs));

@@ -63,6 +63,7 @@ struct assessment {
 	struct anode *nodes;
 	int timeout_ms;
 	bool full;                /* keys counted in every slot */
+	int valkey_major;         /* the seed's Valkey major version, 0: Redis */
 	struct asource *src;      /* the salvage sources (owned) */
 	size_t nsrc;
 };

@@ -10,7 +10,7 @@
 #include "repair/slotset.h"
 
 static const char *const kind_names[] = {"restart", "fix", "cover", "salvage", "forget",
-					 "promote"};
+					 "promote", "stable"};
 
 const char *
 action_kind_name(enum action_kind k)
@@ -372,6 +372,7 @@ plan_build(const struct assessment *a, const struct repair_opts *o, struct plan 
 			cover(a, p, orphan, norphan, d, d >= 0 && !assess_source_of(a, d));
 	}
 	plan_sources(a, p);
+	plan_replica_states(a, p);
 	plan_down_nodes(a, o, p, kept);
 	plan_seen(a, owners, p);
 	if (nowner_blocked)

@@ -47,6 +47,9 @@ enum action_kind {
 	ACT_FORGET,   /* node: forgotten by every reachable node */
 	ACT_PROMOTE,  /* node: a replica of a dead master (from) that serves slots,
 			 made master (CLUSTER FAILOVER TAKEOVER); assess again after */
+	ACT_STABLE,   /* slot: open in the own view of replica `from` while its
+			 primary (node) has it stable: SETSLOT slot STABLE on the
+			 primary, which Valkey 8 passes on to its replicas */
 };
 
 struct action {

@@ -33,6 +33,13 @@ void kept_release(struct kept *k);
 /* plan_nodes.c: every node that is down restarted; else, per node that
  * is down, a note when it is kept, or its forget. */
 void plan_restarts(const struct assessment *a, struct plan *p);
+/* A slot a reachable replica has open in its own view while its live
+ * primary has it stable (Valkey 8 replicates SETSLOT, and a replica
+ * paused when its primary refused one with NOREPLICAS applies it later):
+ * ACT_STABLE on the primary where the server passes it on (a->valkey_major
+ * >= 8), a note where it does not (Redis 7.0 takes no SETSLOT on a
+ * replica, and a primary's is not replicated). */
+void plan_replica_states(const struct assessment *a, struct plan *p);
 /* A replica that answers promoted for each dead master that serves slots
  * (flagged failed by the reachable nodes), when o->allow_failover; else
  * a note per such master saying which replica it would promote, and

@@ -68,6 +68,49 @@ replica_of(const struct assessment *a, int d)
 }
 
 void
+plan_replica_states(const struct assessment *a, struct plan *p)
+{
+	const struct cluster_node *me;
+	struct action *x;
+	char ar[80], ap[80];
+	size_t i, k;
+	int m, slot;
+
+	for (i = 0; i < a->snap.n; i++) {
+		if (!a->nodes[i].reachable || a->nodes[i].master || (me = a->nodes[i].me) == NULL ||
+		    (m = assess_master_of(a, (int)i)) < 0 || !assess_live_master(a, m))
+			continue;
+		for (k = 0; k < me->nopen; k++) {
+			slot = me->open[k].slot;
+			/* open on the primary too: its FIX closes both */
+			if (assess_migrating(a, m, slot) || assess_importing(a, m, slot))
+				continue;
+			assess_addr(a, (int)i, ar, sizeof(ar));
+			assess_addr(a, m, ap, sizeof(ap));
+			if (a->valkey_major < 8) {
+				plan_note(p, "slot %d is %s in the own view of replica %s, stable on its "
+					  "primary %s: this server passes no SETSLOT on to replicas "
+					  "(CLUSTER REPLICATE again, or a restart of the replica, clears "
+					  "it); left alone", slot,
+					  me->open[k].state == SLOT_MIGRATING ? "migrating" : "importing",
+					  ar, ap);
+				continue;
+			}
+			x = plan_add(p, ACT_STABLE, m);
+			x->slot = slot;
+			x->from = (int)i;
+			snprintf(x->reason, sizeof(x->reason),
+				 "slot %d is %s in the own view of replica %s (a SETSLOT its "
+				 "primary %s refused, NOREPLICAS, applied from the replication "
+				 "stream), stable on the primary: SETSLOT %d STABLE on the primary, "
+				 "which Valkey passes on to the replica", slot,
+				 me->open[k].state == SLOT_MIGRATING ? "migrating" : "importing", ar,
+				 ap, slot);
+		}
+	}
+}
+
+void
 plan_promotions(const struct assessment *a, const struct repair_opts *o, struct plan *p)
 {
 	struct action *x;

@@ -236,6 +236,27 @@ START_TEST(test_paused_target_replica_before_reshard)
 }
 END_TEST
 
+/* The same stop, then the repair instead of a second reshard.  Valkey:
+ * the primary refused SETSLOT IMPORTING (NOREPLICAS) but its replica,
+ * once back, applies it from the replication stream: the replica
+ * imports a slot its primary does not.  `verify` reports that open
+ * slot; the repair must close it (SETSLOT STABLE on the primary, which
+ * replicates it: the plan's "stable" action). */
+START_TEST(test_paused_target_replica_then_repair)
+{
+	bool valkey = use_server(_i);
+	struct reshard_progress pr;
+	struct err e = ERR_INIT;
+	uint64_t ms;
+	int rep;
+
+	ck_assert_int_eq(reshard_target_replica_paused("0", &rep, &pr, &ms, &e), valkey ? -1 : 0);
+	pause_node(rep, SIGCONT);
+	wait_link_up(rep);
+	repair_healthy();
+}
+END_TEST
+
 /* A replica paused once the slot's first keys moved (_i >> 1: 0 the
  * target's, 1 the source's).  Valkey: the target's SETSLOT NODE answers
  * NOREPLICAS and the reshard stops at the keys step, all keys moved,
@@ -410,6 +431,7 @@ valkey_shapes_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_paused_target_replica_before_reshard, 0, 2);
+	tcase_add_loop_test(tc, test_paused_target_replica_then_repair, 0, 2);
 	tcase_add_loop_test(tc, test_paused_replica_mid_slot, 0, 4);
 	tcase_add_loop_test(tc, test_target_killed_replica_promoted, 0, 2);
 	tcase_add_loop_test(tc, test_slotless_master_killed, 0, 2);

@@ -21,6 +21,7 @@ static struct assessment a;
 static bool a_forgot_c;                /* A's view has no line for C at all */
 static bool all_forgot_c;              /* no view has C, nor the snapshot */
 static bool replica_c;                 /* D on 7003, a replica of C, answers */
+static const char *d_extra = "";       /* appended to D's own line in its view */
 static const char *ranges[3] = {"0-5460", "5461-10921", "10922-16383"};
 
 /* Three masters A, B, C on 7000-7002; `extra[i]` is appended to node i's
@@ -46,8 +47,8 @@ build(const char *const extra[3], const unsigned epochs[3], bool c_down)
 			if (j == 3) /* D: C's replica */
 				len += (size_t)snprintf(text + len, sizeof(text) - len,
 							"%s 127.0.0.1:7003@17003 %sslave %s 0 0 3 "
-							"connected\n", IDD, i == j ? "myself," : "",
-							IDC);
+							"connected%s\n", IDD, i == j ? "myself," : "",
+							IDC, i == j ? d_extra : "");
 			else if (!(i == 0 && j == 2 && a_forgot_c))
 			len += (size_t)snprintf(text + len, sizeof(text) - len,
 						"%s 127.0.0.1:%d@%d %s%s - 0 0 %u connected %s%s\n",
@@ -204,6 +205,43 @@ START_TEST(test_served_slots_have_one_live_claimant)
 	ck_assert(!served_by(&sv, &a, -1, 100));
 	served_release(&sv);
 	ck_assert(!served_by(&sv, &a, 0, 100)); /* never taken: nobody */
+	assess_release(&a);
+}
+END_TEST
+
+/* A replica whose own view has a slot open that its primary has stable
+ * (Valkey 8: a SETSLOT its primary refused with NOREPLICAS, applied from
+ * the replication stream once the replica was back): SETSLOT STABLE on
+ * the primary, which Valkey passes on; on Redis 7.0, which does not, a
+ * note, and nothing healthy about it. */
+START_TEST(test_replica_open_slot_is_closed_through_its_primary)
+{
+	struct repair_opts o = plain;
+	const struct action *x;
+	struct plan p;
+
+	replica_c = true;
+	d_extra = " [10922-<-" IDB "]";
+	build(none, epochs123, false);
+	replica_c = false;
+	d_extra = "";
+	a.valkey_major = 8;
+	plan_build(&a, &o, &p);
+	ck_assert_uint_eq(p.n, 1);
+	ck_assert_ptr_nonnull(x = action(&p, ACT_STABLE));
+	ck_assert_int_eq(x->node, 2);
+	ck_assert_int_eq(x->slot, 10922);
+	ck_assert_int_eq(x->from, 3);
+	ck_assert_ptr_nonnull(strstr(x->reason, "importing in the own view of replica "
+					     "127.0.0.1:7003"));
+	ck_assert_str_eq(action_kind_name(ACT_STABLE), "stable");
+	plan_release(&p);
+	a.valkey_major = 0;
+	plan_build(&a, &o, &p);
+	ck_assert_uint_eq(p.n, 0);
+	ck_assert_uint_eq(p.nnotes, 1);
+	ck_assert_ptr_nonnull(strstr(p.notes[0], "passes no SETSLOT on to replicas"));
+	plan_release(&p);
 	assess_release(&a);
 }
 END_TEST
@@ -729,6 +767,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_failed_over_master_is_described_as_replaced);
 	tcase_add_test(tc, test_served_slots_have_one_live_claimant);
 	tcase_add_test(tc, test_dead_master_with_a_replica_has_it_promoted);
+	tcase_add_test(tc, test_replica_open_slot_is_closed_through_its_primary);
 	tcase_add_test(tc, test_promotion_waits_for_consent);
 	tcase_add_test(tc, test_replica_slots_where_it_differs_from_its_master);
 	tcase_add_test(tc, test_replica_source_stands_for_a_dead_master);
