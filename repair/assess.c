@@ -8,6 +8,7 @@
 
 #include "cluster/conn.h"
 #include "cluster/server.h"
+#include "cluster/stale.h"
 #include "common/xmalloc.h"
 
 #define COUNT_CHUNK 2048
@@ -126,6 +127,7 @@ count_keys(struct anode *n, const struct snap_node *s, const bool *only, int tim
 		return -1;
 	n->keys = xcalloc(CLUSTER_SLOTS, sizeof(long long));
 	read_promoted(n, c);
+	n->stale = !n->master && replica_too_stale(c, n->stale_why, sizeof(n->stale_why));
 	if (only == NULL && ((rc = count_owned_by_script(n, c, e)) <= 0 ||
 			     (rc = count_by_script(n, c, e)) <= 0)) {
 		conn_free(c);

@@ -30,6 +30,10 @@ struct anode {
 	long long total_keys;
 	bool promoted;        /* a reachable master that was a replica once: its
 				 INFO replication has a second_repl_offset */
+	bool stale;           /* a reachable replica too stale for the failover
+				 rule (cluster/stale.h): its master's writes
+				 since its link went down are not in it */
+	char stale_why[256];
 };
 
 /* A salvage source (source.h) as the plan sees it: who it was, and its

@@ -127,6 +127,16 @@ plan_promotions(const struct assessment *a, const struct repair_opts *o, struct 
 			continue;
 		assess_addr(a, (int)d, ad, sizeof(ad));
 		assess_addr(a, r, ar, sizeof(ar));
+		if (a->nodes[r].stale) {
+			/* the cluster's own failover refuses it: so does the plan,
+			 * consent or not; the master's files, when read, are newer */
+			plan_note(p, "%s (%.8s, master) is down and serves %d slots; its replica %s "
+				  "(%.8s) is too stale to take its place (%s): promoted, it would "
+				  "serve without the writes its master took since; not promoted",
+				  ad, a->snap.nodes[d].id, slots, ar, a->snap.nodes[r].id,
+				  a->nodes[r].stale_why);
+			continue;
+		}
 		if (!o->allow_failover) {
 			/* said, not done: who serves the slots is the user's call */
 			plan_note(p, "%s (%.8s, master) is down and serves %d slots; its replica %s "

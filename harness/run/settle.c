@@ -4,13 +4,13 @@
  * by the cluster's own failover, where one can be), a paused or
  * restarted one back.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster/conn.h"
 #include "cluster/fetch.h"
+#include "cluster/stale.h"
 #include "common/clock.h"
 #include "common/xmalloc.h"
 #include "harness/run/run_int.h"
@@ -113,66 +113,14 @@ no_majority(struct run *run, const struct armed *a)
 	       timeline_ms(&run->tl) - a->fired_ms >= 2 * (uint64_t)run->s->node_timeout_ms + 500;
 }
 
-/* A number from CONFIG GET `name` on c, or -1. */
-static long long
-config_num(struct conn *c, const char *name)
-{
-	struct reply *r = conn_cmd(c, NULL, "CONFIG", "GET", name, NULL);
-	long long v = -1;
-
-	if (r && r->type == REPLY_ARRAY && r->nelem == 2 && r->elem[1]->str)
-		v = strtoll(r->elem[1]->str, NULL, 10);
-	reply_free(r);
-	return v;
-}
-
-/*
- * Whether replica `n` of a dead master will never start an election, by
- * the rule Redis 7.0 and Valkey 8 apply first (cluster.c /
- * cluster_legacy.c, clusterHandleSlaveFailover): its data age -- since
- * it last heard from its master while the link is up, since it noticed
- * the link down otherwise, in whole seconds -- less the node timeout,
- * may not pass repl-ping-replica-period s + cluster-node-timeout ms x
- * cluster-replica-validity-factor (0: no limit).  Past it with the link
- * down, it stays past it while its master is dead: the age only grows,
- * so this is final.  With the link still looking up (a cut link: no
- * reset came through) it is not: when that link breaks -- repl-timeout,
- * or the cut healed onto the dead master's reset -- both servers count
- * the age again from then, and the replica may win an election after
- * all; it is then waited for as any other.  True, with the facts in
- * `why`, when it never will.
- */
+/* Whether replica `n` of a dead master will never start an election
+ * (cluster/stale.h): then it is not waited for. */
 static bool
 too_stale(const struct local_node *n, char *why, size_t len)
 {
 	struct conn *c = conn_open(n->host, n->port, 300, NULL);
-	char *info = c ? conn_cmd_str(c, NULL, "INFO", "replication", NULL) : NULL;
-	char link[16] = "", down[32] = "";
-	long long factor, period, timeout, age_ms, limit_ms;
-	bool stale = false;
+	bool stale = c && replica_too_stale(c, why, len);
 
-	if (info == NULL || info_field(info, "master_link_status", link, sizeof(link)) < 0 ||
-	    strcmp(link, "down") != 0 ||
-	    info_field(info, "master_link_down_since_seconds", down, sizeof(down)) < 0)
-		goto out;
-	factor = config_num(c, "cluster-replica-validity-factor");
-	period = config_num(c, "repl-ping-replica-period");
-	timeout = config_num(c, "cluster-node-timeout");
-	if (factor <= 0 || period < 0 || timeout < 0)
-		goto out;
-	/* -1: never in sync since it started, down since "ever" */
-	age_ms = strtoll(down, NULL, 10) < 0 ? LLONG_MAX / 2 : strtoll(down, NULL, 10) * 1000;
-	if (age_ms > timeout)
-		age_ms -= timeout;
-	limit_ms = period * 1000 + timeout * factor;
-	stale = age_ms > limit_ms;
-	if (stale)
-		snprintf(why, len, "link to its master down for %s s: %lld ms past the node "
-			 "timeout, beyond the %lld ms repl-ping-replica-period %lld + "
-			 "cluster-node-timeout %lld x cluster-replica-validity-factor %lld allow",
-			 down, age_ms, limit_ms, period, timeout, factor);
-out:
-	free(info);
 	conn_free(c);
 	return stale;
 }

@@ -209,6 +209,30 @@ START_TEST(test_served_slots_have_one_live_claimant)
 }
 END_TEST
 
+/* A dead master's replica too stale for the cluster's own failover rule
+ * (its link down longer than the validity factor allows): not promoted,
+ * consent or not -- it lacks the writes its master took since. */
+START_TEST(test_too_stale_replica_is_not_promoted)
+{
+	struct repair_opts o = plain;
+	struct plan p;
+
+	o.allow_failover = true;
+	replica_c = true;
+	build(none, epochs123, true);
+	replica_c = false;
+	a.nodes[3].stale = true;
+	snprintf(a.nodes[3].stale_why, sizeof(a.nodes[3].stale_why), "link down for 9 s");
+	plan_build(&a, &o, &p);
+	ck_assert_ptr_null(action(&p, ACT_PROMOTE));
+	ck_assert(p.nnotes >= 1);
+	ck_assert_ptr_nonnull(strstr(p.notes[0], "is too stale to take its place (link down "
+					      "for 9 s)"));
+	plan_release(&p);
+	assess_release(&a);
+}
+END_TEST
+
 /* A replica whose own view has a slot open that its primary has stable
  * (Valkey 8: a SETSLOT its primary refused with NOREPLICAS, applied from
  * the replication stream once the replica was back): SETSLOT STABLE on
@@ -768,6 +792,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_served_slots_have_one_live_claimant);
 	tcase_add_test(tc, test_dead_master_with_a_replica_has_it_promoted);
 	tcase_add_test(tc, test_replica_open_slot_is_closed_through_its_primary);
+	tcase_add_test(tc, test_too_stale_replica_is_not_promoted);
 	tcase_add_test(tc, test_promotion_waits_for_consent);
 	tcase_add_test(tc, test_replica_slots_where_it_differs_from_its_master);
 	tcase_add_test(tc, test_replica_source_stands_for_a_dead_master);
