@@ -35,8 +35,12 @@ START_TEST(test_valkey_quick_suite_and_replay)
 	it_require_valkey("valkey");
 	it_mkdtemp(dir, sizeof(dir), "sq-it-vk-run");
 	it_mkdtemp(again, sizeof(again), "sq-it-vk-replay");
-	ck_assert_int_eq(it_sh("%s run --server valkey --results %s > %s/out 2>&1", bin(), dir,
-			       dir), 0);
+	if (it_sh("%s run --server valkey --results %s > %s/out 2>&1", bin(), dir, dir) != 0) {
+		/* which scenario, and why, before the directory is removed */
+		it_sh("grep -E 'FAILED|expect .*: (no|failed)|reason' %s/out >&2; "
+		      "grep -E '\"(name|status|reason)\"' %s/summary.json >&2", dir, dir);
+		ck_abort_msg("the quick suite on Valkey did not pass (its failures above)");
+	}
 	ck_assert_int_eq(it_sh("grep -Eq '^[1-9][0-9]* passed, 0 failed(, [0-9]+ skipped.*)?$' "
 			       "%s/out", dir), 0);
 	/* every case named for its server; the summary says it too */
