@@ -2,10 +2,16 @@
 #include "common/port.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define PORT_REGISTRY "/tmp/shardquake-ports"
 
 int
 port_free_loopback(struct err *e)
@@ -23,4 +29,24 @@ port_free_loopback(struct err *e)
 		err_set(e, errno, "bind 127.0.0.1:0: %s", strerror(errno));
 	close(fd);
 	return port;
+}
+
+int
+port_claim(int port)
+{
+	char path[64];
+	int fd;
+
+	if (mkdir(PORT_REGISTRY, 0777) == 0)
+		chmod(PORT_REGISTRY, 01777); /* every user's, as /tmp (umask aside) */
+	else if (errno != EEXIST)
+		return -2;
+	snprintf(path, sizeof(path), PORT_REGISTRY "/%d", port);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
+		return -2;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return errno == EWOULDBLOCK ? -1 : -2;
+	}
+	return fd;
 }

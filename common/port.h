@@ -10,4 +10,12 @@
  * is used: callers that bind later retry or fail clearly).  -1 and `e`. */
 int port_free_loopback(struct err *e);
 
+/* Claims `port` among shardquake processes on this machine, so that one
+ * never picks a port another found free and means to use (a killed
+ * node's, before its restart): an flock on /tmp/shardquake-ports/PORT.
+ * Returns the lock's descriptor (close-on-exec; close it to give the
+ * port back), -1 when another process holds it, -2 when there is no
+ * registry here (the caller goes on without). */
+int port_claim(int port);
+
 #endif

@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/port.h"
 #include "common/rng.h"
 #include "common/xmalloc.h"
 #include "harness/local/node.h"
@@ -78,7 +79,23 @@ ephemeral_low(void)
  * free ones below the ephemeral range (bus ports included), from a start
  * that differs between processes, so that tests running side by side
  * rarely race for the same ports. */
-/* Ports for nodes[first..n). */
+/* Gives back the ports of nodes[first..n) claimed from other
+ * shardquake processes. */
+static void
+release_ports(struct local_cluster *lc, size_t first)
+{
+	size_t i;
+
+	for (i = first; i < lc->n; i++)
+		if (lc->nodes[i].port_lock > 0) {
+			close(lc->nodes[i].port_lock - 1);
+			lc->nodes[i].port_lock = 0;
+		}
+}
+
+/* Ports for nodes[first..n), each claimed (port_claim()) for the
+ * cluster's life: another shardquake process finds a killed node's port
+ * free until its restart, and must not take it. */
 static int
 pick_ports(struct local_cluster *lc, int base, size_t first, struct err *e)
 {
@@ -103,11 +120,16 @@ pick_ports(struct local_cluster *lc, int base, size_t first, struct err *e)
 	span = hi - lo;
 	rng_init(&r, (uint64_t)getpid() ^ clock_now_us());
 	port = lo + (int)rng_below(&r, (uint64_t)span);
+	release_ports(lc, first);
 	for (i = first, tries = 0; i < lc->n && tries < span; tries++) {
+		int fd;
+
 		if (++port >= hi)
 			port = lo;
-		if (port_pair_is_free(port))
-			lc->nodes[i++].port = port;
+		if (!port_pair_is_free(port) || (fd = port_claim(port)) == -1)
+			continue;
+		lc->nodes[i].port_lock = fd >= 0 ? fd + 1 : 0;
+		lc->nodes[i++].port = port;
 	}
 	if (i < lc->n)
 		return err_set(e, EADDRINUSE, "no %zu free port pairs on 127.0.0.1",
@@ -449,6 +471,7 @@ local_cluster_stop(struct local_cluster *lc, bool keep_files)
 
 	for (i = 0; i < lc->n; i++)
 		proc_kill(&lc->nodes[i].proc);
+	release_ports(lc, 0);
 	/* the namespaces go once no process is in them */
 	for (i = 0; i < lc->n; i++) {
 		netns_node_free(lc->nodes[i].ns);

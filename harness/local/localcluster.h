@@ -75,6 +75,7 @@ struct local_node {
 	int (*in_child)(void *arg); /* 0 or an errno, as proc.h says */
 	void *in_child_arg;
 	int port;
+	int port_lock;          /* port_claim()'s descriptor + 1; 0: none */
 	char id[NODE_ID_LEN + 1];
 	char dir[PATH_MAX];     /* the node's own directory */
 	bool is_master;

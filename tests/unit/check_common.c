@@ -10,6 +10,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/fs.h"
+#include "common/port.h"
 #include "common/proc.h"
 #include "common/rng.h"
 #include "common/utf8.h"
@@ -263,6 +264,25 @@ START_TEST(test_proc_child_inherits_no_open_fd)
 }
 END_TEST
 
+/* A port claimed once is not claimed again (another process, or another
+ * cluster of this one) until it is given back. */
+START_TEST(test_port_claim_is_exclusive_until_given_back)
+{
+	struct err e = ERR_INIT;
+	int port = port_free_loopback(&e), a, b;
+
+	ck_assert_msg(port > 0, "%s", e.msg);
+	a = port_claim(port);
+	if (a == -2)
+		test_skip("port: no registry under /tmp here");
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_eq(port_claim(port), -1);
+	close(a);
+	ck_assert_int_ge(b = port_claim(port), 0);
+	close(b);
+}
+END_TEST
+
 START_TEST(test_utf8_keeps_text_and_replaces_only_bad_bytes)
 {
 	char ok[] = "key \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xa5";
@@ -285,6 +305,7 @@ common_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_err_set_formats_and_returns_minus_one);
+	tcase_add_test(tc, test_port_claim_is_exclusive_until_given_back);
 	tcase_add_test(tc, test_err_prefix_adds_context_in_front);
 	tcase_add_test(tc, test_err_set_tolerates_null_record);
 	tcase_add_test(tc, test_buf_grows_and_detaches);
