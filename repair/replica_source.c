@@ -181,18 +181,18 @@ static int
 readable(const struct assessment *a, int i, bool *only, bool *gone, int *unread,
 	 long long *ukeys)
 {
-	int *owner = xcalloc(CLUSTER_SLOTS, sizeof(int)), m = assess_master_of(a, i), slot, n = 0;
-	const struct topology *v = &a->snap.nodes[i].view;
+	int m = assess_master_of(a, i), slot, n = 0;
 
-	topology_slot_owners(v, owner);
+	/* by the cluster's view, not the replica's own: a replica that has
+	 * not heard yet that its master lost a slot still answers for it,
+	 * and its keys were read twice, live now and from a copy next round */
 	*unread = 0;
 	*ukeys = 0;
 	memset(gone, 0, CLUSTER_SLOTS * sizeof(bool));
 	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
 		if (!only[slot])
 			continue;
-		if (m >= 0 && owner[slot] >= 0 &&
-		    strcmp(v->nodes[owner[slot]].id, a->snap.nodes[m].id) == 0) {
+		if (m >= 0 && assess_ref_owner(a, slot) == m) {
 			n++;
 			continue;
 		}
@@ -201,7 +201,6 @@ readable(const struct assessment *a, int i, bool *only, bool *gone, int *unread,
 		(*unread)++;
 		*ukeys += assess_held(a, i, slot);
 	}
-	free(owner);
 	return n;
 }
 

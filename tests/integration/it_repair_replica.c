@@ -242,6 +242,10 @@ START_TEST(test_keys_a_master_cleaned_up_come_back_from_its_replica)
 	ck_assert_int_eq(rp_count(3, slot), held);
 	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
 	ck_assert_msg(res.healthy, "left: %s", res.left);
+	/* each source's share, when the keys were counted twice */
+	for (size_t k = 0; res.total.keys_salvaged != held && k < res.nsources; k++)
+		fprintf(stderr, "source %s: %lld salvaged, %lld the same (%d rounds)\n",
+			res.sources[k].dir, res.sources[k].salvaged, res.sources[k].same, res.rounds);
 	ck_assert_int_eq(res.total.keys_salvaged, held);
 	repair_outcome_release(&res);
 	ck_assert_int_eq(rp_count(1, slot), held);
