@@ -49,23 +49,6 @@ iso_time(long long ms, char *out, size_t n)
 	snprintf(out, n, "%s.%03lldZ", buf, ms % 1000);
 }
 
-/* CONFIG GET name's value into out. */
-static int
-config_get(struct job *j, const char *name, char *out, size_t n, struct err *e)
-{
-	struct reply *r = conn_cmd(j->c, e, "CONFIG", "GET", name, NULL);
-	int rc = 0;
-
-	if (r == NULL)
-		return -1;
-	if (r->type != REPLY_ARRAY || r->nelem != 2 || r->elem[1]->type != REPLY_STRING)
-		rc = err_set(e, 0, "'CONFIG GET %s' on '%s': unexpected reply", name, j->addr);
-	else
-		snprintf(out, n, "%s", r->elem[1]->str);
-	reply_free(r);
-	return rc;
-}
-
 /* INFO persistence's field into out; "" when absent. */
 static int
 persistence(struct job *j, const char *field, char *out, size_t n, struct err *e)
@@ -110,9 +93,9 @@ prepare(struct job *j, const struct cluster_node *n, const char *host, int timeo
 	snprintf(j->addr, sizeof(j->addr), "%s:%d", n->ip[0] ? n->ip : host, n->port);
 	if ((j->c = conn_open(n->ip[0] ? n->ip : host, n->port, timeout_ms, e)) == NULL)
 		return err_prefix(e, "master %.8s: ", n->id);
-	if (config_get(j, "dir", j->dir, sizeof(j->dir), e) < 0 ||
-	    config_get(j, "dbfilename", j->dbfile, sizeof(j->dbfile), e) < 0 ||
-	    config_get(j, "save", save, sizeof(save), e) < 0)
+	if (conn_config_get(j->c, "dir", j->dir, sizeof(j->dir), e) < 0 ||
+	    conn_config_get(j->c, "dbfilename", j->dbfile, sizeof(j->dbfile), e) < 0 ||
+	    conn_config_get(j->c, "save", save, sizeof(save), e) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", j->dir, j->dbfile);
 	j->own_rdb = save[0] != '\0' || access(path, F_OK) == 0;

@@ -484,6 +484,25 @@ conn_cmd_int(struct conn *c, long long *out, struct err *e, ...)
 }
 
 int
+conn_config_get(struct conn *c, const char *name, char *out, size_t n, struct err *e)
+{
+	struct reply *r = conn_cmd(c, e, "CONFIG", "GET", name, NULL);
+	int rc = 0;
+
+	out[0] = '\0';
+	if (r == NULL)
+		return -1;
+	if (r->type == REPLY_ERROR)
+		rc = err_set(e, 0, "'CONFIG GET %s' on '%s': %s", name, c->addr, r->str);
+	else if (r->type != REPLY_ARRAY || r->nelem != 2 || r->elem[1]->type != REPLY_STRING)
+		rc = err_set(e, 0, "'CONFIG GET %s' on '%s': no such setting", name, c->addr);
+	else
+		snprintf(out, n, "%s", r->elem[1]->str);
+	reply_free(r);
+	return rc;
+}
+
+int
 conn_ask_text(const char *host, int port, int timeout_ms, const char *const *argv,
 	      char *out, size_t n, struct err *e)
 {

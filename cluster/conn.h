@@ -81,6 +81,9 @@ int conn_cmd_ok(struct conn *c, struct err *e, ...);
 char *conn_cmd_str(struct conn *c, struct err *e, ...);
 /* Sends a command that must answer an integer into `*out`. */
 int conn_cmd_int(struct conn *c, long long *out, struct err *e, ...);
+/* CONFIG GET name's value into out (size n; "" on a failure).  -1 with
+ * `e` when the node fails, refuses, or has no such setting. */
+int conn_config_get(struct conn *c, const char *name, char *out, size_t n, struct err *e);
 
 /* Sends one command (argv NULL-terminated) to host:port on a connection
  * of its own and copies the reply, as text, to out (size n): an error as

@@ -10,13 +10,9 @@
 static long long
 config_num(struct conn *c, const char *name)
 {
-	struct reply *r = conn_cmd(c, NULL, "CONFIG", "GET", name, NULL);
-	long long v = -1;
+	char v[32];
 
-	if (r && r->type == REPLY_ARRAY && r->nelem == 2 && r->elem[1]->str)
-		v = strtoll(r->elem[1]->str, NULL, 10);
-	reply_free(r);
-	return v;
+	return conn_config_get(c, name, v, sizeof(v), NULL) == 0 ? strtoll(v, NULL, 10) : -1;
 }
 
 bool

@@ -282,13 +282,7 @@ replica_list(struct source *src, int *from, long long limit, struct reply ***key
 void
 replica_relax(struct source *src, char *was, size_t n)
 {
-	struct reply *r = conn_cmd(src->srv.c, NULL, "CONFIG", "GET",
-				   "cluster-allow-reads-when-down", NULL);
-
-	was[0] = '\0';
-	if (r && r->type == REPLY_ARRAY && r->nelem == 2 && r->elem[1]->type == REPLY_STRING)
-		snprintf(was, n, "%s", r->elem[1]->str);
-	reply_free(r);
+	conn_config_get(src->srv.c, "cluster-allow-reads-when-down", was, n, NULL);
 	if (strcmp(was, "no") == 0 &&
 	    conn_cmd_ok(src->srv.c, NULL, "CONFIG", "SET", "cluster-allow-reads-when-down", "yes",
 			NULL) < 0)

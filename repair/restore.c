@@ -59,19 +59,10 @@ restore_relax(struct applier *ap, struct err *e)
 			continue;
 		if ((c = apply_conn(ap, (int)i, e)) == NULL)
 			return -1;
-		for (k = 0; k < 2; k++) {
-			struct reply *r = conn_cmd(c, e, "CONFIG", "GET", relaxed_keys[k], NULL);
-
-			if (r == NULL)
+		for (k = 0; k < 2; k++)
+			if (conn_config_get(c, relaxed_keys[k], ap->saved[i][k],
+					    sizeof(ap->saved[i][k]), e) < 0)
 				return -1;
-			if (r->type != REPLY_ARRAY || r->nelem != 2) {
-				reply_free(r);
-				return err_set(e, 0, "'CONFIG GET %s' on '%s': no such setting",
-					       relaxed_keys[k], conn_addr(c));
-			}
-			snprintf(ap->saved[i][k], sizeof(ap->saved[i][k]), "%s", r->elem[1]->str);
-			reply_free(r);
-		}
 		ap->relaxed[i] = true;
 		for (k = 0; k < 2; k++)
 			if (conn_cmd_ok(c, e, "CONFIG", "SET", relaxed_keys[k], "no", NULL) < 0)
