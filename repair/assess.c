@@ -126,8 +126,11 @@ count_keys(struct anode *n, const struct snap_node *s, const bool *only, int tim
 	if (c == NULL)
 		return -1;
 	n->keys = xcalloc(CLUSTER_SLOTS, sizeof(long long));
-	read_promoted(n, c);
-	n->stale = !n->master && replica_too_stale(c, n->stale_why, sizeof(n->stale_why));
+	/* one INFO replication each: a master's history, a replica's age */
+	if (n->master)
+		read_promoted(n, c);
+	else
+		n->stale = replica_too_stale(c, n->stale_why, sizeof(n->stale_why));
 	if (only == NULL && ((rc = count_owned_by_script(n, c, e)) <= 0 ||
 			     (rc = count_by_script(n, c, e)) <= 0)) {
 		conn_free(c);
