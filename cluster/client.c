@@ -187,6 +187,13 @@ cluster_client_node_for_slot(const struct cluster_client *cc, unsigned slot)
 	return slot < CLUSTER_SLOTS && cc->slot_node[slot] ? cc->slot_node[slot]->addr : NULL;
 }
 
+struct conn *
+cluster_client_conn_for_slot(struct cluster_client *cc, unsigned slot)
+{
+	return slot < CLUSTER_SLOTS && cc->slot_node[slot] ? node_conn(cc, cc->slot_node[slot], NULL)
+							   : NULL;
+}
+
 const struct cluster_client_stats *
 cluster_client_stats(const struct cluster_client *cc)
 {

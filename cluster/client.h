@@ -64,6 +64,11 @@ int cluster_client_refresh(struct cluster_client *cc, struct err *e);
 /* "host:port" of the master the client believes owns `slot`, or NULL;
  * borrowed, valid until the client is freed. */
 const char *cluster_client_node_for_slot(const struct cluster_client *cc, unsigned slot);
+/* The client's own connection to that master (opened when first
+ * needed), or NULL: borrowed, for pipelining commands of the slot's keys
+ * with conn_append_argv(); read every reply before the next
+ * cluster_client_cmd().  A redirection comes back as an error reply. */
+struct conn *cluster_client_conn_for_slot(struct cluster_client *cc, unsigned slot);
 
 const struct cluster_client_stats *cluster_client_stats(const struct cluster_client *cc);
 

@@ -122,8 +122,9 @@ judge(const struct ledger *l, size_t i, const struct reply *v, struct ledger_res
 		r->unread++;
 		return;
 	}
+	seq = v->type == REPLY_NIL ? 0 : ledger_value_seq(l, i, v->str, v->len);
 	if (seen)
-		seen[i] = v->type == REPLY_NIL ? 0 : ledger_value_seq(l, i, v->str, v->len);
+		seen[i] = seq;
 	if (v->type == REPLY_NIL) {
 		if (k->acked) {
 			r->lost++;
@@ -132,7 +133,7 @@ judge(const struct ledger *l, size_t i, const struct reply *v, struct ledger_res
 		} else {
 			r->kept++;
 		}
-	} else if ((seq = ledger_value_seq(l, i, v->str, v->len)) < 0 || seq > k->tried) {
+	} else if (seq < 0 || seq > k->tried) {
 		r->foreign++;
 		snprintf(what, sizeof(what), "holds a value nobody wrote: %.60s", v->str);
 		example(r, name, what);
@@ -146,51 +147,35 @@ judge(const struct ledger *l, size_t i, const struct reply *v, struct ledger_res
 	}
 }
 
-/* Reads every key the client's map gives to `addr`, pipelined on one
- * connection: done[i] set for those answered with a value or nil (a
- * redirection, an error or a broken link leaves the key to a single
- * GET that follows it). */
+/* Reads every key whose master's connection (of[]) is c, pipelined on
+ * it; taken out of of[].  done[i] set for those answered with a value or
+ * nil: a redirection, an error or a broken link leaves the key to a
+ * single GET that follows it. */
 static void
-read_node(const struct ledger *l, struct cluster_client *cc, const char *addr, int timeout_ms,
-	  bool *done, struct ledger_result *r, long long *seen)
+read_node(const struct ledger *l, struct conn **of, struct conn *c, bool *done,
+	  struct ledger_result *r, long long *seen)
 {
-	char host[256], name[64];
+	char name[64];
 	const char *argv[2] = {"GET", name};
-	const char *colon = strrchr(addr, ':');
 	size_t i, n = 0, *sent = xcalloc(l->n + 1, sizeof(*sent)), j;
-	struct conn *cn = NULL;
 	struct reply *v;
 
-	if (colon == NULL || (size_t)(colon - addr) >= sizeof(host))
-		goto out;
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-	if ((cn = conn_open(host, atoi(colon + 1), timeout_ms, NULL)) == NULL)
-		goto out;
 	for (i = 0; i < l->n; i++) {
-		const char *owner;
-
-		if (done[i] || l->v[i].tried == 0)
+		if (of[i] != c)
 			continue;
+		of[i] = NULL;
 		ledger_key_name(l, i, name, sizeof(name));
-		owner = cluster_client_node_for_slot(cc, key_slot(name, strlen(name)));
-		if (owner == NULL || strcmp(owner, addr) != 0)
-			continue;
-		conn_append_argv(cn, 2, argv, NULL);
+		conn_append_argv(c, 2, argv, NULL);
 		sent[n++] = i;
 	}
-	if (n == 0 || conn_flush(cn, NULL) < 0)
-		goto out;
-	for (j = 0; j < n; j++) {
-		if ((v = conn_read_reply(cn, NULL)) == NULL)
-			break;
-		if (v->type != REPLY_ERROR) {
-			judge(l, sent[j], v, r, seen);
-			done[sent[j]] = true;
+	if (conn_flush(c, NULL) == 0)
+		for (j = 0; j < n && (v = conn_read_reply(c, NULL)) != NULL; j++) {
+			if (v->type != REPLY_ERROR) {
+				judge(l, sent[j], v, r, seen);
+				done[sent[j]] = true;
+			}
+			reply_free(v);
 		}
-		reply_free(v);
-	}
-out:
-	conn_free(cn);
 	free(sent);
 }
 
@@ -202,29 +187,29 @@ ledger_check_seen(const struct ledger *l, const char *host, int port, int timeou
 	char name[64];
 	const char *argv[2] = {"GET", name};
 	bool *done = xcalloc(l->n + 1, sizeof(*done));
-	const char *addrs[CLUSTER_SLOTS];
-	size_t naddrs = 0, i, k;
-	unsigned slot;
+	struct conn **of = xcalloc(l->n + 1, sizeof(*of));
 	struct reply *v;
+	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	for (i = 0; seen && i < l->n; i++)
 		seen[i] = -1;
 	if ((cc = cluster_client_new(host, port, timeout_ms, e)) == NULL) {
 		free(done);
+		free(of);
 		return -1;
 	}
-	/* every master's keys in one pipeline; the rest one by one */
-	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
-		const char *a = cluster_client_node_for_slot(cc, slot);
-
-		for (k = 0; a && k < naddrs && strcmp(addrs[k], a) != 0; k++)
-			;
-		if (a && k == naddrs)
-			addrs[naddrs++] = a;
+	/* every master's keys in one pipeline on the client's connection to
+	 * it; the rest one by one */
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].tried == 0)
+			continue;
+		ledger_key_name(l, i, name, sizeof(name));
+		of[i] = cluster_client_conn_for_slot(cc, key_slot(name, strlen(name)));
 	}
-	for (k = 0; k < naddrs; k++)
-		read_node(l, cc, addrs[k], timeout_ms, done, r, seen);
+	for (i = 0; i < l->n; i++)
+		if (of[i])
+			read_node(l, of, of[i], done, r, seen);
 	for (i = 0; i < l->n; i++) {
 		if (done[i] || l->v[i].tried == 0)
 			continue;
@@ -237,5 +222,6 @@ ledger_check_seen(const struct ledger *l, const char *host, int port, int timeou
 		r->keys += l->v[i].tried != 0;
 	cluster_client_free(cc);
 	free(done);
+	free(of);
 	return 0;
 }
