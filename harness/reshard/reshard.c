@@ -127,9 +127,8 @@ reshard_emit(struct mover *m, enum reshard_step step, struct err *e)
 	return 0;
 }
 
-/* Whether node c waits for its replicas before it applies SETSLOT. */
-static bool
-waits(const struct mover *m, const struct conn *c)
+bool
+reshard_waits(const struct mover *m, const struct conn *c)
 {
 	size_t i;
 
@@ -148,7 +147,7 @@ reshard_setslot_argv(const struct mover *m, const struct conn *c, const char *sl
 	argv[2] = slot;
 	argv[3] = how;
 	argv[4] = id;
-	if (!waits(m, c))
+	if (!reshard_waits(m, c))
 		return 5;
 	argv[5] = "TIMEOUT";
 	argv[6] = m->timeout_s;
@@ -158,7 +157,7 @@ reshard_setslot_argv(const struct mover *m, const struct conn *c, const char *sl
 void
 reshard_setslot_wait(const struct mover *m, struct conn *c, bool waiting)
 {
-	if (waits(m, c))
+	if (reshard_waits(m, c))
 		conn_set_timeout(c, m->o->timeout_ms + (waiting ? 1000 : 0), NULL);
 }
 

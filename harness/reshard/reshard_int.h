@@ -46,6 +46,9 @@ int reshard_emit(struct mover *m, enum reshard_step step, struct err *e);
  * says the failure was that answer. */
 int reshard_setslot(struct mover *m, struct conn *c, int slot, const char *how, const char *id,
 		    bool *noreplicas, struct err *e);
+/* Whether node c waits for its replicas before it applies SETSLOT
+ * (Valkey 8). */
+bool reshard_waits(const struct mover *m, const struct conn *c);
 /* The SETSLOT argument vector for node c: 5 arguments, or 7 with
  * TIMEOUT (argv must have room for 7; slot is the caller's string). */
 int reshard_setslot_argv(const struct mover *m, const struct conn *c, const char *slot,

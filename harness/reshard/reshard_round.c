@@ -99,14 +99,13 @@ setslot_all(struct round *r, struct conn *c, const char *how, const char *id, bo
 	    bool *noreplicas, size_t *failed, struct err *e)
 {
 	struct err se = ERR_INIT;
-	const char *argv[7];
 	struct reply *rep;
 	size_t from = 0;
 	int rc;
 
 	*failed = 0;
 	*noreplicas = false;
-	if (reshard_setslot_argv(r->m, c, "0", how, id, argv) == 7) {
+	if (reshard_waits(r->m, c)) {
 		append_all(r, c, how, id, 0, 1);
 		if (conn_flush(c, e) < 0)
 			return -1;
