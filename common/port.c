@@ -34,19 +34,40 @@ port_free_loopback(struct err *e)
 int
 port_claim(int port)
 {
+	struct stat held, named;
 	char path[64];
-	int fd;
+	int fd, tries;
 
 	if (mkdir(PORT_REGISTRY, 0777) == 0)
 		chmod(PORT_REGISTRY, 01777); /* every user's, as /tmp (umask aside) */
 	else if (errno != EEXIST)
 		return -2;
 	snprintf(path, sizeof(path), PORT_REGISTRY "/%d", port);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
-		return -2;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	for (tries = 0; tries < 8; tries++) {
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
+			return -2;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);
+			return errno == EWOULDBLOCK ? -1 : -2;
+		}
+		/* the holder before removes the file as it gives the port back:
+		 * a lock on the file it removed is no claim, try the new one */
+		if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_ino == named.st_ino &&
+		    held.st_dev == named.st_dev)
+			return fd;
 		close(fd);
-		return errno == EWOULDBLOCK ? -1 : -2;
 	}
-	return fd;
+	return -1;
+}
+
+void
+port_release(int port, int fd)
+{
+	char path[64];
+
+	if (fd < 0)
+		return;
+	snprintf(path, sizeof(path), PORT_REGISTRY "/%d", port);
+	unlink(path); /* still held: nobody claims it in between */
+	close(fd);
 }

@@ -13,9 +13,11 @@ int port_free_loopback(struct err *e);
 /* Claims `port` among shardquake processes on this machine, so that one
  * never picks a port another found free and means to use (a killed
  * node's, before its restart): an flock on /tmp/shardquake-ports/PORT.
- * Returns the lock's descriptor (close-on-exec; close it to give the
+ * Returns the lock's descriptor (close-on-exec; port_release() gives the
  * port back), -1 when another process holds it, -2 when there is no
  * registry here (the caller goes on without). */
 int port_claim(int port);
+/* Gives a claimed port back: its file removed, then the lock. */
+void port_release(int port, int fd);
 
 #endif

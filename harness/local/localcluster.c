@@ -88,7 +88,7 @@ release_ports(struct local_cluster *lc, size_t first)
 
 	for (i = first; i < lc->n; i++)
 		if (lc->nodes[i].port_lock > 0) {
-			close(lc->nodes[i].port_lock - 1);
+			port_release(lc->nodes[i].port, lc->nodes[i].port_lock - 1);
 			lc->nodes[i].port_lock = 0;
 		}
 }

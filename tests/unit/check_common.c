@@ -270,6 +270,7 @@ START_TEST(test_port_claim_is_exclusive_until_given_back)
 {
 	struct err e = ERR_INIT;
 	int port = port_free_loopback(&e), a, b;
+	char path[64];
 
 	ck_assert_msg(port > 0, "%s", e.msg);
 	a = port_claim(port);
@@ -277,9 +278,12 @@ START_TEST(test_port_claim_is_exclusive_until_given_back)
 		test_skip("port: no registry under /tmp here");
 	ck_assert_int_ge(a, 0);
 	ck_assert_int_eq(port_claim(port), -1);
-	close(a);
+	port_release(port, a);
+	snprintf(path, sizeof(path), "/tmp/shardquake-ports/%d", port);
+	ck_assert_msg(access(path, F_OK) < 0, "%s is left behind", path);
 	ck_assert_int_ge(b = port_claim(port), 0);
-	close(b);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	port_release(port, b);
 }
 END_TEST
 

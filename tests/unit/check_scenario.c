@@ -58,6 +58,7 @@ static char path[64];
 static struct scenario *
 load(const char *text, struct err *e)
 {
+	struct scenario *s;
 	FILE *f;
 	int fd;
 
@@ -67,7 +68,9 @@ load(const char *text, struct err *e)
 	f = fdopen(fd, "w");
 	fputs(text, f);
 	fclose(f);
-	return scenario_load(path, e);
+	s = scenario_load(path, e);
+	unlink(path); /* every test's file gone, whichever way it ends */
+	return s;
 }
 
 START_TEST(test_scenario_backup_and_failover_keys)
