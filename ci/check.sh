@@ -17,7 +17,7 @@ trap 'rm -f "$summary" "$side_summary" "$side_log"' EXIT
 export SQ_SUMMARY="$summary"
 status=0
 SIDE_SUITES=${SIDE_SUITES:-"run valkey repair_dead stale"}
-VALKEY_SUITES=${VALKEY_SUITES:-"repair_dead repair_manual repair_live"}
+VALKEY_SUITES=${VALKEY_SUITES:-"repair_dead repair_manual repair_live successor"}
 
 stage() {
 	label=$1

@@ -338,10 +338,13 @@ salvage(struct applier *ap, const struct action *x, struct err *e)
 			       .held = ap->held};
 	struct source *src = &ap->sources->v[x->src];
 	struct move_result before = src->moved, *m = &src->moved;
+	long long undecided = src->undecided, deleted = src->deleted_since;
+	int nex = src->nundecided_ex;
 	char fa[PATH_MAX + 16];
 	int i, rc;
 
 	audit_note(ap->env->audit, "salvage: %s", x->reason);
+	mo.never_deleted = ap->o->never_deleted;
 	if (src->spec->backup) /* whatever the cluster holds now is newer */
 		memset(newer, 1, CLUSTER_SLOTS * sizeof(bool));
 	else
@@ -353,7 +356,17 @@ salvage(struct applier *ap, const struct action *x, struct err *e)
 	ap->res->superseded += m->superseded - before.superseded;
 	ap->res->conflicts += m->conflicts - before.conflicts;
 	ap->res->conflicts_kept += m->kept - before.kept;
+	ap->res->undecided += src->undecided - undecided;
+	ap->res->deleted_since += src->deleted_since - deleted;
 	snprintf(fa, sizeof(fa), "%s%s", src->replica ? "" : "the files in ", src->spec->dir);
+	for (i = nex; i < src->nundecided_ex && ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
+		char *c = ap->res->conflict[ap->res->nconflict++];
+
+		snprintf(c, sizeof(ap->res->conflict[0]), "%s: not restored, the owner (promoted "
+			 "from the node of %s) lacks it; its copy is in the stash",
+			 src->undecided_ex[i], fa);
+		utf8_sanitize(c);
+	}
 	for (i = before.nconflict; i < m->nconflict && ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
 		char *c = ap->res->conflict[ap->res->nconflict++];
 

@@ -98,6 +98,11 @@ struct apply_result {
 	long long superseded;      /* other values older by construction than
 				      the cluster's (served.h): set aside in
 				      the stash, no decision waits on them */
+	long long undecided;       /* files' keys a successor lacks, not restored:
+				      set aside in the stash, a decision waits
+				      (successor.h) */
+	long long deleted_since;   /* files' keys a successor that saw them lacks:
+				      set aside in the stash, no decision */
 	char conflict[MOVE_CONFLICTS_MAX][200]; /* "sq:7 (slot 7, owner ..., from ...)" */
 	int nconflict;
 	int restarted, forgotten, promoted;

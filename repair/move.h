@@ -55,6 +55,10 @@ struct move_opts {
 				 every key goes by DUMP, then ASKING and
 				 RESTORE; conflicts to the stash the same way */
 	volatile sig_atomic_t *interrupted; /* long passes stop when set; NULL */
+	bool never_deleted;   /* salvage: clients never delete keys (a scenario's
+				 own workload): a key a successor of the files'
+				 node lacks is a write it never received, and
+				 is restored (successor.h) */
 };
 
 struct move_result {

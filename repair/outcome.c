@@ -37,6 +37,8 @@ GETTER(get_salvage_same, r->total.salvage_same)
 GETTER(get_superseded, r->total.superseded)
 GETTER(get_aside, r->total.conflicts - r->total.conflicts_kept)
 GETTER(get_kept, r->total.conflicts_kept)
+GETTER(get_undecided, r->total.undecided)
+GETTER(get_deleted, r->total.deleted_since)
 GETTER(get_restarted, r->total.restarted)
 GETTER(get_promoted, r->total.promoted)
 GETTER(get_forgotten, r->total.forgotten)
@@ -52,6 +54,9 @@ static const struct count counts[] = {
 	{"superseded", "older values superseded by newer writes (in the stash)", get_superseded},
 	{"conflicts_set_aside", "other values set aside for a decision", get_aside},
 	{"conflicts_kept", "other values left in place", get_kept},
+	{"undecided", "files' keys a promoted replica lacks, not restored (in the stash)",
+	 get_undecided},
+	{"deleted_since", "files' keys deleted since (in the stash)", get_deleted},
 	{"restarted", "restarted", get_restarted},
 	{"promoted", "replicas promoted", get_promoted},
 	{"forgotten", "forgotten", get_forgotten},
@@ -101,9 +106,10 @@ repair_outcome_print(const struct repair_outcome *r, FILE *f)
 				s->superseded + s->conflicts, s->missing);
 		else
 			fprintf(f, "  salvage source %s: %lld keys, %lld salvaged, %lld already "
-				"there, %lld superseded, %lld conflicts, %lld missing\n", s->dir,
-				s->keys, s->salvaged, s->same, s->superseded, s->conflicts,
-				s->missing);
+				"there, %lld superseded, %lld conflicts, %lld undecided, %lld "
+				"deleted since, %lld missing\n", s->dir, s->keys, s->salvaged,
+				s->same, s->superseded, s->conflicts, s->undecided,
+				s->deleted_since, s->missing);
 	}
 	for (k = 0; k < r->total.nheld; k++)
 		fprintf(f, "  held: slots %s %s on %s for %lld ms, until their keys were back\n",
@@ -115,10 +121,12 @@ repair_outcome_print(const struct repair_outcome *r, FILE *f)
 		fprintf(f, "  stash: %s (duplicates in database 0, other values in 1-%d, each "
 			"listed in conflicts.txt beside it)\n", r->total.stash, STASH_CONFLICT_DBS);
 	if (r->decisions) {
-		fprintf(f, "  decision: %lld key%s %s another value in the stash than in the "
-			"cluster, which keeps its own; keep it, or restore the other from the "
-			"stash; first: %s\n", r->decisions, r->decisions == 1 ? "" : "s",
-			r->decisions == 1 ? "has" : "have", r->total.conflict[0]);
+		fprintf(f, "  decision: %lld key%s in the stash: %lld with another value than "
+			"the cluster's, which keeps its own; %lld the cluster lacks (its promoted "
+			"replica may never have had them, or they were deleted since); keep the "
+			"cluster as it is, or restore from the stash; first: %s\n", r->decisions,
+			r->decisions == 1 ? "" : "s", r->decisions - r->total.undecided,
+			r->total.undecided, r->total.conflict[0]);
 		for (k = 1; k < r->total.nconflict; k++)
 			fprintf(f, "            %s\n", r->total.conflict[k]);
 	}
@@ -157,13 +165,16 @@ repair_outcome_json(const struct repair_outcome *r)
 		const struct source_outcome *s = &r->sources[i];
 
 		json_array_append_new(srcs, json_pack("{s:s, s:s, s:b, s:b, s:s, s:I, s:I, s:I, "
-						      "s:I, s:I, s:I}", "dir", s->dir, "node", s->addr,
+						      "s:I, s:I, s:I, s:I, s:I}", "dir", s->dir,
+						      "node", s->addr,
 						      "backup", s->backup, "read", s->read, "error",
 						      s->error, "keys", (json_int_t)s->keys,
 						      "salvaged", (json_int_t)s->salvaged, "same",
 						      (json_int_t)s->same, "superseded",
 						      (json_int_t)s->superseded, "conflicts",
-						      (json_int_t)s->conflicts, "missing",
+						      (json_int_t)s->conflicts, "undecided",
+						      (json_int_t)s->undecided, "deleted_since",
+						      (json_int_t)s->deleted_since, "missing",
 						      (json_int_t)s->missing));
 	}
 	json_object_set_new(o, "sources", srcs);

@@ -98,6 +98,10 @@ struct repair_opts {
 					promoted (CLUSTER FAILOVER TAKEOVER):
 					--failover, [repair] failover = yes */
 	bool no_promote;             /* promotions were tried: not again */
+	bool never_deleted;          /* clients never delete keys (a scenario's own
+					workload): a key a promoted replica lacks
+					and its dead master's files hold was a
+					write it never received (successor.h) */
 };
 
 struct plan {

@@ -156,6 +156,8 @@ add_total(struct apply_result *t, const struct apply_result *r)
 	t->keys_salvaged += r->keys_salvaged;
 	t->salvage_same += r->salvage_same;
 	t->superseded += r->superseded;
+	t->undecided += r->undecided;
+	t->deleted_since += r->deleted_since;
 	for (i = 0; i < r->nheld && t->nheld < APPLY_HELD_MAX; i++)
 		t->held[t->nheld++] = r->held[i];
 	t->restarted += r->restarted;
@@ -173,7 +175,8 @@ add_total(struct apply_result *t, const struct apply_result *r)
 		memcpy(t->unrestored[t->nunrestored++], r->unrestored[i], sizeof(t->unrestored[0]));
 	return r->keys_moved || r->stashed || r->keys_salvaged || r->restarted || r->forgotten ||
 	       r->promoted ||
-	       r->conflicts > r->conflicts_kept || r->superseded;
+	       r->conflicts > r->conflicts_kept || r->superseded || r->undecided ||
+	       r->deleted_since;
 }
 
 /* The slots a plan acts on (FIX and COVER), as a new slot map. */
@@ -247,7 +250,7 @@ judge(const struct assessment *a, const struct plan *p, struct repair_outcome *r
 	res->healthy = p->n == 0 && p->nnotes == 0 && down == 0 &&
 		       settled(a, why, sizeof(why)) && t->conflicts_kept == 0 &&
 		       t->nunrestored == 0 && unread == 0 && missing == 0;
-	res->decisions = t->conflicts - t->conflicts_kept;
+	res->decisions = t->conflicts - t->conflicts_kept + t->undecided;
 	res->left[0] = '\0';
 	if (!res->healthy)
 		snprintf(res->left, sizeof(res->left),
@@ -497,6 +500,8 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 		res->sources[i].same = src.v[i].moved.same;
 		res->sources[i].superseded = src.v[i].moved.superseded;
 		res->sources[i].conflicts = src.v[i].moved.conflicts;
+		res->sources[i].undecided = src.v[i].undecided;
+		res->sources[i].deleted_since = src.v[i].deleted_since;
 	}
 	sources_close(&src);
 	served_release(&served);

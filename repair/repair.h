@@ -26,6 +26,10 @@ struct source_outcome {
 	long long superseded;     /* found there with a newer value */
 	long long conflicts;      /* found there with another value */
 	long long missing;        /* still missing from the cluster */
+	long long undecided;      /* lacked by its node's promoted replica, which
+				     may not have had them: in the stash */
+	long long deleted_since;  /* lacked by a promoted replica that had them:
+				     in the stash (successor.h) */
 	bool backup;              /* a dead master's RDB in a backup (--from-backup):
 				     salvaged keys are restored from it */
 	char addr[80];            /* whose files: "127.0.0.1:7001", or "" */
@@ -68,11 +72,12 @@ void repair_outcome_print(const struct repair_outcome *res, FILE *f);
 /* report.json's "result": healthy, every count of the line by name
  * (keys_moved, keys_same, duplicates_stashed, keys_salvaged,
  * salvage_same, superseded, conflicts_set_aside, conflicts_kept,
+ * undecided, deleted_since,
  * restarted, forgotten, missing_from_sources, not_put_back), stash,
  * conflict_examples, not_put_back_list, held (owner, slots, nslots, ms
  * each: how long slots refused clients until their keys were back),
  * sources (dir, read, error, keys, salvaged, same, superseded,
- * conflicts, missing each) and left.  A new object. */
+ * conflicts, undecided, deleted_since, missing each) and left.  A new object. */
 json_t *repair_outcome_json(const struct repair_outcome *res);
 
 #endif

@@ -23,6 +23,9 @@ struct owners {
 	struct topology t;
 	int owner[CLUSTER_SLOTS];
 	struct conn **c;
+	struct succ_judged *succ;  /* per node: is it the files' successor */
+	bool *judged;
+	bool *all;                 /* every slot true */
 	const char *host;
 	int timeout_ms;
 };
@@ -50,6 +53,10 @@ owners_load(struct owners *o, const struct assessment *a, const int *final, int 
 				    (n = topology_find(&o->t, a->snap.nodes[final[slot]].id)) != NULL)
 					o->owner[slot] = (int)(n - o->t.nodes);
 			o->c = xcalloc(o->t.n + 1, sizeof(*o->c));
+			o->succ = xcalloc(o->t.n + 1, sizeof(*o->succ));
+			o->judged = xcalloc(o->t.n + 1, sizeof(bool));
+			o->all = xmalloc(CLUSTER_SLOTS * sizeof(bool));
+			memset(o->all, 1, CLUSTER_SLOTS * sizeof(bool));
 			o->timeout_ms = timeout_ms;
 			return 0;
 		}
@@ -95,8 +102,64 @@ exists(struct conn *dst, struct reply *const *keys, size_t n, bool *has, struct 
 	return 0;
 }
 
+/* Whether node k is the successor of the files' node (successor.h):
+ * asked once per pass.  A live replica, or a replica's copy, is not a
+ * dead master's files: never. */
+static struct succ_judged
+owner_verdict(struct source *src, struct owners *o, int k, struct conn *dst)
+{
+	char *info;
+
+	if (!o->judged[k]) {
+		o->judged[k] = true;
+		if (!src->replica && !src->fetched[0]) {
+			info = conn_cmd_str(dst, NULL, "INFO", "replication", NULL);
+			o->succ[k] = successor_judge(&src->facts, o->t.nodes[k].id, info);
+			free(info);
+		}
+	}
+	return o->succ[k];
+}
+
+/* A key the successor lacks, not restored: its copy set aside in the
+ * stash (as "deleted since" or "undecided"), its name kept so that the
+ * inventory does not count it missing. */
+static int
+withhold(struct source *src, struct owners *o, int k, struct succ_judged j,
+	 const struct reply *key, const struct move_opts *mo, struct err *e)
+{
+	const struct cluster_node *n = &o->t.nodes[k];
+	char what[512];
+	int db;
+
+	if (j.v == SUCC_SEEN)
+		snprintf(what, sizeof(what), "deleted since: slot %u, owner %s:%d, promoted from "
+			 "this node, had its writes to offset %lld (these files stop at %lld) and "
+			 "lacks the key; from %s", key_slot(key->str, key->len), n->ip, n->port,
+			 j.seen_to, src->facts.offset, mo->from);
+	else
+		snprintf(what, sizeof(what), "undecided: slot %u, owner %s:%d, promoted from this "
+			 "node, lacks the key: a write it never received, or a key deleted since; "
+			 "not restored; from %s", key_slot(key->str, key->len), n->ip, n->port,
+			 mo->from);
+	if (mo->stash && stash_conflict(mo->stash, src->srv.c, key, true, what, &db, e) < 0)
+		return -1;
+	keyset_add(&src->withheld, key->str, key->len);
+	if (j.v == SUCC_SEEN) {
+		src->deleted_since++;
+	} else {
+		if (src->nundecided_ex < SOURCE_EXAMPLES)
+			snprintf(src->undecided_ex[src->nundecided_ex++], sizeof(src->undecided_ex[0]),
+				 "%.*s (slot %u, owner %s:%d)", (int)(key->len < 80 ? key->len : 80),
+				 key->str, key_slot(key->str, key->len), n->ip, n->port);
+		src->undecided++;
+	}
+	return 0;
+}
+
 /* The keys of one page that node k owns: copied where it lacks them,
- * compared where it has them. */
+ * compared where it has them; where k is the files' successor, as
+ * successor.h says. */
 static int
 place_group(struct source *src, struct owners *o, int k, struct reply **group, size_t n,
 	    const struct move_opts *mo, struct err *e)
@@ -105,17 +168,29 @@ place_group(struct source *src, struct owners *o, int k, struct reply **group, s
 	struct reply **held = xcalloc(n + 1, sizeof(*held));
 	bool *has = xcalloc(n + 1, sizeof(bool));
 	size_t i, nl = 0, nh = 0, nh2;
+	struct move_opts mo2 = *mo;
+	struct succ_judged j;
 	struct conn *dst;
 	int rc = -1;
 
 	if ((dst = owner_conn(o, k, e)) == NULL || exists(dst, group, n, has, e) < 0)
 		goto out;
+	j = owner_verdict(src, o, k, dst);
 	for (i = 0; i < n; i++) {
 		if (has[i])
 			have[nh++] = group[i];
-		else
+		else if (j.v == SUCC_NONE || (j.v == SUCC_UNDECIDED && mo->never_deleted))
 			lack[nl++] = group[i];
+		else if (withhold(src, o, k, j, group[i], mo, e) < 0)
+			goto out;
 	}
+	/* its other values: newer when it saw every write of the files, else
+	 * not known (a backup's are older all the same) */
+	if (j.v == SUCC_SEEN)
+		mo2.newer = o->all;
+	else if (j.v == SUCC_UNDECIDED && !src->spec->backup)
+		mo2.newer = NULL;
+	mo = &mo2;
 	/* keys of held slots go by DUMP and RESTORE, the others by MIGRATE:
 	 * lack[] split in two, held ones at the end */
 	for (i = 0, nh2 = 0; i < nl; i++)
@@ -258,6 +333,9 @@ out:
 	for (i = 0; o.c && i < o.t.n; i++)
 		conn_free(o.c[i]);
 	free(o.c);
+	free(o.succ);
+	free(o.judged);
+	free(o.all);
 	topology_release(&o.t);
 	return rc;
 }

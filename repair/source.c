@@ -67,6 +67,13 @@ identify(struct source *s)
 		goto out;
 	}
 	snprintf(s->id, sizeof(s->id), "%s", me->id);
+	for (i = 0; i < t.n; i++)
+		if (strcmp(t.nodes[i].master_id, me->id) == 0) {
+			s->facts.replicas = xreallocarray(s->facts.replicas, s->facts.nreplicas + 1,
+							  sizeof(*s->facts.replicas));
+			memcpy(s->facts.replicas[s->facts.nreplicas++], t.nodes[i].id,
+			       sizeof(*s->facts.replicas));
+		}
 	if (!s->host[0] && me->ip[0]) {
 		snprintf(s->host, sizeof(s->host), "%s", me->ip);
 		s->port = me->port;
@@ -180,6 +187,10 @@ rescue_start(struct source *s, const char *redis_server, int timeout_ms, struct 
 	if (fs_copy_tree(from, to, e) < 0)
 		return -1;
 	snprintf(s->file, sizeof(s->file), "%s", aof ? f.aofname : f.rdb);
+	/* an RDB says where in its node's history it was saved (an AOF
+	 * does not): successor.h */
+	if (!aof)
+		rdb_repl_info(from, s->facts.replid, sizeof(s->facts.replid), &s->facts.offset);
 	snprintf(s->sub, sizeof(s->sub), "%s", aof ? f.aofdir : "");
 	if (aof) {
 		extra[n++] = "--appendonly";
@@ -222,6 +233,7 @@ int
 source_open_files(struct source *src, const char *redis_server, int timeout_ms, struct err *e)
 {
 	src->srv.proc = (struct proc)PROC_INIT;
+	src->facts.offset = -1;
 	identify(src);
 	if (rescue_start(src, redis_server, timeout_ms, e) < 0) {
 		snprintf(src->error, sizeof(src->error), "%s", e->msg);
@@ -240,6 +252,8 @@ sources_close(struct sources *s)
 	for (i = 0; i < s->n; i++) {
 		private_server_stop(&s->v[i].srv, false);
 		free(s->v[i].conf_slots);
+		succ_facts_release(&s->v[i].facts);
+		keyset_release(&s->v[i].withheld);
 		free(s->v[i].own);
 		free(s->v[i].only);
 		if (s->v[i].fetched[0])
@@ -457,7 +471,8 @@ inventory_one(struct source *s, struct asource *as, const struct assessment *a, 
 	as->lacking = xcalloc(CLUSTER_SLOTS, sizeof(long long));
 	for (i = 0; i < nk; i++) {
 		as->held[ks[i].slot]++;
-		if (!ks[i].present) {
+		/* a key a salvage set aside on purpose is not missing */
+		if (!ks[i].present && !keyset_has(&s->withheld, ks[i].key->str, ks[i].key->len)) {
 			as->lacking[ks[i].slot]++;
 			as->lacking_total++;
 		}

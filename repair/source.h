@@ -39,6 +39,9 @@
 #include "repair/move.h"
 #include "repair/plan.h"
 #include "repair/private_server.h"
+#include "repair/successor.h"
+
+#define SOURCE_EXAMPLES 4
 
 struct source {
 	const struct salvage_src *spec;  /* the user's words (borrowed) */
@@ -56,6 +59,14 @@ struct source {
 	bool compared;
 	struct move_result moved;
 	long long unplaced;              /* keys of slots nobody served then */
+	/* against a promoted replica of its node (successor.h) */
+	struct succ_facts facts;
+	struct keyset withheld;          /* set aside, not restored: not missing */
+	long long undecided;             /* of those, lacked by the successor,
+					    which may or may not have had them */
+	long long deleted_since;         /* lacked by a successor that saw them */
+	char undecided_ex[SOURCE_EXAMPLES][128]; /* the first undecided ones */
+	int nundecided_ex;
 	/* a live replica (replica_source.c): srv.c is a READONLY connection
 	 * to it, no server of ours; `own` its spec, `only` the slots read */
 	bool replica;

@@ -24,7 +24,7 @@ static const char usage[] =
 	"usage: shardquake repair HOST:PORT [--dry-run] [--allow-data-loss] [--failover]\n"
 	"                         [--salvage [HOST:PORT=]DIR]... [--restart-cmd CMD]\n"
 	"                         [--audit FILE] [--timeout MS] [--local-addr IP] [--json]\n"
-	"                         [--from-backup DIR]\n"
+	"                         [--from-backup DIR] [--never-deleted]\n"
 	"\n"
 	"Assess the cluster (every node, each one's own view, keys per slot on\n"
 	"every reachable node), plan, and apply the plan; again until nothing\n"
@@ -71,7 +71,18 @@ static const char usage[] =
 	"                       lacks is copied there, the others compared;\n"
 	"                       a dead node whose files are read is given up;\n"
 	"                       the plan says what each holds, per slot range,\n"
-	"                       and how many keys the cluster lacks\n"
+	"                       and how many keys the cluster lacks.  Where the\n"
+	"                       owner is that node's replica, promoted since,\n"
+	"                       a key it lacks is restored only when the facts\n"
+	"                       say so: when the files' RDB replication offset\n"
+	"                       is one it had (INFO: second_repl_offset), the\n"
+	"                       key was deleted since and is not; else (an AOF\n"
+	"                       has no offset) it is undecided -- a write the\n"
+	"                       replica never received, or a key deleted\n"
+	"                       since: in the stash, a decision waits\n"
+	"  --never-deleted      your clients never delete keys (nor let them\n"
+	"                       expire): a key a promoted replica lacks was\n"
+	"                       never received, and is restored\n"
 	"  --from-backup DIR    a backup 'shardquake backup' wrote: each of its\n"
 	"                       masters that no reachable node is now (dead,\n"
 	"                       or back without its files as another node) is\n"
@@ -267,7 +278,8 @@ parse(int argc, char **argv, struct cli *c)
 		{"dry-run", 0, 0, 'n'},     {"allow-data-loss", 0, 0, 'L'}, {"salvage", 1, 0, 's'},
 		{"restart-cmd", 1, 0, 'r'}, {"audit", 1, 0, 'a'},           {"timeout", 1, 0, 'T'},
 		{"json", 0, 0, 'j'},        {"help", 0, 0, 'h'},            {"local-addr", 1, 0, 'l'},
-		{"from-backup", 1, 0, 'b'}, {"failover", 0, 0, 'F'},       {0, 0, 0, 0}};
+		{"from-backup", 1, 0, 'b'}, {"failover", 0, 0, 'F'},       {"never-deleted", 0, 0, 'D'},
+		{0, 0, 0, 0}};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -275,6 +287,7 @@ parse(int argc, char **argv, struct cli *c)
 		case 'n': c->dry_run = true; break;
 		case 'L': c->o.allow_data_loss = true; break;
 		case 'F': c->o.allow_failover = true; break;
+		case 'D': c->o.never_deleted = true; break;
 		case 's':
 			if (add_salvage(c, optarg))
 				return EXIT_USAGE;

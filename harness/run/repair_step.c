@@ -90,6 +90,9 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 	o.from_backup = st->s->repair_from_backup ? st->backup_dir : NULL;
 	o.can_restart = st->s->repair_restart;
 	o.allow_failover = st->s->repair_failover;
+	/* the scenario's clients (its data set, its writers' ledger) only
+	 * write: a key a promoted replica lacks was never received by it */
+	o.never_deleted = true;
 	env.restart = st->s->repair_restart ? repair_step_restart : NULL;
 	env.redis_server = st->lc->opts.redis_server;
 	env.stash_dir = st->dir; /* duplicates kept with the run's results */

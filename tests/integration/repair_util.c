@@ -112,8 +112,10 @@ rp_wait_aof_written(int i)
 
 	while (!done && clock_now_ms() < deadline) {
 		info = conn_cmd_str(c, NULL, "INFO", "persistence", NULL);
-		done = info && info_field(info, "aof_buffer_length", len, sizeof(len)) == 0 &&
-		       strcmp(len, "0") == 0;
+		done = info && ((info_field(info, "aof_enabled", len, sizeof(len)) == 0 &&
+				 strcmp(len, "0") == 0) || /* no AOF: nothing to write */
+				(info_field(info, "aof_buffer_length", len, sizeof(len)) == 0 &&
+				 strcmp(len, "0") == 0));
 		free(info);
 		if (!done)
 			clock_sleep_ms(20);

@@ -1,0 +1,233 @@
+/*
+ * A dead master's files salvaged onto its replica, promoted since (its
+ * successor): a key the successor lacks is restored only when the facts
+ * say it was never received (repair/successor.h).  An RDB's replication
+ * offset proves the successor had every write of the files: what it
+ * lacks was deleted since.  An AOF proves nothing: what it lacks waits
+ * in the stash for a decision, unless clients never delete keys.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/fetch.h"
+#include "common/clock.h"
+#include "repair/successor.h"
+#include "tests/integration/repair_util.h"
+#include "tests/support/itutil.h"
+#include "tests/support/runner.h"
+
+/* The name of a key node 5 holds in one of master 2's slots after
+ * `after`, into buf; its slot. */
+static int
+a_key_of(int after, char *buf, size_t n)
+{
+	struct conn *c = it_conn(rp_lc.nodes[5].port);
+	struct reply *r = NULL;
+	char num[16];
+	int slot;
+
+	for (slot = after > 2 * CLUSTER_SLOTS / 3 ? after : 2 * CLUSTER_SLOTS / 3;
+	     slot < CLUSTER_SLOTS; slot++) {
+		snprintf(num, sizeof(num), "%d", slot);
+		r = conn_cmd(c, NULL, "CLUSTER", "GETKEYSINSLOT", num, "1", NULL);
+		ck_assert(r && r->type == REPLY_ARRAY);
+		if (r->nelem == 1)
+			break;
+		reply_free(r);
+		r = NULL;
+	}
+	ck_assert_msg(r != NULL, "node 5 holds no key of master 2's slots");
+	snprintf(buf, n, "%s", r->elem[0]->str);
+	reply_free(r);
+	conn_free(c);
+	return slot;
+}
+
+/* The changed key's value before, to put back once the repair has
+ * judged it: the data set's check reads every value. */
+static char was[4096];
+static size_t was_len;
+
+static void
+put_back(const char *key)
+{
+	const char *argv[3] = {"SET", key, was};
+	size_t lens[3] = {3, strlen(key), was_len};
+	struct conn *c = it_conn(rp_lc.nodes[5].port);
+	struct reply *r = conn_cmd_argv(c, 3, argv, lens, NULL);
+
+	ck_assert(r && r->type != REPLY_ERROR);
+	reply_free(r);
+	conn_free(c);
+}
+
+static long long
+exists(int i, const char *key)
+{
+	struct conn *c = it_conn(rp_lc.nodes[i].port);
+	long long n = -1;
+
+	ck_assert(conn_cmd_int(c, &n, NULL, "EXISTS", key, NULL) == 0);
+	conn_free(c);
+	return n;
+}
+
+/* 3 masters with a replica each (5 replicates 2); master 2 killed with
+ * its replica in step, which is then promoted (TAKEOVER, as the
+ * cluster's own failover would) and deletes one of the dead master's
+ * keys (into gone) and writes another (into changed). */
+static void
+successor_deletes_and_writes(enum persistence p, char *gone, char *changed, size_t n)
+{
+	uint64_t deadline = clock_now_ms() + 20000;
+	char *info = NULL, v[8] = "";
+
+	rp_up(3, 1, p, 2000);
+	ck_assert_int_eq(rp_lc.nodes[5].master, 2);
+	rp_ok(5, "CONFIG", "SET", "cluster-replica-no-failover", "yes", NULL);
+	if (p == PERSIST_RDB) { /* an RDB saved with its place in the history */
+		struct conn *c = it_conn(rp_lc.nodes[2].port);
+
+		rp_ok(2, "BGSAVE", NULL);
+		do {
+			clock_sleep_ms(20);
+			free(info);
+			info = conn_cmd_str(c, NULL, "INFO", "persistence", NULL);
+		} while (info && info_field(info, "rdb_bgsave_in_progress", v, sizeof(v)) == 0 &&
+			 strcmp(v, "1") == 0 && clock_now_ms() < deadline);
+		ck_assert_str_eq(v, "0");
+		free(info);
+		conn_free(c);
+	}
+	rp_wait_synced(5);
+	rp_kill(2);
+	rp_ok(5, "CLUSTER", "FAILOVER", "TAKEOVER", NULL);
+	for (info = NULL; clock_now_ms() < deadline; clock_sleep_ms(50)) {
+		struct conn *c = it_conn(rp_lc.nodes[5].port);
+
+		info = conn_cmd_str(c, NULL, "INFO", "replication", NULL);
+		conn_free(c);
+		if (info && strstr(info, "role:master"))
+			break;
+		free(info);
+		info = NULL;
+	}
+	ck_assert_msg(info != NULL, "node 5 was never promoted");
+	free(info);
+	a_key_of(a_key_of(0, gone, n) + 1, changed, n);
+	{
+		struct conn *c = it_conn(rp_lc.nodes[5].port);
+		struct reply *r = conn_cmd(c, NULL, "GET", changed, NULL);
+
+		ck_assert(r && r->type == REPLY_STRING && r->len < sizeof(was));
+		memcpy(was, r->str, r->len);
+		was_len = r->len;
+		reply_free(r);
+		conn_free(c);
+	}
+	rp_ok(5, "DEL", gone, NULL);
+	rp_ok(5, "SET", changed, "written-since", NULL);
+}
+
+/* RDB: the successor had every write of the files (their repl-offset is
+ * below its second_repl_offset): the deleted key stays deleted, the
+ * other value is the newer; both in the stash, no decision waits. */
+START_TEST(test_rdb_offsets_tell_a_deleted_key)
+{
+	char gone[128], changed[128], *v;
+	struct salvage_src src;
+	struct repair_opts o = {.timeout_ms = 2000, .salvage = &src, .nsalvage = 1};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	long long off;
+	char id[41];
+
+	successor_deletes_and_writes(PERSIST_RDB, gone, changed, sizeof(gone));
+	src = rp_source(2, false);
+	{
+		char path[PATH_MAX + 16];
+
+		snprintf(path, sizeof(path), "%s/dump.rdb", rp_lc.nodes[2].dir);
+		ck_assert_int_eq(rdb_repl_info(path, id, sizeof(id), &off), 0);
+		ck_assert_int_eq(strlen(id), 40);
+		ck_assert_int_ge(off, 1);
+	}
+	rp_keep_stash = true;
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	rp_keep_stash = false;
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.total.deleted_since, 1);
+	ck_assert_int_eq(res.total.undecided, 0);
+	ck_assert_int_eq(res.total.keys_salvaged, 0);
+	ck_assert_int_eq(res.total.superseded, 1);
+	ck_assert_int_eq(res.decisions, 0);
+	ck_assert_int_eq(exists(5, gone), 0);
+	ck_assert_int_eq(res.sources[0].deleted_since, 1);
+	ck_assert_int_eq(res.sources[0].missing, 0);
+	v = rp_stash_get(res.total.stash, 1, gone);
+	ck_assert_msg(v != NULL, "the deleted key's copy is not in the stash");
+	free(v);
+	v = rp_stash_list(res.total.stash);
+	ck_assert_msg(strstr(v, "deleted since: slot") && strstr(v, gone), "%s", v);
+	free(v);
+	rp_stash_drop(res.total.stash);
+	repair_outcome_release(&res);
+	put_back(changed);
+	rp_assert_healthy(0, 1); /* the one key deleted on purpose */
+	rp_down();
+}
+END_TEST
+
+/* AOF: no offset, so the key the successor lacks is undecided: in the
+ * stash, a decision waits, nothing restored blindly; and the other
+ * value is a conflict, not superseded.  Told that clients never delete
+ * keys, a second repair restores it. */
+START_TEST(test_aof_leaves_it_undecided)
+{
+	char gone[128], changed[128];
+	struct salvage_src src;
+	struct repair_opts o = {.timeout_ms = 2000, .salvage = &src, .nsalvage = 1};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+
+	successor_deletes_and_writes(PERSIST_AOF, gone, changed, sizeof(gone));
+	src = rp_source(2, false);
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.total.undecided, 1);
+	ck_assert_int_eq(res.total.deleted_since, 0);
+	ck_assert_int_eq(res.total.keys_salvaged, 0);
+	ck_assert_int_eq(res.total.superseded, 0);
+	ck_assert_int_eq(res.decisions, 2);
+	ck_assert_msg(strstr(res.total.conflict[0], gone) || strstr(res.total.conflict[1], gone),
+		      "%s", res.total.conflict[0]);
+	ck_assert_int_eq(exists(5, gone), 0);
+	repair_outcome_release(&res);
+
+	o.never_deleted = true;
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert_int_eq(res.total.keys_salvaged, 1);
+	ck_assert_int_eq(res.total.undecided, 0);
+	ck_assert_int_eq(exists(5, gone), 1);
+	repair_outcome_release(&res);
+	put_back(changed);
+	rp_assert_healthy(0, 0);
+	rp_down();
+}
+END_TEST
+
+Suite *
+successor_suite(void)
+{
+	Suite *s = suite_create("successor");
+	TCase *tc = tcase_create("successor");
+
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, test_rdb_offsets_tell_a_deleted_key);
+	tcase_add_test(tc, test_aof_leaves_it_undecided);
+	suite_add_tcase(s, tc);
+	return s;
+}
