@@ -1,8 +1,10 @@
 /* port.c - see port.h. */
 #include "common/port.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +60,30 @@ port_claim(int port)
 		close(fd);
 	}
 	return -1;
+}
+
+void
+port_clean(int *removed)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+	int fd;
+
+	*removed = 0;
+	if ((dp = opendir(PORT_REGISTRY)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), PORT_REGISTRY "/%s", d->d_name);
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0)
+			(*removed)++;
+		close(fd);
+	}
+	closedir(dp);
 }
 
 void

@@ -19,5 +19,8 @@ int port_free_loopback(struct err *e);
 int port_claim(int port);
 /* Gives a claimed port back: its file removed, then the lock. */
 void port_release(int port, int fd);
+/* Removes the claims nobody holds (their process was killed before it
+ * gave them back), counting them into *removed. */
+void port_clean(int *removed);
 
 #endif

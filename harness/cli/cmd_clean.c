@@ -5,7 +5,8 @@
  * A run's nodes die with it (PR_SET_PDEATHSIG), and its network
  * namespaces and seccomp supervisors with them; what can outlive a run
  * killed with SIGKILL is host state it made by name: the memory cgroups
- * of its oom faults, "sq<pid>-<port>" below the harness's own group.
+ * of its oom faults, "sq<pid>-<port>" below the harness's own group,
+ * and its port claims (port.h), which nobody holds once it is gone.
  * Only those whose run (pid) is gone are removed.
  */
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "common/fs.h"
+#include "common/port.h"
 #include "harness/cli/cli.h"
 #include "injectors/memcg.h"
 
@@ -25,7 +27,8 @@ static const char usage[] =
 	"sq<pid>-<port>, of runs that are no longer running; and the copies of\n"
 	"a dead node's files that a repair's salvage left in $TMPDIR\n"
 	"(shardquake-rescue-*) when it was killed, where no process works in\n"
-	"them any more.  Groups of runs still going, and anything not made by\n"
+	"them any more; and the port claims (/tmp/shardquake-ports/PORT) that\n"
+	"no process holds.  Groups of runs still going, and anything not made by\n"
 	"shardquake, are left alone.  Results directories, and the stash of\n"
 	"kept duplicates and conflicts (shardquake-stash-*), are kept.\n"
 	"exit status: 0 done (or nothing to do), 1 something could not be removed\n";
@@ -36,7 +39,7 @@ run(int argc, char **argv)
 	struct err e = ERR_INIT, re = ERR_INIT;
 	const char *tmp = getenv("TMPDIR");
 	char pattern[PATH_MAX];
-	int removed = 0, rescues = 0, rc, rrc;
+	int removed = 0, rescues = 0, ports = 0, rc, rrc;
 
 	if (argc > 1 && cli_is_help(argv[1])) {
 		fputs(usage, stdout);
@@ -57,6 +60,9 @@ run(int argc, char **argv)
 		fprintf(stderr, "shardquake: %s\n", re.msg);
 		rc = -1;
 	}
+	port_clean(&ports);
+	printf("removed %d port claim%s nobody holds (/tmp/shardquake-ports)\n", ports,
+	       ports == 1 ? "" : "s");
 	return rc < 0 ? EXIT_FINDINGS : EXIT_OK;
 }
 
