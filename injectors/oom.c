@@ -434,21 +434,32 @@ oom_evidence(const struct fault *f, struct evidence *ev)
 
 /* The cgroup's kill is still to come: the node lives, its limit was set
  * less than OOM_WAIT_MS ago (on a loaded machine the next memory-hungry
- * step, and the kernel's reclaim before the kill, take seconds). */
+ * step, and the kernel's reclaim before the kill, take seconds), or less
+ * than OOM_WAIT_MAX_MS ago while the group is still pressed against its
+ * limit: on two loaded cores a node stuck in reclaim answered now and
+ * then for over 10 s before the kill, and the repair met it dead with
+ * nobody telling it to salvage its files. */
 #define OOM_WAIT_MS 10000
+#define OOM_WAIT_MAX_MS 60000
 
 static bool
 oom_effect_pending(const struct fault *f)
 {
 	struct oom_priv *k = f->priv;
-	long long after;
+	long long after, usage;
+	uint64_t elapsed;
 
 	if (k->mechanism != OOM_CGROUP || !f->injected || !k->watching)
 		return false;
 	pthread_mutex_lock(&k->lock);
 	after = k->died_after_ms;
 	pthread_mutex_unlock(&k->lock);
-	return after < 0 && clock_now_ms() - k->fired_ms < OOM_WAIT_MS;
+	if (after >= 0)
+		return false;
+	elapsed = clock_now_ms() - k->fired_ms;
+	return elapsed < OOM_WAIT_MS ||
+	       (elapsed < OOM_WAIT_MAX_MS && memcg_usage(&k->cg, &usage, NULL) == 0 &&
+		usage + MB >= k->limit);
 }
 
 const struct injector_ops oom_injector = {
