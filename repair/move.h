@@ -57,8 +57,8 @@ struct move_opts {
 	volatile sig_atomic_t *interrupted; /* long passes stop when set; NULL */
 	bool never_deleted;   /* salvage: clients never delete keys (a scenario's
 				 own workload): a key a successor of the files'
-				 node lacks is a write it never received, and
-				 is restored (successor.h) */
+				 node lacks was never received (or lost since
+				 otherwise), and is restored (successor.h) */
 };
 
 struct move_result {

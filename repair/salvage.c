@@ -179,7 +179,7 @@ place_group(struct source *src, struct owners *o, int k, struct reply **group, s
 	for (i = 0; i < n; i++) {
 		if (has[i])
 			have[nh++] = group[i];
-		else if (j.v == SUCC_NONE || (j.v == SUCC_UNDECIDED && mo->never_deleted))
+		else if (j.v == SUCC_NONE || mo->never_deleted)
 			lack[nl++] = group[i];
 		else if (withhold(src, o, k, j, group[i], mo, e) < 0)
 			goto out;

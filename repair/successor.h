@@ -16,10 +16,11 @@
  *    key the successor lacks is a write it never received, or a key
  *    deleted since; its other value is older or newer.  Neither is
  *    decided: the files' copy goes to the stash as undecided (a decision
- *    waits), never restored blindly -- unless the caller knows clients
- *    never delete keys (a scenario's own workload, whose ledger only
- *    writes): then a key the successor lacks was never received, and is
- *    restored.
+ *    waits), never restored blindly.
+ * When the caller knows clients never delete keys (a scenario's own
+ * workload, whose ledger only writes), a key the successor lacks is
+ * restored either way: it was never received, or lost since by other
+ * means than a client's delete -- the data is kept.
  * A node is the files' successor when the files' nodes.conf lists it as
  * a replica of the files' node, or its master_replid2 is the files'
  * repl-id.

@@ -133,7 +133,8 @@ successor_deletes_and_writes(enum persistence p, char *gone, char *changed, size
 
 /* RDB: the successor had every write of the files (their repl-offset is
  * below its second_repl_offset): the deleted key stays deleted, the
- * other value is the newer; both in the stash, no decision waits. */
+ * other value is the newer; both in the stash, no decision waits.  With
+ * --never-deleted a second repair restores it. */
 START_TEST(test_rdb_offsets_tell_a_deleted_key)
 {
 	char gone[128], changed[128], *v;
@@ -174,8 +175,15 @@ START_TEST(test_rdb_offsets_tell_a_deleted_key)
 	free(v);
 	rp_stash_drop(res.total.stash);
 	repair_outcome_release(&res);
+	/* told that clients never delete keys, the data is kept all the same */
+	o.never_deleted = true;
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(res.total.keys_salvaged, 1);
+	ck_assert_int_eq(res.total.deleted_since, 0);
+	ck_assert_int_eq(exists(5, gone), 1);
+	repair_outcome_release(&res);
 	put_back(changed);
-	rp_assert_healthy(0, 1); /* the one key deleted on purpose */
+	rp_assert_healthy(0, 0);
 	rp_down();
 }
 END_TEST
