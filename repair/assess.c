@@ -98,16 +98,23 @@ count_owned_by_script(struct anode *n, struct conn *c, struct err *e)
 }
 
 /* Whether the master was promoted from a replica (a failover): INFO
- * replication keeps the offset where its history forked.  Only for the
- * plan's words: a failure is not one. */
+ * replication keeps the history it followed before and the offset where
+ * its own forked from it (for the plan's words, and a salvage's verdict
+ * on its dead master's files: repair/successor.h).  A failure is not
+ * one. */
 static void
 read_promoted(struct anode *n, struct conn *c)
 {
 	char *info = conn_cmd_str(c, NULL, "INFO", "replication", NULL);
-	char off[32];
+	char off[32] = "";
 
-	n->promoted = info && info_field(info, "second_repl_offset", off, sizeof(off)) == 0 &&
-		      strcmp(off, "-1") != 0;
+	n->replid2[0] = '\0';
+	n->second_offset = -1;
+	if (info && info_field(info, "second_repl_offset", off, sizeof(off)) == 0) {
+		n->second_offset = strtoll(off, NULL, 10);
+		info_field(info, "master_replid2", n->replid2, sizeof(n->replid2));
+	}
+	n->promoted = n->second_offset != -1 && off[0];
 	free(info);
 }
 

@@ -30,6 +30,9 @@ struct anode {
 	long long total_keys;
 	bool promoted;        /* a reachable master that was a replica once: its
 				 INFO replication has a second_repl_offset */
+	char replid2[41];     /* a reachable master's master_replid2: the
+				 history it followed before that; "" */
+	long long second_offset; /* its second_repl_offset; -1 when none */
 	bool stale;           /* a reachable replica too stale for the failover
 				 rule (cluster/stale.h): its master's writes
 				 since its link went down are not in it */

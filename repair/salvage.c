@@ -26,6 +26,7 @@ struct owners {
 	struct succ_judged *succ;  /* per node: is it the files' successor */
 	bool *judged;
 	bool *all;                 /* every slot true */
+	const struct assessment *a;
 	const char *host;
 	int timeout_ms;
 };
@@ -58,6 +59,7 @@ owners_load(struct owners *o, const struct assessment *a, const int *final, int 
 			o->all = xmalloc(CLUSTER_SLOTS * sizeof(bool));
 			memset(o->all, 1, CLUSTER_SLOTS * sizeof(bool));
 			o->timeout_ms = timeout_ms;
+			o->a = a;
 			return 0;
 		}
 	return err_set(e, 0, "no reachable master to salvage keys to");
@@ -102,20 +104,22 @@ exists(struct conn *dst, struct reply *const *keys, size_t n, bool *has, struct 
 	return 0;
 }
 
-/* Whether node k is the successor of the files' node (successor.h):
- * asked once per pass.  A live replica, or a replica's copy, is not a
- * dead master's files: never. */
+/* Whether node k is the successor of the files' node (successor.h), by
+ * the history the assessment read of it (INFO replication); once per
+ * pass.  A live replica, or a replica's copy, is not a dead master's
+ * files: never. */
 static struct succ_judged
-owner_verdict(struct source *src, struct owners *o, int k, struct conn *dst)
+owner_verdict(struct source *src, struct owners *o, int k)
 {
-	char *info;
+	int i;
 
 	if (!o->judged[k]) {
 		o->judged[k] = true;
 		if (!src->replica && !src->fetched[0]) {
-			info = conn_cmd_str(dst, NULL, "INFO", "replication", NULL);
-			o->succ[k] = successor_judge(&src->facts, o->t.nodes[k].id, info);
-			free(info);
+			i = snapshot_find_id(&o->a->snap, o->t.nodes[k].id);
+			o->succ[k] = successor_judge(&src->facts, o->t.nodes[k].id,
+						     i >= 0 ? o->a->nodes[i].replid2 : "",
+						     i >= 0 ? o->a->nodes[i].second_offset : -1);
 		}
 	}
 	return o->succ[k];
@@ -175,7 +179,7 @@ place_group(struct source *src, struct owners *o, int k, struct reply **group, s
 
 	if ((dst = owner_conn(o, k, e)) == NULL || exists(dst, group, n, has, e) < 0)
 		goto out;
-	j = owner_verdict(src, o, k, dst);
+	j = owner_verdict(src, o, k);
 	for (i = 0; i < n; i++) {
 		if (has[i])
 			have[nh++] = group[i];

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/conn.h"
 #include "common/xmalloc.h"
 
 #define RDB_OPCODE_AUX 0xFA
@@ -135,26 +134,22 @@ rdb_repl_info(const char *path, char *replid, size_t n, long long *offset)
 }
 
 struct succ_judged
-successor_judge(const struct succ_facts *f, const char *id, const char *info)
+successor_judge(const struct succ_facts *f, const char *id, const char *replid2,
+		long long second_offset)
 {
 	struct succ_judged j = {SUCC_NONE, -1};
-	char id2[64] = "", off2[32] = "";
 	bool replica = false, same_history;
 	long long x;
 	size_t i;
 
 	for (i = 0; i < f->nreplicas && !replica; i++)
 		replica = strcmp(f->replicas[i], id) == 0;
-	if (info) {
-		info_field(info, "master_replid2", id2, sizeof(id2));
-		info_field(info, "second_repl_offset", off2, sizeof(off2));
-	}
-	same_history = f->replid[0] && strcmp(id2, f->replid) == 0;
+	same_history = f->replid[0] && strcmp(replid2, f->replid) == 0;
 	if (!replica && !same_history)
 		return j;
 	/* second_repl_offset is the first byte of its own history: it had
 	 * its master's up to the one before */
-	x = off2[0] ? strtoll(off2, NULL, 10) - 1 : -1;
+	x = second_offset >= 0 ? second_offset - 1 : -1;
 	j.v = SUCC_UNDECIDED;
 	if (same_history && f->offset >= 0 && x >= 0 && f->offset <= x) {
 		j.v = SUCC_SEEN;

@@ -57,9 +57,11 @@ struct succ_judged {
  * backlog).  0 when both were there, 1 when the file has none (or
  * compressed ones), -1 when it is not an RDB file or cannot be read. */
 int rdb_repl_info(const char *path, char *replid, size_t n, long long *offset);
-/* The verdict for a node `id` whose INFO replication text is `info`
- * (NULL: not read). */
-struct succ_judged successor_judge(const struct succ_facts *f, const char *id, const char *info);
+/* The verdict for a node `id` whose INFO replication says master_replid2
+ * `replid2` and second_repl_offset `second_offset` ("" and -1: none, or
+ * not read). */
+struct succ_judged successor_judge(const struct succ_facts *f, const char *id,
+				   const char *replid2, long long second_offset);
 void succ_facts_release(struct succ_facts *f);
 
 /* Key names, binary-safe: the files' keys a salvage left out on purpose

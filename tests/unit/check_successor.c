@@ -11,6 +11,7 @@
 #include "repair/successor.h"
 
 #define ID40 "0123456789abcdef0123456789abcdef01234567"
+#define ZERO40 "0000000000000000000000000000000000000000"
 
 static char path[64];
 
@@ -114,32 +115,28 @@ START_TEST(test_successor_judge)
 {
 	char reps[1][NODE_ID_LEN + 1];
 	struct succ_facts f = {.replicas = reps, .nreplicas = 1, .offset = 1000};
-	const char *promoted = "# Replication\r\nrole:master\r\nmaster_replid2:" ID40
-			       "\r\nsecond_repl_offset:1501\r\n";
-	const char *other = "# Replication\r\nrole:master\r\nmaster_replid2:"
-			    "0000000000000000000000000000000000000000\r\nsecond_repl_offset:-1\r\n";
 	struct succ_judged j;
 
 	snprintf(reps[0], sizeof(reps[0]), "%040d", 7);
 	snprintf(f.replid, sizeof(f.replid), "%s", ID40);
 	/* the same history, the files' offset below what it had */
-	j = successor_judge(&f, "x", promoted);
+	j = successor_judge(&f, "x", ID40, 1501);
 	ck_assert_int_eq(j.v, SUCC_SEEN);
 	ck_assert_int_eq(j.seen_to, 1500);
 	f.offset = 1500;
-	ck_assert_int_eq(successor_judge(&f, "x", promoted).v, SUCC_SEEN);
+	ck_assert_int_eq(successor_judge(&f, "x", ID40, 1501).v, SUCC_SEEN);
 	/* the files went further than it had */
 	f.offset = 1501;
-	ck_assert_int_eq(successor_judge(&f, "x", promoted).v, SUCC_UNDECIDED);
+	ck_assert_int_eq(successor_judge(&f, "x", ID40, 1501).v, SUCC_UNDECIDED);
 	/* a node its nodes.conf names as its replica, no offset to go by */
-	ck_assert_int_eq(successor_judge(&f, reps[0], other).v, SUCC_UNDECIDED);
-	ck_assert_int_eq(successor_judge(&f, reps[0], NULL).v, SUCC_UNDECIDED);
+	ck_assert_int_eq(successor_judge(&f, reps[0], ZERO40, -1).v, SUCC_UNDECIDED);
+	ck_assert_int_eq(successor_judge(&f, reps[0], "", -1).v, SUCC_UNDECIDED);
 	f.replid[0] = '\0';
 	f.offset = -1;
-	ck_assert_int_eq(successor_judge(&f, reps[0], promoted).v, SUCC_UNDECIDED);
+	ck_assert_int_eq(successor_judge(&f, reps[0], ID40, 1501).v, SUCC_UNDECIDED);
 	/* any other node */
-	ck_assert_int_eq(successor_judge(&f, "x", promoted).v, SUCC_NONE);
-	ck_assert_int_eq(successor_judge(&f, "x", NULL).v, SUCC_NONE);
+	ck_assert_int_eq(successor_judge(&f, "x", ID40, 1501).v, SUCC_NONE);
+	ck_assert_int_eq(successor_judge(&f, "x", "", -1).v, SUCC_NONE);
 }
 END_TEST
 
