@@ -70,22 +70,18 @@ read_replies(struct round *r, struct conn *c, const char *how, size_t from, size
 	return rc;
 }
 
-/* Appends SETSLOT how id for slots [from, to) of the round to c. */
-static int
-append_all(struct round *r, struct conn *c, const char *how, const char *id, size_t from,
-	   size_t to)
+/* Appends SETSLOT how id for the slots of the round from `from` on to c. */
+static void
+append_from(struct round *r, struct conn *c, const char *how, const char *id, size_t from)
 {
 	const char *argv[7];
 	char s[16];
 	size_t i;
-	int argc = 5;
 
-	for (i = from; i < to; i++) {
+	for (i = from; i < r->n; i++) {
 		snprintf(s, sizeof(s), "%d", r->slots[i]);
-		argc = reshard_setslot_argv(r->m, c, s, how, id, argv);
-		conn_append_argv(c, argc, argv, NULL);
+		conn_append_argv(c, reshard_setslot_argv(r->m, c, s, how, id, argv), argv, NULL);
 	}
-	return argc;
 }
 
 /* CLUSTER SETSLOT <slot> how id for every slot of the round on c.  A
@@ -99,37 +95,24 @@ setslot_all(struct round *r, struct conn *c, const char *how, const char *id, bo
 	    bool *noreplicas, size_t *failed, struct err *e)
 {
 	struct err se = ERR_INIT;
-	struct reply *rep;
 	size_t from = 0;
 	int rc;
 
 	*failed = 0;
 	*noreplicas = false;
 	if (reshard_waits(r->m, c)) {
-		append_all(r, c, how, id, 0, 1);
-		if (conn_flush(c, e) < 0)
+		if (reshard_setslot(r->m, c, r->slots[0], how, id, noreplicas, &se) < 0) {
+			if (*noreplicas && tolerate) {
+				log_warn("reshard: %s; the target owns the slot: going on", se.msg);
+				return 0;
+			}
+			if (e)
+				*e = se;
 			return -1;
-		reshard_setslot_wait(r->m, c, true);
-		rep = conn_read_reply(c, e);
-		reshard_setslot_wait(r->m, c, false);
-		if (rep == NULL)
-			return -1;
-		rc = 0;
-		if (rep->type == REPLY_ERROR) {
-			*noreplicas = reply_is_error(rep, "NOREPLICAS");
-			rc = reshard_setslot_error(r->m, c, r->slots[0], how, rep->str,
-						   *noreplicas && tolerate ? &se : e);
 		}
-		reply_free(rep);
-		if (*noreplicas && tolerate) {
-			log_warn("reshard: %s; the target owns the slot: going on", se.msg);
-			return 0;
-		}
-		if (rc < 0)
-			return -1;
 		from = 1;
 	}
-	append_all(r, c, how, id, from, r->n);
+	append_from(r, c, how, id, from);
 	if (from < r->n && conn_flush(c, e) < 0)
 		return -1;
 	reshard_setslot_wait(r->m, c, true);
