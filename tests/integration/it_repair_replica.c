@@ -15,21 +15,6 @@
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
-/* Node i says it is a master. */
-static bool
-is_master(int i)
-{
-	struct topology t = TOPOLOGY_INIT;
-	struct err e = ERR_INIT;
-	bool m;
-
-	ck_assert_msg(topology_fetch_addr("127.0.0.1", rp_lc.nodes[i].port, 1000, &t, &e) == 0,
-		      "%s", e.msg);
-	m = topology_myself(&t) && (topology_myself(&t)->flags & NODE_MASTER);
-	topology_release(&t);
-	return m;
-}
-
 /* 3 masters with a replica each (nodes 3, 4, 5 replicate 0, 1, 2);
  * master 2 killed once its replica, kept from a failover of its own, has
  * every key; the keys it held. */
@@ -85,7 +70,7 @@ START_TEST(test_without_consent_the_replica_is_salvaged)
 	ck_assert_msg(strstr(out, "0 replicas promoted") && strstr(out, want) &&
 		      strstr(out, "1 forgotten"), "%s", out);
 	free(out);
-	ck_assert(!is_master(5));
+	ck_assert(!rp_is_master(5));
 	rp_assert_healthy(0, 0);
 	it_sh("rm -rf %s", dir);
 	rp_down();
@@ -110,7 +95,7 @@ START_TEST(test_with_consent_the_replica_is_promoted)
 	ck_assert_int_eq(res.total.keys_salvaged, 0);
 	ck_assert_int_eq(res.total.forgotten, 1);
 	repair_outcome_release(&res);
-	ck_assert(is_master(5));
+	ck_assert(rp_is_master(5));
 	rp_assert_healthy(0, 0);
 	rp_down();
 }
@@ -143,7 +128,7 @@ START_TEST(test_promotion_then_uncovered_slots_no_wait)
 		      "cluster_state:ok that uncovered slots never give",
 		      (unsigned long long)(clock_now_ms() - t0));
 	repair_outcome_release(&res);
-	ck_assert(is_master(5));
+	ck_assert(rp_is_master(5));
 	rp_assert_healthy(0, 0);
 	rp_down();
 }

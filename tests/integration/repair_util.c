@@ -138,6 +138,20 @@ rp_kill(int victim)
 	return held;
 }
 
+bool
+rp_is_master(int i)
+{
+	struct topology t = TOPOLOGY_INIT;
+	struct err e = ERR_INIT;
+	bool m;
+
+	ck_assert_msg(topology_fetch_addr("127.0.0.1", rp_lc.nodes[i].port, 1000, &t, &e) == 0,
+		      "%s", e.msg);
+	m = topology_myself(&t) && (topology_myself(&t)->flags & NODE_MASTER);
+	topology_release(&t);
+	return m;
+}
+
 struct salvage_src
 rp_source(int i, bool bare)
 {

@@ -44,6 +44,8 @@ void rp_wait_aof_written(int i);
 /* Kills master `victim`, after its AOF is written, and waits until every
  * other node flags it failed; the keys it held. */
 long long rp_kill(int victim);
+/* Node i says it is a master, in its own view. */
+bool rp_is_master(int i);
 /* A salvage source of node i's files: with its address, or (bare) DIR
  * alone. */
 struct salvage_src rp_source(int i, bool bare);
