@@ -338,6 +338,13 @@ conn_append_argv(struct conn *c, int argc, const char *const *argv,
 		c->broken = true;
 }
 
+void
+conn_append_formatted(struct conn *c, const char *resp, size_t len)
+{
+	if (c->ctx && redisAppendFormattedCommand(c->ctx, resp, len) != REDIS_OK)
+		c->broken = true;
+}
+
 int
 conn_flush(struct conn *c, struct err *e)
 {

@@ -96,6 +96,9 @@ int conn_ask_text(const char *host, int port, int timeout_ms, const char *const 
 /* Pipelining: queue commands, then read their replies in order. */
 void conn_append_argv(struct conn *c, int argc, const char *const *argv,
 		      const size_t *lens);
+/* Queues commands already in the protocol (RESP), as many as `resp`
+ * holds; a trace does not see them. */
+void conn_append_formatted(struct conn *c, const char *resp, size_t len);
 /* Writes everything queued without waiting for replies. */
 int conn_flush(struct conn *c, struct err *e);
 struct reply *conn_read_reply(struct conn *c, struct err *e);

@@ -114,6 +114,13 @@ int
 snapshot_take(struct snapshot *s, const char *host, int port, int timeout_ms,
 	      struct err *e)
 {
+	return snapshot_take_watched(s, host, port, timeout_ms, NULL, NULL, e);
+}
+
+int
+snapshot_take_watched(struct snapshot *s, const char *host, int port, int timeout_ms,
+		      snapshot_probed_fn probed, void *arg, struct err *e)
+{
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
@@ -122,6 +129,8 @@ snapshot_take(struct snapshot *s, const char *host, int port, int timeout_ms,
 		probe(&s->nodes[i], timeout_ms);
 		if (s->nodes[i].reachable)
 			learn(s, i, host);
+		if (probed)
+			probed(s, i, arg);
 	}
 	snapshot_index(s);
 	if (s->ref < 0)

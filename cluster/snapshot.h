@@ -33,6 +33,12 @@ struct snapshot {
  * CLUSTER INFO.  -1 with `e` set when no node answers. */
 int snapshot_take(struct snapshot *s, const char *host, int port,
 		  int timeout_ms, struct err *e);
+/* Called once a node has been asked (reachable or not), before the next
+ * one is; s->nodes may move after it returns. */
+typedef void (*snapshot_probed_fn)(const struct snapshot *s, size_t i, void *arg);
+/* snapshot_take(), telling `probed` of each node as it is asked. */
+int snapshot_take_watched(struct snapshot *s, const char *host, int port, int timeout_ms,
+			  snapshot_probed_fn probed, void *arg, struct err *e);
 /* Builds the index (ref, owner[]) from the nodes' views; snapshot_take()
  * calls it; tests call it on hand-made snapshots. */
 void snapshot_index(struct snapshot *s);

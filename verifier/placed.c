@@ -5,6 +5,10 @@
  * the two differ are all 16384 slots counted (one script), and a key of
  * the first such slots fetched as an example.  One thread per master;
  * the cost is per slot, whatever the number of keys.
+ *
+ * The counts start from the first view the snapshot takes, while it asks
+ * the other nodes; a count stands when the reference view, once known,
+ * gives its master the same slots, and is taken again when not.
  */
 #include "verifier/placed.h"
 
@@ -21,42 +25,98 @@ static const char all_script[] =
 	"local t = {} for i = 0, 16383 do "
 	"t[i + 1] = redis.call('CLUSTER', 'COUNTKEYSINSLOT', i) end return t";
 
+/* One master's count, against the slots it is to own. */
 struct counter {
-	const struct snapshot *s;
-	int node, timeout_ms, max;
+	char id[NODE_ID_LEN + 1];
+	char host[64];
+	int port;
+	unsigned char own[CLUSTER_SLOTS]; /* 1: a slot it is to own */
+	int timeout_ms, max;
 	struct placed p;
 	bool running;
 	pthread_t t;
 };
 
+struct placed_run {
+	int timeout_ms, max;
+	bool early; /* counts started from a first view */
+	struct counter **cs;
+	size_t n, cap;
+};
+
+/* "CLUSTER COUNTKEYSINSLOT <slot>" in the protocol at p; returns the end.
+ * Formatted here, not through conn_append_argv(): a verify sends one for
+ * each of 16384 slots, and printf-style formatting was most of its
+ * client time. */
+static char *
+put_count(char *p, int slot)
+{
+	static const char head[] = "*3\r\n$7\r\nCLUSTER\r\n$15\r\nCOUNTKEYSINSLOT\r\n$";
+	char d[8];
+	int k = 0;
+
+	memcpy(p, head, sizeof(head) - 1);
+	p += sizeof(head) - 1;
+	do {
+		d[k++] = (char)('0' + slot % 10);
+		slot /= 10;
+	} while (slot);
+	*p++ = (char)('0' + k);
+	*p++ = '\r';
+	*p++ = '\n';
+	while (k)
+		*p++ = d[--k];
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/* Counts sent at once: the server starts sooner than on the whole
+ * pipeline, and the buffers stay small (growing one for every slot at
+ * once cost more in page faults than the formatting).  A count is at
+ * most 50 bytes. */
+#define COUNT_BATCH 256
+
+/* Sends COUNTKEYSINSLOT of every slot `which` marks (NULL: every slot)
+ * and then `tail`, a command in the protocol, or NULL.  Returns how many
+ * counts were sent, or -1. */
+static int
+send_counts(struct conn *cn, const unsigned char *which, const char *tail, struct err *e)
+{
+	char batch[COUNT_BATCH * 64], *p = batch;
+	int slot, n = 0;
+
+	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
+		if (which && !which[slot])
+			continue;
+		p = put_count(p, slot);
+		if (++n % COUNT_BATCH == 0) {
+			conn_append_formatted(cn, batch, (size_t)(p - batch));
+			p = batch;
+			if (conn_flush(cn, e) < 0)
+				return -1;
+		}
+	}
+	if (tail) {
+		memcpy(p, tail, strlen(tail));
+		p += strlen(tail);
+	}
+	conn_append_formatted(cn, batch, (size_t)(p - batch));
+	return conn_flush(cn, e) < 0 ? -1 : n;
+}
+
 /* 0 when every key is in an owned slot, 1 when not, -1 on a failure:
- * COUNTKEYSINSLOT of every slot the reference view gives node i, and
- * DBSIZE, pipelined (natively, ~0.6 us a slot here, half what a script's
- * redis.call costs). */
+ * COUNTKEYSINSLOT of every slot it is to own, and DBSIZE, pipelined
+ * (natively, ~0.5 us a slot here, half what a script's redis.call
+ * costs). */
 static int
 owned_only(struct counter *c, struct conn *cn, struct err *e)
 {
-	const char *argv[3] = {"CLUSTER", "COUNTKEYSINSLOT", NULL};
-	const char *dbsize[1] = {"DBSIZE"};
 	long long owned = 0, total = -1;
-	char num[16];
 	struct reply *r;
-	int slot, n = 0, i;
+	int n, i;
 
-	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
-		if (c->s->owner[slot] != c->node)
-			continue;
-		snprintf(num, sizeof(num), "%d", slot);
-		argv[2] = num;
-		conn_append_argv(cn, 3, argv, NULL);
-		/* sent in pieces: the server starts sooner, and the output
-		 * buffer stays small (growing one for every slot at once
-		 * cost more in page faults than the formatting) */
-		if (++n % 256 == 0 && conn_flush(cn, e) < 0)
-			return -1;
-	}
-	conn_append_argv(cn, 1, dbsize, NULL);
-	if (conn_flush(cn, e) < 0)
+	if ((n = send_counts(cn, c->own, "*1\r\n$6\r\nDBSIZE\r\n", e)) < 0)
 		return -1;
 	for (i = 0; i <= n; i++) {
 		if ((r = conn_read_reply(cn, e)) == NULL)
@@ -81,9 +141,7 @@ owned_only(struct counter *c, struct conn *cn, struct err *e)
 static int
 count_slots(struct counter *c, struct conn *cn, struct err *e)
 {
-	const char *argv[3] = {"CLUSTER", "COUNTKEYSINSLOT", NULL};
 	struct reply *r = conn_cmd(cn, e, "EVAL", all_script, "0", NULL);
-	char num[16];
 	int slot;
 
 	if (r == NULL)
@@ -96,12 +154,7 @@ count_slots(struct counter *c, struct conn *cn, struct err *e)
 		return 0;
 	}
 	reply_free(r);
-	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
-		snprintf(num, sizeof(num), "%d", slot);
-		argv[2] = num;
-		conn_append_argv(cn, 3, argv, NULL);
-	}
-	if (conn_flush(cn, e) < 0)
+	if (send_counts(cn, NULL, NULL, e) < 0)
 		return -1;
 	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
 		if ((r = conn_read_reply(cn, e)) == NULL)
@@ -131,7 +184,7 @@ count_all(struct counter *c, struct conn *cn, struct err *e)
 		return -1;
 	c->p.example = xcalloc(CLUSTER_SLOTS, sizeof(char *));
 	for (slot = 0; slot < CLUSTER_SLOTS && named < c->max; slot++) {
-		if (c->p.keys[slot] == 0 || c->s->owner[slot] == c->node)
+		if (c->p.keys[slot] == 0 || c->own[slot])
 			continue;
 		snprintf(s, sizeof(s), "%d", slot);
 		if ((k = conn_cmd(cn, e, "CLUSTER", "GETKEYSINSLOT", s, "1", NULL)) == NULL)
@@ -148,9 +201,8 @@ static void *
 count_thread(void *arg)
 {
 	struct counter *c = arg;
-	const struct snap_node *n = &c->s->nodes[c->node];
 	struct err e = ERR_INIT;
-	struct conn *cn = conn_open(n->host, n->port, c->timeout_ms, &e);
+	struct conn *cn = conn_open(c->host, c->port, c->timeout_ms, &e);
 	int rc = -1;
 
 	if (cn && (rc = owned_only(c, cn, &e)) == 1)
@@ -218,28 +270,135 @@ counted(const struct snapshot *s, size_t i)
 	return me && (me->flags & NODE_MASTER);
 }
 
-void
-placed_check(const struct snapshot *s, int timeout_ms, struct verdict *v, int max)
+/* Starts counting host:port's keys against `own` (a thread; here when
+ * none can be had). */
+static struct counter *
+counter_start(struct placed_run *run, const char *id, const char *host, int port,
+	      const unsigned char *own)
 {
-	struct counter *cs = xcalloc(s->n + 1, sizeof(*cs));
-	size_t i;
+	struct counter *c = xcalloc(1, sizeof(*c));
+
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	c->port = port;
+	memcpy(c->own, own, sizeof(c->own));
+	c->timeout_ms = run->timeout_ms;
+	c->max = run->max;
+	xgrow(&run->cs, &run->cap, run->n + 1, sizeof(*run->cs));
+	run->cs[run->n++] = c;
+	c->running = pthread_create(&c->t, NULL, count_thread, c) == 0;
+	if (!c->running)
+		count_thread(c);
+	return c;
+}
+
+static void
+counter_join(struct counter *c)
+{
+	if (c->running)
+		pthread_join(c->t, NULL);
+	c->running = false;
+}
+
+struct placed_run *
+placed_new(int timeout_ms, int max)
+{
+	struct placed_run *run = xcalloc(1, sizeof(*run));
+
+	run->timeout_ms = timeout_ms;
+	run->max = max;
+	return run;
+}
+
+void
+placed_early(struct placed_run *run, const struct topology *view, const char *fallback_host)
+{
+	unsigned char own[CLUSTER_SLOTS];
+	const struct cluster_node *n;
+	size_t i, r;
+	int slot;
+
+	if (run->early)
+		return;
+	run->early = true;
+	for (i = 0; i < view->n; i++) {
+		n = &view->nodes[i];
+		if (!(n->flags & NODE_MASTER) ||
+		    (n->flags & (NODE_FAIL | NODE_HANDSHAKE | NODE_NOADDR)))
+			continue;
+		memset(own, 0, sizeof(own));
+		for (r = 0; r < n->nranges; r++)
+			for (slot = n->ranges[r].first; slot <= n->ranges[r].last; slot++)
+				own[slot] = 1;
+		counter_start(run, n->id, n->ip[0] ? n->ip : fallback_host, n->port, own);
+	}
+}
+
+/* The early count of node i that stands: same node, same address, no
+ * failure, and the reference gives it the slots it was counted against. */
+static struct counter *
+standing(const struct placed_run *run, const struct snapshot *s, size_t i)
+{
+	const struct snap_node *n = &s->nodes[i];
+	struct counter *c;
+	size_t k;
+	int slot;
+
+	for (k = 0; k < run->n; k++) {
+		c = run->cs[k];
+		if (strcmp(c->id, n->id) != 0 || strcmp(c->host, n->host) != 0 ||
+		    c->port != n->port || c->p.failed)
+			continue;
+		for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+			if (c->own[slot] != (s->owner[slot] == (int)i))
+				break;
+		if (slot == CLUSTER_SLOTS)
+			return c;
+	}
+	return NULL;
+}
+
+void
+placed_finish(struct placed_run *run, const struct snapshot *s, struct verdict *v)
+{
+	struct counter **use = xcalloc(s->n + 1, sizeof(*use));
+	unsigned char own[CLUSTER_SLOTS];
+	size_t i, k;
+	int slot;
 
 	v->f[F_MISPLACED].checked = true;
+	for (k = 0; k < run->n; k++)
+		counter_join(run->cs[k]);
 	for (i = 0; i < s->n; i++) {
-		if (!counted(s, i))
+		if (!counted(s, i) || (use[i] = standing(run, s, i)) != NULL)
 			continue;
-		cs[i] = (struct counter){.s = s, .node = (int)i, .timeout_ms = timeout_ms,
-					 .max = max};
-		cs[i].running = pthread_create(&cs[i].t, NULL, count_thread, &cs[i]) == 0;
-		if (!cs[i].running)
-			count_thread(&cs[i]);
+		for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+			own[slot] = s->owner[slot] == (int)i;
+		use[i] = counter_start(run, s->nodes[i].id, s->nodes[i].host, s->nodes[i].port,
+				       own);
 	}
 	for (i = 0; i < s->n; i++) {
-		if (cs[i].running)
-			pthread_join(cs[i].t, NULL);
-		if (counted(s, i))
-			placed_record(s, (int)i, &cs[i].p, v, max);
-		placed_release(&cs[i].p);
+		if (use[i] == NULL)
+			continue;
+		counter_join(use[i]);
+		placed_record(s, (int)i, &use[i]->p, v, run->max);
 	}
-	free(cs);
+	free(use);
+	placed_free(run);
+}
+
+void
+placed_free(struct placed_run *run)
+{
+	size_t k;
+
+	if (run == NULL)
+		return;
+	for (k = 0; k < run->n; k++) {
+		counter_join(run->cs[k]);
+		placed_release(&run->cs[k]->p);
+		free(run->cs[k]);
+	}
+	free(run->cs);
+	free(run);
 }

@@ -18,10 +18,21 @@ struct placed {
 	char error[256];
 };
 
-/* Counts every reachable master's keys (one thread each) and fills the
- * misplaced class of `v`; a master that fails is reported in
- * unreachable_nodes. */
-void placed_check(const struct snapshot *s, int timeout_ms, struct verdict *v, int max);
+/* A count of every reachable master's keys, one thread each, so that
+ * the other checks run meanwhile. */
+struct placed_run *placed_new(int timeout_ms, int max);
+/* Starts counting the masters of `view` (the first a snapshot takes)
+ * against the slots it gives them; once per run, later views change
+ * nothing.  An address the view leaves empty is fallback_host's. */
+void placed_early(struct placed_run *run, const struct topology *view,
+		  const char *fallback_host);
+/* Waits for the counts, counts again the masters whose slots in the
+ * reference view of `s` differ from those they were counted against (or
+ * that were not counted), and fills the misplaced class of `v`; a master
+ * that failed is reported in unreachable_nodes.  Frees `run`. */
+void placed_finish(struct placed_run *run, const struct snapshot *s, struct verdict *v);
+/* Waits for the counts and frees `run`, nothing recorded; NULL is fine. */
+void placed_free(struct placed_run *run);
 /* The findings of node `node`'s count p: one example per slot it holds
  * keys of without owning it, every key counted.  Pure: tests call it. */
 void placed_record(const struct snapshot *s, int node, const struct placed *p,

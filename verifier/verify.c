@@ -89,11 +89,19 @@ verdict_release(struct verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
+static void
+count_early(const struct snapshot *s, size_t i, void *run)
+{
+	if (s->nodes[i].reachable)
+		placed_early(run, &s->nodes[i].view, s->nodes[i].host);
+}
+
 int
 verify_cluster(const char *host, int port, const struct verify_opts *o,
 	       struct verdict *v, struct err *e)
 {
 	struct snapshot s;
+	struct placed_run *run = NULL;
 	uint64_t t0 = clock_now_ms();
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : 2000;
 	int max = o->max_examples > 0 ? o->max_examples : 5;
@@ -102,7 +110,12 @@ verify_cluster(const char *host, int port, const struct verify_opts *o,
 	memset(v, 0, sizeof(*v));
 	if (max > VERIFY_EXAMPLES_MAX)
 		max = VERIFY_EXAMPLES_MAX;
-	if (snapshot_take(&s, host, port, timeout, e) < 0) {
+	/* the counts wait on the masters: they start from the first view,
+	 * while the snapshot asks the other nodes and the checks run */
+	if (!o->dataset && !o->no_misplaced)
+		run = placed_new(timeout, max);
+	if (snapshot_take_watched(&s, host, port, timeout, run ? count_early : NULL, run, e) < 0) {
+		placed_free(run);
 		snapshot_release(&s);
 		return err_prefix(e, "verify '%s:%d': ", host, port);
 	}
@@ -113,8 +126,8 @@ verify_cluster(const char *host, int port, const struct verify_opts *o,
 	if (o->dataset) {
 		v->keys_expected = o->dataset->keys;
 		keys_check(&s, o->dataset, o->skip_prefix, timeout, v, max);
-	} else if (!o->no_misplaced) {
-		placed_check(&s, timeout, v, max);
+	} else if (run) {
+		placed_finish(run, &s, v);
 	}
 	snapshot_release(&s);
 	v->ms = clock_now_ms() - t0;
