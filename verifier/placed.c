@@ -73,9 +73,10 @@ put_count(char *p, int slot)
 
 /* Counts sent at once: the server starts sooner than on the whole
  * pipeline, and the buffers stay small (growing one for every slot at
- * once cost more in page faults than the formatting).  A count is at
- * most 50 bytes. */
-#define COUNT_BATCH 256
+ * once cost more in page faults than the formatting); 1024 did better
+ * than 256 here, with fewer wakeups on either side.  A count is at most
+ * 50 bytes. */
+#define COUNT_BATCH 1024
 
 /* Sends COUNTKEYSINSLOT of every slot `which` marks (NULL: every slot)
  * and then `tail`, a command in the protocol, or NULL.  Returns how many
@@ -83,7 +84,7 @@ put_count(char *p, int slot)
 static int
 send_counts(struct conn *cn, const unsigned char *which, const char *tail, struct err *e)
 {
-	char batch[COUNT_BATCH * 64], *p = batch;
+	char *batch = xmalloc(COUNT_BATCH * 64), *p = batch;
 	int slot, n = 0;
 
 	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
@@ -94,7 +95,7 @@ send_counts(struct conn *cn, const unsigned char *which, const char *tail, struc
 			conn_append_formatted(cn, batch, (size_t)(p - batch));
 			p = batch;
 			if (conn_flush(cn, e) < 0)
-				return -1;
+				goto fail;
 		}
 	}
 	if (tail) {
@@ -102,7 +103,13 @@ send_counts(struct conn *cn, const unsigned char *which, const char *tail, struc
 		p += strlen(tail);
 	}
 	conn_append_formatted(cn, batch, (size_t)(p - batch));
-	return conn_flush(cn, e) < 0 ? -1 : n;
+	if (conn_flush(cn, e) < 0)
+		goto fail;
+	free(batch);
+	return n;
+fail:
+	free(batch);
+	return -1;
 }
 
 /* 0 when every key is in an owned slot, 1 when not, -1 on a failure:
