@@ -201,14 +201,6 @@ index_write(struct scenario **v, const struct run_result *r, size_t n, const cha
 	json_decref(index);
 }
 
-/* The server the command line names, else $SHARDQUAKE_SERVER's; NULL:
- * redis-server on PATH (a scenario's own [cluster] server aside). */
-static const char *
-named_server(const struct run_opts *o)
-{
-	return o->redis_server ? o->redis_server : server_default();
-}
-
 /* Plays the scenarios (none when `skip` says why they cannot run);
  * junit.xml and summary.json list every one, those not played as
  * skipped. */
@@ -231,7 +223,7 @@ play(struct scenario **v, size_t n, const struct run_opts *o, const char *skip,
 	skipped = n - i + lacking;
 	for (; i < n; i++) {
 		r[i].status = RUN_SKIPPED;
-		server_label(named_server(o), r[i].server, sizeof(r[i].server));
+		server_label(runner_server(v[i], o), r[i].server, sizeof(r[i].server));
 		snprintf(r[i].reason, sizeof(r[i].reason), "%s",
 			 skip ? skip : "not played: the run was interrupted");
 	}
@@ -267,11 +259,12 @@ cli_play(struct scenario **v, size_t n, struct run_opts *o, struct run_result *o
 	o->interrupted = &interrupted;
 	if ((rc = network(v, n, o, no_netns, sizeof(no_netns))) != 0)
 		return rc;
-	if (!server_installed(named_server(o))) {
+	/* a server the command line names plays every scenario; else each
+	 * scenario's own, or $SHARDQUAKE_SERVER's, is checked as it plays */
+	if (o->redis_server && !server_installed(o->redis_server)) {
 		char why[PATH_MAX + 32];
 
-		snprintf(why, sizeof(why), "no %s here",
-			 named_server(o) ? named_server(o) : "redis-server on PATH");
+		snprintf(why, sizeof(why), "no %s here", o->redis_server);
 		return play(v, n, o, why, out);
 	}
 	signal(SIGINT, on_signal);

@@ -387,17 +387,20 @@ run_phases(struct run *run)
 	run_expect(run);
 }
 
-/* The options a scenario plays with: the command line's server, else
- * its own [cluster] server, else $SHARDQUAKE_SERVER's. */
+const char *
+runner_server(const struct scenario *s, const struct run_opts *o)
+{
+	if (o->redis_server)
+		return o->redis_server;
+	return s->server ? server_binary(s->server) : server_default();
+}
+
+/* The options a scenario plays with: o, with runner_server()'s server. */
 static const struct run_opts *
 with_server(const struct scenario *s, const struct run_opts *o, struct run_opts *own)
 {
-	const char *server = s->server ? server_binary(s->server) : server_default();
-
-	if (o->redis_server || server == NULL)
-		return o;
 	*own = *o;
-	own->redis_server = server;
+	own->redis_server = runner_server(s, o);
 	return own;
 }
 

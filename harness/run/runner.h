@@ -46,6 +46,10 @@ struct run_result {
  * of a step: a harness error is a failed run with its reason. */
 void runner_run(const struct scenario *s, const struct run_opts *o,
 		struct run_result *r);
+/* The server binary `s` plays with: the command line's, else its own
+ * [cluster] server, else $SHARDQUAKE_SERVER's; NULL: redis-server on
+ * PATH. */
+const char *runner_server(const struct scenario *s, const struct run_opts *o);
 
 /* summary.json of these runs as an object (summary.c; json_decref()
  * it), and written to `path`. */

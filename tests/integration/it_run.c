@@ -191,6 +191,28 @@ START_TEST(test_game_day_names_a_regression)
 }
 END_TEST
 
+/* A scenario's own [cluster] server beats $SHARDQUAKE_SERVER: with the
+ * environment naming a server this machine lacks, a scenario that names
+ * redis plays on it, and is labelled so. */
+START_TEST(test_scenario_server_beats_the_environment)
+{
+	char d[PATH_MAX];
+
+	it_require_redis("run");
+	it_mkdtemp(d, sizeof(d), "sq-it-server");
+	ck_assert_int_eq(it_sh("sed -e 's/^name = .*/name = own-server/' "
+			       "-e 's/^\\[cluster\\]$/[cluster]\\nserver = redis/' "
+			       "scenarios/kill-target-at-importing.ini > %s/own.ini && "
+			       "grep -q '^server = redis$' %s/own.ini", d, d), 0);
+	if (it_sh("SHARDQUAKE_SERVER=%s/no-such-server %s run --results %s/r %s/own.ini "
+		  "> %s/out 2>&1", d, bin(), d, d, d) != 0)
+		it_sh("cat %s/out >&2", d);
+	ck_assert_int_eq(it_sh("grep -q '^1 passed, 0 failed$' %s/out && "
+			       "grep -Eq '\"server\": ?\"redis\"' %s/r/summary.json", d, d), 0);
+	it_sh("rm -rf %s", d);
+}
+END_TEST
+
 /* Pids of the live children of `parent`. */
 static int
 children(pid_t parent, pid_t *out, int max)
@@ -455,6 +477,7 @@ run_suite(void)
 	tcase_add_test(tc, test_replay_matches_and_names_a_difference);
 	tcase_add_test(tc, test_matrix_plays_cells_in_parallel);
 	tcase_add_test(tc, test_game_day_names_a_regression);
+	tcase_add_test(tc, test_scenario_server_beats_the_environment);
 	tcase_add_test(tc, test_run_sigint_leaves_no_redis_server);
 	tcase_add_test(tc, test_run_ctrl_c_stops_the_run_not_the_nodes_first);
 	tcase_add_test(tc, test_run_without_redis_reports_every_scenario_skipped);
