@@ -345,6 +345,7 @@ salvage(struct applier *ap, const struct action *x, struct err *e)
 
 	audit_note(ap->env->audit, "salvage: %s", x->reason);
 	mo.never_deleted = ap->o->never_deleted;
+	mo.order = ap->o->order;
 	if (src->spec->backup) /* whatever the cluster holds now is newer */
 		memset(newer, 1, CLUSTER_SLOTS * sizeof(bool));
 	else

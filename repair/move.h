@@ -22,6 +22,13 @@
  * slot, the destination only holds it and serves nobody), the
  * destination's value is the superseded one: it goes to the stash, and
  * the source's takes its place.
+ *
+ * Where the caller knows the order of two values of a key (mo->order: a
+ * scenario's writers number their writes) and the source keeps its copy,
+ * the later write stays: the source's earlier one is superseded; or the
+ * destination's earlier one is copied to the stash and replaced by the
+ * source's in one script, only while it is unchanged (clients may write
+ * it; a write meanwhile is later than both).
  */
 #ifndef SQ_REPAIR_MOVE_H
 #define SQ_REPAIR_MOVE_H
@@ -34,6 +41,15 @@
 #include "repair/stash.h"
 
 #define MOVE_CONFLICTS_MAX 8
+
+/* What the caller knows of the order of two values of one key: cmp() is
+ * > 0 when `a` was written after `b`, < 0 before, 0 when it cannot tell
+ * (a scenario's writers' values carry their write numbers). */
+struct value_order {
+	int (*cmp)(void *arg, const char *key, size_t klen, const char *a, size_t alen,
+		   const char *b, size_t blen);
+	void *arg;
+};
 
 struct move_opts {
 	int timeout_ms;
@@ -55,6 +71,9 @@ struct move_opts {
 				 every key goes by DUMP, then ASKING and
 				 RESTORE; conflicts to the stash the same way */
 	volatile sig_atomic_t *interrupted; /* long passes stop when set; NULL */
+	const struct value_order *order; /* where the source keeps its copy (copy,
+				 dump): two values of a key it orders are
+				 not a conflict; NULL: none */
 	bool never_deleted;   /* salvage: clients never delete keys (a scenario's
 				 own workload): a key a successor of the files'
 				 node lacks was never received (or lost since

@@ -37,6 +37,7 @@
 #include <stdio.h>
 
 #include "repair/assess.h"
+#include "repair/move.h"
 
 enum action_kind {
 	ACT_RESTART,  /* node: start it again from its own files */
@@ -98,6 +99,10 @@ struct repair_opts {
 					promoted (CLUSTER FAILOVER TAKEOVER):
 					--failover, [repair] failover = yes */
 	bool no_promote;             /* promotions were tried: not again */
+	const struct value_order *order; /* the order of two values of a key, where
+					the caller knows it (a scenario's ledger):
+					a salvage keeps the later write (move.h);
+					NULL: none */
 	bool never_deleted;          /* clients never delete keys (a scenario's own
 					workload): a key a promoted replica lacks
 					and its dead master's files hold was a

@@ -138,18 +138,34 @@ restore_in(struct conn *c, int k, const struct reply *key, const char *ttl,
 }
 
 int
+stash_conflict_payload(struct stash *s, const struct reply *key, const struct reply *payload,
+		       long long pttl, const char *what, int *db, struct err *e)
+{
+	struct conn *c;
+	char ttl[32];
+	int k, rc = 1;
+
+	if ((c = stash_conn(s, e)) == NULL || list_file(s, e) == NULL)
+		return -1;
+	snprintf(ttl, sizeof(ttl), "%lld", pttl > 0 ? pttl : 0);
+	for (k = 1; k <= STASH_CONFLICT_DBS && rc == 1; k++)
+		if ((rc = restore_in(c, k, key, ttl, payload, e)) == 0)
+			listed(s, key, what, k, db);
+	if (conn_cmd_ok(c, rc < 0 ? NULL : e, "SELECT", "0", NULL) < 0 && rc >= 0)
+		rc = -1;
+	return rc;
+}
+
+int
 stash_conflict_dump(struct stash *s, struct conn *src, const struct reply *key,
 		    const char *what, int *db, struct err *e)
 {
 	const char *dump[2] = {"DUMP", key->str}, *pttl[2] = {"PTTL", key->str};
 	size_t lens[2] = {4, key->len};
 	struct reply *d = NULL, *t = NULL;
-	struct conn *c;
-	char ttl[32];
-	int k, rc = -1;
+	int rc = -1;
 
-	if ((c = stash_conn(s, e)) == NULL || list_file(s, e) == NULL ||
-	    (d = conn_cmd_argv(src, 2, dump, lens, e)) == NULL ||
+	if ((d = conn_cmd_argv(src, 2, dump, lens, e)) == NULL ||
 	    (t = conn_cmd_argv(src, 2, pttl, lens, e)) == NULL)
 		goto out;
 	if (d->type != REPLY_STRING) {
@@ -157,12 +173,8 @@ stash_conflict_dump(struct stash *s, struct conn *src, const struct reply *key,
 			d->type == REPLY_ERROR ? d->str : "no such key");
 		goto out;
 	}
-	snprintf(ttl, sizeof(ttl), "%lld", t->type == REPLY_INTEGER && t->integer > 0 ? t->integer : 0);
-	for (k = 1, rc = 1; k <= STASH_CONFLICT_DBS && rc == 1; k++)
-		if ((rc = restore_in(c, k, key, ttl, d, e)) == 0)
-			listed(s, key, what, k, db);
-	if (conn_cmd_ok(c, rc < 0 ? NULL : e, "SELECT", "0", NULL) < 0 && rc >= 0)
-		rc = -1;
+	rc = stash_conflict_payload(s, key, d, t->type == REPLY_INTEGER ? t->integer : 0, what,
+				    db, e);
 out:
 	reply_free(d);
 	reply_free(t);

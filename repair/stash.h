@@ -52,6 +52,10 @@ int stash_conflict(struct stash *s, struct conn *src, const struct reply *key, b
  * that name; the source keeps its copy. */
 int stash_conflict_dump(struct stash *s, struct conn *src, const struct reply *key,
 			const char *what, int *db, struct err *e);
+/* The same for a value already read: its DUMP payload and PTTL (<= 0:
+ * persistent). */
+int stash_conflict_payload(struct stash *s, const struct reply *key, const struct reply *payload,
+			   long long pttl, const char *what, int *db, struct err *e);
 /* Saves what it holds to dir/dump.rdb (kept; the path into where) and
  * stops it; an empty stash leaves nothing behind.  Safe when never
  * started. */

@@ -101,6 +101,26 @@ ledger_value_seq(const struct ledger *l, size_t i, const char *v, size_t len)
 }
 
 int
+ledger_order(const struct ledger *l, const char *key, size_t klen, const char *a,
+	     size_t alen, const char *b, size_t blen)
+{
+	size_t plen = strlen(l->prefix), i = 0, k;
+	long long sa, sb;
+
+	if (klen <= plen || klen - plen > 18 || memcmp(key, l->prefix, plen) != 0)
+		return 0;
+	for (k = plen; k < klen; k++) {
+		if (key[k] < '0' || key[k] > '9' || (k == plen && key[k] == '0' && klen > plen + 1))
+			return 0;
+		i = i * 10 + (size_t)(key[k] - '0');
+	}
+	if (i >= l->n || (sa = ledger_value_seq(l, i, a, alen)) < 0 ||
+	    (sb = ledger_value_seq(l, i, b, blen)) < 0)
+		return 0;
+	return (sa > sb) - (sa < sb);
+}
+
+int
 ledger_check(const struct ledger *l, const char *host, int port, int timeout_ms,
 	     struct ledger_result *r, struct err *e)
 {

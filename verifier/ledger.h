@@ -71,6 +71,11 @@ void ledger_value(const struct ledger *l, size_t i, long long seq, char *buf, si
 /* The write number a value of key i carries, or -1 when this ledger did
  * not write it. */
 long long ledger_value_seq(const struct ledger *l, size_t i, const char *v, size_t len);
+/* Which of two values of key `key` is the later write: > 0 when `a`,
+ * < 0 when `b`, 0 when the same write, or either is not a value this
+ * ledger wrote for that key (or the key is not one of its). */
+int ledger_order(const struct ledger *l, const char *key, size_t klen, const char *a,
+		 size_t alen, const char *b, size_t blen);
 /* The class of an error reply's text ("CLUSTERDOWN The cluster is down"). */
 enum ledger_error ledger_error_class(const char *msg);
 const char *ledger_error_name(enum ledger_error k);

@@ -73,6 +73,8 @@ run_expect(struct run *run)
 	expect_count(run, "unknown_keys", &s->unknown_keys, run->progress.keys_unknown);
 	/* what the cluster's own failover did before the repair */
 	expect_count(run, "promoted", &s->promoted, run->promoted);
+	/* other values, and keys a promoted replica lacks, left to a person */
+	expect_count(run, "decisions", &s->decisions, run->decisions);
 	/* live traffic: no acknowledged write lost, unless the scenario says */
 	if (s->writers > 0) {
 		struct expect_num none = {.set = true, .n = 0};

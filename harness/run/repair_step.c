@@ -18,6 +18,7 @@
 #include "harness/run/run_int.h"
 #include "injectors/netns.h"
 #include "repair/repair.h"
+#include "verifier/ledger.h"
 
 /* A node of the local cluster that answers, for the engine to start
  * from: its index, or -1. */
@@ -68,11 +69,20 @@ repair_step_restart(void *arg, const char *host, int port, const char *id, struc
 	return 0;
 }
 
+/* The ledger's order of two values of its keys, for the engine. */
+static int
+ledger_cmp(void *l, const char *key, size_t klen, const char *a, size_t alen, const char *b,
+	   size_t blen)
+{
+	return ledger_order(l, key, klen, a, alen, b, blen);
+}
+
 static int
 bundled(struct repair_step *st, const char *host, int port, struct err *e)
 {
 	struct salvage_src *sv = xcalloc(st->lc->n + 1, sizeof(*sv));
 	struct repair_opts o = {.timeout_ms = 1000};
+	struct value_order order;
 	struct repair_env env = {.restart_arg = st->lc, .interrupted = st->interrupted};
 	struct repair_outcome res;
 	struct audit audit;
@@ -93,6 +103,9 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 	/* the scenario's clients (its data set, its writers' ledger) only
 	 * write: a key a promoted replica lacks was never received by it */
 	o.never_deleted = true;
+	/* its writers number their writes: of two values, the later stays */
+	order = (struct value_order){.cmp = ledger_cmp, .arg = (void *)st->ledger};
+	o.order = st->ledger ? &order : NULL;
 	env.restart = st->s->repair_restart ? repair_step_restart : NULL;
 	env.redis_server = st->lc->opts.redis_server;
 	env.stash_dir = st->dir; /* duplicates kept with the run's results */
@@ -114,6 +127,7 @@ bundled(struct repair_step *st, const char *host, int port, struct err *e)
 	fclose(af);
 	free(sv);
 	st->healthy = res.healthy;
+	st->decisions = res.decisions;
 	st->report = res.report;
 	res.report = NULL;
 	/* the same counts as report.json's, from the engine's one table */

@@ -20,8 +20,11 @@ struct repair_step {
 	const char *dir;           /* the run's results: audit.log, redis-cli-fix.log */
 	volatile sig_atomic_t *interrupted; /* SIGINT/SIGTERM seen: stop soon */
 	const char *backup_dir;    /* the run's backup, NULL: none taken */
+	const struct ledger *ledger; /* the writers' (their values' order), NULL */
 	/* out */
 	bool healthy;              /* as the engine judged it */
+	long long decisions;       /* the bundled engine's values set aside for a
+				      person (-1: another engine) */
 	int added_port;            /* replace = yes: the new master's, else 0 */
 	char summary[600];         /* one line for the progress output */
 	json_t *report;            /* owned by the caller afterwards */

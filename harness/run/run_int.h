@@ -42,6 +42,8 @@ struct run {
 	struct series series;     /* what they did over time */
 	bool ledger_checked;
 	int promoted;          /* replicas of dead masters the cluster promoted (settle) */
+	long long decisions;   /* the bundled engine's values set aside for a person,
+				  -1 when it did not run */
 	long long *ledger_seen;   /* per ledger key, the write read back (ledger.h) */
 	/* [reshard] backup = yes */
 	bool backed_up;

@@ -271,7 +271,8 @@ phase_repair(struct run *run)
 	static const char *const engines[] = {"none", "shardquake", "redis-cli", "exec"};
 	struct repair_step st = {.s = run->s, .lc = &run->lc, .dir = run->r->dir,
 				 .interrupted = run->o->interrupted,
-				 .backup_dir = run->backed_up ? run->backup_dir : NULL};
+				 .backup_dir = run->backed_up ? run->backup_dir : NULL,
+				 .ledger = run->ledger.n ? &run->ledger : NULL, .decisions = -1};
 	uint64_t t0 = timeline_ms(&run->tl);
 	struct err e = ERR_INIT;
 	int rc;
@@ -288,6 +289,7 @@ phase_repair(struct run *run)
 	}
 	if (rc < 0)
 		return run_fail(run, "repair: %s", e.msg);
+	run->decisions = st.decisions;
 	json_object_set_new(run->report, "repair",
 			    json_pack("{s:s, s:b, s:s, s:o}", "engine", engines[run->s->engine],
 				      "healthy", st.healthy, "summary", st.summary, "detail",
@@ -409,7 +411,7 @@ runner_run(const struct scenario *s, const struct run_opts *o, struct run_result
 {
 	static const char *const status_word[] = {"PASSED", "FAILED", "SKIPPED"};
 	struct run_opts own;
-	struct run run = {.s = s, .o = with_server(s, o, &own), .r = r};
+	struct run run = {.s = s, .o = with_server(s, o, &own), .r = r, .decisions = -1};
 	bool checked;
 	char path[PATH_MAX + 32];
 	uint64_t t0 = clock_now_ms();

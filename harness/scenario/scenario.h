@@ -33,7 +33,7 @@
  *               timeout (engine = exec: a runbook of the user's)
  *   [expect]    reshard, cluster_state, open_slots, failed_nodes,
  *               lost_keys, unreachable_keys, misplaced_keys, unknown_keys,
- *               writes_lost, promoted, healthy
+ *               writes_lost, promoted, decisions, healthy
  *
  * Every unknown section or key, bad value or impossible combination is
  * an error "FILE:LINE: what is wrong; what is allowed".
@@ -183,7 +183,8 @@ struct scenario {
 	int expect_healthy; /* -1 unset, 0 no, 1 yes */
 	struct expect_num open_slots, failed_nodes, lost_keys, unreachable_keys,
 		misplaced_keys, unknown_keys, writes_lost,
-		promoted; /* replicas the cluster's own failover promoted before the repair */
+		promoted,  /* replicas the cluster's own failover promoted before the repair */
+		decisions; /* values the bundled engine set aside for a person */
 };
 
 /* Reads and checks a scenario file.  Returns a new scenario (free with

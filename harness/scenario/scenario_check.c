@@ -253,6 +253,10 @@ scenario_check(struct scenario *s, char *msg, size_t n, int *line)
 	if (s->writes_lost.set && s->writers == 0)
 		return scenario_bad_at(line, s->writes_lost.line, msg, n,
 			   "[expect] writes_lost, but no [workload] writes: writers = 0");
+	if (s->decisions.set && s->engine != ENGINE_SHARDQUAKE)
+		return scenario_bad_at(line, s->decisions.line, msg, n,
+			   "[expect] decisions, but the repair is not the bundled engine: "
+			   "[repair] engine = shardquake");
 	if (s->promoted.set && s->replicas == 0)
 		return scenario_bad_at(line, s->promoted.line, msg, n,
 			   "[expect] promoted, but no replicas: [cluster] replicas = 0");

@@ -431,9 +431,11 @@ expect_section(struct scenario *s, const char *k, const char *v, int line, char 
 		return expect_num(k, v, line, &s->writes_lost, msg, n);
 	if (strcmp(k, "promoted") == 0)
 		return expect_num(k, v, line, &s->promoted, msg, n);
+	if (strcmp(k, "decisions") == 0)
+		return expect_num(k, v, line, &s->decisions, msg, n);
 	return scenario_bad(msg, n, "unknown key '%s' in [expect]: expected reshard, cluster_state, "
 		   "healthy, open_slots, failed_nodes, lost_keys, unreachable_keys, misplaced_keys, "
-		   "unknown_keys, writes_lost or promoted", k);
+		   "unknown_keys, writes_lost, promoted or decisions", k);
 }
 
 int

@@ -13,10 +13,13 @@
 
 #include "cluster/fetch.h"
 #include "common/clock.h"
+#include "common/xmalloc.h"
+#include "cluster/slot.h"
 #include "repair/successor.h"
 #include "tests/integration/repair_util.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
+#include "verifier/ledger.h"
 
 /* The name of a key node 5 holds in one of master 2's slots after
  * `after`, into buf; its slot. */
@@ -221,6 +224,128 @@ START_TEST(test_aof_leaves_it_undecided)
 }
 END_TEST
 
+/* A scenario's ledger as the repair's order of writes; a client writes
+ * key `race` (a later write still) the first time the repair compares
+ * its two values. */
+struct racing {
+	struct ledger l;
+	char race[32];
+	size_t race_idx;
+	bool raced;
+};
+
+static int
+order_racing(void *arg, const char *key, size_t klen, const char *a, size_t alen,
+	     const char *b, size_t blen)
+{
+	struct racing *o = arg;
+	char v[64];
+
+	if (!o->raced && klen == strlen(o->race) && memcmp(key, o->race, klen) == 0) {
+		o->raced = true;
+		ledger_value(&o->l, o->race_idx, 11, v, sizeof(v));
+		rp_ok(5, "SET", o->race, v, NULL);
+	}
+	return ledger_order(&o->l, key, klen, a, alen, b, blen);
+}
+
+/* Key idx of the ledger holds its write `seq` on node 5 (stash NULL),
+ * or in database 1 of the stash. */
+static void
+holds(const char *stash, const struct ledger *l, size_t idx, long long seq)
+{
+	char key[32], want[64], *got = NULL;
+	struct conn *c;
+	struct reply *r;
+
+	ledger_key_name(l, idx, key, sizeof(key));
+	ledger_value(l, idx, seq, want, sizeof(want));
+	if (stash) {
+		got = rp_stash_get(stash, 1, key);
+	} else {
+		c = it_conn(rp_lc.nodes[5].port);
+		r = conn_cmd(c, NULL, "GET", key, NULL);
+		if (r && r->type == REPLY_STRING)
+			got = xstrndup(r->str, r->len);
+		reply_free(r);
+		conn_free(c);
+	}
+	ck_assert_msg(got && strcmp(got, want) == 0, "%s %s: %s, expected %s",
+		      stash ? "stash" : "node 5", key, got ? got : "(none)", want);
+	free(got);
+}
+
+/* Issue 11: where the writes are numbered (a scenario's ledger), of the
+ * files' value and the successor's the later write stays, whichever
+ * side holds it, and no decision waits:
+ *  - the successor's is later: the files' set aside, superseded;
+ *  - the files' is later (a write the replica never received): the
+ *    successor's copied to the stash, and replaced;
+ *  - the files' is later, but a client writes a later one still while
+ *    the repair compares: the client's stays, the files' is superseded. */
+START_TEST(test_the_later_write_stays)
+{
+	static const long long files[3] = {5, 7, 7}, since[3] = {9, 3, 4};
+	struct racing ord = {.raced = false};
+	struct value_order order = {.cmp = order_racing, .arg = &ord};
+	struct salvage_src src;
+	struct repair_opts o = {.timeout_ms = 2000, .salvage = &src, .nsalvage = 1,
+				.order = &order};
+	struct repair_outcome res;
+	struct err e = ERR_INIT;
+	uint64_t deadline;
+	char k[3][32], v[64];
+	size_t idx[3], i, n;
+
+	ledger_init(&ord.l, 1000, "sqlive:", "t1");
+	for (i = 0, n = 0; n < 3 && i < ord.l.n; i++) { /* keys of master 2's slots */
+		ledger_key_name(&ord.l, i, k[n], sizeof(k[n]));
+		if (key_slot(k[n], strlen(k[n])) > 2 * CLUSTER_SLOTS / 3 + 1)
+			idx[n++] = i;
+	}
+	ck_assert_int_eq(n, 3);
+	snprintf(ord.race, sizeof(ord.race), "%s", k[2]);
+	ord.race_idx = idx[2];
+	rp_up(3, 1, PERSIST_AOF, 2000);
+	ck_assert_int_eq(rp_lc.nodes[5].master, 2);
+	rp_ok(5, "CONFIG", "SET", "cluster-replica-no-failover", "yes", NULL);
+	for (i = 0; i < 3; i++) {
+		ledger_value(&ord.l, idx[i], files[i], v, sizeof(v));
+		rp_ok(2, "SET", k[i], v, NULL);
+	}
+	rp_wait_synced(5);
+	rp_kill(2);
+	rp_ok(5, "CLUSTER", "FAILOVER", "TAKEOVER", NULL);
+	for (deadline = clock_now_ms() + 20000; !rp_is_master(5) && clock_now_ms() < deadline;)
+		clock_sleep_ms(50);
+	ck_assert_msg(rp_is_master(5), "node 5 was never promoted");
+	for (i = 0; i < 3; i++) {
+		ledger_value(&ord.l, idx[i], since[i], v, sizeof(v));
+		rp_ok(5, "SET", k[i], v, NULL);
+	}
+	src = rp_source(2, false);
+	rp_keep_stash = true;
+	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
+	rp_keep_stash = false;
+	ck_assert_msg(res.healthy, "left: %s", res.left);
+	ck_assert(ord.raced);
+	ck_assert_int_eq(res.decisions, 0);
+	ck_assert_int_eq(res.total.conflicts, 0);
+	ck_assert_int_eq(res.total.undecided, 0);
+	ck_assert_int_eq(res.total.superseded, 3);
+	ck_assert_int_eq(res.total.keys_salvaged, 1);
+	for (i = 0; i < 3; i++) {
+		holds(NULL, &ord.l, idx[i], i == 0 ? 9 : i == 1 ? 7 : 11);
+		holds(res.total.stash, &ord.l, idx[i], i == 0 ? 5 : i == 1 ? 3 : 7);
+	}
+	rp_stash_drop(res.total.stash);
+	repair_outcome_release(&res);
+	ledger_release(&ord.l);
+	rp_assert_healthy_extra(0, 0, 3);
+	rp_down();
+}
+END_TEST
+
 Suite *
 successor_suite(void)
 {
@@ -230,6 +355,7 @@ successor_suite(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_rdb_offsets_tell_a_deleted_key);
 	tcase_add_test(tc, test_aof_leaves_it_undecided);
+	tcase_add_test(tc, test_the_later_write_stays);
 	suite_add_tcase(s, tc);
 	return s;
 }

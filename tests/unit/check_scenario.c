@@ -131,6 +131,13 @@ START_TEST(test_scenario_loads_every_section)
 	ck_assert(expect_num_holds(&s->lost_keys, 0));
 	ck_assert(expect_num_holds(&s->unreachable_keys, 12345)); /* unset */
 	ck_assert(s->promoted.set && !s->promoted.greater && s->promoted.n == 1);
+	ck_assert(!s->decisions.set);
+	scenario_free(s);
+	unlink(path);
+	s = load("[scenario]\nname = x\n[repair]\nengine = shardquake\n[expect]\n"
+		 "decisions = 0\n", &e);
+	ck_assert_msg(s != NULL, "%s", e.msg);
+	ck_assert(s->decisions.set && s->decisions.n == 0);
 	scenario_free(s);
 	unlink(path);
 }
@@ -187,7 +194,10 @@ static const struct {
 	{"[scenario]\nname = x\n[expect]\npromotions = 1\n",
 	 "4: unknown key 'promotions' in [expect]: expected reshard, cluster_state, healthy, "
 	 "open_slots, failed_nodes, lost_keys, unreachable_keys, misplaced_keys, unknown_keys, "
-	 "writes_lost or promoted"},
+	 "writes_lost, promoted or decisions"},
+	{"[scenario]\nname = x\n[repair]\nengine = none\n[expect]\ndecisions = 0\n",
+	 "6: [expect] decisions, but the repair is not the bundled engine: "
+	 "[repair] engine = shardquake"},
 	{"[scenario]\nname = x\ncolor = red\n",
 	 "3: unknown key 'color' in [scenario]: expected name, description, seed or quick"},
 	{"[scenario]\nname = x\n[cluster]\nmasters = 0\n",
