@@ -1,15 +1,16 @@
 /* apply.c - carrying out a repair plan, phase by phase; see apply.h. */
 #include "repair/apply.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster/fetch.h"
 #include "common/clock.h"
+#include "common/utf8.h"
 #include "common/xmalloc.h"
 #include "repair/apply_int.h"
-#include "common/utf8.h"
 
 struct conn *
 apply_conn(struct applier *ap, int i, struct err *e)
@@ -67,6 +68,23 @@ apply_num(char *buf, size_t n, int v)
 	snprintf(buf, n, "%d", v);
 }
 
+/* A decision waiting for a person, named in the result while there is
+ * room (key names are any bytes; the report is JSON). */
+static void __attribute__((format(printf, 2, 3)))
+name_decision(struct applier *ap, const char *fmt, ...)
+{
+	char *c;
+	va_list args;
+
+	if (ap->res->nconflict >= MOVE_CONFLICTS_MAX)
+		return;
+	c = ap->res->conflict[ap->res->nconflict++];
+	va_start(args, fmt);
+	vsnprintf(c, sizeof(ap->res->conflict[0]), fmt, args);
+	va_end(args);
+	utf8_sanitize(c);
+}
+
 /* What move_slot_keys() found of other values on the owner: counted,
  * and the first ones named with where they are now. */
 static void
@@ -79,16 +97,11 @@ conflict(struct applier *ap, int slot, int owner, int from, const struct move_re
 	ap->res->conflicts_kept += m->kept;
 	assess_addr(ap->a, owner, oa, sizeof(oa));
 	assess_addr(ap->a, from, fa, sizeof(fa));
-	for (i = 0; i < m->nconflict && ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
-		char *c = ap->res->conflict[ap->res->nconflict++];
-
-		/* key names are any bytes; the report is JSON */
-		snprintf(c, sizeof(ap->res->conflict[0]), "%s (slot %d): %s keeps its value, %s's "
-			 "other one is %s", m->conflict[i], slot, oa, fa,
-			 m->kept == 0 ? "in the stash" : m->kept == m->conflicts ? "still there"
-				      : "in the stash, or still there when it had no room");
-		utf8_sanitize(c);
-	}
+	for (i = 0; i < m->nconflict; i++)
+		name_decision(ap, "%s (slot %d): %s keeps its value, %s's other one is %s",
+			      m->conflict[i], slot, oa, fa,
+			      m->kept == 0 ? "in the stash" : m->kept == m->conflicts ? "still there"
+					   : "in the stash, or still there when it had no room");
 }
 
 /* Keys that left their holders so far. */
@@ -360,21 +373,12 @@ salvage(struct applier *ap, const struct action *x, struct err *e)
 	ap->res->undecided += src->undecided - undecided;
 	ap->res->deleted_since += src->deleted_since - deleted;
 	snprintf(fa, sizeof(fa), "%s%s", src->replica ? "" : "the files in ", src->spec->dir);
-	for (i = nex; i < src->nundecided_ex && ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
-		char *c = ap->res->conflict[ap->res->nconflict++];
-
-		snprintf(c, sizeof(ap->res->conflict[0]), "%s: not restored, the owner (promoted "
-			 "from the node of %s) lacks it; its copy is in the stash",
-			 src->undecided_ex[i], fa);
-		utf8_sanitize(c);
-	}
-	for (i = before.nconflict; i < m->nconflict && ap->res->nconflict < MOVE_CONFLICTS_MAX; i++) {
-		char *c = ap->res->conflict[ap->res->nconflict++];
-
-		snprintf(c, sizeof(ap->res->conflict[0]), "%s: the cluster keeps its value, %s's "
-			 "other one is in the stash", m->conflict[i], fa);
-		utf8_sanitize(c);
-	}
+	for (i = nex; i < src->nundecided_ex; i++)
+		name_decision(ap, "%s: not restored, the owner (promoted from the node of %s) "
+			      "lacks it; its copy is in the stash", src->undecided_ex[i], fa);
+	for (i = before.nconflict; i < m->nconflict; i++)
+		name_decision(ap, "%s: the cluster keeps its value, %s's other one is in the stash",
+			      m->conflict[i], fa);
 	if (rc < 0 && x->node >= 0)
 		ap->unsalvaged[x->node] = true;
 	return rc;
