@@ -24,8 +24,10 @@ stage() {
 	shift
 	echo "== $label"
 	before=$(wc -l < "$summary")
+	t0=$(date +%s)
 	"$@"
 	rc=$?
+	echo "== $label: $(($(date +%s) - t0)) s"
 	after=$(wc -l < "$summary")
 	if [ "$after" -eq "$before" ]; then
 		# the binary died before reporting: count the stage as a failure
@@ -39,8 +41,11 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	stage unit-asan "$asan/tests/unit/run"
 
 echo "== integration: $SIDE_SUITES (alongside the rest; printed when done)"
-SQ_BIN="$b/shardquake" SQ_SUMMARY="$side_summary" SQ_SUITES="$SIDE_SUITES" \
-	"$b/tests/integration/run" > "$side_log" 2>&1 &
+side_t0=$(date +%s)
+(SQ_BIN="$b/shardquake" SQ_SUMMARY="$side_summary" SQ_SUITES="$SIDE_SUITES" \
+	"$b/tests/integration/run"; rc=$?
+ echo "== integration: $SIDE_SUITES: $(($(date +%s) - side_t0)) s"; exit $rc) \
+	> "$side_log" 2>&1 &
 side=$!
 SQ_BIN="$b/shardquake" SQ_SKIP_SUITES="$SIDE_SUITES" stage integration \
 	"$b/tests/integration/run"
