@@ -337,7 +337,11 @@ placed_early(struct placed_run *run, const struct topology *view, const char *fa
 		for (r = 0; r < n->nranges; r++)
 			for (slot = n->ranges[r].first; slot <= n->ranges[r].last; slot++)
 				own[slot] = 1;
-		counter_start(run, n->id, n->ip[0] ? n->ip : fallback_host, n->port, own);
+		/* the address the snapshot knows it by: its own is the one
+		 * it was asked at */
+		counter_start(run, n->id,
+			      n->ip[0] && !(n->flags & NODE_MYSELF) ? n->ip : fallback_host,
+			      n->port, own);
 	}
 }
 

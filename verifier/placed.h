@@ -23,7 +23,8 @@ struct placed {
 struct placed_run *placed_new(int timeout_ms, int max);
 /* Starts counting the masters of `view` (the first a snapshot takes)
  * against the slots it gives them; once per run, later views change
- * nothing.  An address the view leaves empty is fallback_host's. */
+ * nothing.  The view's own node, and any whose address it leaves
+ * empty, are at fallback_host (where the view was asked). */
 void placed_early(struct placed_run *run, const struct topology *view,
 		  const char *fallback_host);
 /* Waits for the counts, counts again the masters whose slots in the
