@@ -100,7 +100,7 @@ check: deps-check
 	$(Q)sh ci/check.sh $(B) build-asan
 
 # Every integration suite on Valkey 8 instead of Redis 7.0: make check
-# plays the repair suites and the quick suite there; this plays them all
+# plays the repair and reshard suites and the quick suite there; this plays them all
 # (the same time as make check's integration share again), for a nightly
 # job.  Skipped with the reason where valkey-server is missing.
 check-valkey: deps-check
