@@ -136,6 +136,50 @@ params_check_keys(const struct params *p, const char *kind,
 	return 0;
 }
 
+int
+params_yes_no(const struct params *p, const char *key, bool def, bool *out, struct err *e)
+{
+	const char *v = params_get(p, key);
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+		return err_set(e, EINVAL, "line %d: %s = '%s': expected yes or no",
+			       params_line(p, key), key, v);
+	*out = strcmp(v, "yes") == 0;
+	return 0;
+}
+
+/* The integer after `field` in INFO text, or -1. */
+static long long
+info_int(const char *text, const char *field)
+{
+	const char *p = strstr(text, field);
+
+	return p ? strtoll(p + strlen(field), NULL, 10) : -1;
+}
+
+long long
+target_aof_caught_up(struct target *t, int max_ms)
+{
+	static const char *const argv[] = {"INFO", "persistence", NULL};
+	uint64_t t0 = clock_now_ms();
+	char info[4096];
+
+	for (;;) {
+		if (t->command == NULL ||
+		    t->command(t->command_arg, argv, info, sizeof(info), NULL) < 0 ||
+		    info_int(info, "aof_enabled:") != 1 ||
+		    info_int(info, "aof_pending_bio_fsync:") == 0 ||
+		    info_int(info, "aof_buffer_length:") == 0)
+			return (long long)(clock_now_ms() - t0);
+		if (clock_now_ms() - t0 >= (uint64_t)max_ms)
+			return -1;
+		clock_sleep_ms(5);
+	}
+}
+
 void
 evidence_add(struct evidence *ev, const char *key, const char *fmt, ...)
 {

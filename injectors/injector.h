@@ -109,6 +109,17 @@ void evidence_add(struct evidence *ev, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void evidence_num(struct evidence *ev, const char *key, long long value);
 
+/* Before a SIGKILL (kill, restart: aof_written = yes): until the node
+ * holds no write back from its AOF file, at most max_ms.  With
+ * appendfsync everysec Redis holds writes back while an fsync runs (up to
+ * 2 s) and acknowledges them all the same.  INFO persistence says when
+ * none is held: no fsync in flight (aof_pending_bio_fsync:0: then every
+ * write it acknowledged is in the file by the time it answers), or an
+ * empty buffer (aof_buffer_length:0); a SIGKILL then loses none.  The ms
+ * waited, or -1 when writes were still held at max_ms; 0 at once where
+ * the node has no AOF or cannot be asked. */
+long long target_aof_caught_up(struct target *t, int max_ms);
+
 /* What a kind needs, and what it does, for the harness to know. */
 enum injector_flags {
 	/* it acts on links: the scenario needs [cluster] network = netns */
@@ -186,6 +197,10 @@ int params_duration_ms(const struct params *p, const char *key, long long def,
  * "line N: " so that the scenario loader can point at it. */
 int params_line(const struct params *p, const char *key);
 /* Rejects any key not in the NULL-terminated `allowed` list. */
+/* key = yes | no into *out (def when absent); -1 with `e` naming the
+ * line otherwise. */
+int params_yes_no(const struct params *p, const char *key, bool def, bool *out,
+		  struct err *e);
 int params_check_keys(const struct params *p, const char *kind,
 		      const char *const *allowed, struct err *e);
 

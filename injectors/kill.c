@@ -2,8 +2,12 @@
  * kill.c - the node dies: SIGKILL, or SIGTERM with a grace period and
  * then SIGKILL, as a Kubernetes pod eviction does.
  *
- *   signal   = KILL | TERM   (default KILL)
- *   grace_ms = 10000         (TERM only: how long before SIGKILL)
+ *   signal      = KILL | TERM   (default KILL)
+ *   grace_ms    = 10000         (TERM only: how long before SIGKILL)
+ *   aof_written = yes | no      (default yes: a SIGKILL waits, at most
+ *                                3 s, until the node's acknowledged
+ *                                writes are in its AOF file; no: at once,
+ *                                in Redis's everysec window: injector.h)
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,8 +18,13 @@
 #include "common/clock.h"
 #include "injectors/injector.h"
 
+/* How long a SIGKILL waits for the node's AOF (target_aof_caught_up()). */
+#define AOF_WAIT_MS 3000
+
 struct kill_priv {
 	int sig;
+	bool aof_written;
+	long long aof_wait_ms; /* -1: an fsync still ran when it was killed */
 	long long grace_ms;
 	long long took_ms;
 	bool escalated;
@@ -23,7 +32,7 @@ struct kill_priv {
 };
 
 /* Its own keys, for the scenario loader's messages as for parse(). */
-static const char *const kill_keys[] = {"signal", "grace_ms", NULL};
+static const char *const kill_keys[] = {"signal", "grace_ms", "aof_written", NULL};
 
 static int
 kill_parse(struct fault *f, const struct params *p, struct err *e)
@@ -39,7 +48,8 @@ kill_parse(struct fault *f, const struct params *p, struct err *e)
 	else if (sig && strcmp(sig, "KILL") != 0)
 		return err_set(e, EINVAL, "line %d: signal = '%s': expected KILL or TERM",
 			       params_line(p, "signal"), sig);
-	if (params_duration_ms(p, "grace_ms", 10000, &k->grace_ms, e) < 0)
+	if (params_duration_ms(p, "grace_ms", 10000, &k->grace_ms, e) < 0 ||
+	    params_yes_no(p, "aof_written", true, &k->aof_written, e) < 0)
 		return -1;
 	if (k->sig == SIGKILL && params_get(p, "grace_ms"))
 		return err_set(e, EINVAL, "line %d: grace_ms goes with signal = TERM only",
@@ -51,8 +61,12 @@ static int
 kill_inject(struct fault *f, struct target *t, struct err *e)
 {
 	struct kill_priv *k = f->priv;
-	uint64_t t0 = clock_now_ms();
+	uint64_t t0;
 
+	/* SIGTERM: the node writes its AOF out as it shuts down */
+	if (k->sig == SIGKILL && k->aof_written)
+		k->aof_wait_ms = target_aof_caught_up(t, AOF_WAIT_MS);
+	t0 = clock_now_ms();
 	if (proc_signal(t->proc, k->sig, e) < 0)
 		return err_prefix(e, "kill node %d: ", t->port);
 	f->target = t;
@@ -91,6 +105,8 @@ kill_evidence(const struct fault *f, struct evidence *ev)
 	evidence_add(ev, "signal", "%s", k->sig == SIGKILL ? "KILL" : "TERM");
 	evidence_add(ev, "wait_status", "%s", proc_describe_status(k->status));
 	evidence_num(ev, "took_ms", k->took_ms);
+	if (k->sig == SIGKILL && k->aof_written)
+		evidence_num(ev, "aof_wait_ms", k->aof_wait_ms);
 	if (k->sig == SIGTERM)
 		evidence_add(ev, "escalated", "%s", k->escalated ? "yes" : "no");
 }

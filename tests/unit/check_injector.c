@@ -45,6 +45,65 @@ START_TEST(test_kill_bad_signal_names_line)
 }
 END_TEST
 
+START_TEST(test_kill_aof_written_is_yes_or_no)
+{
+	struct param p[] = {{"aof_written", "no", 6}};
+	struct params ps = {p, 1};
+	struct err e = ERR_INIT;
+	struct fault *f = fault_new(injector_find("kill"), &ps, &e);
+
+	ck_assert_msg(f != NULL, "%s", e.msg);
+	fault_free(f);
+	p[0].value = "maybe";
+	ck_assert_ptr_null(fault_new(injector_find("restart"), &ps, &e));
+	ck_assert_str_eq(e.msg, "line 6: aof_written = 'maybe': expected yes or no");
+}
+END_TEST
+
+/* A node's INFO persistence, as the harness's command hook gives it:
+ * an fsync in flight for the first `busy` questions, `held` bytes of
+ * AOF buffer. */
+struct fake_node {
+	int asked, busy, aof, held;
+};
+
+static int
+fake_info(void *arg, const char *const *argv, char *out, size_t n, struct err *e)
+{
+	struct fake_node *f = arg;
+
+	(void)e;
+	ck_assert_str_eq(argv[0], "INFO");
+	snprintf(out, n, "# Persistence\r\naof_enabled:%d\r\naof_buffer_length:%d\r\n"
+		 "aof_pending_bio_fsync:%d\r\n", f->aof, f->held, f->asked++ < f->busy);
+	return 0;
+}
+
+/* A SIGKILL waits while an AOF fsync is in flight (Redis holds writes
+ * back meanwhile), at most so long; not at all without an AOF or a way
+ * to ask. */
+START_TEST(test_aof_caught_up_waits_for_the_fsync)
+{
+	struct fake_node node = {.busy = 3, .aof = 1, .held = 120};
+	struct target t = {.port = 7000, .command = fake_info, .command_arg = &node};
+
+	ck_assert_int_ge(target_aof_caught_up(&t, 2000), 10);
+	ck_assert_int_eq(node.asked, 4);
+	node = (struct fake_node){.busy = 1000, .aof = 1, .held = 120};
+	ck_assert_int_eq(target_aof_caught_up(&t, 30), -1);
+	ck_assert_int_gt(node.asked, 1);
+	/* an fsync in flight, but nothing held back */
+	node = (struct fake_node){.busy = 1000, .aof = 1, .held = 0};
+	ck_assert_int_eq(target_aof_caught_up(&t, 2000), 0);
+	ck_assert_int_eq(node.asked, 1);
+	node = (struct fake_node){.busy = 1000, .aof = 0, .held = 120};
+	ck_assert_int_eq(target_aof_caught_up(&t, 2000), 0);
+	ck_assert_int_eq(node.asked, 1);
+	t.command = NULL;
+	ck_assert_int_eq(target_aof_caught_up(&t, 2000), 0);
+}
+END_TEST
+
 START_TEST(test_pause_parses_duration)
 {
 	struct param p[] = {{"duration_ms", "2s", 3}};
@@ -155,6 +214,8 @@ injector_suite(void)
 	tcase_add_test(tc, test_injector_table_names_unique_and_complete);
 	tcase_add_test(tc, test_kill_grace_needs_term);
 	tcase_add_test(tc, test_kill_bad_signal_names_line);
+	tcase_add_test(tc, test_kill_aof_written_is_yes_or_no);
+	tcase_add_test(tc, test_aof_caught_up_waits_for_the_fsync);
 	tcase_add_test(tc, test_pause_parses_duration);
 	tcase_add_test(tc, test_partition_hold_parses_duration);
 	tcase_add_test(tc, test_pause_resumes_its_node_and_nothing_else);

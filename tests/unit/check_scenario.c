@@ -229,7 +229,7 @@ static const struct {
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = kill\n"
 	 "target = target\nat = keys\nduration_ms = 5\n",
 	 "11: 'duration_ms' is not a parameter of fault kind 'kill': expected kind, target, at, "
-	 "slot, point, after, signal or grace_ms"},
+	 "slot, point, after, signal, grace_ms or aof_written"},
 	{"[scenario]\nname = x\n[reshard]\nfrom = 0\nto = 1\nslots = 2\n[fault]\nkind = pause\n"
 	 "target = target\nat = keys\nduration = 5s\n",
 	 "11: 'duration' is not a parameter of fault kind 'pause': expected kind, target, at, "
