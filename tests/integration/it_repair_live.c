@@ -15,6 +15,7 @@
 #include "cluster/fetch.h"
 #include "cluster/slot.h"
 #include "common/clock.h"
+#include "common/xmalloc.h"
 #include "harness/workload/writers.h"
 #include "tests/integration/repair_util.h"
 #include "tests/support/itutil.h"
@@ -42,6 +43,29 @@ live_start(void)
 	while (writers_acked(wr) < LIVE_KEYS && clock_now_ms() < deadline)
 		clock_sleep_ms(20);
 	ck_assert_int_ge(writers_acked(wr), LIVE_KEYS);
+}
+
+/* Until every writers' key has an acknowledged write after this call
+ * (at most 10 s): copies of them taken before are older then. */
+static void
+all_written_again(void)
+{
+	long long *then = xcalloc(LIVE_KEYS, sizeof(*then));
+	long long *now = xcalloc(LIVE_KEYS, sizeof(*now));
+	uint64_t deadline = clock_now_ms() + 10000;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	ck_assert_msg(writers_mark(wr, then, 2000, &e) == 0, "%s", e.msg);
+	do {
+		clock_sleep_ms(50);
+		ck_assert_msg(writers_mark(wr, now, 2000, &e) == 0, "%s", e.msg);
+		for (i = 0; i < LIVE_KEYS && now[i] > then[i]; i++)
+			;
+	} while (i < LIVE_KEYS && clock_now_ms() < deadline);
+	ck_assert_msg(i == LIVE_KEYS, "writers' key %zu not written again in 10 s", i);
+	free(then);
+	free(now);
 }
 
 /* Lets the writers go on for `ms`, stops them, and reads every key
@@ -165,7 +189,7 @@ START_TEST(test_live_duplicates_on_a_non_owner)
 	ck_assert_int_eq(n, 10);
 	for (i = 0; i < n; i++)
 		rp_copy_unowned(0, 1, slots[i], rp_count(0, slots[i]));
-	clock_sleep_ms(1000); /* every writer key written again on 0 */
+	all_written_again(); /* on 0: 1's copies are all older */
 	live_repair(&o, &res);
 	ck_assert_int_ge(res.total.superseded, 10);
 	ck_assert_int_gt(res.total.stashed, 0);
@@ -201,7 +225,7 @@ half_moved_case(bool copies)
 		else
 			rp_move(0, 1, slots[i], rp_count(0, slots[i]) / 2, 0);
 	}
-	clock_sleep_ms(1000); /* every writer key written again */
+	all_written_again(); /* 1's copies are all older */
 	live_repair(&o, &res);
 	ck_assert_int_gt(res.total.keys_moved, 0);
 	ck_assert_int_ge(res.total.nheld, 1);
