@@ -119,6 +119,8 @@ void evidence_num(struct evidence *ev, const char *key, long long value);
  * waited, or -1 when writes were still held at max_ms; 0 at once where
  * the node has no AOF or cannot be asked. */
 long long target_aof_caught_up(struct target *t, int max_ms);
+/* How long kill and restart wait so: Redis holds writes back at most 2 s. */
+#define TARGET_AOF_WAIT_MS 3000
 
 /* What a kind needs, and what it does, for the harness to know. */
 enum injector_flags {

@@ -18,13 +18,10 @@
 #include "common/clock.h"
 #include "injectors/injector.h"
 
-/* How long a SIGKILL waits for the node's AOF (target_aof_caught_up()). */
-#define AOF_WAIT_MS 3000
-
 struct kill_priv {
 	int sig;
 	bool aof_written;
-	long long aof_wait_ms; /* -1: an fsync still ran when it was killed */
+	long long aof_wait_ms; /* -1: it still held writes back when killed */
 	long long grace_ms;
 	long long took_ms;
 	bool escalated;
@@ -65,7 +62,7 @@ kill_inject(struct fault *f, struct target *t, struct err *e)
 
 	/* SIGTERM: the node writes its AOF out as it shuts down */
 	if (k->sig == SIGKILL && k->aof_written)
-		k->aof_wait_ms = target_aof_caught_up(t, AOF_WAIT_MS);
+		k->aof_wait_ms = target_aof_caught_up(t, TARGET_AOF_WAIT_MS);
 	t0 = clock_now_ms();
 	if (proc_signal(t->proc, k->sig, e) < 0)
 		return err_prefix(e, "kill node %d: ", t->port);

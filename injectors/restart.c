@@ -17,7 +17,7 @@
 struct restart_priv {
 	long long delay_ms;
 	bool aof_written;
-	long long aof_wait_ms; /* -1: an fsync still ran when it was killed */
+	long long aof_wait_ms; /* -1: it still held writes back when killed */
 	int status;
 };
 
@@ -44,7 +44,7 @@ restart_inject(struct fault *f, struct target *t, struct err *e)
 		return err_set(e, 0, "restart node %d: the harness cannot restart it",
 			       t->port);
 	if (k->aof_written)
-		k->aof_wait_ms = target_aof_caught_up(t, 3000);
+		k->aof_wait_ms = target_aof_caught_up(t, TARGET_AOF_WAIT_MS);
 	if (proc_signal(t->proc, SIGKILL, e) < 0)
 		return err_prefix(e, "restart node %d: ", t->port);
 	proc_wait(t->proc, -1, NULL);
