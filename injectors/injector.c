@@ -151,9 +151,8 @@ params_yes_no(const struct params *p, const char *key, bool def, bool *out, stru
 	return 0;
 }
 
-/* The integer after `field` in INFO text, or -1. */
-static long long
-info_int(const char *text, const char *field)
+long long
+info_num(const char *text, const char *field)
 {
 	const char *p = strstr(text, field);
 
@@ -170,9 +169,9 @@ target_aof_caught_up(struct target *t, int max_ms)
 	for (;;) {
 		if (t->command == NULL ||
 		    t->command(t->command_arg, argv, info, sizeof(info), NULL) < 0 ||
-		    info_int(info, "aof_enabled:") != 1 ||
-		    info_int(info, "aof_pending_bio_fsync:") == 0 ||
-		    info_int(info, "aof_buffer_length:") == 0)
+		    info_num(info, "aof_enabled:") != 1 ||
+		    info_num(info, "aof_pending_bio_fsync:") == 0 ||
+		    info_num(info, "aof_buffer_length:") == 0)
 			return (long long)(clock_now_ms() - t0);
 		if (clock_now_ms() - t0 >= (uint64_t)max_ms)
 			return -1;

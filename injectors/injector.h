@@ -109,6 +109,9 @@ void evidence_add(struct evidence *ev, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void evidence_num(struct evidence *ev, const char *key, long long value);
 
+/* The integer after `field` ("used_memory:") in INFO text, or -1. */
+long long info_num(const char *text, const char *field);
+
 /* Before a SIGKILL (kill, restart: aof_written = yes): until the node
  * holds no write back from its AOF file, at most max_ms.  With
  * appendfsync everysec Redis holds writes back while an fsync runs (up to

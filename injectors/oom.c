@@ -229,15 +229,6 @@ inject_cgroup(struct oom_priv *k, struct target *t, struct err *e)
 	return -1;
 }
 
-/* The integer after `field` ("used_memory:") in INFO text, or -1. */
-static long long
-info_num(const char *text, const char *field)
-{
-	const char *p = strstr(text, field);
-
-	return p ? strtoll(p + strlen(field), NULL, 10) : -1;
-}
-
 static int
 ask(struct target *t, char *out, size_t n, struct err *e, const char *a0, const char *a1,
     const char *a2, const char *a3, const char *a4)
