@@ -77,6 +77,20 @@ exists(int i, const char *key)
 	return n;
 }
 
+/* Master 2 killed once its replica, node 5, has its whole stream, and
+ * node 5 promoted (TAKEOVER, as the cluster's own failover would), by
+ * `deadline`. */
+static void
+promote_successor(uint64_t deadline)
+{
+	rp_wait_synced(5);
+	rp_kill(2);
+	rp_ok(5, "CLUSTER", "FAILOVER", "TAKEOVER", NULL);
+	while (!rp_is_master(5) && clock_now_ms() < deadline)
+		clock_sleep_ms(50);
+	ck_assert_msg(rp_is_master(5), "node 5 was never promoted");
+}
+
 /* 3 masters with a replica each (5 replicates 2); master 2 killed with
  * its replica in step, which is then promoted (TAKEOVER, as the
  * cluster's own failover would) and deletes one of the dead master's
@@ -104,12 +118,7 @@ successor_deletes_and_writes(enum persistence p, char *gone, char *changed, size
 		free(info);
 		conn_free(c);
 	}
-	rp_wait_synced(5);
-	rp_kill(2);
-	rp_ok(5, "CLUSTER", "FAILOVER", "TAKEOVER", NULL);
-	while (!rp_is_master(5) && clock_now_ms() < deadline)
-		clock_sleep_ms(50);
-	ck_assert_msg(rp_is_master(5), "node 5 was never promoted");
+	promote_successor(deadline);
 	a_key_of(a_key_of(0, gone, n) + 1, changed, n);
 	{
 		struct conn *c = it_conn(rp_lc.nodes[5].port);
@@ -293,7 +302,6 @@ START_TEST(test_the_later_write_stays)
 				.order = &order};
 	struct repair_outcome res;
 	struct err e = ERR_INIT;
-	uint64_t deadline;
 	char k[3][32], v[64];
 	size_t idx[3], i, n;
 
@@ -313,12 +321,7 @@ START_TEST(test_the_later_write_stays)
 		ledger_value(&ord.l, idx[i], files[i], v, sizeof(v));
 		rp_ok(2, "SET", k[i], v, NULL);
 	}
-	rp_wait_synced(5);
-	rp_kill(2);
-	rp_ok(5, "CLUSTER", "FAILOVER", "TAKEOVER", NULL);
-	for (deadline = clock_now_ms() + 20000; !rp_is_master(5) && clock_now_ms() < deadline;)
-		clock_sleep_ms(50);
-	ck_assert_msg(rp_is_master(5), "node 5 was never promoted");
+	promote_successor(clock_now_ms() + 20000);
 	for (i = 0; i < 3; i++) {
 		ledger_value(&ord.l, idx[i], since[i], v, sizeof(v));
 		rp_ok(5, "SET", k[i], v, NULL);
