@@ -56,7 +56,7 @@ SQ_BIN="$b/shardquake" SQ_SKIP_SUITES="$SIDE_SUITES" stage integration \
 # tests, the clusters of valkey-server processes.
 if command -v valkey-server >/dev/null 2>&1; then
 	for suite in $VALKEY_SUITES; do
-		SQ_BIN="$b/shardquake" SQ_IT_SERVER=valkey-server SQ_SUITES=$suite \
+		SQ_BIN="$b/shardquake" SHARDQUAKE_SERVER=valkey SQ_SUITES=$suite \
 			stage "integration-valkey-$suite" "$b/tests/integration/run"
 	done
 else

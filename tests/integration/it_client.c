@@ -25,7 +25,7 @@ up(void)
 
 	it_require_redis("client");
 	o.persistence = PERSIST_NONE;
-	o.redis_server = server_default(); /* make check-valkey: Valkey */
+	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 }
 

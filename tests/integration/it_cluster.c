@@ -42,6 +42,7 @@ START_TEST(test_cluster_up_forms_masters_and_replicas)
 	size_t i, j;
 
 	it_require_redis("cluster");
+	o.redis_server = it_server();
 	o.masters = 3;
 	o.replicas = 1;
 	o.persistence = PERSIST_NONE;
@@ -89,6 +90,7 @@ START_TEST(test_load_puts_every_key_on_its_owner)
 	size_t i;
 
 	it_require_redis("cluster");
+	o.redis_server = it_server();
 	o.persistence = PERSIST_NONE;
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	ck_assert_msg(dataset_load(&d, "127.0.0.1", lc.nodes[1].port, 0, &e) == 0,
@@ -153,6 +155,7 @@ START_TEST(test_start_refuses_base_port_in_use)
 	char want[64];
 
 	it_require_redis("cluster");
+	o.redis_server = it_server();
 	o.masters = 1;
 	o.persistence = PERSIST_NONE;
 	ck_assert_msg(local_cluster_start(&a, &o, &e) == 0, "%s", e.msg);
@@ -343,8 +346,8 @@ START_TEST(test_cli_cluster_down_stops_nodes_restarted_by_hand)
 	int ports[3];
 	pid_t pids[3];
 	struct proc again[2];
-	const char *argv0[] = {"redis-server", conf, NULL};
-	const char *argv1[] = {"redis-server", "--port", port1, "--bind", "127.0.0.1",
+	const char *argv0[] = {it_server(), conf, NULL};
+	const char *argv1[] = {it_server(), "--port", port1, "--bind", "127.0.0.1",
 			       "--cluster-enabled", "yes", "--cluster-config-file", nodes,
 			       "--save", "", "--appendonly", "no", NULL};
 	struct err e = ERR_INIT;

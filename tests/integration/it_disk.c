@@ -64,7 +64,7 @@ new_fault(const struct param *p, size_t np)
 static void
 start(struct node *n, struct fault *f)
 {
-	const char *argv[] = {"redis-server", "--port", n->port_s, "--bind", "127.0.0.1",
+	const char *argv[] = {it_server(), "--port", n->port_s, "--bind", "127.0.0.1",
 			      "--appendonly", "yes", "--appendfsync", "everysec", "--dir",
 			      n->dir, "--logfile", n->log, "--save", "", NULL};
 	struct err e = ERR_INIT;

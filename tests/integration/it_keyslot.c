@@ -33,7 +33,7 @@ START_TEST(test_key_slot_matches_cluster_keyslot)
 	it_require_redis("keyslot");
 	o.masters = 1;
 	o.persistence = PERSIST_NONE;
-	o.redis_server = server_default(); /* make check-valkey: Valkey */
+	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	c = it_conn(lc.nodes[0].port);
 	rng_init(&g, 1234);

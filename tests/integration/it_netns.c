@@ -568,7 +568,7 @@ START_TEST(test_netns_redis_in_node_reachable_from_harness)
 {
 	char dir[512], log[600], port[16];
 	/* clang-format off */
-	const char *argv[] = {"redis-server", "--bind", NULL, "--port", port,
+	const char *argv[] = {it_server(), "--bind", NULL, "--port", port,
 			      "--save", "", "--appendonly", "no",
 			      "--protected-mode", "no", "--dir", dir, NULL};
 	/* clang-format on */

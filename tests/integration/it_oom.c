@@ -92,7 +92,7 @@ start(struct node *n, const char *mechanism, int headroom_mb)
 	ck_assert_msg(oom_injector.prepare(n->f, &n->t, &e) == 0, "%s", e.msg);
 	snprintf(port, sizeof(port), "%d", n->port);
 	snprintf(conf, sizeof(conf), "%s/redis.log", n->dir);
-	argv[0] = "redis-server";
+	argv[0] = it_server();
 	argv[1] = "--port";
 	argv[2] = port;
 	argv[3] = "--bind";

@@ -33,7 +33,7 @@ START_TEST(test_rebalance_to_a_new_master_keeps_every_key)
 
 	it_require_redis("rebalance");
 	o.persistence = PERSIST_NONE;
-	o.redis_server = server_default(); /* make check-valkey: Valkey */
+	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	ck_assert_msg(dataset_load(&d, "127.0.0.1", lc.nodes[0].port, 0, &e) == 0, "%s", e.msg);
 	ck_assert_msg(local_cluster_add_master(&lc, true, &e) == 0, "%s", e.msg);

@@ -271,7 +271,7 @@ START_TEST(test_replica_promoted_while_its_master_migrated)
 	 * primary once its gossip reaches node 1: an open migration like any
 	 * other, finished forward; before that, the slot goes back as on
 	 * Redis.  Either way every key is on one node. */
-	if (getenv("SQ_IT_SERVER") && strstr(getenv("SQ_IT_SERVER"), "valkey"))
+	if (it_on_valkey())
 		ck_assert_msg((rp_count(replica, slot) == 0 && rp_count(1, slot) == total) ||
 			      (rp_count(1, slot) == 0 && rp_count(replica, slot) == total),
 			      "slot %d: %lld keys on the promoted replica, %lld on node 1, of %lld",

@@ -198,7 +198,7 @@ START_TEST(test_keys_a_master_cleaned_up_come_back_from_its_replica)
 	char s[16];
 	long long held;
 	int slot;
-	bool valkey = getenv("SQ_IT_SERVER") && strstr(getenv("SQ_IT_SERVER"), "valkey");
+	bool valkey = it_on_valkey();
 
 	rp_up(3, 1, PERSIST_NONE, 20000);
 	rp_wait_synced(3);

@@ -29,7 +29,7 @@ up(long long keys)
 
 	it_require_redis("reshard");
 	o.persistence = PERSIST_NONE;
-	o.redis_server = server_default(); /* make check-valkey: Valkey */
+	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	if (keys)
 		ck_assert_msg(dataset_load(&d, "127.0.0.1", lc.nodes[0].port, 0, &e) == 0,

@@ -81,7 +81,7 @@ setup(struct cmdlog *l, int *slots)
 
 	it_require_redis("reshard_log");
 	o.persistence = PERSIST_NONE;
-	o.redis_server = server_default(); /* make check-valkey: Valkey */
+	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	for (i = 0; i < o.masters; i++)
 		if ((long)tag >= (long)i * CLUSTER_SLOTS / o.masters)
@@ -133,6 +133,30 @@ run_logged(struct cmdlog *l, int *slots, int round)
 	ck_assert_int_eq(pr.keys_moved, 3);
 }
 
+/* got against want, where Valkey 8's SETSLOT lines carry the driver's
+ * TIMEOUT (5000 ms here): Valkey waits for the replicas to take a
+ * SETSLOT before the primary applies it, Redis 7.0 knows no such
+ * argument. */
+static void
+assert_log(const char *got, const char *want)
+{
+	char full[4096];
+	const char *line, *end, *setslot;
+	bool valkey = it_on_valkey();
+	size_t len = 0;
+
+	for (line = want; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		ck_assert_ptr_nonnull(end);
+		setslot = strstr(line, "SETSLOT");
+		len += (size_t)snprintf(full + len, sizeof(full) - len, "%.*s%s\n",
+					(int)(end - line), line,
+					valkey && setslot && setslot < end ? " TIMEOUT 5000" : "");
+		ck_assert_uint_lt(len, sizeof(full));
+	}
+	ck_assert_str_eq(got, full);
+}
+
 START_TEST(test_one_slot_at_a_time_in_redis_cli_order)
 {
 	struct cmdlog l = {0};
@@ -159,7 +183,7 @@ START_TEST(test_one_slot_at_a_time_in_redis_cli_order)
 		 "src:SETSLOT %d NODE DST\n"
 		 "other:SETSLOT %d NODE DST\n",
 		 a, a, a, a, a, a, a, b, b, b, b, b, b);
-	ck_assert_str_eq(l.text, want);
+	assert_log(l.text, want);
 	local_cluster_stop(&lc, false);
 }
 END_TEST
@@ -190,7 +214,7 @@ START_TEST(test_a_round_keeps_the_order_within_each_slot)
 		 "other:SETSLOT %d NODE DST\n"
 		 "other:SETSLOT %d NODE DST\n",
 		 a, b, a, b, a, b, a, a, b, a, b, a, b);
-	ck_assert_str_eq(l.text, want);
+	assert_log(l.text, want);
 	local_cluster_stop(&lc, false);
 }
 END_TEST

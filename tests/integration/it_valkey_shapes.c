@@ -44,7 +44,7 @@ use_server(int i)
 	if (valkey)
 		it_require_valkey("valkey_shapes");
 	/* rp_up and the repair's private servers read it */
-	setenv("SQ_IT_SERVER", valkey ? "valkey-server" : "redis-server", 1);
+	setenv("SHARDQUAKE_SERVER", server_names[valkey], 1);
 	return valkey;
 }
 
@@ -369,7 +369,7 @@ up_with_slotless_master(long long keys)
 	static const int replicas_of[] = {0, 0, 0, 1};
 	struct local_cluster_opts o = {
 		.masters = 4,
-		.redis_server = getenv("SQ_IT_SERVER"),
+		.redis_server = it_server(),
 		.persistence = PERSIST_AOF,
 		.node_timeout_ms = 1000,
 		.owner = owner,

@@ -36,7 +36,7 @@ up(void)
 	it_require_redis("verify");
 	o.persistence = PERSIST_NONE;
 	o.node_timeout_ms = 1000;
-	o.redis_server = server_default(); /* make check-valkey: Valkey */
+	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	ck_assert_msg(dataset_load(&ds, "127.0.0.1", lc.nodes[0].port, 0, &e) == 0, "%s", e.msg);
 }

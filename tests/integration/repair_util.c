@@ -26,8 +26,7 @@ rp_up(int masters, int replicas, enum persistence p, long long keys)
 	struct err e = ERR_INIT;
 
 	it_require_redis("repair");
-	/* SQ_IT_SERVER=valkey-server: the same tests on Valkey (ci/check.sh) */
-	o.redis_server = getenv("SQ_IT_SERVER");
+	o.redis_server = it_server();
 	o.masters = masters;
 	o.replicas = replicas;
 	o.persistence = p;
@@ -329,7 +328,7 @@ rp_stash_get(const char *dump_rdb, int db, const char *key)
 	char dbs[8], *v = NULL;
 
 	stash_dir(dump_rdb, s.dir, sizeof(s.dir));
-	ck_assert_msg(private_server_start(&s, getenv("SQ_IT_SERVER"), NULL, 2000, 20000, &e) == 0,
+	ck_assert_msg(private_server_start(&s, it_server(), NULL, 2000, 20000, &e) == 0,
 		      "%s", e.msg);
 	snprintf(dbs, sizeof(dbs), "%d", db);
 	ck_assert_int_eq(conn_cmd_ok(s.c, &e, "SELECT", dbs, NULL), 0);

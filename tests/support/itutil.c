@@ -33,6 +33,22 @@ it_require_valkey(const char *suite)
 			  "from bookworm-backports)", suite);
 }
 
+const char *
+it_server(void)
+{
+	const char *s = server_default();
+
+	return s ? s : "redis-server";
+}
+
+bool
+it_on_valkey(void)
+{
+	char label[16];
+
+	return strcmp(server_label(it_server(), label, sizeof(label)), "valkey") == 0;
+}
+
 bool
 it_pid_alive(pid_t pid)
 {

@@ -17,6 +17,13 @@ void it_require_redis(const char *suite);
  * installs it from bookworm-backports). */
 void it_require_valkey(const char *suite);
 
+/* The server binary every integration test starts: $SHARDQUAKE_SERVER's
+ * ("redis", "valkey" or a path), as the command line reads it, else
+ * redis-server on PATH.  make check plays the suites once each way. */
+const char *it_server(void);
+/* True when it_server() is a Valkey. */
+bool it_on_valkey(void);
+
 /* True while `pid` exists (and is not a zombie of ours). */
 bool it_pid_alive(pid_t pid);
 
