@@ -436,35 +436,6 @@ START_TEST(test_run_check_validates_without_running)
 }
 END_TEST
 
-/* Every shipped scenario that is not in the quick suite (that one has
- * its own test) still holds: each [expect] of each file, as shipped.
- * Quarantined, named here so that nobody forgets it:
- * kill-target-mid-slot-replaced ended "healthy = no" once in about ten
- * runs (verify right after a repair that added a master); the cause is
- * not known yet. */
-START_TEST(test_run_every_shipped_scenario_holds)
-{
-	char dir[PATH_MAX];
-
-	it_require_redis("run");
-	it_mkdtemp(dir, sizeof(dir), "sq-it-shipped");
-	if (it_sh("%s run --results %s $(grep -L '^quick = yes' scenarios/*.ini | "
-		  "grep -v kill-target-mid-slot-replaced) > %s/out 2>&1",
-		  bin(), dir, dir) != 0) {
-		char path[PATH_MAX + 16], *said;
-
-		/* the verdicts only: the whole output is too long for a message */
-		it_sh("grep -E 'FAILED|passed,' %s/out > %s/verdicts", dir, dir);
-		snprintf(path, sizeof(path), "%s/verdicts", dir);
-		said = fs_read_file(path, NULL, NULL);
-		ck_abort_msg("shipped scenarios failed:\n%s", said ? said : "(no output)");
-	}
-	ck_assert_int_eq(it_sh("grep -Eq '^[1-9][0-9]* passed, 0 failed(, [0-9]+ skipped.*)?$' "
-			       "%s/out", dir), 0);
-	it_sh("rm -rf %s", dir);
-}
-END_TEST
-
 Suite *
 run_suite(void)
 {
@@ -485,10 +456,6 @@ run_suite(void)
 	tcase_add_test(tc, test_run_junit_lists_failed_expectations_and_findings);
 	suite_add_tcase(s, tc);
 	/* no redis-server needed */
-	tc = tcase_create("shipped");
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, test_run_every_shipped_scenario_holds);
-	suite_add_tcase(s, tc);
 	tc = tcase_create("check");
 	tcase_add_test(tc, test_run_check_validates_without_running);
 	suite_add_tcase(s, tc);
