@@ -46,7 +46,7 @@ IT_SRC    := $(wildcard tests/integration/*.c) $(SUPPORT_SRC)
 UNIT_SUITES := $(patsubst tests/unit/check_%.c,%,$(wildcard tests/unit/check_*.c))
 IT_SUITES   := $(patsubst tests/integration/it_%.c,%,$(wildcard tests/integration/it_*.c))
 
-.PHONY: all run check check-valkey bench deps deps-check install clean unit integration asan-unit \
+.PHONY: all run check bench deps deps-check install clean unit integration asan-unit \
         format format-check layers fuzz fuzz-run
 all: $(B)/shardquake
 
@@ -98,15 +98,6 @@ check: deps-check
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" build-asan/tests/unit/run
 	$(Q)sh ci/check.sh $(B) build-asan
-
-# Every integration suite on Valkey 8 instead of Redis 7.0: make check
-# plays the repair and reshard suites and the quick suite there; this plays them all
-# (the same time as make check's integration share again), for a nightly
-# job.  Skipped with the reason where valkey-server is missing.
-check-valkey: deps-check
-	$(Q)$(MAKE) --no-print-directory all $(B)/tests/integration/run
-	$(Q)SHARDQUAKE_SERVER=valkey SQ_IT_SERVER=valkey-server SQ_BIN=$(B)/shardquake \
-	    $(B)/tests/integration/run
 
 unit: $(B)/tests/unit/run
 	$<

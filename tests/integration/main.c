@@ -1,7 +1,7 @@
 /* The integration test binary: every tests/integration/it_X.c suite,
  * each against real redis-server processes.  SQ_SUITES="a b" plays only
  * those suites, SQ_SKIP_SUITES="a b" all but those (ci/check.sh plays
- * two shares at once: the suites mostly wait on servers); CK_RUN_SUITE
+ * several suites at once: they mostly wait on servers); CK_RUN_SUITE
  * still picks one. */
 #include <stdbool.h>
 #include <stdio.h>
