@@ -59,13 +59,49 @@ replica_coming(const struct assessment *a, size_t i)
 	return !a->snap.nodes[i].reachable && !a->nodes[i].master && !a->nodes[i].failed;
 }
 
+/* A node that does not answer, known to some reachable nodes and
+ * forgotten by others: a FORGET that one node missed.  One that did not
+ * know the node yet when told (a master just added, say) keeps no
+ * blacklist and may learn it from a message sent before the others
+ * forgot it; it then keeps it, flagged failed, for good.  Nothing to
+ * wait for: the next round forgets it there. */
+static bool
+partly_forgotten(const struct assessment *a, char *why, size_t n)
+{
+	size_t i, j, knows, forgot, by = 0;
+
+	for (i = 0; i < a->snap.n; i++) {
+		if (a->snap.nodes[i].reachable)
+			continue;
+		knows = forgot = 0;
+		for (j = 0; j < a->snap.n; j++) {
+			if (!a->snap.nodes[j].reachable || j == i)
+				continue;
+			if (topology_find(&a->snap.nodes[j].view, a->snap.nodes[i].id)) {
+				knows++;
+				by = j;
+			} else {
+				forgot++;
+			}
+		}
+		if (knows && forgot) {
+			snprintf(why, n, "%s:%d (%.8s) is forgotten by %zu nodes, still known to "
+				 "%s:%d", a->snap.nodes[i].host, a->snap.nodes[i].port,
+				 a->snap.nodes[i].id, forgot, a->snap.nodes[by].host,
+				 a->snap.nodes[by].port);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Every reachable node flags no node that answers as failed, and all
  * name the same owner for every slot; no replica is on its way back
  * (assess_index() on `a` when it has nodes); and every one says
  * cluster_state:ok -- unless slots are left uncovered, which the next
  * round covers: no node says ok before that, however long it is waited
  * for (an incident's uncovered slots behind a promotion waited the whole
- * SETTLE_MS). */
+ * SETTLE_MS); and no node is forgotten by some nodes only. */
 static bool
 settled(const struct assessment *a, char *why, size_t n)
 {
@@ -113,10 +149,11 @@ settled(const struct assessment *a, char *why, size_t n)
 		snprintf(why, n, "%s:%d says cluster_state:%s", down->host, down->port, down->state);
 		return false;
 	}
-	return true;
+	return !partly_forgotten(a, why, n);
 }
 
-/* Waits for the cluster to take in what was done. */
+/* Waits for the cluster to take in what was done; a partial forget ends
+ * the wait at once (the next round acts on it). */
 static void
 settle(const char *host, int port, const struct repair_opts *o, char *why, size_t n)
 {
@@ -129,7 +166,7 @@ settle(const char *host, int port, const struct repair_opts *o, char *why, size_
 		memset(&a, 0, sizeof(a));
 		if (snapshot_take(&a.snap, host, port, o->timeout_ms, &e) == 0) {
 			assess_index(&a);
-			done = settled(&a, why, n);
+			done = settled(&a, why, n) || partly_forgotten(&a, why, n);
 		}
 		free(a.nodes);
 		snapshot_release(&a.snap);
