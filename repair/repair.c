@@ -101,9 +101,9 @@ partly_forgotten(const struct assessment *a, char *why, size_t n)
  * cluster_state:ok -- unless slots are left uncovered, which the next
  * round covers: no node says ok before that, however long it is waited
  * for (an incident's uncovered slots behind a promotion waited the whole
- * SETTLE_MS); and no node is forgotten by some nodes only. */
+ * SETTLE_MS).  What settle() waits for. */
 static bool
-settled(const struct assessment *a, char *why, size_t n)
+calm(const struct assessment *a, char *why, size_t n)
 {
 	int ref[CLUSTER_SLOTS], own[CLUSTER_SLOTS], slot;
 	const struct topology *rv = NULL;
@@ -149,11 +149,18 @@ settled(const struct assessment *a, char *why, size_t n)
 		snprintf(why, n, "%s:%d says cluster_state:%s", down->host, down->port, down->state);
 		return false;
 	}
-	return !partly_forgotten(a, why, n);
+	return true;
 }
 
-/* Waits for the cluster to take in what was done; a partial forget ends
- * the wait at once (the next round acts on it). */
+/* calm(), and no node is forgotten by some nodes only. */
+static bool
+settled(const struct assessment *a, char *why, size_t n)
+{
+	return calm(a, why, n) && !partly_forgotten(a, why, n);
+}
+
+/* Waits for the cluster to take in what was done: calm(); a partial
+ * forget is not waited for (the next round acts on it). */
 static void
 settle(const char *host, int port, const struct repair_opts *o, char *why, size_t n)
 {
@@ -166,7 +173,7 @@ settle(const char *host, int port, const struct repair_opts *o, char *why, size_
 		memset(&a, 0, sizeof(a));
 		if (snapshot_take(&a.snap, host, port, o->timeout_ms, &e) == 0) {
 			assess_index(&a);
-			done = settled(&a, why, n) || partly_forgotten(&a, why, n);
+			done = calm(&a, why, n);
 		}
 		free(a.nodes);
 		snapshot_release(&a.snap);
