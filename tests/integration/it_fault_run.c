@@ -57,8 +57,7 @@ require_memcg(char *base, size_t n)
 		test_skip("fault_run: %s", e.msg);
 }
 
-/* How many groups below `base` carry the tag of run `pid` (any run's
- * when pid is 0). */
+/* How many groups below `base` carry the tag of run `pid`. */
 static int
 groups_of(const char *base, pid_t pid)
 {
@@ -69,7 +68,7 @@ groups_of(const char *base, pid_t pid)
 	while (dp && (d = readdir(dp)) != NULL) {
 		used = 0;
 		if (sscanf(d->d_name, "sq%d-%d%n", &p, &port, &used) == 2 && !d->d_name[used])
-			n += pid == 0 || p == pid;
+			n += p == pid;
 	}
 	if (dp)
 		closedir(dp);
