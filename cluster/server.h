@@ -25,7 +25,7 @@ const char *server_binary(const char *arg);
 
 /* The server when neither a command line nor a scenario names one:
  * $SHARDQUAKE_SERVER as server_binary() reads it, or NULL (redis-server
- * on PATH).  What a user (or `make check-valkey`) sets to play
+ * on PATH).  What a user (or make check, for its Valkey half) sets to play
  * everything on Valkey without a flag on every command. */
 const char *server_default(void);
 
