@@ -119,8 +119,9 @@ long long info_num(const char *text, const char *field);
  * none is held: no fsync in flight (aof_pending_bio_fsync:0: then every
  * write it acknowledged is in the file by the time it answers), or an
  * empty buffer (aof_buffer_length:0); a SIGKILL then loses none.  The ms
- * waited, or -1 when writes were still held at max_ms; 0 at once where
- * the node has no AOF or cannot be asked. */
+ * waited, or -1 when writes were still held at max_ms; 0 when the first
+ * answer says none is held, and where the node has no AOF or cannot be
+ * asked. */
 long long target_aof_caught_up(struct target *t, int max_ms);
 /* How long kill and restart wait so: Redis holds writes back at most 2 s. */
 #define TARGET_AOF_WAIT_MS 3000
