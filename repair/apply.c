@@ -424,6 +424,7 @@ phases(struct applier *ap, struct err *e)
 	if (restore_relax(ap, e) < 0)
 		return -1;
 	apply_progress(ap, "protect", 0, 0);
+	claim_known(ap);
 	if (apply_stopping(ap, e) || anchor_place(ap, e) < 0 || claim_protect(ap, e) < 0)
 		return -1;
 	apply_progress(ap, "hold", 0, 0);

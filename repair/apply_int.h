@@ -98,6 +98,12 @@ int restore_all(struct applier *ap, struct err *e);
  * each final owner claims its held slots and bumps its epoch (take),
  * and the final owner claims every slot of the plan (check, claimed
  * true). */
+/* Before protect: every live master knows each final owner as a master.
+ * A replica just promoted is one in its own view before gossip has told
+ * the others, who answer SETSLOT ... NODE with "Target node is not a
+ * master".  Waited for up to 5 s; past that the SETSLOTs say what is
+ * wrong (the wait is noted in the audit). */
+void claim_known(struct applier *ap);
 int claim_protect(struct applier *ap, struct err *e);
 /* Before protect: NULL anchors on Redis; on Valkey 8 one per slot whose
  * final owner does not claim it, the SELF ones claimed at once. */

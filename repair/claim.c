@@ -14,6 +14,48 @@
 #include "repair/apply_int.h"
 #include "repair/slotset.h"
 
+/* True once live master h knows `id` as a master: in the assessed view,
+ * else in its own, asked again until `deadline`. */
+static bool
+knows_master(struct applier *ap, int h, const char *id, uint64_t deadline)
+{
+	const struct cluster_node *n = topology_find(&ap->a->snap.nodes[h].view, id);
+	struct topology t = TOPOLOGY_INIT;
+	bool yes = n && (n->flags & NODE_MASTER);
+
+	while (!yes && clock_now_ms() < deadline) {
+		if (apply_conn(ap, h, NULL) == NULL || topology_fetch(ap->c[h], &t, NULL) < 0)
+			break;
+		n = topology_find(&t, id);
+		yes = n && (n->flags & NODE_MASTER);
+		topology_release(&t);
+		if (!yes)
+			clock_sleep_ms(20);
+	}
+	return yes;
+}
+
+void
+claim_known(struct applier *ap)
+{
+	uint64_t deadline = clock_now_ms() + 5000;
+	size_t h, i;
+
+	for (h = 0; h < ap->a->snap.n; h++) {
+		if (!assess_live_master(ap->a, (int)h))
+			continue;
+		for (i = 0; i < ap->p->n; i++) {
+			const struct action *x = &ap->p->v[i];
+
+			if (x->kind == ACT_FIX && (int)h != x->node &&
+			    !knows_master(ap, (int)h, ap->a->snap.nodes[x->node].id, deadline))
+				audit_note(ap->env->audit, "%s:%d does not know %.8s as a master yet",
+					   ap->a->snap.nodes[h].host, ap->a->snap.nodes[h].port,
+					   ap->a->snap.nodes[x->node].id);
+		}
+	}
+}
+
 /* Every node claiming or holding keys of a FIX slot it will not own gives
  * up its claim (DELSLOTS keeps keys), names the final owner, and, holding
  * keys, imports the slot from it: no node but the final owner claims the
