@@ -202,11 +202,11 @@ int params_duration_ms(const struct params *p, const char *key, long long def,
 /* The line of `key`, or 0.  Messages about one parameter start with
  * "line N: " so that the scenario loader can point at it. */
 int params_line(const struct params *p, const char *key);
-/* Rejects any key not in the NULL-terminated `allowed` list. */
 /* key = yes | no into *out (def when absent); -1 with `e` naming the
  * line otherwise. */
 int params_yes_no(const struct params *p, const char *key, bool def, bool *out,
 		  struct err *e);
+/* Rejects any key not in the NULL-terminated `allowed` list. */
 int params_check_keys(const struct params *p, const char *kind,
 		      const char *const *allowed, struct err *e);
 
