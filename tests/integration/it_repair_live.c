@@ -26,33 +26,45 @@
 static struct ledger led;
 static struct writers *wr;
 
-/* Writers on LIVE_KEYS keys, until every key was written once. */
+/* Until every writers' key has an acknowledged write later than
+ * then[i] (the writers' marks; 0: none yet), at most `secs`. */
+static void
+written_after(const long long *then, int secs, const char *what)
+{
+	long long *now = xcalloc(LIVE_KEYS, sizeof(*now));
+	uint64_t deadline = clock_now_ms() + (uint64_t)secs * 1000;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	do {
+		clock_sleep_ms(20);
+		ck_assert_msg(writers_mark(wr, now, 2000, &e) == 0, "%s", e.msg);
+		for (i = 0; i < LIVE_KEYS && now[i] > then[i]; i++)
+			;
+	} while (i < LIVE_KEYS && clock_now_ms() < deadline);
+	ck_assert_msg(i == LIVE_KEYS, "writers' key %zu not written %s in %d s", i, what, secs);
+	free(now);
+}
+
+/* Writers on LIVE_KEYS keys, until every key was written once: each
+ * key's own write, not LIVE_KEYS writes in all (under load one writer
+ * lagged, and keys of its share were not there yet to be copied: the
+ * duplicates test then counted fewer). */
 static void
 live_start(void)
 {
 	struct writers_opts o = {.host = "127.0.0.1", .port = rp_lc.nodes[0].port,
 				 .writers = 4, .timeout_ms = 1000};
-	uint64_t deadline = clock_now_ms() + 20000;
+	long long *none = xcalloc(LIVE_KEYS, sizeof(*none));
 	struct err e = ERR_INIT;
-	long long *acked = xcalloc(LIVE_KEYS, sizeof(*acked));
-	size_t i = 0;
 	char tag[32];
 
 	snprintf(tag, sizeof(tag), "live%ld", (long)getpid());
 	ledger_init(&led, LIVE_KEYS, "sqlive:", tag);
 	wr = writers_start(&o, &led, &e);
 	ck_assert_msg(wr != NULL, "%s", e.msg);
-	/* each key's own write, not LIVE_KEYS writes in all: under load one
-	 * writer lagged, and keys of its share were not there yet to be
-	 * copied (the duplicates test then counted fewer) */
-	while (i < LIVE_KEYS && clock_now_ms() < deadline) {
-		clock_sleep_ms(20);
-		ck_assert_msg(writers_mark(wr, acked, 2000, &e) == 0, "%s", e.msg);
-		for (i = 0; i < LIVE_KEYS && acked[i] > 0; i++)
-			;
-	}
-	ck_assert_msg(i == LIVE_KEYS, "writers' key %zu never written in 20 s", i);
-	free(acked);
+	written_after(none, 20, "once");
+	free(none);
 }
 
 /* Until every writers' key has an acknowledged write after this call
@@ -61,21 +73,11 @@ static void
 all_written_again(void)
 {
 	long long *then = xcalloc(LIVE_KEYS, sizeof(*then));
-	long long *now = xcalloc(LIVE_KEYS, sizeof(*now));
-	uint64_t deadline = clock_now_ms() + 10000;
 	struct err e = ERR_INIT;
-	size_t i;
 
 	ck_assert_msg(writers_mark(wr, then, 2000, &e) == 0, "%s", e.msg);
-	do {
-		clock_sleep_ms(50);
-		ck_assert_msg(writers_mark(wr, now, 2000, &e) == 0, "%s", e.msg);
-		for (i = 0; i < LIVE_KEYS && now[i] > then[i]; i++)
-			;
-	} while (i < LIVE_KEYS && clock_now_ms() < deadline);
-	ck_assert_msg(i == LIVE_KEYS, "writers' key %zu not written again in 10 s", i);
+	written_after(then, 10, "again");
 	free(then);
-	free(now);
 }
 
 /* Lets the writers go on for `ms`, stops them, and reads every key
