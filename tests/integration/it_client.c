@@ -20,12 +20,11 @@ static struct local_cluster lc;
 static void
 up(void)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct err e = ERR_INIT;
 
 	it_require_redis("client");
 	o.persistence = PERSIST_NONE;
-	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 }
 

@@ -35,14 +35,13 @@ nodes_of(int port)
 
 START_TEST(test_cluster_up_forms_masters_and_replicas)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct local_cluster lc;
 	struct err e = ERR_INIT;
 	pid_t pids[6];
 	size_t i, j;
 
 	it_require_redis("cluster");
-	o.redis_server = it_server();
 	o.masters = 3;
 	o.replicas = 1;
 	o.persistence = PERSIST_NONE;
@@ -80,7 +79,7 @@ END_TEST
 
 START_TEST(test_load_puts_every_key_on_its_owner)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct dataset d = {.keys = 100000, .seed = 11, .value_size = 24};
 	struct local_cluster lc;
 	struct err e = ERR_INIT;
@@ -90,7 +89,6 @@ START_TEST(test_load_puts_every_key_on_its_owner)
 	size_t i;
 
 	it_require_redis("cluster");
-	o.redis_server = it_server();
 	o.persistence = PERSIST_NONE;
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	ck_assert_msg(dataset_load(&d, "127.0.0.1", lc.nodes[1].port, 0, &e) == 0,
@@ -135,7 +133,7 @@ END_TEST
 
 START_TEST(test_start_fails_cleanly_on_bad_binary)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct local_cluster lc;
 	struct err e = ERR_INIT;
 
@@ -149,13 +147,12 @@ END_TEST
 
 START_TEST(test_start_refuses_base_port_in_use)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct local_cluster a, b;
 	struct err e = ERR_INIT;
 	char want[64];
 
 	it_require_redis("cluster");
-	o.redis_server = it_server();
 	o.masters = 1;
 	o.persistence = PERSIST_NONE;
 	ck_assert_msg(local_cluster_start(&a, &o, &e) == 0, "%s", e.msg);
@@ -171,7 +168,7 @@ END_TEST
 /* A redis-server that dies at start: the error quotes its log. */
 START_TEST(test_start_reports_node_log_when_it_dies)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct local_cluster lc;
 	struct err e = ERR_INIT;
 	char script[] = "/tmp/sq-fake-redis-XXXXXX";

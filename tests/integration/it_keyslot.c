@@ -19,7 +19,7 @@ START_TEST(test_key_slot_matches_cluster_keyslot)
 {
 	static const char *const edge[] = {"{}", "{a}{b}", "a{", "}{", "", "{", "}",
 					   "{{}}", "a{b}c", "{user1000}.following"};
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	char keys[BATCH][24];
 	size_t lens[BATCH], l2[3];
 	const char *argv[3] = {"CLUSTER", "KEYSLOT", NULL};
@@ -33,7 +33,6 @@ START_TEST(test_key_slot_matches_cluster_keyslot)
 	it_require_redis("keyslot");
 	o.masters = 1;
 	o.persistence = PERSIST_NONE;
-	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	c = it_conn(lc.nodes[0].port);
 	rng_init(&g, 1234);

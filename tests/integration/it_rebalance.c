@@ -20,7 +20,7 @@
 START_TEST(test_rebalance_to_a_new_master_keeps_every_key)
 {
 	struct local_cluster lc;
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct dataset d = {.keys = 30000, .seed = 5, .value_size = 16};
 	struct verify_opts vo = {.dataset = &d};
 	struct reshard_plan plan = {0};
@@ -33,7 +33,6 @@ START_TEST(test_rebalance_to_a_new_master_keeps_every_key)
 
 	it_require_redis("rebalance");
 	o.persistence = PERSIST_NONE;
-	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	ck_assert_msg(dataset_load(&d, "127.0.0.1", lc.nodes[0].port, 0, &e) == 0, "%s", e.msg);
 	ck_assert_msg(local_cluster_add_master(&lc, true, &e) == 0, "%s", e.msg);

@@ -23,13 +23,12 @@ static struct local_cluster lc;
 static void
 up(long long keys)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct dataset d = {.keys = keys, .seed = 9, .value_size = 16};
 	struct err e = ERR_INIT;
 
 	it_require_redis("reshard");
 	o.persistence = PERSIST_NONE;
-	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	if (keys)
 		ck_assert_msg(dataset_load(&d, "127.0.0.1", lc.nodes[0].port, 0, &e) == 0,

@@ -73,7 +73,7 @@ sent(void *arg, const struct conn *c, int argc, const char *const *argv,
 static void
 setup(struct cmdlog *l, int *slots)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct err e = ERR_INIT;
 	unsigned tag = key_slot("t", 1);
 	struct conn *c;
@@ -81,7 +81,6 @@ setup(struct cmdlog *l, int *slots)
 
 	it_require_redis("reshard_log");
 	o.persistence = PERSIST_NONE;
-	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	for (i = 0; i < o.masters; i++)
 		if ((long)tag >= (long)i * CLUSTER_SLOTS / o.masters)

@@ -30,13 +30,12 @@ static struct dataset ds = {.keys = KEYS, .seed = 5, .value_size = 32};
 static void
 up(void)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct err e = ERR_INIT;
 
 	it_require_redis("verify");
 	o.persistence = PERSIST_NONE;
 	o.node_timeout_ms = 1000;
-	o.redis_server = it_server();
 	ck_assert_msg(local_cluster_start(&lc, &o, &e) == 0, "%s", e.msg);
 	ck_assert_msg(dataset_load(&ds, "127.0.0.1", lc.nodes[0].port, 0, &e) == 0, "%s", e.msg);
 }

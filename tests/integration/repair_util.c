@@ -22,11 +22,10 @@ struct dataset rp_ds = {.keys = 20000, .seed = 13, .value_size = 16};
 void
 rp_up(int masters, int replicas, enum persistence p, long long keys)
 {
-	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+	struct local_cluster_opts o = it_cluster_opts();
 	struct err e = ERR_INIT;
 
 	it_require_redis("repair");
-	o.redis_server = it_server();
 	o.masters = masters;
 	o.replicas = replicas;
 	o.persistence = p;

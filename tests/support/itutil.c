@@ -49,6 +49,15 @@ it_on_valkey(void)
 	return strcmp(server_label(it_server(), label, sizeof(label)), "valkey") == 0;
 }
 
+struct local_cluster_opts
+it_cluster_opts(void)
+{
+	struct local_cluster_opts o = LOCAL_CLUSTER_OPTS_INIT;
+
+	o.redis_server = it_server();
+	return o;
+}
+
 bool
 it_pid_alive(pid_t pid)
 {

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cluster/conn.h"
+#include "harness/local/localcluster.h"
 
 /* Skips the running test unless redis-server is on PATH. */
 void it_require_redis(const char *suite);
@@ -23,6 +24,9 @@ void it_require_valkey(const char *suite);
 const char *it_server(void);
 /* True when it_server() is a Valkey. */
 bool it_on_valkey(void);
+/* LOCAL_CLUSTER_OPTS_INIT with it_server(): every test's cluster plays
+ * on the server make check asks for, without each test saying so. */
+struct local_cluster_opts it_cluster_opts(void);
 
 /* True while `pid` exists (and is not a zombie of ours). */
 bool it_pid_alive(pid_t pid);
