@@ -65,6 +65,7 @@ connect_all(struct mover *m, const char *host, struct err *e)
 	m->conns = xcalloc(m->t.n + 1, sizeof(*m->conns));
 	m->others = xcalloc(m->t.n + 1, sizeof(*m->others));
 	m->waits = xcalloc(m->t.n + 1, sizeof(*m->waits));
+	m->owed = xcalloc(m->t.n + 1, sizeof(*m->owed));
 	for (i = 0; i < m->t.n; i++) {
 		n = &m->t.nodes[i];
 		if (n == d) {
@@ -95,6 +96,7 @@ set_source(struct mover *m, const char *id, struct err *e)
 
 	if (s == NULL)
 		return err_set(e, 0, "source node %s is not in the cluster", id);
+	reshard_collect_all(m);
 	k = (size_t)(s - m->t.nodes);
 	if (m->conns[k] == NULL &&
 	    (m->conns[k] = conn_open(host_of(s, m->host), s->port, m->o->timeout_ms, e)) == NULL)
@@ -107,159 +109,6 @@ set_source(struct mover *m, const char *id, struct err *e)
 		if (m->conns[i] && m->conns[i] != m->src && m->conns[i] != m->dst)
 			m->others[m->nothers++] = m->conns[i];
 	return 0;
-}
-
-void
-reshard_mute_other(struct mover *m, size_t i)
-{
-	log_warn("reshard: '%s' did not apply SETSLOT NODE in time (NOREPLICAS): it is told "
-		 "no more, the target's gossip tells it", conn_addr(m->others[i]));
-	m->others[i] = m->others[--m->nothers];
-}
-
-int
-reshard_emit(struct mover *m, enum reshard_step step, struct err *e)
-{
-	m->ev.step = step;
-	m->pr->at = m->ev;
-	if (m->h && m->h->on_step && m->h->on_step(m->h->arg, &m->ev, e) < 0)
-		return -1;
-	return 0;
-}
-
-bool
-reshard_waits(const struct mover *m, const struct conn *c)
-{
-	size_t i;
-
-	for (i = 0; i < m->t.n; i++)
-		if (m->conns[i] == c)
-			return m->waits[i];
-	return false;
-}
-
-int
-reshard_setslot_argv(const struct mover *m, const struct conn *c, const char *slot,
-		     const char *how, const char *id, const char **argv)
-{
-	argv[0] = "CLUSTER";
-	argv[1] = "SETSLOT";
-	argv[2] = slot;
-	argv[3] = how;
-	argv[4] = id;
-	if (!reshard_waits(m, c))
-		return 5;
-	argv[5] = "TIMEOUT";
-	argv[6] = m->timeout_s;
-	return 7;
-}
-
-void
-reshard_setslot_wait(const struct mover *m, struct conn *c, bool waiting)
-{
-	if (reshard_waits(m, c))
-		conn_set_timeout(c, m->o->timeout_ms + (waiting ? 1000 : 0), NULL);
-}
-
-int
-reshard_setslot_error(const struct mover *m, const struct conn *c, int slot, const char *how,
-		      const char *reply, struct err *e)
-{
-	if (strncmp(reply, "NOREPLICAS", 10) == 0)
-		return err_set(e, 0,
-			       "'CLUSTER SETSLOT %d %s' on '%s': %s (a replica of the node did not "
-			       "acknowledge it within %d ms: the node has not applied it, its "
-			       "replicas will once they read it)",
-			       slot, how, conn_addr(c), reply, m->o->timeout_ms);
-	return err_set(e, 0, "'CLUSTER SETSLOT %d %s' on '%s': %s", slot, how, conn_addr(c),
-		       reply);
-}
-
-int
-reshard_setslot(struct mover *m, struct conn *c, int slot, const char *how, const char *id,
-		bool *noreplicas, struct err *e)
-{
-	const char *argv[7];
-	struct reply *r;
-	char s[16];
-	int argc, rc = 0;
-
-	snprintf(s, sizeof(s), "%d", slot);
-	argc = reshard_setslot_argv(m, c, s, how, id, argv);
-	reshard_setslot_wait(m, c, true);
-	r = conn_cmd_argv(c, argc, argv, NULL, e);
-	reshard_setslot_wait(m, c, false);
-	if (noreplicas)
-		*noreplicas = r && reply_is_error(r, "NOREPLICAS");
-	if (r == NULL)
-		return -1;
-	if (r->type == REPLY_ERROR)
-		rc = reshard_setslot_error(m, c, slot, how, r->str, e);
-	reply_free(r);
-	return rc;
-}
-
-void
-reshard_note_unknown(struct mover *m, const struct reply *keys, const struct reply *r)
-{
-	size_t i;
-
-	/* an error the target gave (-OOM, -MISCONF, BUSYKEY...) came back
-	 * through the source before anything else: those keys did not move */
-	if (r && (r->type != REPLY_ERROR || !reply_is_error(r, "IOERR")))
-		return;
-	for (i = 0; i < keys->nelem; i++) {
-		long long k = m->pr->keys_unknown + (long long)i;
-
-		if (k < RESHARD_UNKNOWN_EXAMPLES)
-			snprintf(m->pr->unknown[k], sizeof(m->pr->unknown[k]), "%.*s",
-				 (int)(keys->elem[i]->len < 63 ? keys->elem[i]->len : 63),
-				 keys->elem[i]->str);
-	}
-	m->pr->keys_unknown += (long long)keys->nelem;
-}
-
-bool
-reshard_is_nokey(const struct reply *r)
-{
-	return r->type == REPLY_STATUS && strcmp(r->str, "NOKEY") == 0;
-}
-
-int
-reshard_migrate_timeout(struct mover *m, bool migrating, struct err *e)
-{
-	/* a late success is counted, and a paused target reported by the
-	 * source as the target's fault */
-	return conn_set_timeout(
-		m->src, migrating ? conn_migrate_wait_ms(m->o->timeout_ms) : m->o->timeout_ms, e);
-}
-
-size_t
-reshard_migrate_argv(const struct mover *m, const struct reply *keys,
-		     const char ***argvp, size_t **lensp)
-{
-	const char **argv = xcalloc(keys->nelem + 8, sizeof(*argv));
-	size_t *lens = xcalloc(keys->nelem + 8, sizeof(*lens));
-	size_t i, argc = 0;
-
-	argv[argc++] = "MIGRATE";
-	argv[argc++] = m->dst_host;
-	argv[argc++] = m->dst_port_s;
-	argv[argc++] = "";
-	argv[argc++] = "0";
-	argv[argc++] = m->timeout_s;
-	if (m->o->replace)
-		argv[argc++] = "REPLACE";
-	argv[argc++] = "KEYS";
-	for (i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	for (i = 0; i < keys->nelem; i++, argc++) {
-		argv[argc] = keys->elem[i]->str;
-		lens[argc] = keys->elem[i]->len;
-	}
-	*argvp = argv;
-	*lensp = lens;
-	return argc;
 }
 
 /* Moves up to `want` keys of the slot: returns how many GETKEYSINSLOT
@@ -365,6 +214,7 @@ move_slot(struct mover *m, int idx, struct err *e)
 	bool noreplicas = false;
 	size_t i;
 
+	reshard_collect_all(m);
 	m->ev.slot = slot;
 	m->ev.slot_index = idx + 1;
 	m->ev.slot_moved = 0;
@@ -418,7 +268,7 @@ reshard_run(const struct reshard_plan *plan, const char *host, int port,
 {
 	struct reshard_opts opts = *o;
 	struct mover m = {.plan = plan, .o = &opts, .h = h, .pr = progress};
-	size_t i, n;
+	size_t i, k, n;
 	bool reached;
 	int rc = -1;
 
@@ -433,8 +283,8 @@ reshard_run(const struct reshard_plan *plan, const char *host, int port,
 	if (opts.slots_per_round < 1)
 		opts.slots_per_round = 1;
 	for (i = 0; i < plan->nslots; i += n) {
-		/* a round: slots of one source, at most slots_per_round */
-		for (n = 1; i + n < plan->nslots && n < (size_t)opts.slots_per_round &&
+		/* the plan's next slots of one source */
+		for (n = 1; i + n < plan->nslots &&
 			    strcmp(source_of(plan, i + n), source_of(plan, i)) == 0;
 		     n++)
 			;
@@ -445,8 +295,14 @@ reshard_run(const struct reshard_plan *plan, const char *host, int port,
 			if (set_source(&m, source_of(plan, i), e) < 0)
 				goto stop;
 		}
-		if ((n == 1 ? move_slot(&m, (int)i, e) : reshard_round(&m, i, n, e)) < 0)
-			goto stop;
+		if (opts.slots_per_round > 1 && n > 1) {
+			if (reshard_rounds(&m, i, n, e) < 0)
+				goto stop;
+			continue;
+		}
+		for (k = 0; k < n; k++)
+			if (move_slot(&m, (int)(i + k), e) < 0)
+				goto stop;
 	}
 	rc = 0;
 	goto out;
@@ -460,10 +316,13 @@ stop:
 		   m.ev.slot_index, plan->nslots, reached ? "step " : "before its first step",
 		   reached ? reshard_step_name(progress->at.step) : "");
 out:
+	/* every master has had its say before the caller looks */
+	reshard_collect_all(&m);
 	for (i = 0; m.conns && i < m.t.n; i++)
 		conn_free(m.conns[i]);
 	free(m.conns);
 	free(m.waits);
+	free(m.owed);
 	free(m.others);
 	topology_release(&m.t);
 	return rc;

@@ -21,6 +21,9 @@ struct mover {
 	bool *waits;               /* per node of t: a Valkey 8 primary, whose
 				      SETSLOT waits for its replicas (and
 				      takes a TIMEOUT) */
+	size_t *owed;              /* per node of t: replies not read yet (the
+				      other masters' SETSLOT NODE, not
+				      awaited: see reshard_collect) */
 	struct conn *src, *dst;    /* borrowed from conns */
 	const char *src_id;        /* the current source */
 	struct conn **others;      /* borrowed: masters but src and dst */
@@ -35,6 +38,15 @@ struct mover {
  * courtesy: it hears no more of them (each would wait the timeout); the
  * target's gossip tells it. */
 void reshard_mute_other(struct mover *m, size_t i);
+/* n more replies that c owes: commands sent and not awaited. */
+void reshard_owe(struct mover *m, const struct conn *c, size_t n);
+/* Reads and drops the replies c owes, so that its next reply is to the
+ * next command: the other masters' SETSLOT NODE is a courtesy (gossip
+ * tells them too), not awaited, and its answers are not looked at, as
+ * before.  A connection that fails is left broken for its next user. */
+void reshard_collect(struct mover *m, struct conn *c);
+/* reshard_collect of every connection. */
+void reshard_collect_all(struct mover *m);
 /* Reports m->ev as step `step` to the caller's hook. */
 int reshard_emit(struct mover *m, enum reshard_step step, struct err *e);
 /* CLUSTER SETSLOT slot how id; an error reply is a failure.  To a node
@@ -72,8 +84,9 @@ void reshard_note_unknown(struct mover *m, const struct reply *keys, const struc
 bool reshard_is_nokey(const struct reply *r);
 /* The source's read timeout while MIGRATEs run (migrating) or not. */
 int reshard_migrate_timeout(struct mover *m, bool migrating, struct err *e);
-/* Moves the plan's slots [first, first + count) together; see
- * reshard_round.c.  On failure m->ev is the slot and step it stopped at. */
-int reshard_round(struct mover *m, size_t first, size_t count, struct err *e);
+/* Moves the plan's slots [first, first + count), all of the current
+ * source, in rounds of o->slots_per_round; see reshard_round.c.  On
+ * failure m->ev is the slot and step it stopped at. */
+int reshard_rounds(struct mover *m, size_t first, size_t count, struct err *e);
 
 #endif
