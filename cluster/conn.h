@@ -102,6 +102,12 @@ void conn_append_formatted(struct conn *c, const char *resp, size_t len);
 /* Writes everything queued without waiting for replies. */
 int conn_flush(struct conn *c, struct err *e);
 struct reply *conn_read_reply(struct conn *c, struct err *e);
+/* The next n replies, each an integer, into out[0..n), without a reply
+ * allocated for each (a trace does not see them).  Returns 0, or -1 with
+ * `e` set: the link failed, or a reply was not an integer ("'what' on
+ * 'addr': <its error>"); the replies after that one are not read. */
+int conn_read_integers(struct conn *c, long long *out, size_t n, const char *what,
+		       struct err *e);
 
 /* A tap on every command the calling thread sends and every reply it
  * reads, for audit logs and tests.  `sent` sees the arguments as queued;

@@ -141,7 +141,8 @@ snapshot_take_watched(struct snapshot *s, const char *host, int port, int timeou
 void
 snapshot_index(struct snapshot *s)
 {
-	int owner[CLUSTER_SLOTS], slot;
+	int owner[CLUSTER_SLOTS], slot, *as_node;
+	const struct topology *view;
 	size_t i;
 
 	s->ref = -1;
@@ -152,11 +153,16 @@ snapshot_index(struct snapshot *s)
 		s->owner[slot] = -1;
 	if (s->ref < 0)
 		return;
-	topology_slot_owners(&s->nodes[s->ref].view, owner);
+	view = &s->nodes[s->ref].view;
+	topology_slot_owners(view, owner);
+	/* each node of the view as a snapshot index, once, not per slot */
+	as_node = xcalloc(view->n + 1, sizeof(*as_node));
+	for (i = 0; i < view->n; i++)
+		as_node[i] = snapshot_find_id(s, view->nodes[i].id);
 	for (slot = 0; slot < CLUSTER_SLOTS; slot++)
 		if (owner[slot] >= 0)
-			s->owner[slot] = snapshot_find_id(
-				s, s->nodes[s->ref].view.nodes[owner[slot]].id);
+			s->owner[slot] = as_node[owner[slot]];
+	free(as_node);
 }
 
 void

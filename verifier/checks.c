@@ -2,7 +2,10 @@
 #include "verifier/checks.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "common/xmalloc.h"
 
 #define FAILED_FLAGS (NODE_FAIL | NODE_PFAIL | NODE_NOADDR)
 
@@ -106,12 +109,13 @@ check_slots_served(const struct snapshot *s, struct verdict *v, int max)
 void
 check_slots_agree(const struct snapshot *s, struct verdict *v, int max)
 {
-	int owner[CLUSTER_SLOTS], other[CLUSTER_SLOTS], slot;
+	int owner[CLUSTER_SLOTS], other[CLUSTER_SLOTS], slot, y, *as_ref;
 	const struct topology *ref, *t;
+	const struct cluster_node *r;
 	struct finding *f = &v->f[F_DISAGREEMENT];
 	unsigned char bad[CLUSTER_SLOTS] = {0};
 	char a[96], b[96], wx[128], wy[128];
-	size_t i;
+	size_t i, k;
 
 	f->checked = true;
 	if (s->ref < 0)
@@ -123,17 +127,26 @@ check_slots_agree(const struct snapshot *s, struct verdict *v, int max)
 			continue;
 		t = &s->nodes[i].view;
 		topology_slot_owners(t, other);
+		/* each of t's nodes as ref's index (-2: ref has no such id), so
+		 * that 16384 slots compare as numbers, not as ids */
+		as_ref = xcalloc(t->n + 1, sizeof(*as_ref));
+		for (k = 0; k < t->n; k++)
+			as_ref[k] = (r = topology_find(ref, t->nodes[k].id)) ? (int)(r - ref->nodes)
+									      : -2;
 		for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
-			const char *x = owner[slot] < 0 ? "" : ref->nodes[owner[slot]].id;
-			const char *y = other[slot] < 0 ? "" : t->nodes[other[slot]].id;
-
-			if (strcmp(x, y) == 0 || bad[slot])
+			y = other[slot] < 0 ? -1 : as_ref[other[slot]];
+			if (y == owner[slot] || bad[slot])
 				continue;
 			bad[slot] = 1;
 			finding_add(f, max, "slot %d: %s says %s, %s says %s", slot,
-				    addr(s, s->ref, a, sizeof(a)), who(s, x, wx, sizeof(wx)),
-				    addr(s, (int)i, b, sizeof(b)), who(s, y, wy, sizeof(wy)));
+				    addr(s, s->ref, a, sizeof(a)),
+				    who(s, owner[slot] < 0 ? "" : ref->nodes[owner[slot]].id, wx,
+					sizeof(wx)),
+				    addr(s, (int)i, b, sizeof(b)),
+				    who(s, other[slot] < 0 ? "" : t->nodes[other[slot]].id, wy,
+					sizeof(wy)));
 		}
+		free(as_ref);
 	}
 }
 

@@ -119,28 +119,19 @@ fail:
 static int
 owned_only(struct counter *c, struct conn *cn, struct err *e)
 {
-	long long owned = 0, total = -1;
-	struct reply *r;
-	int n, i;
+	long long *counts, owned = 0;
+	int n, i, rc = -1;
 
 	if ((n = send_counts(cn, c->own, "*1\r\n$6\r\nDBSIZE\r\n", e)) < 0)
 		return -1;
-	for (i = 0; i <= n; i++) {
-		if ((r = conn_read_reply(cn, e)) == NULL)
-			return -1;
-		if (r->type != REPLY_INTEGER) {
-			err_set(e, 0, "'%s' on '%s': %s", i < n ? "CLUSTER COUNTKEYSINSLOT" : "DBSIZE",
-				conn_addr(cn), r->type == REPLY_ERROR ? r->str : "bad reply");
-			reply_free(r);
-			return -1;
-		}
-		if (i < n)
-			owned += r->integer;
-		else
-			total = r->integer;
-		reply_free(r);
+	counts = xmalloc(((size_t)n + 1) * sizeof(*counts));
+	if (conn_read_integers(cn, counts, (size_t)n + 1, "CLUSTER COUNTKEYSINSLOT", e) == 0) {
+		for (i = 0; i < n; i++)
+			owned += counts[i];
+		rc = owned != counts[n]; /* DBSIZE */
 	}
-	return owned != total;
+	free(counts);
+	return rc;
 }
 
 /* Every slot counted into c->p.keys: by script, else (no scripts)
@@ -163,19 +154,7 @@ count_slots(struct counter *c, struct conn *cn, struct err *e)
 	reply_free(r);
 	if (send_counts(cn, NULL, NULL, e) < 0)
 		return -1;
-	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
-		if ((r = conn_read_reply(cn, e)) == NULL)
-			return -1;
-		if (r->type != REPLY_INTEGER) {
-			err_set(e, 0, "'CLUSTER COUNTKEYSINSLOT %d' on '%s': %s", slot,
-				conn_addr(cn), r->type == REPLY_ERROR ? r->str : "bad reply");
-			reply_free(r);
-			return -1;
-		}
-		c->p.keys[slot] = r->integer;
-		reply_free(r);
-	}
-	return 0;
+	return conn_read_integers(cn, c->p.keys, CLUSTER_SLOTS, "CLUSTER COUNTKEYSINSLOT", e);
 }
 
 /* Every slot counted; a key named for the first `max` slots it does not

@@ -15,6 +15,7 @@
 #include "common/proc.h"
 #include "harness/local/load.h"
 #include "harness/local/localcluster.h"
+#include "repair/private_server.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
@@ -128,6 +129,43 @@ START_TEST(test_load_puts_every_key_on_its_owner)
 		conn_free(c);
 	}
 	local_cluster_stop(&lc, false);
+}
+END_TEST
+
+/* conn_read_integers: a pipeline's integer replies land in the array, a
+ * reply of another kind fails naming the command and the server's words,
+ * and the connection reads ordinary replies afterwards. */
+START_TEST(test_read_integers_into_an_array)
+{
+	struct private_server s = {.name = "integers", .proc = PROC_INIT};
+	const char *incr[] = {"INCRBY", "n", "5"}, *str[] = {"SET", "s", "x"},
+		   *bad[] = {"INCR", "s"};
+	struct err e = ERR_INIT;
+	long long v[4] = {0};
+	struct reply *r;
+
+	ck_assert_msg(private_server_dir(&s, NULL, &e) == 0, "%s", e.msg);
+	ck_assert_msg(private_server_start(&s, it_server(), NULL, 2000, 20000, &e) == 0, "%s",
+		      e.msg);
+	conn_append_argv(s.c, 3, incr, NULL);
+	conn_append_argv(s.c, 3, incr, NULL);
+	conn_append_argv(s.c, 3, incr, NULL);
+	ck_assert_int_eq(conn_flush(s.c, &e), 0);
+	ck_assert_msg(conn_read_integers(s.c, v, 3, "INCRBY", &e) == 0, "%s", e.msg);
+	ck_assert(v[0] == 5 && v[1] == 10 && v[2] == 15 && v[3] == 0);
+	conn_append_argv(s.c, 3, str, NULL);
+	conn_append_argv(s.c, 2, bad, NULL);
+	ck_assert_int_eq(conn_flush(s.c, &e), 0);
+	ck_assert_int_eq(conn_read_integers(s.c, v, 2, "SET/INCR", &e), -1);
+	ck_assert_msg(strstr(e.msg, "'SET/INCR' on '") && strstr(e.msg, "not an integer"), "%s",
+		      e.msg);
+	/* the INCR's error is still to come, read as usual */
+	r = conn_read_reply(s.c, &e);
+	ck_assert_msg(r && r->type == REPLY_ERROR, "%s", r ? "not an error" : e.msg);
+	reply_free(r);
+	ck_assert_int_eq(conn_cmd_int(s.c, &v[0], &e, "INCR", "n", NULL), 0);
+	ck_assert_int_eq(v[0], 16);
+	private_server_stop(&s, false);
 }
 END_TEST
 
@@ -462,6 +500,7 @@ cluster_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_cluster_up_forms_masters_and_replicas);
 	tcase_add_test(tc, test_load_puts_every_key_on_its_owner);
+	tcase_add_test(tc, test_read_integers_into_an_array);
 	tcase_add_test(tc, test_start_fails_cleanly_on_bad_binary);
 	tcase_add_test(tc, test_start_refuses_base_port_in_use);
 	tcase_add_test(tc, test_start_reports_node_log_when_it_dies);

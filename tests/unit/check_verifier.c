@@ -121,6 +121,33 @@ START_TEST(test_checks_disagreement_names_both_views)
 }
 END_TEST
 
+/* Views compare by node id, whatever order each lists its nodes in; an
+ * owner the reference does not know differs from every one it does. */
+START_TEST(test_checks_agreement_by_id_not_by_line_order)
+{
+	struct snapshot s;
+	struct verdict v;
+	char t[1024];
+
+	healthy(&s);
+	topology_release(&s.nodes[2].view);
+	snprintf(t, sizeof(t),
+		 C " 127.0.0.1:7002@17002 myself,master - 0 0 3 connected 10923-16383\n"
+		 "dddddddddddddddddddddddddddddddddddddddd 127.0.0.1:7003@17003 master - 0 0 4 "
+		 "connected 0-10\n"
+		 A " 127.0.0.1:7000@17000 master - 0 0 1 connected 11-5460\n"
+		 B " 127.0.0.1:7001@17001 master - 0 0 2 connected 5461-10922\n");
+	ck_assert_int_eq(topology_parse(&s.nodes[2].view, t, NULL), 0);
+	v = run(&s);
+	ck_assert_int_eq(v.f[F_DISAGREEMENT].count, 11);
+	ck_assert_str_eq(v.f[F_DISAGREEMENT].examples[0],
+			 "slot 0: 127.0.0.1:7000 says aaaaaaaa (127.0.0.1:7000), 127.0.0.1:7002 says "
+			 "dddddddd");
+	verdict_release(&v);
+	snapshot_release(&s);
+}
+END_TEST
+
 START_TEST(test_checks_open_slots_on_both_sides)
 {
 	struct snapshot s;
@@ -232,6 +259,7 @@ verifier_suite(void)
 	tcase_add_test(tc, test_checks_healthy_snapshot_has_no_findings);
 	tcase_add_test(tc, test_checks_uncovered_slots_counted_and_shown_as_ranges);
 	tcase_add_test(tc, test_checks_disagreement_names_both_views);
+	tcase_add_test(tc, test_checks_agreement_by_id_not_by_line_order);
 	tcase_add_test(tc, test_checks_open_slots_on_both_sides);
 	tcase_add_test(tc, test_checks_dead_master_unserved_failed_unreachable);
 	tcase_add_test(tc, test_finding_add_keeps_counting_past_examples);
