@@ -105,12 +105,16 @@ integration: $(B)/shardquake $(B)/tests/integration/run
 	$(B)/tests/integration/run
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(B)/bench/disk_overhead
+	$(Q)$(MAKE) --no-print-directory all $(B)/bench/disk_overhead $(B)/bench/count_floor
 	$(Q)sh bench/run.sh $(B)/shardquake
 	$(Q)$(B)/bench/disk_overhead 500000
 
 # what the disk fault's seccomp filter costs a node before it fires
 $(B)/bench/disk_overhead: $(B)/bench/disk_overhead.o $(B)/libsq.a
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# verify's per-slot counts sent by a bare client: the floor under them
+$(B)/bench/count_floor: $(B)/bench/count_floor.o $(B)/libsq.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Parsers of outside input under libFuzzer, ASan and UBSan: scenario files
