@@ -1,9 +1,12 @@
-/* conn.c - hiredis connections with timeouts and copied replies; see conn.h. */
+/*
+ * conn.c - hiredis connections with timeouts, replies built by the
+ * reader, pipelining; the one-command helpers are in conn_cmd.c.  See
+ * conn.h.
+ */
 #include "cluster/conn.h"
 
 #include <errno.h>
 #include <hiredis.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,11 +113,26 @@ new_array(const redisReadTask *task, int elements)
 	return r;
 }
 
+/*
+ * Within conn_read_integers(), the reader's privdata points at the
+ * caller's array (its cursor): a top-level integer goes there, and the
+ * reply is this marker, never allocated.  A verify reads 16384 counts; a
+ * reply allocated and freed for each was most of its client time after
+ * the parsing.
+ */
+static struct reply integer_taken;
+
 static void *
 new_integer(const redisReadTask *task, long long value)
 {
-	struct reply *r = new_object(task, REPLY_INTEGER, 0);
+	long long **cursor = task->privdata;
+	struct reply *r;
 
+	if (cursor != NULL && task->parent == NULL) {
+		*(*cursor)++ = value;
+		return &integer_taken;
+	}
+	r = new_object(task, REPLY_INTEGER, 0);
 	r->integer = value;
 	return r;
 }
@@ -128,7 +146,8 @@ new_nil(const redisReadTask *task)
 static void
 free_object(void *r)
 {
-	reply_free(r);
+	if (r != &integer_taken)
+		reply_free(r);
 }
 
 /* hiredis never writes through its pointer to these */
@@ -380,41 +399,6 @@ conn_read_reply(struct conn *c, struct err *e)
 	return r;
 }
 
-/*
- * conn_read_integers: the reader's integers go straight to the caller's
- * array (the reader's privdata points at its cursor), and the reply is
- * this marker, never allocated: a verify reads 16384 counts, and a reply
- * allocated and freed for each was most of its client time after the
- * parsing.  Anything else (an error, a nested integer) is built as usual.
- */
-static struct reply integer_taken;
-
-static void *
-take_integer(const redisReadTask *task, long long value)
-{
-	long long **cursor = task->privdata;
-
-	if (task->parent != NULL || cursor == NULL)
-		return new_integer(task, value);
-	*(*cursor)++ = value;
-	return &integer_taken;
-}
-
-static void
-free_unless_taken(void *r)
-{
-	if (r != &integer_taken)
-		reply_free(r);
-}
-
-static const redisReplyObjectFunctions integer_functions = {
-	.createString = new_string,
-	.createArray = new_array,
-	.createInteger = take_integer,
-	.createNil = new_nil,
-	.freeObject = free_unless_taken,
-};
-
 int
 conn_read_integers(struct conn *c, long long *out, size_t n, const char *what, struct err *e)
 {
@@ -427,7 +411,6 @@ conn_read_integers(struct conn *c, long long *out, size_t n, const char *what, s
 		io_failure(c, e);
 		return -1;
 	}
-	c->ctx->reader->fn = (redisReplyObjectFunctions *)&integer_functions;
 	c->ctx->reader->privdata = &cursor;
 	for (i = 0; i < n && rc == 0; i++) {
 		r = NULL;
@@ -442,189 +425,5 @@ conn_read_integers(struct conn *c, long long *out, size_t n, const char *what, s
 		}
 	}
 	c->ctx->reader->privdata = NULL;
-	c->ctx->reader->fn = (redisReplyObjectFunctions *)&reply_functions;
 	return rc;
-}
-
-static int
-collect(va_list ap, const char **argv)
-{
-	const char *s;
-	int n = 0;
-
-	while ((s = va_arg(ap, const char *)) != NULL && n < MAX_VA_ARGS)
-		argv[n++] = s;
-	return n;
-}
-
-/* "CLUSTER MEET" for messages: the first one or two words. */
-static void
-cmd_name(char *out, size_t n, int argc, const char *const *argv)
-{
-	snprintf(out, n, "%s%s%s", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
-	if (strlen(out) > 32)
-		out[32] = '\0';
-}
-
-static struct reply *
-vcmd(struct conn *c, struct err *e, va_list ap, char *name, size_t n)
-{
-	const char *argv[MAX_VA_ARGS];
-	int argc = collect(ap, argv);
-
-	cmd_name(name, n, argc, argv);
-	return conn_cmd_argv(c, argc, argv, NULL, e);
-}
-
-struct reply *
-conn_cmd(struct conn *c, struct err *e, ...)
-{
-	char name[64];
-	struct reply *r;
-	va_list ap;
-
-	va_start(ap, e);
-	r = vcmd(c, e, ap, name, sizeof(name));
-	va_end(ap);
-	if (r == NULL)
-		err_prefix(e, "'%s' on ", name);
-	return r;
-}
-
-/* Checks the reply type, turning error replies into `e`. */
-static int
-expect(struct reply *r, enum reply_type t, struct conn *c, const char *name,
-       struct err *e)
-{
-	if (r == NULL)
-		return err_prefix(e, "'%s' on ", name);
-	if (r->type == REPLY_ERROR)
-		return err_set(e, 0, "'%s' on '%s': %s", name, c->addr, r->str);
-	if (r->type != t)
-		return err_set(e, 0, "'%s' on '%s': unexpected reply type %d", name,
-			       c->addr, (int)r->type);
-	return 0;
-}
-
-int
-conn_cmd_ok(struct conn *c, struct err *e, ...)
-{
-	char name[64];
-	struct reply *r;
-	va_list ap;
-	int rc;
-
-	va_start(ap, e);
-	r = vcmd(c, e, ap, name, sizeof(name));
-	va_end(ap);
-	rc = expect(r, REPLY_STATUS, c, name, e);
-	reply_free(r);
-	return rc;
-}
-
-char *
-conn_cmd_str(struct conn *c, struct err *e, ...)
-{
-	char name[64], *s = NULL;
-	struct reply *r;
-	va_list ap;
-
-	va_start(ap, e);
-	r = vcmd(c, e, ap, name, sizeof(name));
-	va_end(ap);
-	if (expect(r, REPLY_STRING, c, name, e) == 0)
-		s = xstrndup(r->str, r->len); /* r->str lives in r */
-	reply_free(r);
-	return s;
-}
-
-int
-conn_cmd_int(struct conn *c, long long *out, struct err *e, ...)
-{
-	char name[64];
-	struct reply *r;
-	va_list ap;
-	int rc;
-
-	va_start(ap, e);
-	r = vcmd(c, e, ap, name, sizeof(name));
-	va_end(ap);
-	rc = expect(r, REPLY_INTEGER, c, name, e);
-	if (rc == 0)
-		*out = r->integer;
-	reply_free(r);
-	return rc;
-}
-
-int
-conn_config_get(struct conn *c, const char *name, char *out, size_t n, struct err *e)
-{
-	struct reply *r = conn_cmd(c, e, "CONFIG", "GET", name, NULL);
-	int rc = 0;
-
-	out[0] = '\0';
-	if (r == NULL)
-		return -1;
-	if (r->type == REPLY_ERROR)
-		rc = err_set(e, 0, "'CONFIG GET %s' on '%s': %s", name, c->addr, r->str);
-	else if (r->type != REPLY_ARRAY || r->nelem != 2 || r->elem[1]->type != REPLY_STRING)
-		rc = err_set(e, 0, "'CONFIG GET %s' on '%s': no such setting", name, c->addr);
-	else
-		snprintf(out, n, "%s", r->elem[1]->str);
-	reply_free(r);
-	return rc;
-}
-
-int
-conn_ask_text(const char *host, int port, int timeout_ms, const char *const *argv,
-	      char *out, size_t n, struct err *e)
-{
-	struct conn *c = conn_open(host, port, timeout_ms, e);
-	struct reply *r;
-	int argc = 0;
-
-	if (c == NULL)
-		return -1;
-	while (argv[argc])
-		argc++;
-	r = conn_cmd_argv(c, argc, argv, NULL, e);
-	conn_free(c);
-	if (r == NULL)
-		return -1;
-	if (r->type == REPLY_ARRAY) {
-		size_t i, used = 0;
-
-		out[0] = '\0';
-		for (i = 0; i < r->nelem && used < n; i++)
-			used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "\n" : "",
-						 r->elem[i]->str ? r->elem[i]->str : "");
-	} else if (r->type == REPLY_ERROR) {
-		snprintf(out, n, "-%s", r->str);
-	} else if (r->type == REPLY_INTEGER) {
-		snprintf(out, n, "%lld", r->integer);
-	} else {
-		snprintf(out, n, "%s", r->str ? r->str : r->type == REPLY_NIL ? "(nil)" : "");
-	}
-	reply_free(r);
-	return 0;
-}
-
-int
-info_field(const char *text, const char *field, char *out, size_t n)
-{
-	size_t flen = strlen(field);
-	const char *p = text, *end;
-
-	while (p && *p) {
-		if (strncmp(p, field, flen) == 0 && p[flen] == ':') {
-			p += flen + 1;
-			end = p + strcspn(p, "\r\n");
-			snprintf(out, n, "%.*s", (int)(end - p), p);
-			return 0;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -1;
 }
