@@ -287,9 +287,8 @@ conn_cmd_argv(struct conn *c, int argc, const char *const *argv,
 	return conn_read_reply(c, e);
 }
 
-/* Writes n in decimal at p; returns the end. */
-static char *
-put_num(char *p, size_t n)
+char *
+conn_put_num(char *p, size_t n)
 {
 	char d[24];
 	size_t k = 0;
@@ -319,13 +318,13 @@ format_argv(struct conn *c, int argc, const char *const *argv, const size_t *len
 	xgrow(&c->out, &c->out_cap, need, 1);
 	p = c->out;
 	*p++ = '*';
-	p = put_num(p, (size_t)argc);
+	p = conn_put_num(p, (size_t)argc);
 	*p++ = '\r';
 	*p++ = '\n';
 	for (i = 0; i < argc; i++) {
 		len = lens ? lens[i] : strlen(argv[i]);
 		*p++ = '$';
-		p = put_num(p, len);
+		p = conn_put_num(p, len);
 		*p++ = '\r';
 		*p++ = '\n';
 		memcpy(p, argv[i], len);

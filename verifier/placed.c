@@ -52,20 +52,15 @@ static char *
 put_count(char *p, int slot)
 {
 	static const char head[] = "*3\r\n$7\r\nCLUSTER\r\n$15\r\nCOUNTKEYSINSLOT\r\n$";
-	char d[8];
-	int k = 0;
+	char digits[8];
+	size_t n = (size_t)(conn_put_num(digits, (size_t)slot) - digits);
 
 	memcpy(p, head, sizeof(head) - 1);
-	p += sizeof(head) - 1;
-	do {
-		d[k++] = (char)('0' + slot % 10);
-		slot /= 10;
-	} while (slot);
-	*p++ = (char)('0' + k);
+	p = conn_put_num(p + sizeof(head) - 1, n);
 	*p++ = '\r';
 	*p++ = '\n';
-	while (k)
-		*p++ = d[--k];
+	memcpy(p, digits, n);
+	p += n;
 	*p++ = '\r';
 	*p++ = '\n';
 	return p;
