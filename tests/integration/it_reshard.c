@@ -40,6 +40,7 @@ struct recorder {
 	int stop_slot_index;   /* stop on STEP_KEYS of this slot ... */
 	long long stop_at;     /* ... once this many keys moved */
 	int kill_at_step;      /* kill the target at this step of slot 2, or -1 */
+	int kill_slot_index;   /* ... of this slot instead, when not 0 */
 	bool pause;            /* ... or stop it (SIGSTOP) instead */
 	bool stopped;
 };
@@ -57,7 +58,8 @@ record(void *arg, const struct reshard_event *ev, struct err *e)
 		r->stopped = true;
 		return err_set(e, 0, "fault point reached at %lld keys", ev->slot_moved);
 	}
-	if (ev->slot_index == 2 && (int)ev->step == r->kill_at_step) {
+	if (ev->slot_index == (r->kill_slot_index ? r->kill_slot_index : 2) &&
+	    (int)ev->step == r->kill_at_step) {
 		if (r->pause)
 			kill(lc.nodes[1].proc.pid, SIGSTOP);
 		else
@@ -240,6 +242,41 @@ END_TEST
 
 /* The target dies once slot 2 is done: the reshard stops at slot 3,
  * before its first step, and says so (not "slot 2, slot-done"). */
+/* In rounds of 10, the target dies as the second round opens, while the
+ * first round's MIGRATEs are on their way: the run stops in the first
+ * round, before any slot is given to the target, with every answer the
+ * source owes read, and says where.  On Valkey 8 nothing is queued
+ * behind the MIGRATEs: the first round ends, and the second stops. */
+START_TEST(test_reshard_in_rounds_stops_when_the_target_dies_ahead)
+{
+	struct recorder r = {.stop_slot_index = -1, .kill_at_step = STEP_IMPORTING,
+			     .kill_slot_index = 15};
+	struct reshard_opts o = {10, 1000, false, 10};
+	struct reshard_hooks h = {.on_step = record, .arg = &r};
+	struct reshard_plan plan = {0};
+	struct reshard_progress pr;
+	struct err e = ERR_INIT;
+	bool ahead = !it_on_valkey();
+	int first = ahead ? 1 : 11; /* the round it stops in */
+
+	up(20000);
+	snprintf(plan.source, sizeof(plan.source), "%s", lc.nodes[0].id);
+	snprintf(plan.target, sizeof(plan.target), "%s", lc.nodes[1].id);
+	ck_assert_int_eq(reshard_plan_count(&plan, "127.0.0.1", lc.nodes[0].port, 30, &e), 0);
+	ck_assert_int_eq(reshard_run(&plan, "127.0.0.1", lc.nodes[0].port, &o, &h, &pr, &e), -1);
+	ck_assert_msg(strstr(r.log, "20:importing") != NULL, "%s", r.log);
+	ck_assert_msg(strstr(r.log, ahead ? "1:node-target" : "11:node-target") == NULL, "%s",
+		      r.log);
+	ck_assert(pr.stopped);
+	ck_assert_int_eq(pr.slots_done, ahead ? 0 : 10);
+	ck_assert_msg(pr.at.slot_index >= first && pr.at.slot_index <= first + 9, "%d: %s",
+		      pr.at.slot_index, e.msg);
+	ck_assert_msg(strstr(e.msg, "reshard stopped at slot") != NULL, "%s", e.msg);
+	reshard_plan_release(&plan);
+	local_cluster_stop(&lc, false);
+}
+END_TEST
+
 START_TEST(test_reshard_stop_before_a_slot_names_that_slot)
 {
 	struct recorder r = {.stop_slot_index = -1, .kill_at_step = STEP_SLOT_DONE};
@@ -285,6 +322,7 @@ reshard_suite(void)
 	tcase_add_test(tc, test_reshard_keys_trigger_at_zero_fires_before_any_key_moves);
 	tcase_add_test(tc, test_reshard_keeps_every_key);
 	tcase_add_test(tc, test_reshard_stops_when_target_dies);
+	tcase_add_test(tc, test_reshard_in_rounds_stops_when_the_target_dies_ahead);
 	tcase_add_test(tc, test_reshard_stop_before_a_slot_names_that_slot);
 	tcase_add_test(tc, test_reshard_blames_a_paused_target_not_the_source);
 	suite_add_tcase(s, tc);
