@@ -49,6 +49,22 @@ host_of(const struct cluster_node *n, const char *fallback)
 	return n->ip[0] ? n->ip : fallback;
 }
 
+/* Valkey 8 replicates SETSLOT to a primary's replicas before it applies
+ * it, and takes a TIMEOUT for that: node k waits when it has replicas
+ * in the view (failed ones too: it waits for the replicas it has). */
+static void
+valkey_setslot(struct mover *m, size_t k)
+{
+	size_t i;
+
+	m->timeouts[k] = m->conns[k] && server_valkey_major_of(m->conns[k]) >= 8;
+	m->waits[k] = false;
+	for (i = 0; m->timeouts[k] && i < m->t.n; i++)
+		if ((m->t.nodes[i].flags & NODE_REPLICA) &&
+		    strcmp(m->t.nodes[i].master_id, m->t.nodes[k].id) == 0)
+			m->waits[k] = true;
+}
+
 /* Connections to the target and, best effort, to every other master
  * that is not flagged failed: sources are connected when their turn
  * comes (set_source), the rest only hear SETSLOT NODE. */
@@ -65,6 +81,7 @@ connect_all(struct mover *m, const char *host, struct err *e)
 	m->conns = xcalloc(m->t.n + 1, sizeof(*m->conns));
 	m->others = xcalloc(m->t.n + 1, sizeof(*m->others));
 	m->waits = xcalloc(m->t.n + 1, sizeof(*m->waits));
+	m->timeouts = xcalloc(m->t.n + 1, sizeof(*m->timeouts));
 	m->owed = xcalloc(m->t.n + 1, sizeof(*m->owed));
 	for (i = 0; i < m->t.n; i++) {
 		n = &m->t.nodes[i];
@@ -76,8 +93,7 @@ connect_all(struct mover *m, const char *host, struct err *e)
 		} else if ((n->flags & NODE_MASTER) && !(n->flags & (NODE_FAIL | NODE_NOADDR))) {
 			m->conns[i] = conn_open(host_of(n, host), n->port, m->o->timeout_ms, NULL);
 		}
-		/* Valkey 8 replicates SETSLOT before it applies it */
-		m->waits[i] = m->conns[i] && server_valkey_major_of(m->conns[i]) >= 8;
+		valkey_setslot(m, i);
 	}
 	snprintf(m->dst_host, sizeof(m->dst_host), "%s", host_of(d, host));
 	m->dst_port = d->port;
@@ -101,7 +117,7 @@ set_source(struct mover *m, const char *id, struct err *e)
 	if (m->conns[k] == NULL &&
 	    (m->conns[k] = conn_open(host_of(s, m->host), s->port, m->o->timeout_ms, e)) == NULL)
 		return err_prefix(e, "source: ");
-	m->waits[k] = server_valkey_major_of(m->conns[k]) >= 8;
+	valkey_setslot(m, k);
 	m->src = m->conns[k];
 	m->src_id = s->id;
 	m->nothers = 0;
@@ -322,6 +338,7 @@ out:
 		conn_free(m.conns[i]);
 	free(m.conns);
 	free(m.waits);
+	free(m.timeouts);
 	free(m.owed);
 	free(m.others);
 	topology_release(&m.t);

@@ -78,12 +78,18 @@ reshard_emit(struct mover *m, enum reshard_step step, struct err *e)
 bool
 reshard_waits(const struct mover *m, const struct conn *c)
 {
-	size_t i;
+	size_t i = conn_index(m, c);
 
-	for (i = 0; i < m->t.n; i++)
-		if (m->conns[i] == c)
-			return m->waits[i];
-	return false;
+	return i < m->t.n && m->waits[i];
+}
+
+/* Whether node c's SETSLOT takes a TIMEOUT (Valkey 8). */
+static bool
+takes_timeout(const struct mover *m, const struct conn *c)
+{
+	size_t i = conn_index(m, c);
+
+	return i < m->t.n && m->timeouts[i];
 }
 
 int
@@ -95,7 +101,7 @@ reshard_setslot_argv(const struct mover *m, const struct conn *c, const char *sl
 	argv[2] = slot;
 	argv[3] = how;
 	argv[4] = id;
-	if (!reshard_waits(m, c))
+	if (!takes_timeout(m, c))
 		return 5;
 	argv[5] = "TIMEOUT";
 	argv[6] = m->timeout_s;

@@ -18,9 +18,10 @@ struct mover {
 	struct topology t;
 	const char *host;          /* the address the caller gave */
 	struct conn **conns;       /* per node of t: masters, best effort */
-	bool *waits;               /* per node of t: a Valkey 8 primary, whose
-				      SETSLOT waits for its replicas (and
-				      takes a TIMEOUT) */
+	bool *timeouts;            /* per node of t: Valkey 8, whose SETSLOT
+				      takes a TIMEOUT */
+	bool *waits;               /* ... and that has replicas: its SETSLOT
+				      waits for them before it applies */
 	size_t *owed;              /* per node of t: replies not read yet (the
 				      other masters' SETSLOT NODE, not
 				      awaited: see reshard_collect) */
@@ -58,8 +59,8 @@ int reshard_emit(struct mover *m, enum reshard_step step, struct err *e);
  * says the failure was that answer. */
 int reshard_setslot(struct mover *m, struct conn *c, int slot, const char *how, const char *id,
 		    bool *noreplicas, struct err *e);
-/* Whether node c waits for its replicas before it applies SETSLOT
- * (Valkey 8). */
+/* Whether node c waits for its replicas before it applies SETSLOT (a
+ * Valkey 8 primary with replicas in the view, failed ones too). */
 bool reshard_waits(const struct mover *m, const struct conn *c);
 /* The SETSLOT argument vector for node c: 5 arguments, or 7 with
  * TIMEOUT (argv must have room for 7; slot is the caller's string). */
