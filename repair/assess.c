@@ -429,3 +429,22 @@ assess_addr(const struct assessment *a, int i, char *buf, size_t n)
 	snprintf(buf, n, "%s:%d", a->snap.nodes[i].host, a->snap.nodes[i].port);
 	return buf;
 }
+
+size_t
+assess_seen(const struct assessment *a, size_t i, enum seen *seen, size_t *forgot)
+{
+	size_t j, knows = 0;
+
+	*forgot = 0;
+	for (j = 0; j < a->snap.n; j++) {
+		if (j == i || !a->snap.nodes[j].reachable)
+			seen[j] = SEEN_NOT_ASKED;
+		else if (topology_find(&a->snap.nodes[j].view, a->snap.nodes[i].id))
+			seen[j] = SEEN_KNOWN;
+		else
+			seen[j] = SEEN_FORGOTTEN;
+		knows += seen[j] == SEEN_KNOWN;
+		*forgot += seen[j] == SEEN_FORGOTTEN;
+	}
+	return knows;
+}

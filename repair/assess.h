@@ -110,6 +110,14 @@ int assess_replica_slots(const struct assessment *a, int i, bool *only);
 int assess_ref_owner(const struct assessment *a, int slot);
 /* "127.0.0.1:7000": node i's address, into buf. */
 const char *assess_addr(const struct assessment *a, int i, char *buf, size_t n);
+/* How the other reachable nodes see node i: seen[j] (a->snap.n entries)
+ * is SEEN_KNOWN when reachable node j has i in its view, SEEN_FORGOTTEN
+ * when it does not, SEEN_NOT_ASKED for i itself and the nodes that do
+ * not answer.  Returns how many know it; *forgot, how many do not.
+ * Both above 0: a CLUSTER FORGET that did not reach every node (or one
+ * that gossip is undoing). */
+enum seen { SEEN_NOT_ASKED, SEEN_KNOWN, SEEN_FORGOTTEN };
+size_t assess_seen(const struct assessment *a, size_t i, enum seen *seen, size_t *forgot);
 /* Frees a->src. */
 void assess_release_sources(struct assessment *a);
 /* The source that is node i's files, read and holding keys, or NULL; or

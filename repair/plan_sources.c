@@ -310,29 +310,20 @@ static void
 saw_partial_forgets(const struct assessment *a, struct plan *p)
 {
 	char knows[300], forgot[300], ad[80], ia[80], name[PATH_MAX + 200], tail[PATH_MAX + 300];
-	size_t i, j, k;
-	int nk, nf;
+	enum seen *seen = xcalloc(a->snap.n + 1, sizeof(*seen));
+	size_t i, j, k, nf;
 
 	for (i = 0; i < a->snap.n; i++) {
-		knows[0] = forgot[0] = '\0';
-		nk = nf = 0;
-		for (j = 0; j < a->snap.n; j++) {
-			char *to;
-
-			if (j == i || !a->snap.nodes[j].reachable)
-				continue;
-			if (topology_find(&a->snap.nodes[j].view, a->snap.nodes[i].id)) {
-				to = knows;
-				nk++;
-			} else {
-				to = forgot;
-				nf++;
-			}
-			snprintf(to + strlen(to), sizeof(knows) - strlen(to), "%s%s",
-				 to[0] ? ", " : "", assess_addr(a, (int)j, ad, sizeof(ad)));
-		}
-		if (nk == 0 || nf == 0)
+		if (assess_seen(a, i, seen, &nf) == 0 || nf == 0)
 			continue;
+		knows[0] = forgot[0] = '\0';
+		for (j = 0; j < a->snap.n; j++) {
+			char *to = seen[j] == SEEN_KNOWN ? knows : forgot;
+
+			if (seen[j] != SEEN_NOT_ASKED)
+				snprintf(to + strlen(to), sizeof(knows) - strlen(to), "%s%s",
+					 to[0] ? ", " : "", assess_addr(a, (int)j, ad, sizeof(ad)));
+		}
 		assess_addr(a, (int)i, ia, sizeof(ia));
 		for (k = 0; k < a->nsrc && a->src[k].node != (int)i; k++)
 			;
@@ -347,6 +338,7 @@ saw_partial_forgets(const struct assessment *a, struct plan *p)
 			 "that did not reach every node%s", ia, a->snap.nodes[i].id, forgot, knows,
 			 tail);
 	}
+	free(seen);
 }
 
 void

@@ -68,31 +68,23 @@ replica_coming(const struct assessment *a, size_t i)
 static bool
 partly_forgotten(const struct assessment *a, char *why, size_t n)
 {
-	size_t i, j, knows, forgot, by = 0;
+	enum seen *seen = xcalloc(a->snap.n + 1, sizeof(*seen));
+	size_t i, by, forgot;
+	bool partly = false;
 
-	for (i = 0; i < a->snap.n; i++) {
-		if (a->snap.nodes[i].reachable)
+	for (i = 0; i < a->snap.n && !partly; i++) {
+		if (a->snap.nodes[i].reachable || assess_seen(a, i, seen, &forgot) == 0 ||
+		    forgot == 0)
 			continue;
-		knows = forgot = 0;
-		for (j = 0; j < a->snap.n; j++) {
-			if (!a->snap.nodes[j].reachable || j == i)
-				continue;
-			if (topology_find(&a->snap.nodes[j].view, a->snap.nodes[i].id)) {
-				knows++;
-				by = j;
-			} else {
-				forgot++;
-			}
-		}
-		if (knows && forgot) {
-			snprintf(why, n, "%s:%d (%.8s) is forgotten by %zu nodes, still known to "
-				 "%s:%d", a->snap.nodes[i].host, a->snap.nodes[i].port,
-				 a->snap.nodes[i].id, forgot, a->snap.nodes[by].host,
-				 a->snap.nodes[by].port);
-			return true;
-		}
+		for (by = 0; seen[by] != SEEN_KNOWN; by++)
+			;
+		snprintf(why, n, "%s:%d (%.8s) is forgotten by %zu nodes, still known to %s:%d",
+			 a->snap.nodes[i].host, a->snap.nodes[i].port, a->snap.nodes[i].id, forgot,
+			 a->snap.nodes[by].host, a->snap.nodes[by].port);
+		partly = true;
 	}
-	return false;
+	free(seen);
+	return partly;
 }
 
 /* Every reachable node flags no node that answers as failed, and all
