@@ -183,5 +183,6 @@ repair_outcome_json(const struct repair_outcome *r)
 							   (json_int_t)r->backup_time_ms, "time",
 							   r->backup_time));
 	json_object_set_new(o, "left", json_string(r->left));
+	json_object_set_new(o, "unsettled", json_string(r->unsettled));
 	return o;
 }

@@ -152,8 +152,9 @@ settled(const struct assessment *a, char *why, size_t n)
 }
 
 /* Waits for the cluster to take in what was done: calm(); a partial
- * forget is not waited for (the next round acts on it). */
-static void
+ * forget is not waited for (the next round acts on it).  False when it
+ * gave up, with the last reason in why. */
+static bool
 settle(const char *host, int port, const struct repair_opts *o, char *why, size_t n)
 {
 	uint64_t deadline = clock_now_ms() + SETTLE_MS;
@@ -172,6 +173,25 @@ settle(const char *host, int port, const struct repair_opts *o, char *why, size_
 		if (!done)
 			clock_sleep_ms(20);
 	}
+	return done;
+}
+
+/* settle(), and when it gives up, why: in the audit and the outcome. */
+static void
+settle_round(const char *host, int port, const struct repair_opts *o,
+	     const struct repair_env *env, struct repair_outcome *res)
+{
+	char why[256] = "";
+
+	audit_pause(env->audit);
+	if (settle(host, port, o, why, sizeof(why))) {
+		audit_resume(env->audit);
+		return;
+	}
+	audit_resume(env->audit);
+	snprintf(res->unsettled, sizeof(res->unsettled), "%s", why[0] ? why : "no node answered");
+	audit_note(env->audit, "the cluster did not settle within %d s: %s", SETTLE_MS / 1000,
+		   res->unsettled);
 }
 
 /* Sums a round into the total; conflicts kept in place are those of the
@@ -422,7 +442,6 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 	struct repair_env own;
 	struct served served = {0};
 	struct backup bk = {0};
-	char why[256];
 	bool progress = true, stop, judged = false, *touched = NULL, restarting = false;
 	size_t i;
 	int rc = 0;
@@ -520,9 +539,7 @@ repair_run(const char *host, int port, const struct repair_opts *o,
 			break;
 		}
 		tell(env, "settle", 0, 0);
-		audit_pause(env->audit);
-		settle(host, port, o, why, sizeof(why));
-		audit_resume(env->audit);
+		settle_round(host, port, o, env, res);
 	}
 	free(touched);
 	if (!judged)

@@ -43,6 +43,8 @@ struct repair_outcome {
 	int rounds;              /* plans applied */
 	struct apply_result total;
 	char left[2048];         /* what is left, when not healthy */
+	char unsettled[256];     /* why the last wait for the cluster to take
+				    in a round gave up (20 s), or "" */
 	json_t *report;          /* plans, results, verdict (owned; may be NULL) */
 	struct source_outcome *sources; /* one per salvage source (owned) */
 	size_t nsources;

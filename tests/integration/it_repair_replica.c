@@ -105,14 +105,14 @@ END_TEST
  * live node, as an incident's were): the promotion round is followed by one
  * that covers them.  No node says cluster_state:ok before that, so the
  * wait between the rounds must not ask for it: it waited its whole 20 s
- * limit, every time. */
+ * limit, every time.  Judged by why a wait gave up, not by the time: on a
+ * loaded machine a wait may give up on flags of a node slow to answer. */
 START_TEST(test_promotion_then_uncovered_slots_no_wait)
 {
 	struct repair_opts o = {.timeout_ms = 2000, .allow_failover = true,
 				.allow_data_loss = true};
 	struct repair_outcome res;
 	struct err e = ERR_INIT;
-	uint64_t t0;
 	size_t i;
 
 	dead_master_with_a_kept_replica();
@@ -120,13 +120,12 @@ START_TEST(test_promotion_then_uncovered_slots_no_wait)
 		if (i != 2)
 			rp_ok((int)i, "CLUSTER", "DELSLOTSRANGE", "5451", "5460", NULL);
 	rp_wait_flagged(0, 2);
-	t0 = clock_now_ms();
 	ck_assert_msg(rp_repair(&o, NULL, &res, &e) == 0, "%s", e.msg);
 	ck_assert_msg(res.healthy, "left: %s", res.left);
 	ck_assert_int_eq(res.total.promoted, 1);
-	ck_assert_msg(clock_now_ms() - t0 < 15000, "the repair took %llu ms: it waited for a "
-		      "cluster_state:ok that uncovered slots never give",
-		      (unsigned long long)(clock_now_ms() - t0));
+	ck_assert_msg(strstr(res.unsettled, "cluster_state") == NULL,
+		      "a wait gave up on a cluster_state:ok that uncovered slots never give: %s",
+		      res.unsettled);
 	repair_outcome_release(&res);
 	ck_assert(rp_is_master(5));
 	rp_assert_healthy(0, 0);
