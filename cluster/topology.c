@@ -328,6 +328,16 @@ topology_slot_owners(const struct topology *t, int owner[CLUSTER_SLOTS])
 	return covered;
 }
 
+void
+topology_map_ids(const struct topology *t, const struct topology *ref, int *map)
+{
+	const struct cluster_node *r;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		map[i] = (r = topology_find(ref, t->nodes[i].id)) ? (int)(r - ref->nodes) : -2;
+}
+
 bool
 cluster_node_has_slot(const struct cluster_node *n, int slot)
 {

@@ -88,6 +88,11 @@ const struct cluster_node *topology_find_addr(const struct topology *t,
 /* Fills owner[slot] with the index in t->nodes of the node serving each
  * slot, -1 where none does.  Returns the number of slots covered. */
 int topology_slot_owners(const struct topology *t, int owner[CLUSTER_SLOTS]);
+/* Each node of t as the index in ref->nodes of the node with its id, -2
+ * where ref has none, into map[0..t->n): owners that topology_slot_owners
+ * gives for t then compare with ref's as numbers (-1 still none), not as
+ * ids once per slot. */
+void topology_map_ids(const struct topology *t, const struct topology *ref, int *map);
 
 /* True when the node serves `slot`. */
 bool cluster_node_has_slot(const struct cluster_node *n, int slot);

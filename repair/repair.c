@@ -97,7 +97,7 @@ partly_forgotten(const struct assessment *a, char *why, size_t n)
 static bool
 calm(const struct assessment *a, char *why, size_t n)
 {
-	int ref[CLUSTER_SLOTS], own[CLUSTER_SLOTS], slot;
+	int ref[CLUSTER_SLOTS], own[CLUSTER_SLOTS], slot, *as_rv;
 	const struct topology *rv = NULL;
 	const struct snap_node *down = NULL;
 	size_t i, k;
@@ -127,13 +127,17 @@ calm(const struct assessment *a, char *why, size_t n)
 			continue;
 		}
 		topology_slot_owners(&s->view, own);
-		for (slot = 0; slot < CLUSTER_SLOTS; slot++)
-			if ((ref[slot] < 0) != (own[slot] < 0) ||
-			    (ref[slot] >= 0 && strcmp(rv->nodes[ref[slot]].id,
-						      s->view.nodes[own[slot]].id) != 0)) {
-				snprintf(why, n, "nodes disagree on slot %d", slot);
-				return false;
-			}
+		as_rv = xcalloc(s->view.n + 1, sizeof(*as_rv));
+		topology_map_ids(&s->view, rv, as_rv);
+		for (slot = 0; slot < CLUSTER_SLOTS &&
+			       (own[slot] < 0 ? -1 : as_rv[own[slot]]) == ref[slot];
+		     slot++)
+			;
+		free(as_rv);
+		if (slot < CLUSTER_SLOTS) {
+			snprintf(why, n, "nodes disagree on slot %d", slot);
+			return false;
+		}
 	}
 	for (slot = 0; down && rv && slot < CLUSTER_SLOTS && ref[slot] >= 0; slot++)
 		;

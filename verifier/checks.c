@@ -111,11 +111,10 @@ check_slots_agree(const struct snapshot *s, struct verdict *v, int max)
 {
 	int owner[CLUSTER_SLOTS], other[CLUSTER_SLOTS], slot, y, *as_ref;
 	const struct topology *ref, *t;
-	const struct cluster_node *r;
 	struct finding *f = &v->f[F_DISAGREEMENT];
 	unsigned char bad[CLUSTER_SLOTS] = {0};
 	char a[96], b[96], wx[128], wy[128];
-	size_t i, k;
+	size_t i;
 
 	f->checked = true;
 	if (s->ref < 0)
@@ -127,12 +126,8 @@ check_slots_agree(const struct snapshot *s, struct verdict *v, int max)
 			continue;
 		t = &s->nodes[i].view;
 		topology_slot_owners(t, other);
-		/* each of t's nodes as ref's index (-2: ref has no such id), so
-		 * that 16384 slots compare as numbers, not as ids */
 		as_ref = xcalloc(t->n + 1, sizeof(*as_ref));
-		for (k = 0; k < t->n; k++)
-			as_ref[k] = (r = topology_find(ref, t->nodes[k].id)) ? (int)(r - ref->nodes)
-									      : -2;
+		topology_map_ids(t, ref, as_ref);
 		for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
 			y = other[slot] < 0 ? -1 : as_ref[other[slot]];
 			if (y == owner[slot] || bad[slot])
