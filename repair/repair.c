@@ -186,13 +186,13 @@ settle_round(const char *host, int port, const struct repair_opts *o,
 	     const struct repair_env *env, struct repair_outcome *res)
 {
 	char why[256] = "";
+	bool calmed;
 
 	audit_pause(env->audit);
-	if (settle(host, port, o, why, sizeof(why))) {
-		audit_resume(env->audit);
-		return;
-	}
+	calmed = settle(host, port, o, why, sizeof(why));
 	audit_resume(env->audit);
+	if (calmed)
+		return;
 	snprintf(res->unsettled, sizeof(res->unsettled), "%s", why[0] ? why : "no node answered");
 	audit_note(env->audit, "the cluster did not settle within %d s: %s", SETTLE_MS / 1000,
 		   res->unsettled);
