@@ -98,10 +98,10 @@ void conn_append_argv(struct conn *c, int argc, const char *const *argv,
 		      const size_t *lens);
 /* Queues commands already in the protocol (RESP), as many as `resp`
  * holds; a trace does not see them. */
+void conn_append_formatted(struct conn *c, const char *resp, size_t len);
 /* For callers that write the protocol themselves: n in decimal at p;
  * returns the end. */
 char *conn_put_num(char *p, size_t n);
-void conn_append_formatted(struct conn *c, const char *resp, size_t len);
 /* Writes everything queued without waiting for replies. */
 int conn_flush(struct conn *c, struct err *e);
 struct reply *conn_read_reply(struct conn *c, struct err *e);

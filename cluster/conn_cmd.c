@@ -74,18 +74,31 @@ expect(struct reply *r, enum reply_type t, struct conn *c, const char *name,
 	return 0;
 }
 
+/* The command of the arguments after e, when its reply is of type t;
+ * else NULL, with `e` set (an error reply is its words). */
+static struct reply *
+vtyped(struct conn *c, struct err *e, va_list ap, enum reply_type t)
+{
+	char name[64];
+	struct reply *r = vcmd(c, e, ap, name, sizeof(name));
+
+	if (expect(r, t, c, name, e) == 0)
+		return r;
+	reply_free(r);
+	return NULL;
+}
+
 int
 conn_cmd_ok(struct conn *c, struct err *e, ...)
 {
-	char name[64];
 	struct reply *r;
 	va_list ap;
 	int rc;
 
 	va_start(ap, e);
-	r = vcmd(c, e, ap, name, sizeof(name));
+	r = vtyped(c, e, ap, REPLY_STATUS);
 	va_end(ap);
-	rc = expect(r, REPLY_STATUS, c, name, e);
+	rc = r ? 0 : -1;
 	reply_free(r);
 	return rc;
 }
@@ -93,15 +106,14 @@ conn_cmd_ok(struct conn *c, struct err *e, ...)
 char *
 conn_cmd_str(struct conn *c, struct err *e, ...)
 {
-	char name[64], *s = NULL;
 	struct reply *r;
 	va_list ap;
+	char *s;
 
 	va_start(ap, e);
-	r = vcmd(c, e, ap, name, sizeof(name));
+	r = vtyped(c, e, ap, REPLY_STRING);
 	va_end(ap);
-	if (expect(r, REPLY_STRING, c, name, e) == 0)
-		s = xstrndup(r->str, r->len); /* r->str lives in r */
+	s = r ? xstrndup(r->str, r->len) : NULL; /* r->str lives in r */
 	reply_free(r);
 	return s;
 }
@@ -109,19 +121,17 @@ conn_cmd_str(struct conn *c, struct err *e, ...)
 int
 conn_cmd_int(struct conn *c, long long *out, struct err *e, ...)
 {
-	char name[64];
 	struct reply *r;
 	va_list ap;
-	int rc;
 
 	va_start(ap, e);
-	r = vcmd(c, e, ap, name, sizeof(name));
+	r = vtyped(c, e, ap, REPLY_INTEGER);
 	va_end(ap);
-	rc = expect(r, REPLY_INTEGER, c, name, e);
-	if (rc == 0)
-		*out = r->integer;
+	if (r == NULL)
+		return -1;
+	*out = r->integer;
 	reply_free(r);
-	return rc;
+	return 0;
 }
 
 int
