@@ -320,31 +320,46 @@ migrate_read(struct round *r, struct err *e)
 	return still;
 }
 
+/* GETKEYSINSLOT of every open slot, sent and its answers read. */
+static int
+getkeys(struct round *r, struct err *e)
+{
+	getkeys_append(r);
+	if (conn_flush(r->m->src, e) < 0) {
+		keys_failed(r, 0);
+		return -1;
+	}
+	return getkeys_read(r, e);
+}
+
+/* migrate_append()'s MIGRATEs sent, the source's read timeout set for
+ * them when there are any; returns how many, or -1. */
+static long long
+migrate_send(struct round *r, struct err *e)
+{
+	size_t sent = migrate_append(r);
+
+	if ((sent > 0 && reshard_migrate_timeout(r->m, true, e) < 0) ||
+	    conn_flush(r->m->src, e) < 0) {
+		keys_failed(r, 0);
+		return -1;
+	}
+	return (long long)sent;
+}
+
 /* One pass of GETKEYSINSLOT for every open slot, then one MIGRATE per
  * slot that has keys, all pipelined.  Returns how many slots are still
  * open, or -1. */
 static long long
 keys_pass(struct round *r, struct err *e)
 {
-	struct mover *m = r->m;
-	long long still;
-	size_t sent;
+	long long still, sent;
 
-	getkeys_append(r);
-	if (conn_flush(m->src, e) < 0) {
-		keys_failed(r, 0);
+	if (getkeys(r, e) < 0 || (sent = migrate_send(r, e)) < 0)
 		return -1;
-	}
-	if (getkeys_read(r, e) < 0)
-		return -1;
-	if ((sent = migrate_append(r)) > 0 &&
-	    (reshard_migrate_timeout(m, true, e) < 0 || conn_flush(m->src, e) < 0)) {
-		keys_failed(r, 0);
-		return -1;
-	}
 	still = migrate_read(r, e);
 	if (sent)
-		reshard_migrate_timeout(m, false, NULL);
+		reshard_migrate_timeout(r->m, false, NULL);
 	return still;
 }
 
@@ -387,12 +402,7 @@ round_open(struct round *r, struct err *e)
 	    step_all(r, m->src, "MIGRATING", m->plan->target, STEP_MIGRATING, STEP_IMPORTING,
 		     e) < 0)
 		return -1;
-	getkeys_append(r);
-	if (conn_flush(m->src, e) < 0) {
-		keys_failed(r, 0);
-		return -1;
-	}
-	return getkeys_read(r, e);
+	return getkeys(r, e);
 }
 
 /* The round's slots given to the target: SETSLOT NODE on the target, the
@@ -496,11 +506,8 @@ round_move(struct round *cur, struct round *next, struct err *e)
 	bool queued = false, ahead_failed = false;
 	long long still;
 
-	if ((migrate_append(cur) > 0 && reshard_migrate_timeout(m, true, e) < 0) ||
-	    conn_flush(m->src, e) < 0) {
-		keys_failed(cur, 0);
+	if (migrate_send(cur, e) < 0)
 		return -1;
-	}
 	if (next) {
 		queued = open_ahead(next, &ne);
 		ahead_failed = !queued;
