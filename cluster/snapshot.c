@@ -1,6 +1,7 @@
 /* snapshot.c - discovering nodes and recording their views; see snapshot.h. */
 #include "cluster/snapshot.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,20 +118,74 @@ snapshot_take(struct snapshot *s, const char *host, int port, int timeout_ms,
 	return snapshot_take_watched(s, host, port, timeout_ms, NULL, NULL, e);
 }
 
+/* Nodes asked at once, at most: a node that does not answer costs the
+ * wave its timeout, not the whole snapshot one timeout per node. */
+#define WAVE_THREADS 16
+
+/* A wave: the nodes [next, to) of s, asked by as many threads as there
+ * are nodes (the caller's among them), at most WAVE_THREADS. */
+struct wave {
+	struct snapshot *s;
+	size_t next, to;
+	int timeout_ms;
+	pthread_mutex_t mu;
+};
+
+static void *
+wave_worker(void *arg)
+{
+	struct wave *w = arg;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		i = w->next++;
+		pthread_mutex_unlock(&w->mu);
+		if (i >= w->to)
+			return NULL;
+		probe(&w->s->nodes[i], w->timeout_ms);
+	}
+}
+
+/* Asks the nodes [from, to) of s, all at once (s->nodes stays put: no
+ * node is added while they are asked). */
+static void
+ask_wave(struct snapshot *s, size_t from, size_t to, int timeout_ms)
+{
+	struct wave w = {.s = s, .next = from, .to = to, .timeout_ms = timeout_ms};
+	pthread_t t[WAVE_THREADS];
+	size_t k, n = 0;
+
+	pthread_mutex_init(&w.mu, NULL);
+	for (k = 1; k < to - from && n < WAVE_THREADS - 1; k++)
+		if (pthread_create(&t[n], NULL, wave_worker, &w) == 0)
+			n++;
+	wave_worker(&w);
+	for (k = 0; k < n; k++)
+		pthread_join(t[k], NULL);
+	pthread_mutex_destroy(&w.mu);
+}
+
 int
 snapshot_take_watched(struct snapshot *s, const char *host, int port, int timeout_ms,
 		      snapshot_probed_fn probed, void *arg, struct err *e)
 {
-	size_t i;
+	size_t from = 0, to, i;
 
 	memset(s, 0, sizeof(*s));
 	snapshot_add(s, NULL, host, port);
-	for (i = 0; i < s->n; i++) { /* s->n grows as views name new nodes */
-		probe(&s->nodes[i], timeout_ms);
-		if (s->nodes[i].reachable)
-			learn(s, i, host);
-		if (probed)
-			probed(s, i, arg);
+	/* in waves: the address given, then every node its view names,
+	 * then any node only those views name, and so on */
+	while (from < s->n) {
+		to = s->n;
+		ask_wave(s, from, to, timeout_ms);
+		for (i = from; i < to; i++) {
+			if (s->nodes[i].reachable)
+				learn(s, i, host);
+			if (probed)
+				probed(s, i, arg);
+		}
+		from = to;
 	}
 	snapshot_index(s);
 	if (s->ref < 0)

@@ -30,11 +30,14 @@ struct snapshot {
 };
 
 /* Discovers every node from host:port and asks each for CLUSTER NODES and
- * CLUSTER INFO.  -1 with `e` set when no node answers. */
+ * CLUSTER INFO: host:port first, then all the nodes its view names at
+ * once, then any that only their views name, and so on (a node that does
+ * not answer costs its wave one timeout).  -1 with `e` set when no node
+ * answers. */
 int snapshot_take(struct snapshot *s, const char *host, int port,
 		  int timeout_ms, struct err *e);
-/* Called once a node has been asked (reachable or not), before the next
- * one is; s->nodes may move after it returns. */
+/* Called for each node, in order, once its wave has been asked (reachable
+ * or not), before the next wave is; s->nodes may move after it returns. */
 typedef void (*snapshot_probed_fn)(const struct snapshot *s, size_t i, void *arg);
 /* snapshot_take(), telling `probed` of each node as it is asked. */
 int snapshot_take_watched(struct snapshot *s, const char *host, int port, int timeout_ms,
