@@ -4,6 +4,7 @@
  * conn.h.
  */
 #include "cluster/conn.h"
+#include "cluster/conn_int.h"
 
 #include <errno.h>
 #include <hiredis.h>
@@ -15,17 +16,6 @@
 #include "common/xmalloc.h"
 
 #define MAX_VA_ARGS 64
-
-struct conn {
-	redisContext *ctx;
-	char host[256];
-	int port;
-	int timeout_ms;
-	char addr[300];
-	bool broken;
-	char *out; /* the last command formatted, reused */
-	size_t out_cap;
-};
 
 /* per thread: an audit sees the commands of the thread that set it, not
  * those of live traffic in other threads of the same process */
@@ -120,7 +110,7 @@ new_array(const redisReadTask *task, int elements)
  * reply allocated and freed for each was most of its client time after
  * the parsing.
  */
-static struct reply integer_taken;
+struct reply conn_integer_taken;
 
 static void *
 new_integer(const redisReadTask *task, long long value)
@@ -130,7 +120,7 @@ new_integer(const redisReadTask *task, long long value)
 
 	if (cursor != NULL && task->parent == NULL) {
 		*(*cursor)++ = value;
-		return &integer_taken;
+		return &conn_integer_taken;
 	}
 	r = new_object(task, REPLY_INTEGER, 0);
 	r->integer = value;
@@ -146,7 +136,7 @@ new_nil(const redisReadTask *task)
 static void
 free_object(void *r)
 {
-	if (r != &integer_taken)
+	if (r != &conn_integer_taken)
 		reply_free(r);
 }
 
@@ -266,8 +256,8 @@ conn_migrate_wait_ms(int timeout_ms)
 }
 
 /* Turns a context error into `e` and marks the connection broken. */
-static void
-io_failure(struct conn *c, struct err *e)
+void
+conn_io_failure(struct conn *c, struct err *e)
 {
 	const char *why = c->ctx ? c->ctx->errstr : "not connected";
 	int code = c->ctx && c->ctx->err == REDIS_ERR_IO ? errno : 0;
@@ -369,12 +359,12 @@ conn_flush(struct conn *c, struct err *e)
 	int done = 0;
 
 	if (c->ctx == NULL || c->broken) {
-		io_failure(c, e);
+		conn_io_failure(c, e);
 		return -1;
 	}
 	while (!done) {
 		if (redisBufferWrite(c->ctx, &done) != REDIS_OK) {
-			io_failure(c, e);
+			conn_io_failure(c, e);
 			return -1;
 		}
 	}
@@ -388,7 +378,7 @@ conn_read_reply(struct conn *c, struct err *e)
 
 	if (c->ctx == NULL || c->broken ||
 	    redisGetReply(c->ctx, (void **)&r) != REDIS_OK || r == NULL) {
-		io_failure(c, e);
+		conn_io_failure(c, e);
 		if (trace && trace->replied)
 			trace->replied(trace->arg, c, NULL, e ? e->msg : "failed");
 		return NULL;
@@ -407,16 +397,16 @@ conn_read_integers(struct conn *c, long long *out, size_t n, const char *what, s
 	int rc = 0;
 
 	if (c->ctx == NULL || c->broken) {
-		io_failure(c, e);
+		conn_io_failure(c, e);
 		return -1;
 	}
 	c->ctx->reader->privdata = &cursor;
 	for (i = 0; i < n && rc == 0; i++) {
 		r = NULL;
 		if (redisGetReply(c->ctx, (void **)&r) != REDIS_OK || r == NULL) {
-			io_failure(c, e);
+			conn_io_failure(c, e);
 			rc = -1;
-		} else if (r != &integer_taken) {
+		} else if (r != &conn_integer_taken) {
 			err_set(e, 0, "'%s' on '%s': %s", what, c->addr,
 				r->type == REPLY_ERROR ? r->str : "not an integer");
 			reply_free(r);

@@ -112,6 +112,27 @@ struct reply *conn_read_reply(struct conn *c, struct err *e);
 int conn_read_integers(struct conn *c, long long *out, size_t n, const char *what,
 		       struct err *e);
 
+/* One connection's part in conn_fan_integers(): its commands, given by
+ * `fill` a chunk at a time, and their n replies, each an integer. */
+struct conn_fan {
+	struct conn *c;
+	/* Writes commands, in the protocol, at buf (at most cap bytes);
+	 * returns how many bytes, 0 once every command has been given. */
+	size_t (*fill)(void *arg, char *buf, size_t cap);
+	void *arg;
+	long long *out; /* the n replies */
+	size_t n;
+	bool failed; /* and why in `e`: the link failed, timed out, or a
+		      * reply was not an integer ("'what' on 'addr': ...") */
+	struct err e;
+};
+/* Every part's commands sent and its replies read, all connections at
+ * once in the calling thread (poll): each server works from the first
+ * chunk on, and its replies are read while the rest is written.  A part
+ * that fails leaves its connection broken; the others go on.  Returns
+ * how many parts failed.  A trace does not see these commands. */
+size_t conn_fan_integers(struct conn_fan *f, size_t n, const char *what);
+
 /* A tap on every command the calling thread sends and every reply it
  * reads, for audit logs and tests.  `sent` sees the arguments as queued;
  * `replied` sees the reply, or NULL and the failure ("timed out").  Per

@@ -18,8 +18,8 @@ struct placed {
 	char error[256];
 };
 
-/* A count of every reachable master's keys, one thread each, so that
- * the other checks run meanwhile. */
+/* A count of every reachable master's keys, all of them at once in a
+ * thread of its own, so that the snapshot and the checks go on. */
 struct placed_run *placed_new(int timeout_ms, int max);
 /* Starts counting the masters of `view` (the first a snapshot takes)
  * against the slots it gives them; once per run, later views change
