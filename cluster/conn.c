@@ -27,6 +27,12 @@ conn_trace_set(const struct conn_trace *t)
 	trace = t;
 }
 
+bool
+conn_trace_on(void)
+{
+	return trace != NULL;
+}
+
 void
 reply_free(struct reply *r)
 {

@@ -146,6 +146,8 @@ struct conn_trace {
 	void *arg;
 };
 void conn_trace_set(const struct conn_trace *t);
+/* True when the calling thread has a tap set. */
+bool conn_trace_on(void);
 
 /* The value of `field` in INFO-style text ("cluster_state:ok\r\n...")
  * copied into out (size n).  Returns 0, or -1 when absent. */

@@ -148,7 +148,9 @@ wave_worker(void *arg)
 }
 
 /* Asks the nodes [from, to) of s, all at once (s->nodes stays put: no
- * node is added while they are asked). */
+ * node is added while they are asked); one by one, in the calling
+ * thread, when its commands are tapped (an audit log sees every probe,
+ * in order, as a tap sees only its own thread). */
 static void
 ask_wave(struct snapshot *s, size_t from, size_t to, int timeout_ms)
 {
@@ -157,7 +159,7 @@ ask_wave(struct snapshot *s, size_t from, size_t to, int timeout_ms)
 	size_t k, n = 0;
 
 	pthread_mutex_init(&w.mu, NULL);
-	for (k = 1; k < to - from && n < WAVE_THREADS - 1; k++)
+	for (k = 1; k < to - from && n < WAVE_THREADS - 1 && !conn_trace_on(); k++)
 		if (pthread_create(&t[n], NULL, wave_worker, &w) == 0)
 			n++;
 	wave_worker(&w);
