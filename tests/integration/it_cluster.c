@@ -15,7 +15,6 @@
 #include "common/proc.h"
 #include "harness/local/load.h"
 #include "harness/local/localcluster.h"
-#include "repair/private_server.h"
 #include "tests/support/itutil.h"
 #include "tests/support/runner.h"
 
@@ -129,130 +128,6 @@ START_TEST(test_load_puts_every_key_on_its_owner)
 		conn_free(c);
 	}
 	local_cluster_stop(&lc, false);
-}
-END_TEST
-
-/* conn_read_integers: a pipeline's integer replies land in the array, a
- * reply of another kind fails naming the command and the server's words,
- * and the connection reads ordinary replies afterwards. */
-START_TEST(test_read_integers_into_an_array)
-{
-	struct private_server s = {.name = "integers", .proc = PROC_INIT};
-	const char *incr[] = {"INCRBY", "n", "5"}, *str[] = {"SET", "s", "x"},
-		   *bad[] = {"INCR", "s"};
-	struct err e = ERR_INIT;
-	long long v[4] = {0};
-	struct reply *r;
-
-	ck_assert_msg(private_server_dir(&s, NULL, &e) == 0, "%s", e.msg);
-	ck_assert_msg(private_server_start(&s, it_server(), NULL, 2000, 20000, &e) == 0, "%s",
-		      e.msg);
-	conn_append_argv(s.c, 3, incr, NULL);
-	conn_append_argv(s.c, 3, incr, NULL);
-	conn_append_argv(s.c, 3, incr, NULL);
-	ck_assert_int_eq(conn_flush(s.c, &e), 0);
-	ck_assert_msg(conn_read_integers(s.c, v, 3, "INCRBY", &e) == 0, "%s", e.msg);
-	ck_assert(v[0] == 5 && v[1] == 10 && v[2] == 15 && v[3] == 0);
-	conn_append_argv(s.c, 3, str, NULL);
-	conn_append_argv(s.c, 2, bad, NULL);
-	ck_assert_int_eq(conn_flush(s.c, &e), 0);
-	ck_assert_int_eq(conn_read_integers(s.c, v, 2, "SET/INCR", &e), -1);
-	ck_assert_msg(strstr(e.msg, "'SET/INCR' on '") && strstr(e.msg, "not an integer"), "%s",
-		      e.msg);
-	/* the INCR's error is still to come, read as usual */
-	r = conn_read_reply(s.c, &e);
-	ck_assert_msg(r && r->type == REPLY_ERROR, "%s", r ? "not an error" : e.msg);
-	reply_free(r);
-	ck_assert_int_eq(conn_cmd_int(s.c, &v[0], &e, "INCR", "n", NULL), 0);
-	ck_assert_int_eq(v[0], 16);
-	private_server_stop(&s, false);
-}
-END_TEST
-
-/* conn_fan_integers' fill: one INCRBY n 1 a call, `left` of them. */
-struct incrs {
-	int left;
-};
-
-static size_t
-give_incr(void *arg, char *buf, size_t cap)
-{
-	static const char cmd[] = "*3\r\n$6\r\nINCRBY\r\n$1\r\nn\r\n$1\r\n1\r\n";
-	struct incrs *in = arg;
-
-	if (in->left == 0 || cap < sizeof(cmd))
-		return 0;
-	in->left--;
-	memcpy(buf, cmd, sizeof(cmd) - 1);
-	return sizeof(cmd) - 1;
-}
-
-static size_t
-give_text(void *arg, char *buf, size_t cap)
-{
-	const char **text = arg;
-	size_t n = *text ? strlen(*text) : 0;
-
-	if (n > cap)
-		return 0;
-	memcpy(buf, *text, n);
-	*text = NULL;
-	return n;
-}
-
-/* conn_fan_integers: on three connections at once, one counts through
- * 2000 commands given one at a time, one fails on a reply that is not an
- * integer, one on a link the server closed; the failures are each
- * part's own, and the good connection answers as usual afterwards. */
-START_TEST(test_fan_integers_each_part_its_own)
-{
-	struct private_server s = {.name = "fan", .proc = PROC_INIT};
-	struct incrs in = {2000};
-	const char *bad = "*3\r\n$3\r\nSET\r\n$1\r\ns\r\n$1\r\nx\r\n"
-			  "*2\r\n$4\r\nINCR\r\n$1\r\ns\r\n";
-	const char *late = "*1\r\n$6\r\nDBSIZE\r\n";
-	long long *got = calloc(2000, sizeof(*got)), two[2] = {0}, one = 0, id = 0;
-	struct conn *c[3];
-	struct conn_fan f[3];
-	struct err e = ERR_INIT;
-	int i;
-
-	ck_assert_msg(private_server_dir(&s, NULL, &e) == 0, "%s", e.msg);
-	ck_assert_msg(private_server_start(&s, it_server(), NULL, 2000, 20000, &e) == 0, "%s",
-		      e.msg);
-	for (i = 0; i < 3; i++)
-		ck_assert_msg((c[i] = conn_open("127.0.0.1", atoi(s.port_s), 2000, &e)) != NULL,
-			      "%s", e.msg);
-	ck_assert_int_eq(conn_cmd_int(c[2], &id, &e, "CLIENT", "ID", NULL), 0);
-	{
-		char ids[32];
-		struct reply *r;
-
-		snprintf(ids, sizeof(ids), "%lld", id);
-		r = conn_cmd(s.c, &e, "CLIENT", "KILL", "ID", ids, NULL);
-		ck_assert_msg(r && r->type == REPLY_INTEGER && r->integer == 1, "%s", e.msg);
-		reply_free(r);
-	}
-	f[0] = (struct conn_fan){.c = c[0], .fill = give_incr, .arg = &in, .out = got, .n = 2000};
-	f[1] = (struct conn_fan){.c = c[1], .fill = give_text, .arg = &bad, .out = two, .n = 2};
-	f[2] = (struct conn_fan){.c = c[2], .fill = give_text, .arg = &late, .out = &one, .n = 1};
-	ck_assert_uint_eq(conn_fan_integers(f, 3, "SET/INCR"), 2);
-	ck_assert_msg(!f[0].failed, "%s", f[0].e.msg);
-	for (i = 0; i < 2000; i++)
-		ck_assert_int_eq(got[i], i + 1);
-	ck_assert(f[1].failed && conn_is_broken(c[1]));
-	ck_assert_msg(strstr(f[1].e.msg, "'SET/INCR' on '") && strstr(f[1].e.msg, "not an integer"),
-		      "%s", f[1].e.msg);
-	ck_assert(f[2].failed && conn_is_broken(c[2]));
-	ck_assert_msg(strstr(f[2].e.msg, "closed") || strstr(f[2].e.msg, "reset"), "%s",
-		      f[2].e.msg);
-	/* the good connection is blocking again, and in step */
-	ck_assert_int_eq(conn_cmd_int(c[0], &one, &e, "INCR", "n", NULL), 0);
-	ck_assert_int_eq(one, 2001);
-	for (i = 0; i < 3; i++)
-		conn_free(c[i]);
-	free(got);
-	private_server_stop(&s, false);
 }
 END_TEST
 
@@ -587,8 +462,6 @@ cluster_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_cluster_up_forms_masters_and_replicas);
 	tcase_add_test(tc, test_load_puts_every_key_on_its_owner);
-	tcase_add_test(tc, test_read_integers_into_an_array);
-	tcase_add_test(tc, test_fan_integers_each_part_its_own);
 	tcase_add_test(tc, test_start_fails_cleanly_on_bad_binary);
 	tcase_add_test(tc, test_start_refuses_base_port_in_use);
 	tcase_add_test(tc, test_start_reports_node_log_when_it_dies);

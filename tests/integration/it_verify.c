@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cluster/fetch.h"
 #include "cluster/server.h"
@@ -555,64 +554,6 @@ START_TEST(test_verify_does_not_hang_on_paused_node)
 }
 END_TEST
 
-/* A tap: the ports the calling thread sent CLUSTER NODES to, in order. */
-struct probes {
-	int ports[16];
-	int n;
-};
-
-static void
-saw_probe(void *arg, const struct conn *c, int argc, const char *const *argv,
-	  const size_t *lens)
-{
-	struct probes *p = arg;
-
-	(void)lens;
-	if (argc == 2 && strcasecmp(argv[0], "CLUSTER") == 0 &&
-	    strcasecmp(argv[1], "NODES") == 0 && p->n < 16)
-		p->ports[p->n++] = conn_port(c);
-}
-
-/* The snapshot asks the nodes a view names all at once: two paused nodes
- * cost one timeout, where one after the other they would cost 3 s at
- * least.  Tapped (an audit), it asks them one by one, in the calling
- * thread: every probe seen, in order. */
-START_TEST(test_snapshot_asks_nodes_in_waves)
-{
-	struct probes p = {{0}, 0};
-	struct conn_trace t = {.sent = saw_probe, .arg = &p};
-	struct err e = ERR_INIT;
-	struct snapshot s;
-	uint64_t t0, took;
-	size_t i, down = 0;
-
-	up();
-	conn_trace_set(&t);
-	ck_assert_msg(snapshot_take(&s, "127.0.0.1", lc.nodes[0].port, 2000, &e) == 0, "%s",
-		      e.msg);
-	conn_trace_set(NULL);
-	ck_assert_uint_eq(s.n, lc.n);
-	ck_assert_int_eq(p.n, (int)s.n);
-	for (i = 0; i < s.n; i++)
-		ck_assert_int_eq(p.ports[i], s.nodes[i].port);
-	snapshot_release(&s);
-	ck_assert_int_eq(proc_signal(&lc.nodes[1].proc, SIGSTOP, &e), 0);
-	ck_assert_int_eq(proc_signal(&lc.nodes[2].proc, SIGSTOP, &e), 0);
-	t0 = clock_now_ms();
-	ck_assert_msg(snapshot_take(&s, "127.0.0.1", lc.nodes[0].port, 1500, &e) == 0, "%s",
-		      e.msg);
-	took = clock_now_ms() - t0;
-	for (i = 0; i < s.n; i++)
-		down += !s.nodes[i].reachable;
-	snapshot_release(&s);
-	proc_signal(&lc.nodes[1].proc, SIGCONT, &e);
-	proc_signal(&lc.nodes[2].proc, SIGCONT, &e);
-	ck_assert_uint_eq(down, 2);
-	ck_assert_msg(took < 2900, "two paused nodes took %llu ms", (unsigned long long)took);
-	local_cluster_stop(&lc, false);
-}
-END_TEST
-
 Suite *
 verify_suite(void)
 {
@@ -631,7 +572,6 @@ verify_suite(void)
 	tcase_add_test(tc, test_verify_reads_migrating_slot_key_by_key);
 	tcase_add_test(tc, test_verify_reports_killed_master);
 	tcase_add_test(tc, test_verify_does_not_hang_on_paused_node);
-	tcase_add_test(tc, test_snapshot_asks_nodes_in_waves);
 	suite_add_tcase(s, tc);
 	return s;
 }
