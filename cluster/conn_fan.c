@@ -29,6 +29,9 @@ struct side {
 	bool done;      /* every reply read, or failed */
 	int flags;      /* the socket's own, restored at the end */
 	size_t got;
+	/* where the next integer goes: the reader keeps a pointer to it in
+	 * a reply it has begun, from one read to the next */
+	long long *cursor;
 };
 
 /* The part failed, its error set: the link is out of step for good. */
@@ -53,10 +56,10 @@ static void
 take(struct conn_fan *f, struct side *sd, const char *what)
 {
 	redisReader *rd = f->c->ctx->reader;
-	long long *cursor = f->out + sd->got;
 	void *r;
 
-	rd->privdata = &cursor;
+	sd->cursor = f->out + sd->got;
+	rd->privdata = &sd->cursor;
 	while (sd->got < f->n) {
 		r = NULL;
 		if (redisReaderGetReply(rd, &r) != REDIS_OK) {
@@ -74,7 +77,7 @@ take(struct conn_fan *f, struct side *sd, const char *what)
 			broken(f, sd);
 			break;
 		}
-		sd->got = (size_t)(cursor - f->out);
+		sd->got = (size_t)(sd->cursor - f->out);
 	}
 	rd->privdata = NULL;
 	if (sd->got == f->n)
