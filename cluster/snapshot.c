@@ -46,9 +46,10 @@ snapshot_add(struct snapshot *s, const char *id, const char *host, int port)
 	return (int)s->n++;
 }
 
-/* Asks one node for its view; fills reachable/error/state/view/id. */
+/* Asks one node for its view; fills reachable/error/state/view/id, and
+ * c when the link is to be kept. */
 static void
-probe(struct snap_node *n, int timeout_ms)
+probe(struct snap_node *n, int timeout_ms, bool keep)
 {
 	struct err e = ERR_INIT;
 	struct conn *c = conn_open(n->host, n->port, timeout_ms, &e);
@@ -76,6 +77,10 @@ probe(struct snap_node *n, int timeout_ms)
 	if (me && n->id[0] == '\0')
 		snprintf(n->id, sizeof(n->id), "%s", me->id);
 	n->reachable = true;
+	if (keep) {
+		n->c = c;
+		c = NULL;
+	}
 	goto out;
 fail:
 	snprintf(n->error, sizeof(n->error), "%s", e.msg);
@@ -111,13 +116,6 @@ learn(struct snapshot *s, size_t from, const char *fallback_host)
 	}
 }
 
-int
-snapshot_take(struct snapshot *s, const char *host, int port, int timeout_ms,
-	      struct err *e)
-{
-	return snapshot_take_watched(s, host, port, timeout_ms, NULL, NULL, e);
-}
-
 /* Nodes asked at once, at most: a node that does not answer costs the
  * wave its timeout, not the whole snapshot one timeout per node. */
 #define WAVE_THREADS 16
@@ -128,6 +126,7 @@ struct wave {
 	struct snapshot *s;
 	size_t next, to;
 	int timeout_ms;
+	bool keep;
 	pthread_mutex_t mu;
 };
 
@@ -143,7 +142,7 @@ wave_worker(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (i >= w->to)
 			return NULL;
-		probe(&w->s->nodes[i], w->timeout_ms);
+		probe(&w->s->nodes[i], w->timeout_ms, w->keep);
 	}
 }
 
@@ -152,9 +151,9 @@ wave_worker(void *arg)
  * thread, when its commands are tapped (an audit log sees every probe,
  * in order, as a tap sees only its own thread). */
 static void
-ask_wave(struct snapshot *s, size_t from, size_t to, int timeout_ms)
+ask_wave(struct snapshot *s, size_t from, size_t to, int timeout_ms, bool keep)
 {
-	struct wave w = {.s = s, .next = from, .to = to, .timeout_ms = timeout_ms};
+	struct wave w = {.s = s, .next = from, .to = to, .timeout_ms = timeout_ms, .keep = keep};
 	pthread_t t[WAVE_THREADS];
 	size_t k, n = 0;
 
@@ -168,9 +167,8 @@ ask_wave(struct snapshot *s, size_t from, size_t to, int timeout_ms)
 	pthread_mutex_destroy(&w.mu);
 }
 
-int
-snapshot_take_watched(struct snapshot *s, const char *host, int port, int timeout_ms,
-		      snapshot_probed_fn probed, void *arg, struct err *e)
+static int
+take(struct snapshot *s, const char *host, int port, int timeout_ms, bool keep, struct err *e)
 {
 	size_t from = 0, to, i;
 
@@ -180,19 +178,29 @@ snapshot_take_watched(struct snapshot *s, const char *host, int port, int timeou
 	 * then any node only those views name, and so on */
 	while (from < s->n) {
 		to = s->n;
-		ask_wave(s, from, to, timeout_ms);
-		for (i = from; i < to; i++) {
+		ask_wave(s, from, to, timeout_ms, keep);
+		for (i = from; i < to; i++)
 			if (s->nodes[i].reachable)
 				learn(s, i, host);
-			if (probed)
-				probed(s, i, arg);
-		}
 		from = to;
 	}
 	snapshot_index(s);
 	if (s->ref < 0)
 		return err_set(e, 0, "no node answered: %s", s->nodes[0].error);
 	return 0;
+}
+
+int
+snapshot_take(struct snapshot *s, const char *host, int port, int timeout_ms, struct err *e)
+{
+	return take(s, host, port, timeout_ms, false, e);
+}
+
+int
+snapshot_take_kept(struct snapshot *s, const char *host, int port, int timeout_ms,
+		   struct err *e)
+{
+	return take(s, host, port, timeout_ms, true, e);
 }
 
 void
@@ -227,8 +235,10 @@ snapshot_release(struct snapshot *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		topology_release(&s->nodes[i].view);
+		conn_free(s->nodes[i].c);
+	}
 	free(s->nodes);
 	s->nodes = NULL;
 	s->n = 0;

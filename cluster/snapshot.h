@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "cluster/conn.h"
 #include "cluster/topology.h"
 #include "common/err.h"
 
@@ -20,6 +21,8 @@ struct snap_node {
 	char error[256];      /* why not reachable */
 	char state[16];       /* cluster_state, "" when not reachable */
 	struct topology view; /* its CLUSTER NODES, empty when not reachable */
+	struct conn *c;       /* the link it was asked on, kept open by
+				 snapshot_take_kept(); NULL otherwise */
 };
 
 struct snapshot {
@@ -37,12 +40,10 @@ struct snapshot {
  * in order.  -1 with `e` set when no node answers. */
 int snapshot_take(struct snapshot *s, const char *host, int port,
 		  int timeout_ms, struct err *e);
-/* Called for each node, in order, once its wave has been asked (reachable
- * or not), before the next wave is; s->nodes may move after it returns. */
-typedef void (*snapshot_probed_fn)(const struct snapshot *s, size_t i, void *arg);
-/* snapshot_take(), telling `probed` of each node as it is asked. */
-int snapshot_take_watched(struct snapshot *s, const char *host, int port, int timeout_ms,
-			  snapshot_probed_fn probed, void *arg, struct err *e);
+/* snapshot_take(), keeping each reachable node's connection open in
+ * its snap_node (c), for more questions; snapshot_release() closes them. */
+int snapshot_take_kept(struct snapshot *s, const char *host, int port, int timeout_ms,
+		       struct err *e);
 /* Builds the index (ref, owner[]) from the nodes' views; snapshot_take()
  * calls it; tests call it on hand-made snapshots. */
 void snapshot_index(struct snapshot *s);

@@ -89,33 +89,23 @@ verdict_release(struct verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static void
-count_early(const struct snapshot *s, size_t i, void *run)
-{
-	if (s->nodes[i].reachable)
-		placed_early(run, &s->nodes[i].view, s->nodes[i].host);
-}
-
 int
 verify_cluster(const char *host, int port, const struct verify_opts *o,
 	       struct verdict *v, struct err *e)
 {
 	struct snapshot s;
-	struct placed_run *run = NULL;
 	uint64_t t0 = clock_now_ms();
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : 2000;
 	int max = o->max_examples > 0 ? o->max_examples : 5;
+	bool count = !o->dataset && !o->no_misplaced;
 	size_t i;
 
 	memset(v, 0, sizeof(*v));
 	if (max > VERIFY_EXAMPLES_MAX)
 		max = VERIFY_EXAMPLES_MAX;
-	/* the counts wait on the masters: they start from the first view,
-	 * while the snapshot asks the other nodes and the checks run */
-	if (!o->dataset && !o->no_misplaced)
-		run = placed_new(timeout, max);
-	if (snapshot_take_watched(&s, host, port, timeout, run ? count_early : NULL, run, e) < 0) {
-		placed_free(run);
+	/* the counts go on the links the snapshot asked the masters on */
+	if ((count ? snapshot_take_kept(&s, host, port, timeout, e)
+		   : snapshot_take(&s, host, port, timeout, e)) < 0) {
 		snapshot_release(&s);
 		return err_prefix(e, "verify '%s:%d': ", host, port);
 	}
@@ -126,8 +116,8 @@ verify_cluster(const char *host, int port, const struct verify_opts *o,
 	if (o->dataset) {
 		v->keys_expected = o->dataset->keys;
 		keys_check(&s, o->dataset, o->skip_prefix, timeout, v, max);
-	} else if (run) {
-		placed_finish(run, &s, v);
+	} else if (count) {
+		placed_count(&s, timeout, max, v);
 	}
 	snapshot_release(&s);
 	v->ms = clock_now_ms() - t0;

@@ -79,7 +79,7 @@ give_text(void *arg, char *buf, size_t cap)
 	const char **text = arg;
 	size_t n = *text ? strlen(*text) : 0;
 
-	if (n > cap)
+	if (n == 0 || n > cap)
 		return 0;
 	memcpy(buf, *text, n);
 	*text = NULL;
