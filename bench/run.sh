@@ -166,8 +166,8 @@ awk -v k="$keys" -v l="$load_ms" -v v="$verify_ms" -v g="${rb:-0}" -v s="${rbs:-
 # cheaper on Redis 7.0 than one COUNTKEYSINSLOT per slot (no command
 # counts a range).  "Today's" verify, before the check, is
 # --no-misplaced; the target (within 1.1x of it) is restated against it
-# plus the floor under the counts, both measured in every one of the 15
-# timed rounds, next to the verify.  The ratio checked is taken round by
+# plus the floor under the counts, both measured in every one of the 31
+# timed rounds (about half a second each), next to the verify.  The ratio checked is taken round by
 # round, each verify against its own round's two, and its median printed:
 # the three times of a round share the machine's state of the moment
 # (its speed drifts).  The best of each, as elsewhere in this bench, is
@@ -223,7 +223,7 @@ done
 : > "$work/vc.t"
 count_floor="$(dirname "$bin")/bench/count_floor"
 r=0
-while [ $r -lt 15 ]; do
+while [ $r -lt 31 ]; do
 	cpu_us > "$work/c0"
 	t0=$(now_us)
 	"$bin" verify "127.0.0.1:$port" >/dev/null
