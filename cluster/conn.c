@@ -110,11 +110,13 @@ new_array(const redisReadTask *task, int elements)
 }
 
 /*
- * Within conn_read_integers(), the reader's privdata points at the
- * caller's array (its cursor): a top-level integer goes there, and the
- * reply is this marker, never allocated.  A verify reads 16384 counts; a
- * reply allocated and freed for each was most of its client time after
- * the parsing.
+ * Within conn_read_integers() and conn_fan_integers(), the reader's
+ * privdata points at a cursor into the caller's array: a top-level
+ * integer goes there, and the reply is this marker, never allocated.
+ * hiredis takes privdata when it begins a reply, which may be a read
+ * before it ends it: the cursor must stay put until then.  A verify reads
+ * 16384 counts; a reply allocated and freed for each was most of its
+ * client time after the parsing.
  */
 struct reply conn_integer_taken;
 

@@ -129,8 +129,9 @@ struct conn_fan {
 /* Every part's commands sent and its replies read, all connections at
  * once in the calling thread (poll): each server works from the first
  * chunk on, and its replies are read while the rest is written.  A part
- * that fails leaves its connection broken; the others go on.  Returns
- * how many parts failed.  A trace does not see these commands. */
+ * fails when its link does, or when it has been silent for its link's
+ * timeout; that leaves its connection broken, and the others go on.
+ * Returns how many parts failed.  A trace does not see these commands. */
 size_t conn_fan_integers(struct conn_fan *f, size_t n, const char *what);
 
 /* A tap on every command the calling thread sends and every reply it

@@ -13,13 +13,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "cluster/conn_int.h"
+#include "common/clock.h"
 #include "common/xmalloc.h"
 
-/* Commands in flight per connection, at most: what `fill` gives at once. */
+/* What `fill` is asked for at once: the server starts on the first
+ * chunk while the next is made, and the buffer stays small. */
 #define FAN_CHUNK 65536
 
 struct side {
@@ -30,8 +33,11 @@ struct side {
 	int flags;      /* the socket's own, restored at the end */
 	size_t got;
 	/* where the next integer goes: the reader keeps a pointer to it in
-	 * a reply it has begun, from one read to the next */
+	 * a reply it has begun, from one read to the next (after a failure
+	 * mid-reply, to freed memory: a broken link is never read again,
+	 * and conn_reconnect() gives it a new reader) */
 	long long *cursor;
+	uint64_t heard_ms; /* the last time it wrote or read anything */
 };
 
 /* The part failed, its error set: the link is out of step for good. */
@@ -97,8 +103,10 @@ put(struct conn_fan *f, struct side *sd)
 	if (sd->off == sd->len)
 		return;
 	w = send(f->c->ctx->fd, sd->buf + sd->off, sd->len - sd->off, MSG_NOSIGNAL);
-	if (w > 0)
+	if (w > 0) {
 		sd->off += (size_t)w;
+		sd->heard_ms = clock_now_ms();
+	}
 	else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		fail(f, sd, errno, strerror(errno));
 }
@@ -115,8 +123,10 @@ get(struct conn_fan *f, struct side *sd, const char *what)
 		fail(f, sd, errno, strerror(errno));
 	else if (r > 0 && redisReaderFeed(f->c->ctx->reader, in, (size_t)r) != REDIS_OK)
 		fail(f, sd, 0, f->c->ctx->reader->errstr);
-	else if (r > 0)
+	else if (r > 0) {
+		sd->heard_ms = clock_now_ms();
 		take(f, sd, what);
+	}
 }
 
 /* Ready to go: nothing queued the old way, the socket non-blocking. */
@@ -136,8 +146,27 @@ start(struct conn_fan *f, struct side *sd, const char *what)
 		return false;
 	}
 	sd->buf = xmalloc(FAN_CHUNK);
+	sd->heard_ms = clock_now_ms();
 	take(f, sd, what); /* replies the reader may hold already */
 	return true;
+}
+
+/* The poll timeout: until the first live part has been silent for its
+ * link's timeout (0: one has already). */
+static int
+wait_ms(const struct conn_fan *f, const struct side *sd, size_t n)
+{
+	uint64_t now = clock_now_ms(), due, first = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sd[i].done)
+			continue;
+		due = sd[i].heard_ms + (uint64_t)f[i].c->timeout_ms;
+		if (due < first)
+			first = due;
+	}
+	return first == UINT64_MAX ? 0 : first <= now ? 0 : (int)(first - now);
 }
 
 size_t
@@ -146,12 +175,11 @@ conn_fan_integers(struct conn_fan *f, size_t n, const char *what)
 	struct pollfd *pf = xcalloc(n ? n : 1, sizeof(*pf));
 	struct side *sd = xcalloc(n ? n : 1, sizeof(*sd));
 	size_t i, live = 0, failed = 0;
-	int timeout = 0, rc;
+	uint64_t now;
+	int rc;
 
-	for (i = 0; i < n; i++) {
-		if (start(&f[i], &sd[i], what) && f[i].c->timeout_ms > timeout)
-			timeout = f[i].c->timeout_ms;
-	}
+	for (i = 0; i < n; i++)
+		start(&f[i], &sd[i], what);
 	for (;;) {
 		for (i = 0, live = 0; i < n; i++) {
 			pf[i].fd = -1;
@@ -162,22 +190,26 @@ conn_fan_integers(struct conn_fan *f, size_t n, const char *what)
 			if (sd[i].done)
 				continue;
 			pf[i].fd = f[i].c->ctx->fd;
-			pf[i].events = POLLIN | (sd[i].off < sd[i].len ? POLLOUT : 0);
+			pf[i].events = POLLIN | (sd[i].off < sd[i].len || !sd[i].all_given ? POLLOUT : 0);
 			live++;
 		}
 		if (live == 0)
 			break;
-		rc = poll(pf, n, timeout);
+		rc = poll(pf, n, wait_ms(f, sd, n));
 		if (rc < 0 && errno == EINTR)
 			continue;
+		now = clock_now_ms();
 		for (i = 0; i < n; i++) {
 			if (pf[i].fd < 0)
 				continue;
-			if (rc <= 0)
-				fail(&f[i], &sd[i], rc == 0 ? 0 : errno,
-				     rc == 0 ? "timed out" : strerror(errno));
+			if (rc < 0)
+				fail(&f[i], &sd[i], errno, strerror(errno));
+			else if (pf[i].revents & POLLNVAL)
+				fail(&f[i], &sd[i], EBADF, "not an open socket");
 			else if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
 				get(&f[i], &sd[i], what);
+			else if (now >= sd[i].heard_ms + (uint64_t)f[i].c->timeout_ms)
+				fail(&f[i], &sd[i], 0, "timed out");
 		}
 	}
 	for (i = 0; i < n; i++) {

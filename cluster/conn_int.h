@@ -22,9 +22,9 @@ struct conn {
 	size_t out_cap;
 };
 
-/* While the reader's privdata points at a cursor (long long **), a
- * top-level integer is written there and the reply is this marker, never
- * allocated (see conn.c). */
+/* When the reader began a reply with privdata pointing at a cursor
+ * (long long **), a top-level integer is written where the cursor points
+ * and the reply is this marker, never allocated (see conn.c). */
 extern struct reply conn_integer_taken;
 
 /* Records the link's failure in `e` ("'addr': timed out") and marks the

@@ -116,8 +116,8 @@ learn(struct snapshot *s, size_t from, const char *fallback_host)
 	}
 }
 
-/* Nodes asked at once, at most: a node that does not answer costs the
- * wave its timeout, not the whole snapshot one timeout per node. */
+/* Nodes asked at once, at most: nodes that do not answer cost their wave
+ * one timeout per 16 of them, not one each. */
 #define WAVE_THREADS 16
 
 /* A wave: the nodes [next, to) of s, asked by as many threads as there

@@ -34,8 +34,9 @@ struct snapshot {
 
 /* Discovers every node from host:port and asks each for CLUSTER NODES and
  * CLUSTER INFO: host:port first, then all the nodes its view names at
- * once, then any that only their views name, and so on (a node that does
- * not answer costs its wave one timeout).  One by one when the calling
+ * once (16 at a time), then any that only their views name, and so on
+ * (nodes that do not answer cost their wave one timeout per 16 of them,
+ * not one each).  One by one when the calling
  * thread's commands are tapped (conn_trace_set): the tap sees them all,
  * in order.  -1 with `e` set when no node answers. */
 int snapshot_take(struct snapshot *s, const char *host, int port,

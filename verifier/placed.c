@@ -8,7 +8,7 @@
  * slot, whatever the number of keys.
  *
  * The counts run once the snapshot is taken, on the links it kept (no
- * connect, no thread).  Started from the first view, while the snapshot
+ * connect, no thread; a new link where one failed).  Started from the first view, while the snapshot
  * asked the other nodes, they gained nothing: the other probes then
  * waited behind the counts, and the two shared the same 2 cores (3
  * masters, 1M keys: the same mean time over 60 verifies each way).
@@ -58,9 +58,9 @@ put_count(char *p, int slot)
 	return p;
 }
 
-/* Counts of every slot sent at once, where a master's keys are not all
- * in its own slots: the server starts on the first ones, and the buffer
- * stays small.  A count is at most 50 bytes. */
+/* Where a master's keys are not all in its own slots, every slot is
+ * counted, in batches of this many counts: the server starts on the
+ * first ones, and the buffer stays small.  A count is at most 50 bytes. */
 #define COUNT_BATCH 1024
 
 static const char dbsize[] = "*1\r\n$6\r\nDBSIZE\r\n";
@@ -231,6 +231,35 @@ link_to(const struct snapshot *s, size_t i, int timeout_ms, struct counter *c,
 	return *opened;
 }
 
+/* Parts that failed on a link the snapshot kept, counted once more on a
+ * new link: the server may have closed the kept one since it answered
+ * (its idle timeout, a restart), where a new one is served. */
+static void
+retry_kept(const struct snapshot *s, struct counter *cs, struct conn_fan *f, size_t nf,
+	   const size_t *at, struct conn **opened, int timeout_ms)
+{
+	struct conn_fan *again = xcalloc(nf + 1, sizeof(*again));
+	size_t k, i, n = 0, *which = xcalloc(nf + 1, sizeof(*which));
+
+	for (k = 0; k < nf; k++) {
+		i = at[k];
+		if (!f[k].failed || f[k].c != s->nodes[i].c ||
+		    (opened[i] = conn_open(s->nodes[i].host, s->nodes[i].port, timeout_ms,
+					   NULL)) == NULL)
+			continue;
+		cs[i].next = 0;
+		cs[i].tail = false;
+		again[n] = f[k];
+		again[n].c = opened[i];
+		which[n++] = k;
+	}
+	conn_fan_integers(again, n, "CLUSTER COUNTKEYSINSLOT");
+	for (k = 0; k < n; k++)
+		f[which[k]] = again[k];
+	free(again);
+	free(which);
+}
+
 void
 placed_count(const struct snapshot *s, int timeout_ms, int max, struct verdict *v)
 {
@@ -259,6 +288,7 @@ placed_count(const struct snapshot *s, int timeout_ms, int max, struct verdict *
 					    .out = counts[i], .n = (size_t)n + 1};
 	}
 	conn_fan_integers(f, nf, "CLUSTER COUNTKEYSINSLOT");
+	retry_kept(s, cs, f, nf, at, opened, timeout_ms);
 	for (k = 0; k < nf; k++) {
 		i = at[k];
 		if (f[k].failed) {

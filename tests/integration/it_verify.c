@@ -184,6 +184,31 @@ START_TEST(test_verify_without_keys_finds_keys_of_a_slot_not_owned)
 			      "%s", v.f[F_MISPLACED].examples[0]);
 		verdict_release(&v);
 	}
+	/* kept links the servers have closed since: counted on new ones */
+	{
+		struct snapshot s;
+		long long id;
+		char ids[32];
+		struct conn *k;
+		size_t n;
+
+		ck_assert_msg(snapshot_take_kept(&s, "127.0.0.1", lc.nodes[0].port, 2000, &e) == 0,
+			      "%s", e.msg);
+		for (n = 0; n < s.n; n++) {
+			ck_assert(s.nodes[n].c != NULL);
+			ck_assert_int_eq(conn_cmd_int(s.nodes[n].c, &id, &e, "CLIENT", "ID", NULL), 0);
+			snprintf(ids, sizeof(ids), "%lld", id);
+			k = it_conn(s.nodes[n].port);
+			ck_assert_int_eq(conn_cmd_int(k, &id, &e, "CLIENT", "KILL", "ID", ids, NULL), 0);
+			ck_assert_int_eq(id, 1);
+			conn_free(k);
+		}
+		memset(&v, 0, sizeof(v));
+		placed_count(&s, 2000, 5, &v);
+		snapshot_release(&s);
+		expect_only(&v, F_MISPLACED, 3LL, -1);
+		verdict_release(&v);
+	}
 	/* --no-misplaced: the count is not run, and says so */
 	o.no_misplaced = true;
 	ck_assert_int_eq(verify_cluster("127.0.0.1", lc.nodes[0].port, &o, &v, &e), 0);

@@ -145,6 +145,51 @@ START_TEST(test_fan_integers_each_part_its_own)
 }
 END_TEST
 
+/* conn_fan_integers: a part times out on its own link's timeout, while
+ * another link streams on; fanned together, the silent one would wait
+ * for the longest timeout (5 s here) once the other was done. */
+START_TEST(test_fan_times_out_a_silent_link_alone)
+{
+	struct private_server a = {.name = "fan-a", .proc = PROC_INIT},
+			      b = {.name = "fan-b", .proc = PROC_INIT};
+	struct incrs in = {2000};
+	const char *late = "*1\r\n$6\r\nDBSIZE\r\n";
+	long long *got = calloc(2000, sizeof(*got)), one = 0;
+	struct conn *c[2];
+	struct conn_fan f[2];
+	struct err e = ERR_INIT;
+	uint64_t t0, took;
+	size_t failed;
+
+	ck_assert_msg(private_server_dir(&a, NULL, &e) == 0, "%s", e.msg);
+	ck_assert_msg(private_server_dir(&b, NULL, &e) == 0, "%s", e.msg);
+	ck_assert_msg(private_server_start(&a, it_server(), NULL, 2000, 20000, &e) == 0, "%s",
+		      e.msg);
+	ck_assert_msg(private_server_start(&b, it_server(), NULL, 2000, 20000, &e) == 0, "%s",
+		      e.msg);
+	ck_assert((c[0] = conn_open("127.0.0.1", atoi(a.port_s), 5000, &e)) != NULL);
+	ck_assert((c[1] = conn_open("127.0.0.1", atoi(b.port_s), 300, &e)) != NULL);
+	ck_assert_int_eq(proc_signal(&b.proc, SIGSTOP, &e), 0);
+	f[0] = (struct conn_fan){.c = c[0], .fill = give_incr, .arg = &in, .out = got, .n = 2000};
+	f[1] = (struct conn_fan){.c = c[1], .fill = give_text, .arg = &late, .out = &one, .n = 1};
+	t0 = clock_now_ms();
+	failed = conn_fan_integers(f, 2, "INCRBY");
+	took = clock_now_ms() - t0;
+	proc_signal(&b.proc, SIGCONT, NULL);
+	ck_assert_uint_eq(failed, 1);
+	ck_assert_msg(!f[0].failed, "%s", f[0].e.msg);
+	ck_assert_int_eq(got[1999], 2000);
+	ck_assert_msg(f[1].failed && strstr(f[1].e.msg, "timed out"), "%s", f[1].e.msg);
+	ck_assert_msg(took < 4000, "the silent link failed after %llu ms",
+		      (unsigned long long)took);
+	conn_free(c[0]);
+	conn_free(c[1]);
+	free(got);
+	private_server_stop(&a, false);
+	private_server_stop(&b, false);
+}
+END_TEST
+
 /* A tap: the ports the calling thread sent CLUSTER NODES to, in order. */
 struct probes {
 	int ports[16];
@@ -177,6 +222,7 @@ START_TEST(test_snapshot_asks_nodes_in_waves)
 	struct snapshot s;
 	uint64_t t0, took;
 	size_t i, down = 0;
+	int rc;
 
 	it_require_redis("wire");
 	o.persistence = PERSIST_NONE;
@@ -193,14 +239,14 @@ START_TEST(test_snapshot_asks_nodes_in_waves)
 	ck_assert_int_eq(proc_signal(&lc.nodes[1].proc, SIGSTOP, &e), 0);
 	ck_assert_int_eq(proc_signal(&lc.nodes[2].proc, SIGSTOP, &e), 0);
 	t0 = clock_now_ms();
-	ck_assert_msg(snapshot_take(&s, "127.0.0.1", lc.nodes[0].port, 1500, &e) == 0, "%s",
-		      e.msg);
+	rc = snapshot_take(&s, "127.0.0.1", lc.nodes[0].port, 1500, &e);
 	took = clock_now_ms() - t0;
+	proc_signal(&lc.nodes[1].proc, SIGCONT, NULL);
+	proc_signal(&lc.nodes[2].proc, SIGCONT, NULL);
+	ck_assert_msg(rc == 0, "%s", e.msg);
 	for (i = 0; i < s.n; i++)
 		down += !s.nodes[i].reachable;
 	snapshot_release(&s);
-	proc_signal(&lc.nodes[1].proc, SIGCONT, &e);
-	proc_signal(&lc.nodes[2].proc, SIGCONT, &e);
 	ck_assert_uint_eq(down, 2);
 	ck_assert_msg(took < 2900, "two paused nodes took %llu ms", (unsigned long long)took);
 	local_cluster_stop(&lc, false);
@@ -216,6 +262,7 @@ wire_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_read_integers_into_an_array);
 	tcase_add_test(tc, test_fan_integers_each_part_its_own);
+	tcase_add_test(tc, test_fan_times_out_a_silent_link_alone);
 	tcase_add_test(tc, test_snapshot_asks_nodes_in_waves);
 	suite_add_tcase(s, tc);
 	return s;
