@@ -172,8 +172,8 @@ awk -v k="$keys" -v l="$load_ms" -v v="$verify_ms" -v g="${rb:-0}" -v s="${rbs:-
 # the three times of a round share the machine's state of the moment
 # (its speed drifts).  The best of each, as elsewhere in this bench, is
 # printed too; but a ratio of three minima drawn apart swings from run to
-# run (0.97x to 1.25x for one build here, where the median of the
-# rounds stayed within 0.98x-1.03x).  The floors:
+# run (0.97x to 1.34x over this session's runs here, where the median
+# of the rounds stayed within 0.98x-1.08x).  The floors:
 # - the floor: the same counts sent by a bare client with nothing else to
 #   do (bench/count_floor: hiredis, every master at once in one poll loop,
 #   from the first connect to the last reply).  No client does less; it
