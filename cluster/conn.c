@@ -263,6 +263,15 @@ conn_migrate_wait_ms(int timeout_ms)
 	return timeout_ms * 3 + 1000;
 }
 
+int
+conn_not_integer(const struct conn *c, struct reply *r, const char *what, struct err *e)
+{
+	err_set(e, 0, "'%s' on '%s': %s", what, c->addr,
+		r->type == REPLY_ERROR ? r->str : "not an integer");
+	reply_free(r);
+	return -1;
+}
+
 /* Turns a context error into `e` and marks the connection broken. */
 void
 conn_io_failure(struct conn *c, struct err *e)
@@ -415,10 +424,7 @@ conn_read_integers(struct conn *c, long long *out, size_t n, const char *what, s
 			conn_io_failure(c, e);
 			rc = -1;
 		} else if (r != &conn_integer_taken) {
-			err_set(e, 0, "'%s' on '%s': %s", what, c->addr,
-				r->type == REPLY_ERROR ? r->str : "not an integer");
-			reply_free(r);
-			rc = -1;
+			rc = conn_not_integer(c, r, what, e);
 		}
 	}
 	c->ctx->reader->privdata = NULL;

@@ -75,11 +75,7 @@ take(struct conn_fan *f, struct side *sd, const char *what)
 		if (r == NULL)
 			break;
 		if (r != &conn_integer_taken) {
-			const struct reply *rp = r;
-
-			err_set(&f->e, 0, "'%s' on '%s': %s", what, f->c->addr,
-				rp->type == REPLY_ERROR ? rp->str : "not an integer");
-			reply_free(r);
+			conn_not_integer(f->c, r, what, &f->e);
 			broken(f, sd);
 			break;
 		}

@@ -27,6 +27,10 @@ struct conn {
  * and the reply is this marker, never allocated (see conn.c). */
 extern struct reply conn_integer_taken;
 
+/* A reply r where an integer was due: "'what' on 'addr': <its error>"
+ * (or "not an integer") in `e`; frees r, returns -1. */
+int conn_not_integer(const struct conn *c, struct reply *r, const char *what, struct err *e);
+
 /* Records the link's failure in `e` ("'addr': timed out") and marks the
  * connection broken. */
 void conn_io_failure(struct conn *c, struct err *e);

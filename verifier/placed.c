@@ -8,10 +8,11 @@
  * slot, whatever the number of keys.
  *
  * The counts run once the snapshot is taken, on the links it kept (no
- * connect, no thread; a new link where one failed).  Started from the first view, while the snapshot
- * asked the other nodes, they gained nothing: the other probes then
- * waited behind the counts, and the two shared the same 2 cores (3
- * masters, 1M keys: the same mean time over 60 verifies each way).
+ * connect, no thread; a new link where one failed).  Started from the
+ * first view, while the snapshot asked the other nodes, they gained
+ * nothing: the other probes then waited behind the counts, and the two
+ * shared the same 2 cores (3 masters, 1M keys: the same mean time over
+ * 60 verifies each way).
  */
 #include "verifier/placed.h"
 
@@ -27,13 +28,23 @@ static const char all_script[] =
 	"local t = {} for i = 0, 16383 do "
 	"t[i + 1] = redis.call('CLUSTER', 'COUNTKEYSINSLOT', i) end return t";
 
+/* The counts fill_counts() gives: COUNTKEYSINSLOT of the slots `which`
+ * marks (NULL: every slot), from `next` on, then DBSIZE if asked. */
+struct count_req {
+	const unsigned char *which;
+	int next;
+	bool dbsize; /* DBSIZE still to give */
+};
+
 /* One master's count, against the slots the reference view gives it. */
 struct counter {
+	size_t node;                      /* in the snapshot */
 	unsigned char own[CLUSTER_SLOTS]; /* 1: a slot it owns */
 	int max;
 	struct placed p;
-	int next;  /* the next slot to send a count of */
-	bool tail; /* DBSIZE sent */
+	struct count_req req;
+	long long *counts;   /* of the slots it owns, then DBSIZE */
+	struct conn *opened; /* its own link, where the snapshot's failed */
 };
 
 /* "CLUSTER COUNTKEYSINSLOT <slot>" in the protocol at p; returns the end.
@@ -58,50 +69,25 @@ put_count(char *p, int slot)
 	return p;
 }
 
-/* Where a master's keys are not all in its own slots, every slot is
- * counted, in batches of this many counts: the server starts on the
- * first ones, and the buffer stays small.  A count is at most 50 bytes. */
-#define COUNT_BATCH 1024
-
 static const char dbsize[] = "*1\r\n$6\r\nDBSIZE\r\n";
 
-/* conn_fan_integers()'s fill, as the socket takes them: the counts of
- * the slots c is to own, from c->next, then DBSIZE. */
+/* conn_fan_integers()'s fill for counter `arg`, as the socket takes
+ * them: the counts c->req asks for. */
 static size_t
-fill_owned(void *arg, char *buf, size_t cap)
+fill_counts(void *arg, char *buf, size_t cap)
 {
-	struct counter *c = arg;
+	struct count_req *q = &((struct counter *)arg)->req;
 	char *p = buf;
 
-	for (; c->next < CLUSTER_SLOTS && (size_t)(p - buf) + 64 <= cap; c->next++)
-		if (c->own[c->next])
-			p = put_count(p, c->next);
-	if (c->next == CLUSTER_SLOTS && !c->tail && (size_t)(p - buf) + sizeof(dbsize) <= cap) {
+	for (; q->next < CLUSTER_SLOTS && (size_t)(p - buf) + 64 <= cap; q->next++)
+		if (q->which == NULL || q->which[q->next])
+			p = put_count(p, q->next);
+	if (q->next == CLUSTER_SLOTS && q->dbsize && (size_t)(p - buf) + sizeof(dbsize) <= cap) {
 		memcpy(p, dbsize, sizeof(dbsize) - 1);
 		p += sizeof(dbsize) - 1;
-		c->tail = true;
+		q->dbsize = false;
 	}
 	return (size_t)(p - buf);
-}
-
-/* Sends COUNTKEYSINSLOT of every slot (no scripts), blocking. */
-static int
-send_all_counts(struct conn *cn, struct err *e)
-{
-	char *batch = xmalloc(COUNT_BATCH * 64), *p = batch;
-	int slot;
-
-	for (slot = 0; slot < CLUSTER_SLOTS; slot++) {
-		p = put_count(p, slot);
-		if ((slot + 1) % COUNT_BATCH == 0 || slot == CLUSTER_SLOTS - 1) {
-			conn_append_formatted(cn, batch, (size_t)(p - batch));
-			p = batch;
-			if (conn_flush(cn, e) < 0)
-				break;
-		}
-	}
-	free(batch);
-	return slot == CLUSTER_SLOTS ? 0 : -1;
 }
 
 /* Every slot counted into c->p.keys: by script, else (no scripts)
@@ -110,6 +96,7 @@ static int
 count_slots(struct counter *c, struct conn *cn, struct err *e)
 {
 	struct reply *r = conn_cmd(cn, e, "EVAL", all_script, "0", NULL);
+	struct conn_fan f;
 	int slot;
 
 	if (r == NULL)
@@ -122,9 +109,12 @@ count_slots(struct counter *c, struct conn *cn, struct err *e)
 		return 0;
 	}
 	reply_free(r);
-	if (send_all_counts(cn, e) < 0)
-		return -1;
-	return conn_read_integers(cn, c->p.keys, CLUSTER_SLOTS, "CLUSTER COUNTKEYSINSLOT", e);
+	c->req = (struct count_req){.which = NULL, .next = 0, .dbsize = false};
+	f = (struct conn_fan){.c = cn, .fill = fill_counts, .arg = c, .out = c->p.keys,
+			      .n = CLUSTER_SLOTS};
+	if (conn_fan_integers(&f, 1, "CLUSTER COUNTKEYSINSLOT") == 0)
+		return 0;
+	return err_set(e, f.e.code, "%s", f.e.msg);
 }
 
 /* Every slot counted; a key named for the first `max` slots it does not
@@ -215,42 +205,42 @@ counter_failed(struct counter *c, const char *why)
 	snprintf(c->p.error, sizeof(c->p.error), "%s", why);
 }
 
-/* A link to node i: the one the snapshot kept, else a new one (*opened,
- * the caller's to free); NULL and c failed when none can be had. */
+/* The link to count c on: the one the snapshot kept, else one of its
+ * own; NULL and c failed when none can be had. */
 static struct conn *
-link_to(const struct snapshot *s, size_t i, int timeout_ms, struct counter *c,
-	struct conn **opened)
+link_to(const struct snapshot *s, struct counter *c, int timeout_ms)
 {
+	struct conn *kept = s->nodes[c->node].c;
 	struct err e = ERR_INIT;
 
-	if (s->nodes[i].c && !conn_is_broken(s->nodes[i].c))
-		return s->nodes[i].c;
-	*opened = conn_open(s->nodes[i].host, s->nodes[i].port, timeout_ms, &e);
-	if (*opened == NULL)
+	if (kept && !conn_is_broken(kept))
+		return kept;
+	c->opened = conn_open(s->nodes[c->node].host, s->nodes[c->node].port, timeout_ms, &e);
+	if (c->opened == NULL)
 		counter_failed(c, e.msg);
-	return *opened;
+	return c->opened;
 }
 
 /* Parts that failed on a link the snapshot kept, counted once more on a
  * new link: the server may have closed the kept one since it answered
  * (its idle timeout, a restart), where a new one is served. */
 static void
-retry_kept(const struct snapshot *s, struct counter *cs, struct conn_fan *f, size_t nf,
-	   const size_t *at, struct conn **opened, int timeout_ms)
+retry_kept(const struct snapshot *s, struct conn_fan *f, size_t nf, int timeout_ms)
 {
 	struct conn_fan *again = xcalloc(nf + 1, sizeof(*again));
-	size_t k, i, n = 0, *which = xcalloc(nf + 1, sizeof(*which));
+	size_t k, n = 0, *which = xcalloc(nf + 1, sizeof(*which));
+	struct counter *c;
 
 	for (k = 0; k < nf; k++) {
-		i = at[k];
-		if (!f[k].failed || f[k].c != s->nodes[i].c ||
-		    (opened[i] = conn_open(s->nodes[i].host, s->nodes[i].port, timeout_ms,
-					   NULL)) == NULL)
+		c = f[k].arg;
+		if (!f[k].failed || f[k].c != s->nodes[c->node].c ||
+		    (c->opened = conn_open(s->nodes[c->node].host, s->nodes[c->node].port,
+					   timeout_ms, NULL)) == NULL)
 			continue;
-		cs[i].next = 0;
-		cs[i].tail = false;
+		c->req.next = 0;
+		c->req.dbsize = true;
 		again[n] = f[k];
-		again[n].c = opened[i];
+		again[n].c = c->opened;
 		which[n++] = k;
 	}
 	conn_fan_integers(again, n, "CLUSTER COUNTKEYSINSLOT");
@@ -263,11 +253,9 @@ retry_kept(const struct snapshot *s, struct counter *cs, struct conn_fan *f, siz
 void
 placed_count(const struct snapshot *s, int timeout_ms, int max, struct verdict *v)
 {
-	struct counter *cs = xcalloc(s->n, sizeof(*cs));
+	struct counter *cs = xcalloc(s->n, sizeof(*cs)), *c;
 	struct conn_fan *f = xcalloc(s->n, sizeof(*f));
-	struct conn **opened = xcalloc(s->n, sizeof(*opened));
-	long long **counts = xcalloc(s->n, sizeof(*counts));
-	size_t i, k, nf = 0, *at = xcalloc(s->n, sizeof(*at));
+	size_t i, k, nc = 0, nf = 0;
 	struct err e = ERR_INIT;
 	struct conn *cn;
 	long long owned;
@@ -277,40 +265,38 @@ placed_count(const struct snapshot *s, int timeout_ms, int max, struct verdict *
 	for (i = 0; i < s->n; i++) {
 		if (!counted(s, i))
 			continue;
-		cs[i].max = max;
+		c = &cs[nc++];
+		c->node = i;
+		c->max = max;
 		for (slot = 0, n = 0; slot < CLUSTER_SLOTS; slot++)
-			n += cs[i].own[slot] = s->owner[slot] == (int)i;
-		if ((cn = link_to(s, i, timeout_ms, &cs[i], &opened[i])) == NULL)
+			n += c->own[slot] = s->owner[slot] == (int)i;
+		c->req = (struct count_req){.which = c->own, .next = 0, .dbsize = true};
+		if ((cn = link_to(s, c, timeout_ms)) == NULL)
 			continue;
-		counts[i] = xmalloc(((size_t)n + 1) * sizeof(**counts));
-		at[nf] = i;
-		f[nf++] = (struct conn_fan){.c = cn, .fill = fill_owned, .arg = &cs[i],
-					    .out = counts[i], .n = (size_t)n + 1};
+		c->counts = xmalloc(((size_t)n + 1) * sizeof(*c->counts));
+		f[nf++] = (struct conn_fan){.c = cn, .fill = fill_counts, .arg = c,
+					    .out = c->counts, .n = (size_t)n + 1};
 	}
 	conn_fan_integers(f, nf, "CLUSTER COUNTKEYSINSLOT");
-	retry_kept(s, cs, f, nf, at, opened, timeout_ms);
+	retry_kept(s, f, nf, timeout_ms);
 	for (k = 0; k < nf; k++) {
-		i = at[k];
+		c = f[k].arg;
 		if (f[k].failed) {
-			counter_failed(&cs[i], f[k].e.msg);
+			counter_failed(c, f[k].e.msg);
 			continue;
 		}
 		for (owned = 0, n = 0; n + 1 < (int)f[k].n; n++)
-			owned += counts[i][n];
+			owned += c->counts[n];
 		/* the last count is DBSIZE */
-		if (owned != counts[i][f[k].n - 1] && count_all(&cs[i], f[k].c, &e) < 0)
-			counter_failed(&cs[i], e.msg);
+		if (owned != c->counts[f[k].n - 1] && count_all(c, f[k].c, &e) < 0)
+			counter_failed(c, e.msg);
 	}
-	for (i = 0; i < s->n; i++) {
-		if (counted(s, i))
-			placed_record(s, (int)i, &cs[i].p, v, max);
-		placed_release(&cs[i].p);
-		conn_free(opened[i]);
-		free(counts[i]);
+	for (k = 0; k < nc; k++) {
+		placed_record(s, (int)cs[k].node, &cs[k].p, v, max);
+		placed_release(&cs[k].p);
+		conn_free(cs[k].opened);
+		free(cs[k].counts);
 	}
 	free(cs);
 	free(f);
-	free(opened);
-	free(counts);
-	free(at);
 }
